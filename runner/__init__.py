@@ -1,0 +1,1 @@
+"""The sopwright service: settings, storage, queue, worker, webhooks, HTTP API and CLI."""

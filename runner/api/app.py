@@ -1,0 +1,26 @@
+"""The FastAPI application, built from a wired `System` (no globals)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from runner.api import errors
+from runner.api.routes import tasks
+from runner.core.system import System
+
+
+def create_app(system: System) -> FastAPI:
+    app = FastAPI(
+        title="sopwright",
+        summary="Payer-portal tasks (eligibility, claims, prior auths, appeals) run by browser agents.",
+        version="0.1.0",
+    )
+    app.state.system = system
+    errors.install(app)
+    app.include_router(tasks.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

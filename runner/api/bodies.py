@@ -1,0 +1,118 @@
+"""Reading request bodies: a JSON object, or multipart form fields plus `files`.
+
+Limits are enforced while reading, before anything is stored: the declared length, the number
+and size of files (read one byte past each limit, never the whole stream), and the size of text
+fields. A refused request stores nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException
+
+from runner.core.errors import InvalidRequest, TooLarge, UnsupportedType
+from runner.core.files import Upload, UploadLimits, check_uploads
+
+# Room for multipart framing and text fields on top of the file bytes.
+_ENVELOPE_BYTES = 2 * 1024 * 1024
+
+
+@dataclass
+class Body:
+    values: dict[str, Any]
+    uploads: list[Upload] = field(default_factory=list)
+
+
+async def read_body(
+    request: Request, *, allowed: set[str], limits: UploadLimits, max_text: int, files_allowed: bool = True
+) -> Body:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limits.max_total_bytes + _ENVELOPE_BYTES:
+        raise TooLarge(f"The request body is too large (limit {limits.max_total_bytes // (1024 * 1024)} MB).")
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type == "application/json" or content_type.endswith("+json"):
+        return Body(await _read_json(request, allowed, max_text))
+    if files_allowed and content_type == "multipart/form-data":
+        return await _read_multipart(request, allowed, limits, max_text)
+    if content_type == "" and not declared:
+        return Body({})
+    accepted = "application/json or multipart/form-data" if files_allowed else "application/json"
+    raise UnsupportedType(
+        f"Unsupported Content-Type {content_type or '(none)'!r}: send {accepted}.", accepted=accepted
+    )
+
+
+async def _read_json(request: Request, allowed: set[str], max_text: int) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > max_text + _ENVELOPE_BYTES:
+        raise TooLarge("The JSON body is too large.")
+    if not raw.strip():
+        raise InvalidRequest("The request body is empty: send a JSON object such as {\"type\": \"check_eligibility\"}.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequest("The request body is not valid UTF-8.") from None
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("The request body must be a JSON object.")
+    _refuse_unknown(body.keys(), allowed)
+    return body
+
+
+async def _read_multipart(request: Request, allowed: set[str], limits: UploadLimits, max_text: int) -> Body:
+    try:
+        form = await request.form(
+            max_files=limits.max_files + 1, max_fields=len(allowed) + 5, max_part_size=max_text + 1024
+        )
+    except MultiPartException as exc:
+        raise InvalidRequest(f"The multipart body cannot be read: {exc.message}") from None
+    try:
+        values: dict[str, Any] = {}
+        raw_files: list[tuple[str | None, bytes]] = []
+        for key, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                if key not in ("files", "file"):
+                    raise InvalidRequest(f"Unexpected file field {key!r}: send documents as `files`.")
+                content = await value.read(limits.max_file_bytes + 1)
+                raw_files.append((value.filename, content))
+                if len(raw_files) > limits.max_files:
+                    break
+            else:
+                if key in ("files", "file"):
+                    raise InvalidRequest("`files` must be file parts, not text.")
+                if key in values:
+                    raise InvalidRequest(f"The field {key!r} was sent more than once.")
+                values[key] = value
+        _refuse_unknown(values.keys(), allowed - {"files"})
+        return Body(values, check_uploads(raw_files, limits))
+    finally:
+        await form.close()
+
+
+def _refuse_unknown(keys: Any, allowed: set[str]) -> None:
+    unknown = sorted(set(keys) - allowed)
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}.",
+            unknown=unknown,
+        )
+
+
+def text_field(values: dict[str, Any], name: str) -> str | None:
+    """A text field; a JSON object or array given as `data` is kept as its JSON text."""
+    value = values.get(name)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if name == "data" and isinstance(value, dict | list):
+        return json.dumps(value)
+    raise InvalidRequest(f"`{name}` must be a string.")

@@ -1,0 +1,96 @@
+"""The one boundary where errors become HTTP responses: `{"error": {"code", "message", "details"}}`."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from runner.core.errors import (
+    ConfigError,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    SopwrightError,
+    TooLarge,
+    Unauthorized,
+    UnsupportedType,
+    UploadRejected,
+)
+
+log = logging.getLogger(__name__)
+
+_STATUS: list[tuple[type[SopwrightError], int]] = [
+    (NotFound, 404),
+    (Conflict, 409),
+    (Unauthorized, 401),
+    (TooLarge, 413),
+    (UnsupportedType, 415),
+    (UploadRejected, 422),
+    (InvalidRequest, 422),
+    (ConfigError, 500),
+]
+
+
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def status_for(exc: SopwrightError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 400
+
+
+async def _sopwright_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, SopwrightError)
+    status = status_for(exc)
+    if status >= 500:
+        log.error("configuration error: %s", exc.message)
+    return error_response(status, exc.code, exc.message, _jsonable(exc.details))
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "message": err.get("msg", "")}
+        for err in exc.errors()
+    ]
+    summary = "; ".join(f"{p['field'] or 'body'}: {p['message']}" for p in problems)
+    return error_response(422, "invalid_request", f"The request is not valid: {summary}", {"problems": problems})
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    if exc.status_code == 404 and message == "Not Found":
+        message = "No such endpoint."
+    return error_response(exc.status_code, code, message)
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    incident = uuid.uuid4().hex[:12]
+    log.exception("unexpected error, incident %s", incident, exc_info=exc)
+    return error_response(
+        500, "internal_error", f"Something went wrong on our side (incident {incident}); nothing was saved."
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(SopwrightError, _sopwright_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, str | int | float | bool | list | dict | type(None)) else str(v) for k, v in details.items()}

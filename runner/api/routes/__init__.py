@@ -1,0 +1,1 @@
+"""Route modules: thin (validate, call one core service, return a schema)."""

@@ -1,0 +1,176 @@
+"""Task endpoints (Serene's `POST /tasks`, plus reads and the human-in-the-loop actions)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from runner.api.bodies import read_body, text_field
+from runner.api.deps import AccountDep, SystemDep, actor_of
+from runner.core.errors import InvalidRequest
+from runner.core.public import TaskPublic, task_public
+from runner.core.states import TaskStatus
+from runner.core.tasks import TaskFilter
+from sops.types import TaskType
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+_CREATE_BODY = {
+    "requestBody": {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {
+                        "type": {"type": "string", "enum": [t.value for t in TaskType]},
+                        "data": {"type": "string", "description": "`key: value` lines or a JSON object"},
+                    },
+                },
+                "example": {
+                    "type": "submit_claim",
+                    "data": "member_id: 300059049\npatient: Jane Doe\nDOB: 1990-01-15\nservice_date: 2025-03-20",
+                },
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["type"],
+                    "properties": {
+                        "type": {"type": "string"},
+                        "data": {"type": "string"},
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    },
+                }
+            },
+        },
+        "required": True,
+    }
+}
+
+
+class TaskList(BaseModel):
+    data: list[TaskPublic]
+    next_cursor: str | None = Field(description="Pass as `cursor` to get the next (older) page.")
+
+
+class ReviewRequest(BaseModel):
+    decision: Literal["approve", "reject"]
+    notes: str | None = Field(default=None, max_length=5000)
+
+
+class CancelRequest(BaseModel):
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+@router.post("", response_model=TaskPublic, openapi_extra=_CREATE_BODY, summary="Create a task")
+async def create_task(
+    request: Request,
+    system: SystemDep,
+    account: AccountDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> TaskPublic:
+    body = await read_body(
+        request,
+        allowed={"type", "data", "files"},
+        limits=system.upload_limits,
+        max_text=system.settings.max_data_chars,
+    )
+    task = system.tasks.create(
+        account,
+        type=text_field(body.values, "type"),
+        data=text_field(body.values, "data"),
+        uploads=body.uploads,
+        idempotency_key=idempotency_key,
+        actor=actor_of(request, account),
+    )
+    return task_public(*system.tasks.get(account.id, task.id))
+
+
+@router.get("", response_model=TaskList, summary="List tasks, newest first")
+def list_tasks(
+    system: SystemDep,
+    account: AccountDep,
+    status: TaskStatus | None = None,
+    type: TaskType | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> TaskList:
+    for name, value in (("created_after", created_after), ("created_before", created_before)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidRequest(f"`{name}` needs a time zone, e.g. 2025-03-20T00:00:00Z.")
+    page = system.tasks.list(
+        account.id,
+        TaskFilter(status=status, type=type, created_after=created_after, created_before=created_before),
+        limit=limit,
+        cursor=cursor,
+    )
+    return TaskList(data=[task_public(t, page.files[t.id]) for t in page.tasks], next_cursor=page.next_cursor)
+
+
+@router.get("/{task_id}", response_model=TaskPublic, summary="Get a task")
+def get_task(task_id: str, system: SystemDep, account: AccountDep) -> TaskPublic:
+    return task_public(*system.tasks.get(account.id, task_id))
+
+
+@router.post("/{task_id}/input", response_model=TaskPublic, summary="Supply missing or corrected data")
+async def supply_input(task_id: str, request: Request, system: SystemDep, account: AccountDep) -> TaskPublic:
+    body = await read_body(
+        request, allowed={"data", "files"}, limits=system.upload_limits, max_text=system.settings.max_data_chars
+    )
+    system.tasks.supply_input(
+        account,
+        task_id,
+        data=text_field(body.values, "data"),
+        uploads=body.uploads,
+        actor=actor_of(request, account),
+    )
+    return task_public(*system.tasks.get(account.id, task_id))
+
+
+@router.post("/{task_id}/review", response_model=TaskPublic, summary="Approve or reject a task in review")
+def review_task(
+    task_id: str, review: ReviewRequest, request: Request, system: SystemDep, account: AccountDep
+) -> TaskPublic:
+    system.tasks.review(
+        account.id,
+        task_id,
+        approve=review.decision == "approve",
+        notes=review.notes,
+        actor=actor_of(request, account),
+    )
+    return task_public(*system.tasks.get(account.id, task_id))
+
+
+@router.post("/{task_id}/cancel", response_model=TaskPublic, summary="Cancel a task that is not final")
+def cancel_task(
+    task_id: str,
+    request: Request,
+    system: SystemDep,
+    account: AccountDep,
+    cancel: CancelRequest | None = None,
+) -> TaskPublic:
+    system.tasks.cancel(
+        account.id, task_id, reason=cancel.reason if cancel else None, actor=actor_of(request, account)
+    )
+    return task_public(*system.tasks.get(account.id, task_id))
+
+
+@router.get("/{task_id}/files/{file_id}", summary="Download a task's document")
+def get_file(task_id: str, file_id: str, system: SystemDep, account: AccountDep) -> Response:
+    row, content = system.tasks.file(account.id, task_id, file_id)
+    return Response(
+        content,
+        media_type=row.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{row.filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )

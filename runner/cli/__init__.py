@@ -1,0 +1,1 @@
+"""The `sopwright` command line (Typer + Rich). The edge: it reads settings and wires the core."""

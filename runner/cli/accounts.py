@@ -1,0 +1,136 @@
+"""`sopwright accounts ...` and `sopwright keys ...`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from runner.cli.context import out, print_json, system
+from runner.core.public import iso_z
+
+accounts_app = typer.Typer(help="Create and configure client accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create and revoke API keys.", no_args_is_help=True)
+
+
+@accounts_app.command("create")
+def create(
+    name: str,
+    webhook_url: Annotated[str | None, typer.Option(help="Where task_finished webhooks are sent.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Create an account; prints its id, an API key and a webhook secret (shown once)."""
+    with system() as core:
+        created = core.accounts.create(name, webhook_url=webhook_url)
+    if as_json:
+        print_json(
+            {
+                "account_id": created.account.id,
+                "api_key": created.api_key,
+                "webhook_secret": created.webhook_secret,
+            }
+        )
+        return
+    out.print(f"Account [bold]{created.account.name}[/] created.")
+    out.print(f"  account id:     {created.account.id}")
+    out.print(f"  API key:        {created.api_key}")
+    out.print(f"  webhook secret: {created.webhook_secret}")
+    out.print("[yellow]Store the API key now: it is not shown again.[/]")
+
+
+@accounts_app.command("list")
+def list_accounts(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List accounts."""
+    with system() as core:
+        accounts = core.accounts.list()
+    if as_json:
+        print_json(
+            [
+                {"account_id": a.id, "name": a.name, "webhook_url": a.webhook_url, "defaults": a.defaults}
+                for a in accounts
+            ]
+        )
+        return
+    table = Table("name", "account id", "webhook URL", "defaults", "tasks", "created")
+    for a in accounts:
+        defaults = ", ".join(f"{k}={v}" for k, v in sorted(a.defaults.items()))
+        table.add_row(a.name, a.id, a.webhook_url or "-", defaults or "-", str(a.task_counter), iso_z(a.created_at))
+    out.print(table)
+
+
+@accounts_app.command("set-defaults")
+def set_defaults(
+    account: Annotated[str, typer.Argument(help="Account name or id.")],
+    billing_npi: Annotated[str | None, typer.Option(help="Billing provider NPI.")] = None,
+    provider_npi: Annotated[str | None, typer.Option(help="Rendering/requesting provider NPI.")] = None,
+    tax_id: Annotated[str | None, typer.Option(help="Billing tax id (EIN).")] = None,
+    place_of_service: Annotated[str | None, typer.Option(help="Two-digit CMS place of service.")] = None,
+    payer: Annotated[str | None, typer.Option(help="Default payer key.")] = None,
+    timely_filing_days: Annotated[int | None, typer.Option(help="Claim timely-filing window.")] = None,
+) -> None:
+    """Set the defaults that fill what a task's data omits."""
+    values = {
+        "billing_npi": billing_npi,
+        "provider_npi": provider_npi,
+        "tax_id": tax_id,
+        "place_of_service": place_of_service,
+        "payer": payer,
+        "timely_filing_days": timely_filing_days,
+    }
+    given = {k: v for k, v in values.items() if v is not None}
+    if not given:
+        raise typer.BadParameter("give at least one default, e.g. --billing-npi 2000000002")
+    with system() as core:
+        found = core.accounts.find(account)
+        updated = core.accounts.set_defaults(found.id, core.validate_defaults(given))
+    out.print(f"Defaults for [bold]{updated.name}[/]: " + ", ".join(f"{k}={v}" for k, v in sorted(updated.defaults.items())))
+
+
+@accounts_app.command("set-webhook")
+def set_webhook(
+    account: Annotated[str, typer.Argument(help="Account name or id.")],
+    url: Annotated[str, typer.Argument(help="The webhook URL; '' to remove it.")],
+) -> None:
+    """Set (or clear) the account's webhook URL."""
+    with system() as core:
+        found = core.accounts.find(account)
+        core.accounts.set_webhook_url(found.id, url or None)
+    out.print(f"Webhook URL for [bold]{found.name}[/]: {url or '(none)'}")
+
+
+@keys_app.command("create")
+def create_key(
+    account: Annotated[str, typer.Argument(help="Account name or id.")],
+    label: Annotated[str | None, typer.Option(help="A note to recognise the key by.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Create another API key for an account (shown once)."""
+    with system() as core:
+        found = core.accounts.find(account)
+        row, plaintext = core.accounts.create_key(found.id, label=label)
+    if as_json:
+        print_json({"key_id": row.id, "api_key": plaintext, "account_id": found.id})
+        return
+    out.print(f"API key {row.id} for [bold]{found.name}[/]: {plaintext}")
+    out.print("[yellow]Store it now: it is not shown again.[/]")
+
+
+@keys_app.command("list")
+def list_keys(account: Annotated[str, typer.Argument(help="Account name or id.")]) -> None:
+    """List an account's API keys (ids only; secrets are never stored)."""
+    with system() as core:
+        found = core.accounts.find(account)
+        rows = core.accounts.list_keys(found.id)
+    table = Table("key id", "label", "created", "revoked")
+    for r in rows:
+        table.add_row(r.id, r.label or "-", iso_z(r.created_at), iso_z(r.revoked_at) or "-")
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def revoke_key(key_id: Annotated[str, typer.Argument(help="The key id (or the whole key).")]) -> None:
+    """Revoke an API key: requests with it get 401 from now on."""
+    with system() as core:
+        row = core.accounts.revoke_key(key_id)
+    out.print(f"API key {row.id} revoked.")

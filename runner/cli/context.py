@@ -1,0 +1,67 @@
+"""What every command shares: settings (read once here), the wired core, output, and the error boundary."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from runner.core.errors import SopwrightError
+from runner.core.settings import Settings
+from runner.core.system import System, build
+from sops.errors import SopsError
+
+out = Console()
+err = Console(stderr=True)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        fail("Invalid setting: " + "; ".join(f"SOPWRIGHT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()))
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def boundary() -> Iterator[None]:
+    """Translate our errors into one-line messages and an exit code; never a stack trace."""
+    try:
+        yield
+    except (SopwrightError, SopsError) as exc:
+        fail(getattr(exc, "message", None) or str(exc))
+
+
+@contextmanager
+def system() -> Iterator[System]:
+    settings = load_settings()
+    configure_logging(settings)
+    with boundary():
+        core = build(settings)
+        try:
+            yield core
+        finally:
+            core.close()
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))

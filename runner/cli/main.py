@@ -1,0 +1,26 @@
+"""The `sopwright` console script."""
+
+from __future__ import annotations
+
+import typer
+
+from runner.cli.accounts import accounts_app, keys_app
+from runner.cli.serve import db_app, portal, serve
+from runner.cli.sops_cmd import sops_app
+
+app = typer.Typer(
+    name="sopwright",
+    help="Run payer-portal tasks (eligibility, claims, prior auths, appeals) with browser agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+app.add_typer(sops_app, name="sops")
+app.add_typer(db_app, name="db")
+app.command("serve")(serve)
+app.command("portal")(portal)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,63 @@
+"""`sopwright serve`, `sopwright portal` and `sopwright db ...`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from runner.api.app import create_app
+from runner.cli.context import boundary, load_settings, out, system
+from runner.core import db
+
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs)."""
+    with system() as core:
+        out.print(f"sopwright API on http://{host}:{port} (data dir {core.settings.data_dir})")
+        uvicorn.run(create_app(core), host=host, port=port, log_level=core.settings.log_level.lower())
+
+
+def portal(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8900,
+    admin: Annotated[bool, typer.Option(help="Enable the test-only admin API under /_mock/.")] = False,
+) -> None:
+    """Run the mock payer portal (a separate server; see mock_portal/README.md)."""
+    command = [sys.executable, "-m", "mock_portal", "--host", host, "--port", str(port)]
+    if admin:
+        command.append("--admin")
+    try:
+        raise typer.Exit(subprocess.call(command, env=os.environ.copy()))
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+@db_app.command("upgrade")
+def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply schema migrations (the embedded SQLite default also does this on start)."""
+    settings = load_settings()
+    with boundary():
+        engine = db.create_engine(settings.resolved_database_url())
+        db.upgrade(engine, revision)
+        out.print(f"Database at revision {db.current_revision(engine)}.")
+        engine.dispose()
+
+
+@db_app.command("current")
+def current() -> None:
+    """Show the database's schema revision and the code's."""
+    settings = load_settings()
+    with boundary():
+        engine = db.create_engine(settings.resolved_database_url())
+        out.print(f"database: {db.current_revision(engine) or 'empty'}; code: {db.head_revision()}")
+        engine.dispose()

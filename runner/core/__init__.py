@@ -1,0 +1,1 @@
+"""Domain core: settings, storage, task services. Knows nothing about HTTP or the CLI."""

@@ -1,0 +1,143 @@
+"""Accounts and their API keys: creation, listing, defaults, key checks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from runner.core import keys
+from runner.core.crypto import SecretBox
+from runner.core.db import session_scope
+from runner.core.errors import Conflict, InvalidRequest, NotFound, Unauthorized
+from runner.core.tables import Account, ApiKey, utcnow
+
+WEBHOOK_SECRET = "webhook_secret"
+
+
+@dataclass(frozen=True)
+class CreatedAccount:
+    account: Account
+    api_key: str
+    api_key_id: str
+    webhook_secret: str
+
+
+class Accounts:
+    def __init__(self, engine: sa.Engine, box: SecretBox) -> None:
+        self._engine = engine
+        self._box = box
+
+    def create(self, name: str, *, webhook_url: str | None = None) -> CreatedAccount:
+        name = name.strip()
+        if not name:
+            raise InvalidRequest("The account name is empty.")
+        account = Account(name=name, webhook_url=webhook_url, webhook_secret_enc="")
+        secret = keys.generate_webhook_secret()
+        account.webhook_secret_enc = self._seal_webhook_secret(account.id, secret)
+        new_key = keys.generate()
+        try:
+            with session_scope(self._engine) as session:
+                session.add(account)
+                session.flush()
+                session.add(ApiKey(id=new_key.key_id, account_id=account.id, secret_hash=new_key.secret_hash))
+        except IntegrityError as exc:
+            raise Conflict(f"An account named {name!r} already exists.", name=name) from exc
+        return CreatedAccount(account, new_key.plaintext, new_key.key_id, secret)
+
+    def list(self) -> list[Account]:
+        with session_scope(self._engine, readonly=True) as session:
+            return list(session.exec(select(Account).order_by(Account.created_at)).all())
+
+    def find(self, name_or_id: str) -> Account:
+        """An account by id or by name (the CLI accepts either)."""
+        with session_scope(self._engine, readonly=True) as session:
+            account = session.get(Account, name_or_id) or session.exec(
+                select(Account).where(Account.name == name_or_id)
+            ).first()
+        if account is None:
+            raise NotFound(f"No account named or with id {name_or_id!r}.")
+        return account
+
+    def set_defaults(self, account_id: str, defaults: Mapping[str, Any]) -> Account:
+        """Merge `defaults` into the account's task defaults (a None value removes a default)."""
+        with session_scope(self._engine) as session:
+            account = session.get(Account, account_id)
+            if account is None:
+                raise NotFound("No such account.")
+            merged = dict(account.defaults)
+            for key, value in defaults.items():
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+            account.defaults = merged
+            account.updated_at = utcnow()
+            session.add(account)
+        return account
+
+    def set_webhook_url(self, account_id: str, url: str | None) -> Account:
+        with session_scope(self._engine) as session:
+            account = session.get(Account, account_id)
+            if account is None:
+                raise NotFound("No such account.")
+            account.webhook_url = url
+            account.webhook_disabled_at = None
+            account.updated_at = utcnow()
+            session.add(account)
+        return account
+
+    def webhook_secret(self, account: Account) -> str:
+        return self._box.open(
+            account.webhook_secret_enc, purpose=WEBHOOK_SECRET, account_id=account.id, record_id=account.id
+        )
+
+    def _seal_webhook_secret(self, account_id: str, secret: str) -> str:
+        return self._box.seal(secret, purpose=WEBHOOK_SECRET, account_id=account_id, record_id=account_id)
+
+    # -- API keys -------------------------------------------------------------------------
+
+    def create_key(self, account_id: str, *, label: str | None = None) -> tuple[ApiKey, str]:
+        new_key = keys.generate()
+        row = ApiKey(id=new_key.key_id, account_id=account_id, secret_hash=new_key.secret_hash, label=label)
+        with session_scope(self._engine) as session:
+            if session.get(Account, account_id) is None:
+                raise NotFound("No such account.")
+            session.add(row)
+        return row, new_key.plaintext
+
+    def list_keys(self, account_id: str) -> list[ApiKey]:
+        with session_scope(self._engine, readonly=True) as session:
+            statement = select(ApiKey).where(ApiKey.account_id == account_id).order_by(ApiKey.created_at)
+            return list(session.exec(statement).all())
+
+    def revoke_key(self, key_id: str) -> ApiKey:
+        key_id = key_id.removeprefix(keys.KEY_PREFIX).split("_", 1)[0]
+        with session_scope(self._engine) as session:
+            row = session.get(ApiKey, key_id)
+            if row is None:
+                raise NotFound(f"No API key with id {key_id!r}.")
+            if row.revoked_at is None:
+                row.revoked_at = utcnow()
+                session.add(row)
+        return row
+
+    def authenticate(self, presented: str) -> Account:
+        """The account a presented API key belongs to; Unauthorized if unknown or revoked."""
+        key_id = keys.key_id_of(presented)
+        if key_id is None:
+            raise Unauthorized("The API key is malformed: expected `Authorization: Bearer sk_...`.")
+        with session_scope(self._engine, readonly=True) as session:
+            row = session.get(ApiKey, key_id)
+            if row is None or not keys.matches(presented, row.secret_hash):
+                raise Unauthorized("The API key is not valid.")
+            if row.revoked_at is not None:
+                raise Unauthorized("The API key has been revoked.")
+            account = session.get(Account, row.account_id)
+        if account is None:
+            raise Unauthorized("The API key is not valid.")
+        return account

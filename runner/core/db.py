@@ -1,0 +1,123 @@
+"""Engines, sessions and schema migrations, for SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlmodel import Session
+
+from runner.core.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def is_sqlite(engine: sa.Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_engine(url: str) -> sa.Engine:
+    """An engine with the pragmas sopwright relies on (SQLite: WAL, busy timeout, foreign keys)."""
+    if url.startswith("sqlite"):
+        sqlite_path = url.split("///", 1)[-1]
+        if sqlite_path and sqlite_path != ":memory:":
+            Path(sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control away from the sqlite3 module; _sqlite_begin issues BEGIN itself.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection: sa.Connection) -> None:
+    # Writers use an immediate transaction: it takes the write lock at BEGIN, so two writers never
+    # fail on a read-then-write upgrade ("database is locked"); the busy timeout makes one wait.
+    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+@contextmanager
+def session_scope(engine: sa.Engine, *, readonly: bool = False) -> Iterator[Session]:
+    """One transaction: committed on success, rolled back on any exception.
+
+    `readonly` sessions on SQLite begin DEFERRED so that readers never queue behind writers.
+    """
+    bind = engine.execution_options(sqlite_begin="DEFERRED") if readonly else engine
+    with Session(bind, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def _alembic_config(engine: sa.Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    """Apply migrations up to `revision` (idempotent)."""
+    command.upgrade(_alembic_config(engine), revision)
+
+
+def head_revision() -> str | None:
+    script = ScriptDirectory.from_config(_alembic_config(sa.create_engine("sqlite://")))
+    return script.get_current_head()
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def require_current(engine: sa.Engine) -> None:
+    """Refuse to run against a database whose schema is behind or ahead of this code."""
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        raise ConfigError(
+            f"The database schema is at revision {current or 'none'}, this code needs {head}. "
+            "Run `sopwright db upgrade`.",
+            current=current,
+            head=head,
+        )
+
+
+def open_database(url: str, *, auto_upgrade: bool) -> sa.Engine:
+    """Create the engine; the embedded SQLite default upgrades itself, others must be current."""
+    engine = create_engine(url)
+    if auto_upgrade:
+        upgrade(engine)
+    else:
+        require_current(engine)
+    return engine

@@ -1,0 +1,88 @@
+"""From what a client sent to typed fields: read `data` (or the documents), check, render.
+
+Pure functions over the sops package; no database. `Tasks` (tasks.py) stores what they produce.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from runner.core.errors import InvalidRequest, TooLarge, UnknownTaskType
+from runner.core.files import Upload
+from sops.dataformat import parse_data
+from sops.errors import DataFormatError
+from sops.inputs import InputCheck, check_inputs, text_from_documents
+from sops.types import TaskType
+
+VALID_TYPES = ", ".join(t.value for t in TaskType)
+
+
+def task_type_of(value: str | None) -> TaskType:
+    if not value:
+        raise UnknownTaskType(f"`type` is required: one of {VALID_TYPES}.", valid_types=list(TaskType))
+    try:
+        return TaskType(value.strip())
+    except ValueError:
+        raise UnknownTaskType(
+            f"Unknown task type {value!r}: use one of {VALID_TYPES}.", valid_types=list(TaskType)
+        ) from None
+
+
+def check_data_text(data: str | None, max_chars: int) -> str | None:
+    if data is None:
+        return None
+    if len(data) > max_chars:
+        raise TooLarge(
+            f"`data` is {len(data):,} characters; the limit is {max_chars:,}. Send long documents as files.",
+            max_data_chars=max_chars,
+        )
+    if "\x00" in data:
+        raise InvalidRequest("`data` contains NUL bytes; send plain text or a JSON object.")
+    return data
+
+
+def read_inputs(data: str | None, uploads: Sequence[Upload]) -> dict[str, Any]:
+    """Raw canonical fields from `data`, or, when only files were sent, from their text."""
+    if data is not None and data.strip():
+        try:
+            return parse_data(data)
+        except DataFormatError as exc:
+            raise InvalidRequest(f"`data` cannot be read: {exc.message}") from exc
+    if uploads:
+        text = text_from_documents((u.content_type, u.content) for u in uploads)
+        if text.strip():
+            try:
+                return parse_data(text)
+            except DataFormatError:
+                # A document that is not `key: value` text is still kept as a file; the task
+                # then waits for input naming the fields it needs.
+                return {}
+    return {}
+
+
+@dataclass(frozen=True)
+class Checked:
+    raw: dict[str, Any]
+    check: InputCheck
+
+    @property
+    def payer(self) -> str | None:
+        value = self.check.fields.get("payer")
+        return str(value) if value else None
+
+
+def check(task_type: TaskType, raw: Mapping[str, Any], defaults: Mapping[str, Any], today: date) -> Checked:
+    return Checked(dict(raw), check_inputs(task_type, raw, defaults=defaults, today=today))
+
+
+def request_hash(task_type: TaskType, data: str | None, uploads: Sequence[Upload]) -> str:
+    """Fingerprint of a create request, to tell a retry from a different request (Idempotency-Key)."""
+    body = json.dumps(
+        {"type": task_type.value, "data": data, "files": sorted(u.sha256 for u in uploads)}, sort_keys=True
+    )
+    return hashlib.sha256(body.encode()).hexdigest()

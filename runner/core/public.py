@@ -1,0 +1,104 @@
+"""The task as clients see it: Serene's field names plus ours. Used by the API and by webhooks.
+
+Serene's names are exactly `id, accountId, task_number, status, handler, title, instructions,
+trajectory_id, startedAt, completedAt, failedAt, notes, createdAt, updatedAt`; timestamps are
+ISO 8601 UTC with milliseconds and `Z`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from runner.core.tables import Task, TaskFile
+from runner.core.tables.base import as_utc
+
+
+def iso_z(value: datetime | None) -> str | None:
+    value = as_utc(value)
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+class FilePublic(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class ProblemPublic(BaseModel):
+    field: str
+    message: str
+
+
+class TaskPublic(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    account_id: str = Field(serialization_alias="accountId")
+    task_number: int
+    status: str
+    handler: str
+    title: str
+    instructions: str
+    trajectory_id: str | None
+    started_at: str | None = Field(serialization_alias="startedAt")
+    completed_at: str | None = Field(serialization_alias="completedAt")
+    failed_at: str | None = Field(serialization_alias="failedAt")
+    notes: str | None
+    created_at: str = Field(serialization_alias="createdAt")
+    updated_at: str = Field(serialization_alias="updatedAt")
+    # Our additions.
+    type: str
+    payer: str | None
+    result: dict[str, Any] | None
+    fields: dict[str, Any]
+    problems: list[ProblemPublic]
+    files: list[FilePublic]
+    attempts: int
+    sop_version: int
+    idempotency_key: str | None
+
+
+def task_public(task: Task, files: list[TaskFile]) -> TaskPublic:
+    created = iso_z(task.created_at)
+    updated = iso_z(task.updated_at)
+    assert created is not None and updated is not None
+    return TaskPublic(
+        id=task.id,
+        account_id=task.account_id,
+        task_number=task.task_number,
+        status=task.status,
+        handler=task.handler,
+        title=task.title,
+        instructions=task.instructions,
+        trajectory_id=task.trajectory_id,
+        started_at=iso_z(task.started_at),
+        completed_at=iso_z(task.completed_at),
+        failed_at=iso_z(task.failed_at),
+        notes=task.notes,
+        created_at=created,
+        updated_at=updated,
+        type=task.type,
+        payer=task.payer,
+        result=task.result,
+        fields=task.fields,
+        problems=[ProblemPublic(**p) for p in task.problems],
+        files=[
+            FilePublic(id=f.id, filename=f.filename, content_type=f.content_type, size=f.size, sha256=f.sha256)
+            for f in files
+        ],
+        attempts=task.attempts,
+        sop_version=task.sop_version,
+        idempotency_key=task.idempotency_key,
+    )
+
+
+def task_json(task: Task, files: list[TaskFile]) -> dict[str, Any]:
+    """The exact JSON of GET /tasks/{id} (also the `data` of webhook envelopes)."""
+    return task_public(task, files).model_dump(mode="json", by_alias=True)

@@ -1,0 +1,55 @@
+"""Settings, read once at the edge (CLI, API start-up) and passed in.
+
+Every setting is an environment variable with the `SOPWRIGHT_` prefix. The data dir defaults to
+`$XDG_DATA_HOME/sopwright` (usually `~/.local/share/sopwright`) so that every command, whatever
+its working directory, uses the same database, files and key.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "sopwright"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SOPWRIGHT_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir, description="Database, files, artifacts, key.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file `sopwright.db` in the data dir."
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Base64 32-byte key for encryption at rest; generated into the data dir if unset.",
+    )
+    max_file_bytes: int = Field(default=25 * 1024 * 1024, description="Largest accepted upload, per file.")
+    max_files: int = Field(default=10, description="Most files per task.")
+    max_total_bytes: int = Field(default=100 * 1024 * 1024, description="Largest total upload per request.")
+    max_data_chars: int = Field(default=64 * 1024, description="Longest accepted `data` text.")
+    timely_filing_days: int = Field(default=365, description="Default claim timely-filing window.")
+    log_level: str = Field(default="INFO", description="Python log level.")
+    log_format: LogFormat = Field(default=LogFormat.TEXT, description="`text` or `json` logs.")
+    browser_path: str | None = Field(default=None, description="Chromium executable to launch.")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'sopwright.db'}"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir

@@ -1,0 +1,73 @@
+"""Which SOP runs a task: the built-in library, or the account's own override (a DB row).
+
+Overrides are validated when installed (`sopwright sops install ACCOUNT FILE`), so a stored
+override always loads; a task records the version and the source (builtin/account) it used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from runner.core.db import session_scope
+from runner.core.errors import NotFound
+from runner.core.tables import SopOverride
+from sops.loader import SopLibrary, load_sop_text
+from sops.schema import Sop
+from sops.types import TaskType
+
+
+@dataclass(frozen=True)
+class ResolvedSop:
+    sop: Sop
+    source: str  # "builtin" or "account"
+
+
+class SopBook:
+    def __init__(self, engine: sa.Engine, library: SopLibrary) -> None:
+        self._engine = engine
+        self._library = library
+
+    @property
+    def library(self) -> SopLibrary:
+        return self._library
+
+    def resolve(self, account_id: str, task_type: TaskType) -> ResolvedSop:
+        with session_scope(self._engine, readonly=True) as session:
+            row = session.exec(
+                select(SopOverride).where(
+                    SopOverride.account_id == account_id, SopOverride.type == task_type.value
+                )
+            ).first()
+        if row is None:
+            return ResolvedSop(self._library.get(task_type), "builtin")
+        return ResolvedSop(load_sop_text(row.source, source=f"account override for {task_type.value}"), "account")
+
+    def install(self, account_id: str, source_text: str, *, source: str) -> Sop:
+        """Validate and store an account's SOP override (replacing any earlier one for that type)."""
+        sop = load_sop_text(source_text, source=source)
+        with session_scope(self._engine) as session:
+            row = session.exec(
+                select(SopOverride).where(
+                    SopOverride.account_id == account_id, SopOverride.type == sop.type.value
+                )
+            ).first()
+            if row is None:
+                row = SopOverride(account_id=account_id, type=sop.type.value, version=sop.version, source="")
+            row.version = sop.version
+            row.source = source_text
+            session.add(row)
+        return sop
+
+    def remove(self, account_id: str, task_type: TaskType) -> None:
+        with session_scope(self._engine) as session:
+            row = session.exec(
+                select(SopOverride).where(
+                    SopOverride.account_id == account_id, SopOverride.type == task_type.value
+                )
+            ).first()
+            if row is None:
+                raise NotFound(f"The account has no override for {task_type.value}.")
+            session.delete(row)

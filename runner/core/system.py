@@ -1,0 +1,58 @@
+"""The core services wired together from settings: built once at the edge, passed down."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from runner.core import db
+from runner.core.accounts import Accounts
+from runner.core.crypto import SecretBox
+from runner.core.files import FileStore, UploadLimits
+from runner.core.settings import Settings
+from runner.core.sopbook import SopBook
+from runner.core.tasks import Tasks
+from sops.loader import SopLibrary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class System:
+    settings: Settings
+    engine: sa.Engine
+    box: SecretBox
+    accounts: Accounts
+    tasks: Tasks
+    sops: SopBook
+    files: FileStore
+    upload_limits: UploadLimits
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
+    """Open the database (the embedded SQLite default migrates itself) and wire the services."""
+    data_dir = settings.ensure_data_dir()
+    url = settings.resolved_database_url()
+    engine = db.open_database(url, auto_upgrade=url.startswith("sqlite"))
+    box = SecretBox.load(settings.secret_key, data_dir)
+    sops = SopBook(engine, library or SopLibrary.builtin())
+    files = FileStore(data_dir / "files")
+    return System(
+        settings=settings,
+        engine=engine,
+        box=box,
+        accounts=Accounts(engine, box),
+        tasks=Tasks(engine, files, sops, max_data_chars=settings.max_data_chars),
+        sops=sops,
+        files=files,
+        upload_limits=UploadLimits(
+            max_file_bytes=settings.max_file_bytes,
+            max_files=settings.max_files,
+            max_total_bytes=settings.max_total_bytes,
+        ),
+    )

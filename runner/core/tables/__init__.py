@@ -1,0 +1,25 @@
+"""SQLModel tables. API shapes are not tables: see `runner.api.schemas` for what clients see.
+
+All tables are imported here so that `SQLModel.metadata` is complete for Alembic.
+"""
+
+from runner.core.tables.accounts import Account, ApiKey, PortalCredential, SopOverride
+from runner.core.tables.base import metadata, utcnow
+from runner.core.tables.tasks import Task, TaskEvent, TaskFile, Trajectory, TrajectoryStep
+from runner.core.tables.webhooks import WebhookAttempt, WebhookDelivery
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "PortalCredential",
+    "SopOverride",
+    "Task",
+    "TaskEvent",
+    "TaskFile",
+    "Trajectory",
+    "TrajectoryStep",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "metadata",
+    "utcnow",
+]

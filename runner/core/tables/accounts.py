@@ -1,0 +1,81 @@
+"""Accounts, their API keys, SOP overrides and portal credentials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from runner.core.tables.base import created_column, id_field, json_column, ts_column
+
+
+class Account(SQLModel, table=True):
+    __tablename__ = "accounts"
+
+    id: str = id_field()
+    name: str = Field(max_length=200, unique=True, index=True)
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    # `whsec_` secrets, encrypted at rest (AEAD bound to the account id).
+    webhook_secret_enc: str = Field(sa_type=sa.Text)
+    previous_webhook_secret_enc: str | None = Field(default=None, sa_type=sa.Text)
+    previous_webhook_secret_expires_at: datetime | None = ts_column()
+    webhook_events: list[str] = json_column([])  # extra events beyond task_finished
+    webhook_disabled_at: datetime | None = ts_column()  # set when the endpoint answers 410
+    defaults: dict[str, Any] = json_column({})
+    # Per-account task_number sequence; bumped in the transaction that inserts the task.
+    task_counter: int = Field(default=0, nullable=False)
+    created_at: datetime = created_column()
+    updated_at: datetime = created_column()
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+
+    id: str = Field(primary_key=True, max_length=32)  # the public part of the key, e.g. "k7f3a9c2"
+    account_id: str = Field(foreign_key="accounts.id", index=True, max_length=36)
+    secret_hash: str = Field(max_length=128)
+    label: str | None = Field(default=None, max_length=200)
+    created_at: datetime = created_column()
+    last_used_at: datetime | None = ts_column()
+    revoked_at: datetime | None = ts_column()
+
+
+class SopOverride(SQLModel, table=True):
+    """An account's own SOP for one task type (YAML text, validated when installed)."""
+
+    __tablename__ = "sop_overrides"
+    __table_args__ = (sa.UniqueConstraint("account_id", "type", name="uq_sop_overrides_account_type"),)
+
+    id: str = id_field()
+    account_id: str = Field(foreign_key="accounts.id", index=True, max_length=36)
+    type: str = Field(max_length=64)
+    version: int
+    source: str = Field(sa_type=sa.Text)
+    created_at: datetime = created_column()
+
+
+class PortalCredential(SQLModel, table=True):
+    """A login on one payer portal. Secrets and the saved session are AEAD-encrypted."""
+
+    __tablename__ = "portal_credentials"
+    __table_args__ = (
+        sa.UniqueConstraint("account_id", "payer", "username", name="uq_portal_credentials_login"),
+    )
+
+    id: str = id_field()
+    account_id: str = Field(foreign_key="accounts.id", index=True, max_length=36)
+    payer: str = Field(max_length=64, index=True)
+    url: str = Field(max_length=2000)
+    username: str = Field(max_length=200)
+    password_enc: str = Field(sa_type=sa.Text)
+    totp_secret_enc: str | None = Field(default=None, sa_type=sa.Text)
+    storage_state_enc: str | None = Field(default=None, sa_type=sa.Text)
+    max_sessions: int = Field(default=2)
+    rate_per_minute: int = Field(default=30)
+    consecutive_login_failures: int = Field(default=0)
+    disabled_at: datetime | None = ts_column()
+    disabled_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = created_column()
+    updated_at: datetime = created_column()

@@ -1,0 +1,312 @@
+"""Task services: create, read, list, supply input, review, cancel. Routes and CLI call these."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from runner.core import intake
+from runner.core.db import session_scope
+from runner.core.errors import IdempotencyConflict, InvalidRequest, InvalidTransition, NotFound
+from runner.core.files import FileStore, Upload
+from runner.core.sopbook import SopBook
+from runner.core.states import TaskStatus, check_transition
+from runner.core.tables import Account, Task, TaskFile, utcnow
+from runner.core.transitions import move, record
+from sops.dataformat import merge_raw
+from sops.render import render_task
+from sops.types import TaskType
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    status: TaskStatus | None = None
+    type: TaskType | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    tasks: list[Task]
+    files: dict[str, list[TaskFile]]
+    next_cursor: str | None
+
+
+class Tasks:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        files: FileStore,
+        sops: SopBook,
+        *,
+        max_data_chars: int,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._engine = engine
+        self._files = files
+        self._sops = sops
+        self._max_data_chars = max_data_chars
+        self._clock = clock
+
+    # -- create ---------------------------------------------------------------------------
+
+    def create(
+        self,
+        account: Account,
+        *,
+        type: str | None,
+        data: str | None,
+        uploads: Sequence[Upload] = (),
+        idempotency_key: str | None = None,
+        actor: str,
+    ) -> Task:
+        """Check everything first, then store the task, its files and its first event at once."""
+        task_type = intake.task_type_of(type)
+        data = intake.check_data_text(data, self._max_data_chars)
+        if idempotency_key is not None and not (0 < len(idempotency_key) <= 255):
+            raise InvalidRequest("The Idempotency-Key header must be 1-255 characters.")
+        fingerprint = intake.request_hash(task_type, data, uploads)
+        if idempotency_key:
+            existing = self._find_idempotent(account.id, idempotency_key, fingerprint)
+            if existing is not None:
+                return existing
+        now = self._clock()
+        checked = intake.check(task_type, intake.read_inputs(data, uploads), account.defaults, now.date())
+        resolved = self._sops.resolve(account.id, task_type)
+        for upload in uploads:
+            self._files.put(upload)
+        try:
+            with session_scope(self._engine) as session:
+                number = self._next_number(session, account.id)
+                rendered = render_task(
+                    resolved.sop, task_number=number, fields=checked.check.fields, portal_name=checked.payer
+                )
+                task = Task(
+                    account_id=account.id,
+                    task_number=number,
+                    type=task_type.value,
+                    status=TaskStatus.PENDING.value,
+                    handler=rendered.handler,
+                    title=rendered.title,
+                    instructions=rendered.instructions,
+                    data=data,
+                    raw_inputs=checked.raw,
+                    fields=checked.check.fields,
+                    payer=checked.payer,
+                    sop_version=resolved.sop.version,
+                    sop_source=resolved.source,
+                    idempotency_key=idempotency_key,
+                    request_hash=fingerprint,
+                    run_after=now,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(task)
+                session.flush()
+                record(session, task, actor=actor, kind="create", message="Task created.")
+                self._apply_check(session, task, checked, actor=actor, action="create")
+                for upload in uploads:
+                    session.add(_file_row(task, upload))
+        except IntegrityError:
+            if idempotency_key:
+                # A concurrent request with the same key won the insert: answer as a retry.
+                existing = self._find_idempotent(account.id, idempotency_key, fingerprint)
+                if existing is not None:
+                    return existing
+            raise
+        return task
+
+    def _find_idempotent(self, account_id: str, key: str, fingerprint: str) -> Task | None:
+        with session_scope(self._engine, readonly=True) as session:
+            task = session.exec(
+                select(Task).where(Task.account_id == account_id, Task.idempotency_key == key)
+            ).first()
+        if task is not None and task.request_hash != fingerprint:
+            raise IdempotencyConflict(
+                "This Idempotency-Key was already used with a different request. Use a new key "
+                "for a new task, or resend exactly the same request to get the original task.",
+                task_id=task.id,
+            )
+        return task
+
+    @staticmethod
+    def _next_number(session: Session, account_id: str) -> int:
+        # One UPDATE ... RETURNING in the task's own transaction: the row lock (PostgreSQL) or
+        # the immediate write lock (SQLite) serialises creates, and a rollback returns the number.
+        number = session.execute(
+            sa.update(Account)
+            .where(col(Account.id) == account_id)
+            .values(task_counter=Account.task_counter + 1)
+            .returning(Account.task_counter)
+        ).scalar_one()
+        return int(number)
+
+    def _apply_check(
+        self, session: Session, task: Task, checked: intake.Checked, *, actor: str, action: str
+    ) -> None:
+        task.raw_inputs = checked.raw
+        task.fields = checked.check.fields
+        task.payer = checked.payer
+        if checked.check.ok:
+            task.problems = []
+            task.notes = None
+            if task.status != TaskStatus.PENDING.value:
+                move(session, task, TaskStatus.PENDING, actor=actor, action=action, message="Inputs complete.")
+        else:
+            task.problems = [{"field": p.field, "message": p.message} for p in checked.check.problems]
+            task.notes = checked.check.note
+            move(session, task, TaskStatus.WAITING_FOR_INPUT, actor=actor, action=action, message=task.notes)
+        session.add(task)
+
+    # -- read -----------------------------------------------------------------------------
+
+    def get(self, account_id: str, task_id: str) -> tuple[Task, list[TaskFile]]:
+        with session_scope(self._engine, readonly=True) as session:
+            task = _owned(session, account_id, task_id)
+            files = list(session.exec(select(TaskFile).where(TaskFile.task_id == task.id)).all())
+        return task, files
+
+    def list(self, account_id: str, filters: TaskFilter, *, limit: int, cursor: str | None) -> Page:
+        statement = select(Task).where(Task.account_id == account_id)
+        if filters.status is not None:
+            statement = statement.where(Task.status == filters.status.value)
+        if filters.type is not None:
+            statement = statement.where(Task.type == filters.type.value)
+        if filters.created_after is not None:
+            statement = statement.where(col(Task.created_at) > filters.created_after.astimezone(UTC))
+        if filters.created_before is not None:
+            statement = statement.where(col(Task.created_at) < filters.created_before.astimezone(UTC))
+        if cursor:
+            at, last_id = _decode_cursor(cursor)
+            statement = statement.where(
+                sa.or_(
+                    col(Task.created_at) < at,
+                    sa.and_(col(Task.created_at) == at, col(Task.id) < last_id),
+                )
+            )
+        statement = statement.order_by(col(Task.created_at).desc(), col(Task.id).desc()).limit(limit + 1)
+        with session_scope(self._engine, readonly=True) as session:
+            rows = list(session.exec(statement).all())
+            page = rows[:limit]
+            files: dict[str, list[TaskFile]] = {t.id: [] for t in page}
+            if page:
+                for f in session.exec(select(TaskFile).where(col(TaskFile.task_id).in_(list(files)))).all():
+                    files[f.task_id].append(f)
+        next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
+        return Page(page, files, next_cursor)
+
+    def file(self, account_id: str, task_id: str, file_id: str) -> tuple[TaskFile, bytes]:
+        with session_scope(self._engine, readonly=True) as session:
+            task = _owned(session, account_id, task_id)
+            row = session.get(TaskFile, file_id)
+        if row is None or row.task_id != task.id:
+            raise NotFound("No such file on this task.", file_id=file_id)
+        return row, self._files.read(row.sha256)
+
+    # -- actions --------------------------------------------------------------------------
+
+    def supply_input(
+        self, account: Account, task_id: str, *, data: str | None, uploads: Sequence[Upload], actor: str
+    ) -> Task:
+        """Merge more or corrected data into a waiting task and check again."""
+        data = intake.check_data_text(data, self._max_data_chars)
+        new_raw = intake.read_inputs(data, uploads) if (data or uploads) else {}
+        if not new_raw and not uploads:
+            raise InvalidRequest("Send `data` with the missing or corrected fields (or files).")
+        for upload in uploads:
+            self._files.put(upload)
+        with session_scope(self._engine) as session:
+            task = _owned(session, account.id, task_id, for_update=True)
+            if task.status != TaskStatus.WAITING_FOR_INPUT.value:
+                raise InvalidTransition(
+                    f"Cannot supply input: the task is {task.status}; input is accepted only while "
+                    "it is waiting_for_input.",
+                    status=task.status,
+                    action="supply input",
+                )
+            merged = merge_raw(task.raw_inputs, new_raw)
+            checked = intake.check(TaskType(task.type), merged, account.defaults, self._clock().date())
+            if data:
+                task.data = f"{task.data}\n{data}" if task.data else data
+            record(session, task, actor=actor, kind="input", message="Input supplied.")
+            self._apply_check(session, task, checked, actor=actor, action="supply input")
+            task.run_after = self._clock()
+            for upload in uploads:
+                session.add(_file_row(task, upload))
+        return task
+
+    def review(self, account_id: str, task_id: str, *, approve: bool, notes: str | None, actor: str) -> Task:
+        with session_scope(self._engine) as session:
+            task = _owned(session, account_id, task_id, for_update=True)
+            if task.status != TaskStatus.PENDING_REVIEW.value:
+                raise InvalidTransition(
+                    f"Cannot review: the task is {task.status}; only a task in pending_review can be reviewed.",
+                    status=task.status,
+                    action="review",
+                )
+            if approve:
+                if task.review_step:
+                    task.approved_gates = [*task.approved_gates, task.review_step]
+                task.review_step = None
+                task.run_after = self._clock()
+                move(session, task, TaskStatus.PENDING, actor=actor, action="approve", message=notes)
+            else:
+                task.notes = f"Rejected in review: {notes}" if notes else "Rejected in review."
+                move(session, task, TaskStatus.FAILED, actor=actor, action="reject", message=notes)
+        return task
+
+    def cancel(self, account_id: str, task_id: str, *, reason: str | None, actor: str) -> Task:
+        with session_scope(self._engine) as session:
+            task = _owned(session, account_id, task_id, for_update=True)
+            check_transition(TaskStatus(task.status), TaskStatus.FAILED, action="cancel")
+            task.notes = f"Cancelled: {reason}" if reason else "Cancelled at the client's request."
+            task.lease_owner = None
+            task.lease_expires_at = None
+            move(session, task, TaskStatus.FAILED, actor=actor, action="cancel", message=reason)
+        return task
+
+
+def _owned(session: Session, account_id: str, task_id: str, *, for_update: bool = False) -> Task:
+    """The task if it belongs to the account; another account's task is simply not found."""
+    statement = select(Task).where(Task.id == task_id, Task.account_id == account_id)
+    if for_update:
+        statement = statement.with_for_update()
+    task = session.exec(statement).first()
+    if task is None:
+        raise NotFound("No task with this id.", task_id=task_id)
+    return task
+
+
+def _file_row(task: Task, upload: Upload) -> TaskFile:
+    return TaskFile(
+        task_id=task.id,
+        account_id=task.account_id,
+        filename=upload.filename,
+        content_type=upload.content_type,
+        size=len(upload.content),
+        sha256=upload.sha256,
+    )
+
+
+def _encode_cursor(task: Task) -> str:
+    created = task.created_at if task.created_at.tzinfo else task.created_at.replace(tzinfo=UTC)
+    payload = json.dumps([created.isoformat(), task.id]).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return datetime.fromisoformat(at), str(last_id)
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise InvalidRequest("The cursor is not valid; use the next_cursor of a previous page.") from exc

@@ -1,0 +1,54 @@
+"""The one place where a task's status is written: checks the table, stamps times, logs an event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from runner.core.states import TaskStatus, check_transition
+from runner.core.tables import Task, TaskEvent, utcnow
+
+
+def move(
+    session: Session,
+    task: Task,
+    target: TaskStatus,
+    *,
+    actor: str,
+    action: str,
+    message: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Move `task` to `target` inside the caller's transaction, or raise InvalidTransition."""
+    current = TaskStatus(task.status)
+    check_transition(current, target, action=action)
+    now = now or utcnow()
+    task.status = target.value
+    task.updated_at = now
+    if target is TaskStatus.RUNNING and task.started_at is None:
+        task.started_at = now
+    if target in (TaskStatus.COMPLETED, TaskStatus.COMPLETED_WITH_ISSUES):
+        task.completed_at = now
+    elif target is TaskStatus.FAILED:
+        task.failed_at = now
+    session.add(task)
+    session.add(
+        TaskEvent(
+            task_id=task.id,
+            account_id=task.account_id,
+            at=now,
+            actor=actor,
+            kind=action,
+            from_status=current.value,
+            to_status=target.value,
+            message=message,
+        )
+    )
+
+
+def record(session: Session, task: Task, *, actor: str, kind: str, message: str | None = None) -> None:
+    """A timeline event that does not change the status (e.g. input that is still incomplete)."""
+    session.add(
+        TaskEvent(task_id=task.id, account_id=task.account_id, actor=actor, kind=kind, message=message)
+    )

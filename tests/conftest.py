@@ -1,0 +1,87 @@
+"""Fixtures shared by every tier: a database on each backend, the wired core, an API client.
+
+The storage and API tests run twice, on SQLite and on PostgreSQL (`postgres` marker). The
+PostgreSQL tests use a database of their own, created for the session and dropped after it, on
+the server named by SOPWRIGHT_TEST_POSTGRES_URL (default: the local server's `test` database).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from runner.api.app import create_app
+from runner.core import db
+from runner.core.crypto import SecretBox
+from runner.core.settings import Settings
+from runner.core.system import System, build
+from runner.core.tables import metadata
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "SOPWRIGHT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated to head."""
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"sopwright_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({exc.orig}); start it or run "
+            "`pytest -m 'not postgres'`."
+        )
+    url = sa.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = db.create_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sopwright.db'}"
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    yield url
+    engine = db.create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in reversed(metadata.sorted_tables))
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key=SecretBox.generate_key(),
+    )
+
+
+@pytest.fixture
+def system(settings: Settings) -> Iterator[System]:
+    core = build(settings)
+    yield core
+    core.close()
+
+
+@pytest.fixture
+def client(system: System) -> Iterator[TestClient]:
+    with TestClient(create_app(system), raise_server_exceptions=False) as test_client:
+        yield test_client
