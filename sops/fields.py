@@ -1,0 +1,354 @@
+"""The input vocabulary: canonical field names (DOMAIN.md §2), their labels, examples and aliases.
+
+One table feeds the data-format parser (aliases), the input models (which fields each task type
+has and requires), the SOP schema (an SOP's `inputs` must name real fields) and the hints shown in
+docs and error notes. Keys are matched after `normalise_key`: lower case, with runs of spaces,
+hyphens, dots and slashes turned into one underscore.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sops.types import TaskType
+
+
+class Kind(StrEnum):
+    """How a field's raw value is read; the renderer and the note writer use it too."""
+
+    TEXT = "text"
+    DATE = "date"
+    MONEY = "money"
+    NUMBER = "number"
+    CODES = "codes"  # a list of short codes, given comma-separated and/or on repeated keys
+    LINES = "lines"  # a list of records (service lines, procedures)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    label: str
+    example: str
+    aliases: tuple[str, ...] = ()
+    kind: Kind = Kind.TEXT
+
+
+@dataclass(frozen=True)
+class FieldHint:
+    """What a client needs to know about one input field of one task type."""
+
+    name: str
+    label: str
+    required: bool
+    example: str
+    aliases: tuple[str, ...]
+
+
+_SPECS = (
+    FieldSpec(
+        "member_id",
+        "member ID",
+        "300059049",
+        (
+            "member",
+            "member id",
+            "member number",
+            "subscriber id",
+            "subscriber",
+            "insured id",
+            "policy number",
+            "MBI",
+            "medicare id",
+        ),
+    ),
+    FieldSpec(
+        "patient_first_name", "patient first name", "Jane", ("first name", "given name", "patient first")
+    ),
+    FieldSpec(
+        "patient_last_name",
+        "patient last name",
+        "Doe",
+        ("last name", "surname", "family name", "patient last"),
+    ),
+    FieldSpec(
+        "date_of_birth",
+        "date of birth",
+        "1990-01-15",
+        ("DOB", "birth date", "birthdate", "patient DOB", "D.O.B."),
+        Kind.DATE,
+    ),
+    FieldSpec(
+        "payer",
+        "payer",
+        "Acme Health",
+        ("payer name", "insurance", "insurer", "health plan", "carrier", "insurance company"),
+    ),
+    FieldSpec("provider_npi", "provider NPI", "2000000002", ("NPI", "provider", "NPI number")),
+    FieldSpec("billing_npi", "billing NPI", "2000000010", ("billing provider NPI", "group NPI")),
+    FieldSpec("rendering_npi", "rendering NPI", "2123456784", ("rendering provider NPI",)),
+    FieldSpec(
+        "requesting_npi",
+        "requesting provider NPI",
+        "2000000002",
+        ("requesting provider NPI", "ordering NPI", "referring NPI"),
+    ),
+    FieldSpec(
+        "servicing_npi", "servicing provider NPI", "2123456784", ("servicing provider NPI", "facility NPI")
+    ),
+    FieldSpec("tax_id", "tax ID (EIN)", "12-3456789", ("TIN", "EIN", "federal tax id", "tax id number")),
+    FieldSpec(
+        "service_date",
+        "service date",
+        "2025-03-20",
+        ("date of service", "DOS", "visit date", "appointment date"),
+        Kind.DATE,
+    ),
+    FieldSpec("service_type", "service type code", "30", ("service type code", "STC")),
+    FieldSpec("place_of_service", "place of service", "11", ("POS", "place of service code")),
+    FieldSpec(
+        "diagnosis_codes",
+        "diagnosis codes",
+        "E11.9, I10",
+        (
+            "diagnosis",
+            "diagnoses",
+            "diagnosis code",
+            "dx",
+            "dx codes",
+            "ICD",
+            "ICD10",
+            "ICD-10",
+            "ICD codes",
+            "ICD-10 codes",
+        ),
+        Kind.CODES,
+    ),
+    FieldSpec(
+        "service_lines",
+        "service lines",
+        "cpt=99213, units=1, charge=125.00, pointers=A",
+        ("service line", "line", "lines", "line item", "charge line"),
+        Kind.LINES,
+    ),
+    FieldSpec(
+        "total_charge",
+        "total charge",
+        "125.00",
+        ("total", "total charges", "total amount", "claim total"),
+        Kind.MONEY,
+    ),
+    FieldSpec(
+        "patient_account_number",
+        "patient account number",
+        "ACCT-1001",
+        ("account number", "patient account", "patient control number"),
+    ),
+    FieldSpec(
+        "prior_auth_number",
+        "prior authorization number",
+        "AUTH-77812",
+        ("prior authorization number", "authorization number", "auth number", "prior auth"),
+    ),
+    FieldSpec("resubmission_code", "resubmission code", "7", ("frequency code", "claim frequency code")),
+    FieldSpec(
+        "original_claim_number",
+        "original claim number",
+        "2025031800123",
+        ("claim number", "original claim", "payer claim number", "ICN"),
+    ),
+    FieldSpec(
+        "procedures",
+        "procedures",
+        "code=97110, units=12, unit_type=visits",
+        ("procedure", "procedure line", "requested service"),
+        Kind.LINES,
+    ),
+    FieldSpec(
+        "service_from",
+        "service start date",
+        "2025-04-01",
+        ("from", "from date", "start date", "service start", "service date from"),
+        Kind.DATE,
+    ),
+    FieldSpec(
+        "service_to",
+        "service end date",
+        "2025-06-30",
+        ("to", "to date", "end date", "service end", "service date to"),
+        Kind.DATE,
+    ),
+    FieldSpec("urgency", "urgency", "standard", ("priority", "review type")),
+    FieldSpec(
+        "clinical_notes",
+        "clinical notes",
+        "Failed 6 weeks of conservative therapy.",
+        ("notes", "clinical", "clinical information", "clinical summary", "justification"),
+    ),
+    FieldSpec(
+        "reason_category",
+        "appeal reason category",
+        "medical_necessity",
+        ("appeal reason", "reason type", "category", "appeal type"),
+    ),
+    FieldSpec(
+        "reason_text",
+        "appeal reason",
+        "Office notes attached show medical necessity.",
+        ("reason", "explanation", "appeal text", "description", "details"),
+    ),
+    FieldSpec("contact_name", "contact name", "Pat Clerk", ("contact",)),
+    FieldSpec(
+        "contact_phone",
+        "contact phone",
+        "555-201-0100",
+        ("phone", "phone number", "callback number", "telephone"),
+    ),
+)
+FIELDS: dict[str, FieldSpec] = {spec.name: spec for spec in _SPECS}
+
+_COMMON = (
+    ("member_id", True),
+    ("patient_first_name", True),
+    ("patient_last_name", True),
+    ("date_of_birth", True),
+    ("payer", True),
+)
+
+# Per task type, in the order a clerk would fill them: (field name, required).
+TYPE_FIELDS: dict[TaskType, tuple[tuple[str, bool], ...]] = {
+    TaskType.CHECK_ELIGIBILITY: (
+        *_COMMON,
+        ("provider_npi", False),
+        ("service_date", False),
+        ("service_type", False),
+    ),
+    TaskType.SUBMIT_CLAIM: (
+        *_COMMON,
+        ("billing_npi", True),
+        ("tax_id", True),
+        ("diagnosis_codes", True),
+        ("service_lines", True),
+        ("rendering_npi", False),
+        ("service_date", False),
+        ("place_of_service", False),
+        ("total_charge", False),
+        ("patient_account_number", False),
+        ("prior_auth_number", False),
+        ("resubmission_code", False),
+        ("original_claim_number", False),
+    ),
+    TaskType.SUBMIT_PRIOR_AUTHORIZATION: (
+        *_COMMON,
+        ("requesting_npi", True),
+        ("servicing_npi", True),
+        ("diagnosis_codes", True),
+        ("procedures", True),
+        ("service_from", True),
+        ("service_to", False),
+        ("place_of_service", True),
+        ("urgency", False),
+        ("clinical_notes", False),
+    ),
+    TaskType.SUBMIT_APPEAL: (
+        ("original_claim_number", True),
+        *_COMMON,
+        ("reason_category", True),
+        ("reason_text", True),
+        ("contact_name", True),
+        ("contact_phone", True),
+        ("provider_npi", False),
+        ("service_date", False),
+    ),
+}
+
+# Per task type: a field left empty is taken from these other keys, in order (task, then defaults).
+SYNONYMS: dict[TaskType, dict[str, tuple[str, ...]]] = {
+    TaskType.CHECK_ELIGIBILITY: {},
+    TaskType.SUBMIT_CLAIM: {
+        "billing_npi": ("provider_npi",),
+        "rendering_npi": ("provider_npi",),
+        "service_lines": ("procedures",),
+    },
+    TaskType.SUBMIT_PRIOR_AUTHORIZATION: {
+        "requesting_npi": ("provider_npi",),
+        "servicing_npi": ("requesting_npi", "provider_npi"),
+        "procedures": ("service_lines",),
+        "service_from": ("service_date",),
+    },
+    TaskType.SUBMIT_APPEAL: {},
+}
+
+# Keys of one service line / procedure (`service line: cpt=99213, units=1, ...`).
+LINE_FIELDS: dict[str, tuple[str, Kind, tuple[str, ...]]] = {
+    "procedure_code": (
+        "procedure code",
+        Kind.TEXT,
+        ("cpt", "cpt code", "hcpcs", "hcpcs code", "code", "procedure"),
+    ),
+    "modifiers": ("modifiers", Kind.CODES, ("modifier", "mod", "mods")),
+    "units": ("units", Kind.NUMBER, ("unit", "quantity", "qty", "days or units")),
+    "unit_type": ("unit type", Kind.TEXT, ("unit of measure",)),
+    "charge": ("charge", Kind.MONEY, ("charges", "amount", "fee", "line charge")),
+    "diagnosis_pointers": (
+        "diagnosis pointers",
+        Kind.CODES,
+        ("pointer", "pointers", "dx pointer", "dx pointers", "diagnosis pointer", "dx"),
+    ),
+    "service_date": ("service date", Kind.DATE, ("date", "dos", "date of service")),
+    "place_of_service": ("place of service", Kind.TEXT, ("pos",)),
+}
+# These line keys may also be given at the top level to describe a single line.
+LINE_SHORTHAND = ("procedure_code", "modifiers", "units", "unit_type", "charge", "diagnosis_pointers")
+
+_SEPARATORS = re.compile(r"[\s\-./_]+")
+_DROPPED = re.compile(r"[#()'\"*:]")
+
+
+def normalise_key(key: str) -> str:
+    """`Date of Birth` -> `date_of_birth`; `Member ID #` -> `member_id`."""
+    return _SEPARATORS.sub("_", _DROPPED.sub("", key.strip().lower())).strip("_")
+
+
+def _alias_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for spec in _SPECS:
+        for alias in (spec.name, *spec.aliases):
+            table[normalise_key(alias)] = spec.name
+    for name in LINE_SHORTHAND:
+        for alias in (name, *LINE_FIELDS[name][2]):
+            table.setdefault(normalise_key(alias), name)
+    for alias in ("patient", "patient name", "name", "member name", "subscriber name", "patient full name"):
+        table[normalise_key(alias)] = PATIENT_NAME
+    return table
+
+
+PATIENT_NAME = "patient_name"  # split into patient_first_name / patient_last_name by the parser
+ALIASES = _alias_table()
+LINE_ALIASES = {
+    normalise_key(alias): name for name, (_, _, aliases) in LINE_FIELDS.items() for alias in (name, *aliases)
+}
+
+
+def canonical_key(key: str) -> str:
+    """The canonical name for a client's key; unknown keys come back normalised."""
+    normal = normalise_key(key)
+    return ALIASES.get(normal, normal)
+
+
+def type_fields(task_type: TaskType) -> dict[str, bool]:
+    """Field name -> required, for one task type."""
+    return dict(TYPE_FIELDS[task_type])
+
+
+def field_hints(task_type: TaskType) -> list[FieldHint]:
+    """Name, label, required, example and aliases of each field of `task_type`, in form order."""
+    hints = []
+    for name, required in TYPE_FIELDS[task_type]:
+        spec = FIELDS[name]
+        aliases = spec.aliases
+        if name in ("patient_first_name", "patient_last_name"):
+            aliases = (*aliases, "patient (full name: 'Jane Doe' or 'Doe, Jane')")
+        hints.append(FieldHint(name, spec.label, required, spec.example, aliases))
+    return hints

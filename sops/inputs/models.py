@@ -1,0 +1,316 @@
+"""One pydantic model per task type: the canonical fields of DOMAIN.md §2 and the rules of §3.
+
+Rules about one value live on the field (readers in `values`, identifier checks in `codes`).
+Rules relative to today (DOB in the past, timely filing) read `today` and `timely_filing_days` from
+the validation context and are skipped without one, so stored fields can be re-read later. Rules
+spanning several fields (pointers, totals, date order) are `cross_problems`, run after a model
+validates, so each can name the exact field it concerns.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationInfo,
+)
+
+from sops.fields import normalise_key
+from sops.inputs import codes
+from sops.inputs.report import FieldProblem
+from sops.inputs.values import MAX_LONG_TEXT, parse_date, parse_money, parse_units, shorten, text
+from sops.types import TaskType
+
+DEFAULT_TIMELY_FILING_DAYS = 365
+MAX_LINES = 50
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+def _name(value: Any) -> str:
+    name = text(value, max_length=60)
+    if not name or not name[0].isalpha() or not all(ch.isalpha() or ch in " '.-" for ch in name):
+        raise ValueError(f"{shorten(name)} is not a name: use letters, spaces, hyphens or apostrophes")
+    return name
+
+
+def _reference(value: Any) -> str:
+    """Claim, authorization and account numbers: letters, digits and dashes as printed."""
+    ref = text(value, max_length=50).upper()
+    if not ref or not all(ch.isalnum() or ch in "-./" for ch in ref):
+        raise ValueError(f"{shorten(ref)} is not a reference number: use the letters and digits as printed")
+    return ref
+
+
+def _today(info: ValidationInfo) -> date | None:
+    context = info.context if isinstance(info.context, dict) else {}
+    today = context.get("today")
+    return today if isinstance(today, date) else None
+
+
+def _birth_date(value: date, info: ValidationInfo) -> date:
+    today = _today(info)
+    if today is not None and value >= today:
+        raise ValueError(f"{value.isoformat()} is not in the past")
+    if value < EARLIEST_BIRTH:
+        raise ValueError(f"{value.isoformat()} is before 1900: check the year")
+    return value
+
+
+def _claim_date(value: date, info: ValidationInfo) -> date:
+    today = _today(info)
+    if today is None:
+        return value
+    if value > today:
+        raise ValueError(f"{value.isoformat()} is in the future: a claim is sent after the service")
+    context = info.context if isinstance(info.context, dict) else {}
+    limit = context.get("timely_filing_days", DEFAULT_TIMELY_FILING_DAYS)
+    if (today - value).days > limit:
+        raise ValueError(f"{value.isoformat()} is past the {limit}-day timely filing limit")
+    return value
+
+
+def _near_date(value: date, info: ValidationInfo, *, back: int, ahead: int) -> date:
+    today = _today(info)
+    if today is not None and value > today + timedelta(days=ahead):
+        raise ValueError(f"{value.isoformat()} is too far in the future: check the year")
+    if today is not None and value < today - timedelta(days=back):
+        raise ValueError(f"{value.isoformat()} is too far in the past: check the year")
+    return value
+
+
+def _choice(options: dict[str, str], what: str) -> Any:
+    def read(value: Any) -> str:
+        key = normalise_key(text(value))
+        if key not in options:
+            choices = ", ".join(sorted(set(options.values())))
+            raise ValueError(f"{shorten(value)} is not a known {what} (use one of: {choices})")
+        return options[key]
+
+    return read
+
+
+Name = Annotated[str, BeforeValidator(_name)]
+Text = Annotated[str, BeforeValidator(text)]
+LongText = Annotated[str, BeforeValidator(partial(text, max_length=MAX_LONG_TEXT, multiline=True))]
+Reference = Annotated[str, BeforeValidator(_reference)]
+Npi = Annotated[str, BeforeValidator(codes.npi)]
+Money = Annotated[
+    Decimal, BeforeValidator(parse_money), PlainSerializer(lambda d: f"{d:.2f}", return_type=str)
+]
+Units = Annotated[int, BeforeValidator(parse_units)]
+Place = Annotated[str, BeforeValidator(codes.place_of_service)]
+Procedure = Annotated[str, BeforeValidator(codes.procedure_code)]
+Modifiers = Annotated[list[str], BeforeValidator(codes.modifiers)]
+BirthDate = Annotated[date, BeforeValidator(parse_date), AfterValidator(_birth_date)]
+ClaimDate = Annotated[date, BeforeValidator(parse_date), AfterValidator(_claim_date)]
+AuthDate = Annotated[
+    date, BeforeValidator(parse_date), AfterValidator(partial(_near_date, back=365, ahead=730))
+]
+NearDate = Annotated[
+    date, BeforeValidator(parse_date), AfterValidator(partial(_near_date, back=730, ahead=365))
+]
+
+RESUBMISSION = {
+    "1": "1",
+    "original": "1",
+    "7": "7",
+    "replacement": "7",
+    "replace": "7",
+    "corrected": "7",
+    "8": "8",
+    "void": "8",
+    "cancel": "8",
+}
+URGENCY = {"standard": "standard", "routine": "standard", "expedited": "expedited", "urgent": "expedited"}
+UNIT_TYPES = {
+    "units": "units",
+    "unit": "units",
+    "un": "units",
+    "visits": "visits",
+    "visit": "visits",
+    "days": "days",
+    "day": "days",
+    "da": "days",
+}
+REASONS = {
+    key: key
+    for key in (
+        "corrected_coding",
+        "medical_necessity",
+        "timely_filing",
+        "bundling",
+        "authorization",
+        "duplicate",
+        "coordination_of_benefits",
+        "other",
+    )
+}
+REASONS |= {
+    "timely_filing_proof": "timely_filing",
+    "coding": "corrected_coding",
+    "necessity": "medical_necessity",
+    "prior_authorization": "authorization",
+    "cob": "coordination_of_benefits",
+    "duplicate_denial": "duplicate",
+    "unbundling": "bundling",
+}
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Patient(_Base):
+    """The member and patient fields every task type has."""
+
+    member_id: Annotated[str, BeforeValidator(codes.member_id)]
+    patient_first_name: Name
+    patient_last_name: Name
+    date_of_birth: BirthDate
+    payer: Text
+
+
+class ServiceLine(_Base):
+    """One CMS-1500 line; missing date / place fall back to the claim's (see `check`)."""
+
+    procedure_code: Procedure
+    modifiers: Modifiers = []
+    units: Units = 1
+    charge: Money
+    diagnosis_pointers: Annotated[list[str], BeforeValidator(codes.diagnosis_pointers)] = ["A"]
+    service_date: ClaimDate
+    place_of_service: Place
+
+
+class RequestedProcedure(_Base):
+    procedure_code: Procedure
+    modifiers: Modifiers = []
+    units: Units = 1
+    unit_type: Annotated[
+        Literal["units", "visits", "days"], BeforeValidator(_choice(UNIT_TYPES, "unit type"))
+    ] = "units"
+
+
+class CheckEligibilityInputs(Patient):
+    provider_npi: Npi | None = None
+    service_date: NearDate | None = None
+    service_type: Annotated[str, BeforeValidator(codes.service_type)] = "30"
+
+
+class SubmitClaimInputs(Patient):
+    billing_npi: Npi
+    tax_id: Annotated[str, BeforeValidator(codes.ein)]
+    diagnosis_codes: Annotated[list[str], BeforeValidator(partial(codes.diagnosis_codes, billable=True))]
+    service_lines: list[ServiceLine] = Field(min_length=1, max_length=MAX_LINES)
+    rendering_npi: Npi | None = None
+    service_date: ClaimDate | None = None
+    place_of_service: Place | None = None
+    total_charge: Money | None = None
+    patient_account_number: Reference | None = None
+    prior_auth_number: Reference | None = None
+    resubmission_code: Annotated[str, BeforeValidator(_choice(RESUBMISSION, "resubmission code"))] | None = (
+        None
+    )
+    original_claim_number: Reference | None = None
+
+
+class SubmitPriorAuthorizationInputs(Patient):
+    requesting_npi: Npi
+    servicing_npi: Npi
+    diagnosis_codes: Annotated[list[str], BeforeValidator(partial(codes.diagnosis_codes, billable=False))]
+    procedures: list[RequestedProcedure] = Field(min_length=1, max_length=MAX_LINES)
+    service_from: AuthDate
+    service_to: AuthDate | None = None
+    place_of_service: Place
+    urgency: Annotated[Literal["standard", "expedited"], BeforeValidator(_choice(URGENCY, "urgency"))] = (
+        "standard"
+    )
+    clinical_notes: LongText | None = None
+
+
+class SubmitAppealInputs(Patient):
+    original_claim_number: Reference
+    reason_category: Annotated[str, BeforeValidator(_choice(REASONS, "appeal reason"))]
+    reason_text: LongText
+    contact_name: Name
+    contact_phone: Annotated[str, BeforeValidator(codes.phone)]
+    provider_npi: Npi | None = None
+    service_date: BirthDate | None = None  # the claim's date of service: in the past, like a birth date
+
+
+MODELS: dict[TaskType, type[Patient]] = {
+    TaskType.CHECK_ELIGIBILITY: CheckEligibilityInputs,
+    TaskType.SUBMIT_CLAIM: SubmitClaimInputs,
+    TaskType.SUBMIT_PRIOR_AUTHORIZATION: SubmitPriorAuthorizationInputs,
+    TaskType.SUBMIT_APPEAL: SubmitAppealInputs,
+}
+
+
+def cross_problems(inputs: Patient) -> list[FieldProblem]:
+    """Rules spanning several fields of a validated model (DOMAIN.md §3)."""
+    problems: list[FieldProblem] = []
+    payer = inputs.payer.lower()
+    if "medicare" in payer and "advantage" not in payer:
+        try:
+            codes.medicare_id(inputs.member_id)
+        except ValueError as exc:
+            problems.append(FieldProblem("member_id", f"member ID {exc}"))
+    dob = inputs.date_of_birth
+    dated = [
+        ("service_date", "service date", getattr(inputs, "service_date", None)),
+        ("service_from", "service start date", getattr(inputs, "service_from", None)),
+    ]
+    if isinstance(inputs, SubmitClaimInputs):
+        problems += _claim_problems(inputs)
+        dated += [
+            (f"service_lines.{i}.service_date", f"service line {i + 1} service date", line.service_date)
+            for i, line in enumerate(inputs.service_lines)
+        ]
+    auth = inputs if isinstance(inputs, SubmitPriorAuthorizationInputs) else None
+    if auth is not None and auth.service_to is not None and auth.service_to < auth.service_from:
+        problems.append(FieldProblem("service_to", "service end date is before the service start date"))
+    for path, label, when in dated:
+        if isinstance(when, date) and when < dob:
+            problems.append(FieldProblem(path, f"{label} {when.isoformat()} is before the date of birth"))
+    return problems
+
+
+def _claim_problems(claim: SubmitClaimInputs) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    filled = codes.POINTER_LETTERS[: len(claim.diagnosis_codes)]
+    for i, line in enumerate(claim.service_lines):
+        unknown = [pointer for pointer in line.diagnosis_pointers if pointer not in filled]
+        if unknown:
+            problems.append(
+                FieldProblem(
+                    f"service_lines.{i}.diagnosis_pointers",
+                    f"service line {i + 1} diagnosis pointers {', '.join(unknown)} point past the "
+                    f"{len(claim.diagnosis_codes)} diagnosis code(s) given (A-{filled[-1]})",
+                )
+            )
+    total = sum((line.charge for line in claim.service_lines), Decimal("0.00"))
+    if claim.total_charge is not None and claim.total_charge != total:
+        problems.append(
+            FieldProblem(
+                "total_charge",
+                f"total charge {claim.total_charge:.2f} is not the sum of the service lines ({total:.2f})",
+            )
+        )
+    if claim.resubmission_code in ("7", "8") and claim.original_claim_number is None:
+        problems.append(
+            FieldProblem(
+                "original_claim_number",
+                "original claim number (needed to replace or void a claim: resubmission code 7 or 8)",
+                missing=True,
+            )
+        )
+    return problems
