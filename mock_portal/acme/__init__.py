@@ -1,0 +1,15 @@
+"""Acme Health: a payer-direct portal (password + TOTP, single-page forms, an auth wizard)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from mock_portal.acme import appeals, auths, claims, eligibility, signin
+from mock_portal.pages import Pages
+
+
+def acme_router(pages: Pages) -> APIRouter:
+    router = APIRouter()
+    for module in (signin, eligibility, claims, auths, appeals):
+        router.include_router(module.router(pages))
+    return router

@@ -1,0 +1,53 @@
+"""The portal's FastAPI application: both payers, shared session routes, hazards, admin API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from mock_portal.access import Redirect
+from mock_portal.acme import acme_router
+from mock_portal.admin import admin_router
+from mock_portal.beacon import beacon_router
+from mock_portal.hazards import install_hazards
+from mock_portal.pages import Pages
+from mock_portal.payers import PAYERS
+from mock_portal.portal import Portal, PortalConfig
+from mock_portal.session_routes import session_router
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def create_app(config: PortalConfig | None = None) -> FastAPI:
+    """A fresh portal with its own state; admin routes only when `config.admin` is set."""
+    config = config or PortalConfig()
+    portal = Portal(config)
+    pages = Pages(portal)
+    app = FastAPI(
+        title="sopwright mock payer portal",
+        docs_url="/_mock/docs" if config.admin else None,
+        redoc_url=None,
+        openapi_url="/_mock/openapi.json" if config.admin else None,
+    )
+    app.state.portal = portal
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.exception_handler(Redirect)
+    async def redirect(request: Request, exc: Redirect) -> Response:
+        return RedirectResponse(exc.url, status_code=303)
+
+    @app.get("/", response_class=HTMLResponse)
+    def index(request: Request) -> Response:
+        return pages.render(request, None, "index.html", payers=list(PAYERS.values()))
+
+    install_hazards(app, portal, pages)
+    for payer in PAYERS.values():
+        app.include_router(session_router(payer, pages))
+    app.include_router(acme_router(pages))
+    app.include_router(beacon_router(pages))
+    if config.admin:
+        app.include_router(admin_router(portal))
+    return app
