@@ -1,0 +1,104 @@
+"""The structured `result` of each task type: the names handlers fill and SOP outcomes quote.
+
+A task's `result` is one of these models dumped to JSON. Every key is optional because a task may
+end before it is known (a login refused leaves only `failure_reason`). The payer's decision is a
+field here, never folded into the task status alone (DESIGN.md §2). SOP outcome templates may
+only name these keys (`result.claim_number`); the loader checks that.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from sops.types import TaskType
+
+CoverageStatus = Literal["active", "inactive"]
+ClaimStatus = Literal["accepted", "rejected", "duplicate", "acknowledged", "in_process"]
+AuthDecision = Literal[
+    "approved",
+    "partially_approved",
+    "denied",
+    "pended",
+    "modified",
+    "cancelled",
+    "contact_payer",
+    "not_required",
+]
+# X12 278 HCR01 action codes for the decisions above (not_required has none).
+AUTH_DECISION_CODES: dict[str, str] = {
+    "approved": "A1",
+    "partially_approved": "A2",
+    "denied": "A3",
+    "pended": "A4",
+    "modified": "A6",
+    "cancelled": "C",
+    "contact_payer": "CT",
+}
+
+
+class TaskResult(BaseModel):
+    """Keys every task type's result may carry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    failure_reason: str | None = None  # one sentence a billing clerk understands, for `failed`
+    payer_message: str | None = None  # text the portal showed (rejection, banner, AAA reason)
+    reference_number: str | None = None  # the payer's reference / control / case number
+    confirmed_at: str | None = None  # timestamp shown on the portal's confirmation page
+    portal: str | None = None  # which portal (handler package) carried the task out
+
+
+class EligibilityResult(TaskResult):
+    coverage_status: CoverageStatus | None = None
+    plan_name: str | None = None
+    group_number: str | None = None
+    coverage_start: str | None = None  # ISO dates
+    coverage_end: str | None = None
+    copay: str | None = None  # money as "25.00"
+    coinsurance_percent: int | None = None
+    deductible_total: str | None = None
+    deductible_remaining: str | None = None
+    out_of_pocket_total: str | None = None
+    out_of_pocket_remaining: str | None = None
+    network: Literal["in_network", "out_of_network"] | None = None
+    payer_notes: str | None = None
+    rejection_code: str | None = None  # X12 AAA code when the payer could not answer (e.g. "75")
+
+
+class ClaimResult(TaskResult):
+    claim_number: str | None = None  # the payer's claim number
+    claim_status: ClaimStatus | None = None
+    rejection_reasons: list[str] = []
+    duplicate_of: str | None = None  # the existing claim's number when a duplicate was detected
+    total_charge: str | None = None
+
+
+class PriorAuthorizationResult(TaskResult):
+    decision: AuthDecision | None = None
+    decision_code: str | None = None  # X12 278 code, see AUTH_DECISION_CODES
+    certification_number: str | None = None  # the authorization number to quote on the claim
+    effective_date: str | None = None
+    expiration_date: str | None = None
+    approved_units: int | None = None
+    denial_reason: str | None = None
+
+
+class AppealResult(TaskResult):
+    tracking_number: str | None = None  # some payers return none: then find it by claim number
+    appeal_status: Literal["received", "in_review", "decided"] | None = None
+    original_claim_number: str | None = None
+
+
+RESULTS: dict[TaskType, type[TaskResult]] = {
+    TaskType.CHECK_ELIGIBILITY: EligibilityResult,
+    TaskType.SUBMIT_CLAIM: ClaimResult,
+    TaskType.SUBMIT_PRIOR_AUTHORIZATION: PriorAuthorizationResult,
+    TaskType.SUBMIT_APPEAL: AppealResult,
+}
+
+
+def result_keys(task_type: TaskType) -> frozenset[str]:
+    """The names a `result` of `task_type` may carry."""
+    return frozenset(RESULTS[task_type].model_fields)
