@@ -31,7 +31,13 @@ def router(pages: Pages) -> APIRouter:
         today = portal_of(request).clock.now().date()
         form = {"service_date": today.strftime("%m/%d/%Y"), "service_type": "30"}
         return pages.render(
-            request, PAYER, "acme/eligibility.html", session=session, user=user, form=form, service_types=SERVICE_TYPES
+            request,
+            PAYER,
+            "acme/eligibility.html",
+            session=session,
+            user=user,
+            form=form,
+            service_types=SERVICE_TYPES,
         )
 
     @r.post("/eligibility")
@@ -52,10 +58,17 @@ def router(pages: Pages) -> APIRouter:
                 errors=parsed,
                 service_types=SERVICE_TYPES,
             )
-        result = eligibility.check(portal.state, payer=PAYER.key, username=user.username, inquiry=parsed, now=now)
+        result = eligibility.check(
+            portal.state, payer=PAYER.key, username=user.username, inquiry=parsed, now=now
+        )
         return pages.render(
-            request, PAYER, "acme/eligibility_result.html", session=session, user=user, result=result,
+            request,
+            PAYER,
+            "acme/eligibility_result.html",
+            session=session,
+            user=user,
+            result=result,
             service_type=dict(SERVICE_TYPES).get(parsed.service_type, parsed.service_type),
-        )  # fmt: skip
+        )
 
     return r

@@ -12,7 +12,7 @@ from mock_portal.pages import Pages
 from mock_portal.payers import ACME as PAYER
 from mock_portal.sessions import Session, Stage
 
-BAD_PASSWORD = "The username or password you entered is incorrect."
+WRONG_CREDENTIALS = "The username or password you entered is incorrect."
 LOCKED = (
     "Your account has been locked after too many unsuccessful sign-in attempts. "
     "Call Acme Provider Services to unlock it."
@@ -25,7 +25,9 @@ def router(pages: Pages) -> APIRouter:
 
     def login_page(request: Request, error: str = "", form: dict[str, str] | None = None) -> Response:
         reason = request.query_params.get("reason", "")
-        return pages.render(request, PAYER, "acme/login.html", reason=reason, login_error=error, form=form or {})
+        return pages.render(
+            request, PAYER, "acme/login.html", reason=reason, login_error=error, form=form or {}
+        )
 
     @r.get("")
     @r.get("/")
@@ -50,11 +52,13 @@ def router(pages: Pages) -> APIRouter:
         result = check_password(user, form.get("password", ""), portal.knobs.lockout_threshold)
         if result is not PasswordCheck.OK or user is None:
             portal.traffic.login_failed(client)
-            message = LOCKED if result is PasswordCheck.LOCKED else BAD_PASSWORD
+            message = LOCKED if result is PasswordCheck.LOCKED else WRONG_CREDENTIALS
             return login_page(request, message, {"username": form.get("username", "")})
         session = portal.sessions.create(PAYER.key, user.username, portal.clock.now())
         response = RedirectResponse(PAYER.mfa_path, status_code=303)
-        response.set_cookie(PAYER.session_cookie, session.sid, path=PAYER.base_path, httponly=True, samesite="lax")
+        response.set_cookie(
+            PAYER.session_cookie, session.sid, path=PAYER.base_path, httponly=True, samesite="lax"
+        )
         return response
 
     def pending_session(request: Request) -> Session:

@@ -68,10 +68,16 @@ def submit(
 
     def refuse(outcome: AppealOutcome, existing: Appeal | None = None, status: str = "") -> AppealResult:
         state.record(
-            payer=payer, kind=Kind.APPEAL, username=username, now=now, fields=form.as_fields(), files=files,
-            outcome=outcome.value, duplicate=outcome is AppealOutcome.DUPLICATE,
+            payer=payer,
+            kind=Kind.APPEAL,
+            username=username,
+            now=now,
+            fields=form.as_fields(),
+            files=files,
+            outcome=outcome.value,
+            duplicate=outcome is AppealOutcome.DUPLICATE,
             duplicate_of=(existing.tracking_number or existing.appeal_id) if existing else None,
-        )  # fmt: skip
+        )
         return AppealResult(outcome, now, existing=existing, claim_status=status)
 
     if claim is None or claim.member_id != form.member_id:

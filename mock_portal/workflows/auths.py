@@ -97,7 +97,9 @@ def submit(
     form: AuthForm,
     now: datetime,
     files: list[dict[str, Any]],
+    always_pend: bool = False,
 ) -> AuthRequest:
+    """Decide at once, or pend (pended scenarios; every request at an exchange that pends first)."""
     scenario = scenario_for(form.member_id)
     final = _FINAL_BY_SCENARIO.get(scenario, AuthDecision.APPROVED)
     auth = AuthRequest(
@@ -114,7 +116,8 @@ def submit(
         decision=AuthDecision.PENDED,
         final_decision=final,
     )
-    if scenario not in _PENDED:
+    pend = scenario in _PENDED or (always_pend and final is not AuthDecision.NOT_REQUIRED)
+    if not pend:
         _decide(state, auth, now)
     state.add_auth(auth)
     state.record(

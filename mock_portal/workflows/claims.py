@@ -128,18 +128,29 @@ def submit(
     if reasons:
         trace = state.ids.trace_number(payer)
         state.record(
-            payer=payer, kind=Kind.CLAIM, username=username, now=now, fields=fields,
-            outcome=ClaimOutcome.REJECTED.value, identifiers={"trace_number": trace},
-        )  # fmt: skip
+            payer=payer,
+            kind=Kind.CLAIM,
+            username=username,
+            now=now,
+            fields=fields,
+            outcome=ClaimOutcome.REJECTED.value,
+            identifiers={"trace_number": trace},
+        )
         return ClaimResult(ClaimOutcome.REJECTED, now, reasons=tuple(reasons), trace_number=trace)
     existing = find_duplicate(state, payer, form)
     if existing and duplicate_mode is DuplicateMode.WARN and not confirmed_duplicate:
         return ClaimResult(ClaimOutcome.DUPLICATE_WARNING, now, duplicate_of=existing.claim_number)
     if existing and duplicate_mode is DuplicateMode.BLOCK:
         state.record(
-            payer=payer, kind=Kind.CLAIM, username=username, now=now, fields=fields,
-            outcome=ClaimOutcome.DUPLICATE_BLOCKED.value, duplicate=True, duplicate_of=existing.claim_number,
-        )  # fmt: skip
+            payer=payer,
+            kind=Kind.CLAIM,
+            username=username,
+            now=now,
+            fields=fields,
+            outcome=ClaimOutcome.DUPLICATE_BLOCKED.value,
+            duplicate=True,
+            duplicate_of=existing.claim_number,
+        )
         return ClaimResult(ClaimOutcome.DUPLICATE_BLOCKED, now, duplicate_of=existing.claim_number)
     final, denial = ClaimStatus.PAID, ""
     if existing and duplicate_mode is DuplicateMode.SILENT:
@@ -164,10 +175,16 @@ def submit(
     )
     state.add_claim(claim)
     state.record(
-        payer=payer, kind=Kind.CLAIM, username=username, now=now, fields=fields,
-        outcome=ClaimOutcome.ACCEPTED.value, identifiers={"claim_number": claim.claim_number},
-        duplicate=existing is not None, duplicate_of=existing.claim_number if existing else None,
-    )  # fmt: skip
+        payer=payer,
+        kind=Kind.CLAIM,
+        username=username,
+        now=now,
+        fields=fields,
+        outcome=ClaimOutcome.ACCEPTED.value,
+        identifiers={"claim_number": claim.claim_number},
+        duplicate=existing is not None,
+        duplicate_of=existing.claim_number if existing else None,
+    )
     return ClaimResult(ClaimOutcome.ACCEPTED, now, claim=claim, duplicate_of=claim.duplicate_of)
 
 
