@@ -199,9 +199,11 @@ class _Collector:
             self.indexed_lines.setdefault((target, int(line.group(2))), {})[sub] = value
         elif (dx := _INDEXED_DX.match(key)) is not None:
             self.indexed_dx[int(dx.group(1))] = value
-        elif key in self.values and self.values[key] != value:
+        elif key in self.values:
             previous = self.values[key]
-            self.values[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+            given = previous if isinstance(previous, list) else [previous]
+            if value not in given:
+                self.values[key] = [*given, value]
         else:
             self.values[key] = value
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     ValidationInfo,
+    model_validator,
 )
 
 from sops.fields import normalise_key
@@ -221,6 +222,13 @@ class SubmitClaimInputs(Patient):
         None
     )
     original_claim_number: Reference | None = None
+
+    @model_validator(mode="after")
+    def _total(self) -> Self:
+        """The total is the sum of the lines when not given (a given one is checked in cross_problems)."""
+        if self.total_charge is None:
+            self.total_charge = sum((line.charge for line in self.service_lines), Decimal("0.00"))
+        return self
 
 
 class SubmitPriorAuthorizationInputs(Patient):
