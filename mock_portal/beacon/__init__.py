@@ -1,9 +1,16 @@
+"""Beacon Exchange: a multi-payer exchange (security acknowledgement, provider context, payer
+typeahead, workflows inside an iframe, pended results, soft duplicate warnings)."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from mock_portal.beacon import auths, claims, disputes, eligibility, signin
 from mock_portal.pages import Pages
 
 
 def beacon_router(pages: Pages) -> APIRouter:
-    return APIRouter()
+    router = APIRouter()
+    for module in (signin, eligibility, claims, auths, disputes):
+        router.include_router(module.router(pages))
+    return router
