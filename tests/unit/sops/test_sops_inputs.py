@@ -101,8 +101,10 @@ def test_line_date_and_place_fall_back_to_the_task_level_ones() -> None:
 
 
 def test_a_single_line_may_be_given_at_the_top_level() -> None:
-    text = "member: TST1\npatient: Tess Fixture\ndob: 1986-04-12\ndx: E11.9\ncpt: 99213"
-    "\ncharge: 80\nDOS: 11/02/2026"
+    text = (
+        "member: TST1\npatient: Tess Fixture\ndob: 1986-04-12\n"
+        "dx: E11.9\ncpt: 99213\ncharge: 80\nDOS: 11/02/2026"
+    )
     checked = check_inputs(TaskType.SUBMIT_CLAIM, parse_data(text), defaults=CLAIM_DEFAULTS, today=TODAY)
     assert checked.ok, checked.note
     assert checked.fields["service_lines"][0]["procedure_code"] == "99213"
