@@ -52,7 +52,9 @@ async def _read_json(request: Request, allowed: set[str], max_text: int) -> dict
     if len(raw) > max_text + _ENVELOPE_BYTES:
         raise TooLarge("The JSON body is too large.")
     if not raw.strip():
-        raise InvalidRequest("The request body is empty: send a JSON object such as {\"type\": \"check_eligibility\"}.")
+        raise InvalidRequest(
+            'The request body is empty: send a JSON object such as {"type": "check_eligibility"}.'
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -60,7 +62,9 @@ async def _read_json(request: Request, allowed: set[str], max_text: int) -> dict
     try:
         body = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InvalidRequest(f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}.") from None
+        raise InvalidRequest(
+            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+        ) from None
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
     _refuse_unknown(body.keys(), allowed)

@@ -37,7 +37,9 @@ _STATUS: list[tuple[type[SopwrightError], int]] = [
 ]
 
 
-def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     body = {"error": {"code": code, "message": message, "details": details or {}}}
     return JSONResponse(body, status_code=status, headers=headers)
@@ -65,12 +67,16 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         for err in exc.errors()
     ]
     summary = "; ".join(f"{p['field'] or 'body'}: {p['message']}" for p in problems)
-    return error_response(422, "invalid_request", f"The request is not valid: {summary}", {"problems": problems})
+    return error_response(
+        422, "invalid_request", f"The request is not valid: {summary}", {"problems": problems}
+    )
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}.get(exc.status_code, "http_error")
+    code = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}.get(
+        exc.status_code, "http_error"
+    )
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
     if exc.status_code == 404 and message == "Not Found":
         message = "No such endpoint."
@@ -93,4 +99,7 @@ def install(app: FastAPI) -> None:
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, str | int | float | bool | list | dict | type(None)) else str(v) for k, v in details.items()}
+    return {
+        k: v if isinstance(v, str | int | float | bool | list | dict | type(None)) else str(v)
+        for k, v in details.items()
+    }

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from runner.cli.context import out, print_json, system
+from runner.core.defaults import validate_defaults
 from runner.core.public import iso_z
 
 accounts_app = typer.Typer(help="Create and configure client accounts.", no_args_is_help=True)
@@ -43,7 +44,7 @@ def create(
 def list_accounts(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List accounts."""
     with system() as core:
-        accounts = core.accounts.list()
+        accounts = core.accounts.all()
     if as_json:
         print_json(
             [
@@ -55,7 +56,9 @@ def list_accounts(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     table = Table("name", "account id", "webhook URL", "defaults", "tasks", "created")
     for a in accounts:
         defaults = ", ".join(f"{k}={v}" for k, v in sorted(a.defaults.items()))
-        table.add_row(a.name, a.id, a.webhook_url or "-", defaults or "-", str(a.task_counter), iso_z(a.created_at))
+        table.add_row(
+            a.name, a.id, a.webhook_url or "-", defaults or "-", str(a.task_counter), iso_z(a.created_at)
+        )
     out.print(table)
 
 
@@ -83,8 +86,11 @@ def set_defaults(
         raise typer.BadParameter("give at least one default, e.g. --billing-npi 2000000002")
     with system() as core:
         found = core.accounts.find(account)
-        updated = core.accounts.set_defaults(found.id, core.validate_defaults(given))
-    out.print(f"Defaults for [bold]{updated.name}[/]: " + ", ".join(f"{k}={v}" for k, v in sorted(updated.defaults.items())))
+        updated = core.accounts.set_defaults(found.id, validate_defaults(given))
+    out.print(
+        f"Defaults for [bold]{updated.name}[/]: "
+        + ", ".join(f"{k}={v}" for k, v in sorted(updated.defaults.items()))
+    )
 
 
 @accounts_app.command("set-webhook")

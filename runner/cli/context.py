@@ -26,7 +26,10 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        fail("Invalid setting: " + "; ".join(f"SOPWRIGHT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()))
+        fail(
+            "Invalid setting: "
+            + "; ".join(f"SOPWRIGHT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        )
 
 
 def configure_logging(settings: Settings) -> None:
@@ -47,8 +50,10 @@ def boundary() -> Iterator[None]:
     """Translate our errors into one-line messages and an exit code; never a stack trace."""
     try:
         yield
-    except (SopwrightError, SopsError) as exc:
-        fail(getattr(exc, "message", None) or str(exc))
+    except SopwrightError as exc:
+        fail(exc.message)
+    except SopsError as exc:
+        fail(str(exc))
 
 
 @contextmanager

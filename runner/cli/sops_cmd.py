@@ -29,7 +29,13 @@ def list_sops() -> None:
     table = Table("type", "version", "handler", "steps", "irreversible step")
     for sop in library:
         irreversible = next((s.id for s in sop.steps if s.irreversible), "-")
-        table.add_row(sop.type.value, str(sop.version), f"{sop.type.value}_{sop.version}", str(len(sop.steps)), irreversible)
+        table.add_row(
+            sop.type.value,
+            str(sop.version),
+            f"{sop.type.value}_{sop.version}",
+            str(len(sop.steps)),
+            irreversible,
+        )
     out.print(table)
 
 
@@ -65,7 +71,9 @@ def render(
 
 @sops_app.command("validate")
 def validate(
-    paths: Annotated[list[Path] | None, typer.Argument(help="SOP files (default: the built-in library).")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="SOP files (default: the built-in library).")
+    ] = None,
 ) -> None:
     """Validate SOP files (or the built-in library); exits 1 naming the file and field at fault."""
     with boundary():
@@ -89,11 +97,15 @@ def install(
     with system() as core:
         found = core.accounts.find(account)
         sop = core.sops.install(found.id, path.read_text(), source=str(path))
-    out.print(f"Installed {sop.type.value} version {sop.version} for [bold]{found.name}[/]; new tasks use it.")
+    out.print(
+        f"Installed {sop.type.value} version {sop.version} for [bold]{found.name}[/]; new tasks use it."
+    )
 
 
 @sops_app.command("uninstall")
-def uninstall(account: Annotated[str, typer.Argument(help="Account name or id.")], task_type: TypeArg) -> None:
+def uninstall(
+    account: Annotated[str, typer.Argument(help="Account name or id.")], task_type: TypeArg
+) -> None:
     """Remove an account's override: its new tasks use the built-in SOP again."""
     with system() as core:
         found = core.accounts.find(account)

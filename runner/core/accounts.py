@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from runner.core import keys
 from runner.core.crypto import SecretBox
 from runner.core.db import session_scope
 from runner.core.errors import Conflict, InvalidRequest, NotFound, Unauthorized
 from runner.core.tables import Account, ApiKey, utcnow
+from runner.core.tables.base import as_utc
 
-WEBHOOK_SECRET = "webhook_secret"
+WEBHOOK_SECRET = "webhook_secret"  # noqa: S105 (a purpose label)
+PREVIOUS_WEBHOOK_SECRET = "previous_webhook_secret"  # noqa: S105 (a purpose label)
 
 
 @dataclass(frozen=True)
@@ -28,14 +31,20 @@ class CreatedAccount:
 
 
 class Accounts:
-    def __init__(self, engine: sa.Engine, box: SecretBox) -> None:
+    def __init__(
+        self, engine: sa.Engine, box: SecretBox, *, url_check: Callable[[str], str] | None = None
+    ) -> None:
         self._engine = engine
         self._box = box
+        # The webhook SSRF guard (runner.core.webhooks.guard), injected by `system.build`.
+        self._url_check = url_check
 
     def create(self, name: str, *, webhook_url: str | None = None) -> CreatedAccount:
         name = name.strip()
         if not name:
             raise InvalidRequest("The account name is empty.")
+        if webhook_url and self._url_check is not None:
+            webhook_url = self._url_check(webhook_url)
         account = Account(name=name, webhook_url=webhook_url, webhook_secret_enc="")
         secret = keys.generate_webhook_secret()
         account.webhook_secret_enc = self._seal_webhook_secret(account.id, secret)
@@ -49,16 +58,17 @@ class Accounts:
             raise Conflict(f"An account named {name!r} already exists.", name=name) from exc
         return CreatedAccount(account, new_key.plaintext, new_key.key_id, secret)
 
-    def list(self) -> list[Account]:
+    def all(self) -> list[Account]:
         with session_scope(self._engine, readonly=True) as session:
-            return list(session.exec(select(Account).order_by(Account.created_at)).all())
+            return list(session.exec(select(Account).order_by(col(Account.created_at))).all())
 
     def find(self, name_or_id: str) -> Account:
         """An account by id or by name (the CLI accepts either)."""
         with session_scope(self._engine, readonly=True) as session:
-            account = session.get(Account, name_or_id) or session.exec(
-                select(Account).where(Account.name == name_or_id)
-            ).first()
+            account = (
+                session.get(Account, name_or_id)
+                or session.exec(select(Account).where(Account.name == name_or_id)).first()
+            )
         if account is None:
             raise NotFound(f"No account named or with id {name_or_id!r}.")
         return account
@@ -81,6 +91,8 @@ class Accounts:
         return account
 
     def set_webhook_url(self, account_id: str, url: str | None) -> Account:
+        if url and self._url_check is not None:
+            url = self._url_check(url)
         with session_scope(self._engine) as session:
             account = session.get(Account, account_id)
             if account is None:
@@ -99,6 +111,47 @@ class Accounts:
     def _seal_webhook_secret(self, account_id: str, secret: str) -> str:
         return self._box.seal(secret, purpose=WEBHOOK_SECRET, account_id=account_id, record_id=account_id)
 
+    def webhook_secrets(self, account: Account, now: datetime) -> tuple[str, ...]:
+        """The secrets that sign right now: the current one, then the previous during its overlap."""
+        secrets: tuple[str, ...] = (self.webhook_secret(account),)
+        expires = as_utc(account.previous_webhook_secret_expires_at)
+        if account.previous_webhook_secret_enc and expires is not None and now < expires:
+            previous = self._box.open(
+                account.previous_webhook_secret_enc,
+                purpose=PREVIOUS_WEBHOOK_SECRET,
+                account_id=account.id,
+                record_id=account.id,
+            )
+            secrets = (*secrets, previous)
+        return secrets
+
+    def rotate_webhook_secret(
+        self, account_id: str, *, overlap: timedelta, now: datetime | None = None
+    ) -> str:
+        """A new `whsec_` secret; the old one keeps signing too until `now + overlap` (then only the new).
+
+        Only one previous secret is kept: rotating again during an overlap drops the oldest.
+        """
+        now = now or utcnow()
+        secret = keys.generate_webhook_secret()
+        with session_scope(self._engine) as session:
+            account = session.get(Account, account_id, with_for_update=True)
+            if account is None:
+                raise NotFound("No such account.")
+            old = self.webhook_secret(account)
+            account.webhook_secret_enc = self._seal_webhook_secret(account.id, secret)
+            if overlap > timedelta(0):
+                account.previous_webhook_secret_enc = self._box.seal(
+                    old, purpose=PREVIOUS_WEBHOOK_SECRET, account_id=account.id, record_id=account.id
+                )
+                account.previous_webhook_secret_expires_at = now + overlap
+            else:
+                account.previous_webhook_secret_enc = None
+                account.previous_webhook_secret_expires_at = None
+            account.updated_at = now
+            session.add(account)
+        return secret
+
     # -- API keys -------------------------------------------------------------------------
 
     def create_key(self, account_id: str, *, label: str | None = None) -> tuple[ApiKey, str]:
@@ -112,7 +165,7 @@ class Accounts:
 
     def list_keys(self, account_id: str) -> list[ApiKey]:
         with session_scope(self._engine, readonly=True) as session:
-            statement = select(ApiKey).where(ApiKey.account_id == account_id).order_by(ApiKey.created_at)
+            statement = select(ApiKey).where(ApiKey.account_id == account_id).order_by(col(ApiKey.created_at))
             return list(session.exec(statement).all())
 
     def revoke_key(self, key_id: str) -> ApiKey:

@@ -1,17 +1,17 @@
 """Errors of the core. Each is translated once: to an HTTP response, a CLI message or a task state.
 
-    SopwrightError
-     ├── NotFound                 a task, file, account or key the caller cannot see
-     ├── Conflict                 the request contradicts the current state
-     │    ├── InvalidTransition   the task's status does not allow this action
-     │    └── IdempotencyConflict same Idempotency-Key, different request
-     ├── InvalidRequest           the request is malformed or names something unknown
-     │    └── UnknownTaskType
-     ├── Unauthorized             missing, unknown or revoked API key
-     ├── UploadRejected           a file or the data is too large or of a refused type
-     │    ├── TooLarge
-     │    └── UnsupportedType
-     └── ConfigError              the installation is misconfigured (settings, SOP overrides, key)
+SopwrightError
+ ├── NotFound                 a task, file, account or key the caller cannot see
+ ├── Conflict                 the request contradicts the current state
+ │    ├── InvalidTransition   the task's status does not allow this action
+ │    └── IdempotencyConflict same Idempotency-Key, different request
+ ├── InvalidRequest           the request is malformed or names something unknown
+ │    └── UnknownTaskType
+ ├── Unauthorized             missing, unknown or revoked API key
+ ├── UploadRejected           a file or the data is too large or of a refused type
+ │    ├── TooLarge
+ │    └── UnsupportedType
+ └── ConfigError              the installation is misconfigured (settings, SOP overrides, key)
 """
 
 from __future__ import annotations

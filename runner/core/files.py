@@ -76,7 +76,8 @@ def check_uploads(raw: list[tuple[str | None, bytes]], limits: UploadLimits) -> 
         filename = clean_filename(name, index)
         if len(content) > limits.max_file_bytes:
             raise TooLarge(
-                f"File {filename!r} is {_mb(len(content))}; the limit is {_mb(limits.max_file_bytes)} per file.",
+                f"File {filename!r} is {_mb(len(content))}; "
+                f"the limit is {_mb(limits.max_file_bytes)} per file.",
                 file=filename,
                 max_file_bytes=limits.max_file_bytes,
             )

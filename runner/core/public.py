@@ -90,7 +90,9 @@ def task_public(task: Task, files: list[TaskFile]) -> TaskPublic:
         fields=task.fields,
         problems=[ProblemPublic(**p) for p in task.problems],
         files=[
-            FilePublic(id=f.id, filename=f.filename, content_type=f.content_type, size=f.size, sha256=f.sha256)
+            FilePublic(
+                id=f.id, filename=f.filename, content_type=f.content_type, size=f.size, sha256=f.sha256
+            )
             for f in files
         ],
         attempts=task.attempts,

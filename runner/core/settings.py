@@ -44,6 +44,15 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Python log level.")
     log_format: LogFormat = Field(default=LogFormat.TEXT, description="`text` or `json` logs.")
     browser_path: str | None = Field(default=None, description="Chromium executable to launch.")
+    production: bool = Field(
+        default=False, description="Production mode: webhook URLs must use https (more checks may follow)."
+    )
+    webhook_allow_hosts: str = Field(
+        default="",
+        description="Comma-separated hosts or CIDR networks webhooks may reach although internal "
+        "(e.g. `127.0.0.1` for tests and the demo). Empty: only public addresses.",
+    )
+    webhook_timeout: float = Field(default=15.0, gt=0, description="Seconds before a webhook POST gives up.")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

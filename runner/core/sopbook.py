@@ -43,7 +43,9 @@ class SopBook:
             ).first()
         if row is None:
             return ResolvedSop(self._library.get(task_type), "builtin")
-        return ResolvedSop(load_sop_text(row.source, source=f"account override for {task_type.value}"), "account")
+        return ResolvedSop(
+            load_sop_text(row.source, source=f"account override for {task_type.value}"), "account"
+        )
 
     def install(self, account_id: str, source_text: str, *, source: str) -> Sop:
         """Validate and store an account's SOP override (replacing any earlier one for that type)."""

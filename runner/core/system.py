@@ -14,6 +14,8 @@ from runner.core.files import FileStore, UploadLimits
 from runner.core.settings import Settings
 from runner.core.sopbook import SopBook
 from runner.core.tasks import Tasks
+from runner.core.webhooks.guard import AddressGuard
+from runner.core.webhooks.service import Webhooks
 from sops.loader import SopLibrary
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ class System:
     sops: SopBook
     files: FileStore
     upload_limits: UploadLimits
+    webhooks: Webhooks
 
     def close(self) -> None:
         self.engine.dispose()
@@ -42,11 +45,13 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
     box = SecretBox.load(settings.secret_key, data_dir)
     sops = SopBook(engine, library or SopLibrary.builtin())
     files = FileStore(data_dir / "files")
+    guard = AddressGuard.from_setting(settings.webhook_allow_hosts, require_https=settings.production)
+    accounts = Accounts(engine, box, url_check=guard.check_url)
     return System(
         settings=settings,
         engine=engine,
         box=box,
-        accounts=Accounts(engine, box),
+        accounts=accounts,
         tasks=Tasks(engine, files, sops, max_data_chars=settings.max_data_chars),
         sops=sops,
         files=files,
@@ -55,4 +60,5 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
             max_files=settings.max_files,
             max_total_bytes=settings.max_total_bytes,
         ),
+        webhooks=Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout),
     )

@@ -145,8 +145,8 @@ class Tasks:
         number = session.execute(
             sa.update(Account)
             .where(col(Account.id) == account_id)
-            .values(task_counter=Account.task_counter + 1)
-            .returning(Account.task_counter)
+            .values(task_counter=col(Account.task_counter) + 1)
+            .returning(col(Account.task_counter))
         ).scalar_one()
         return int(number)
 
@@ -160,7 +160,9 @@ class Tasks:
             task.problems = []
             task.notes = None
             if task.status != TaskStatus.PENDING.value:
-                move(session, task, TaskStatus.PENDING, actor=actor, action=action, message="Inputs complete.")
+                move(
+                    session, task, TaskStatus.PENDING, actor=actor, action=action, message="Inputs complete."
+                )
         else:
             task.problems = [{"field": p.field, "message": p.message} for p in checked.check.problems]
             task.notes = checked.check.note
@@ -175,7 +177,7 @@ class Tasks:
             files = list(session.exec(select(TaskFile).where(TaskFile.task_id == task.id)).all())
         return task, files
 
-    def list(self, account_id: str, filters: TaskFilter, *, limit: int, cursor: str | None) -> Page:
+    def search(self, account_id: str, filters: TaskFilter, *, limit: int, cursor: str | None) -> Page:
         statement = select(Task).where(Task.account_id == account_id)
         if filters.status is not None:
             statement = statement.where(Task.status == filters.status.value)
@@ -249,7 +251,8 @@ class Tasks:
             task = _owned(session, account_id, task_id, for_update=True)
             if task.status != TaskStatus.PENDING_REVIEW.value:
                 raise InvalidTransition(
-                    f"Cannot review: the task is {task.status}; only a task in pending_review can be reviewed.",
+                    f"Cannot review: the task is {task.status}; "
+                    "only a task in pending_review can be reviewed.",
                     status=task.status,
                     action="review",
                 )

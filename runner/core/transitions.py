@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from runner.core.states import TaskStatus, check_transition
 from runner.core.tables import Task, TaskEvent, utcnow
+from runner.core.webhooks import outbox
 
 
 def move(
@@ -20,7 +21,11 @@ def move(
     message: str | None = None,
     now: datetime | None = None,
 ) -> None:
-    """Move `task` to `target` inside the caller's transaction, or raise InvalidTransition."""
+    """Move `task` to `target` inside the caller's transaction, or raise InvalidTransition.
+
+    A move to a final state also writes the `task_finished` webhook delivery (the outbox) in this
+    same transaction; its task snapshot is taken at commit.
+    """
     current = TaskStatus(task.status)
     check_transition(current, target, action=action)
     now = now or utcnow()
@@ -45,6 +50,7 @@ def move(
             message=message,
         )
     )
+    outbox.on_transition(session, task, current, target, now)
 
 
 def record(session: Session, task: Task, *, actor: str, kind: str, message: str | None = None) -> None:

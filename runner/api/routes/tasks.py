@@ -33,7 +33,9 @@ _CREATE_BODY = {
                 },
                 "example": {
                     "type": "submit_claim",
-                    "data": "member_id: 300059049\npatient: Jane Doe\nDOB: 1990-01-15\nservice_date: 2025-03-20",
+                    "data": (
+                        "member_id: 300059049\npatient: Jane Doe\nDOB: 1990-01-15\nservice_date: 2025-03-20"
+                    ),
                 },
             },
             "multipart/form-data": {
@@ -105,7 +107,7 @@ def list_tasks(
     for name, value in (("created_after", created_after), ("created_before", created_before)):
         if value is not None and value.tzinfo is None:
             raise InvalidRequest(f"`{name}` needs a time zone, e.g. 2025-03-20T00:00:00Z.")
-    page = system.tasks.list(
+    page = system.tasks.search(
         account.id,
         TaskFilter(status=status, type=type, created_after=created_after, created_before=created_before),
         limit=limit,
@@ -122,7 +124,10 @@ def get_task(task_id: str, system: SystemDep, account: AccountDep) -> TaskPublic
 @router.post("/{task_id}/input", response_model=TaskPublic, summary="Supply missing or corrected data")
 async def supply_input(task_id: str, request: Request, system: SystemDep, account: AccountDep) -> TaskPublic:
     body = await read_body(
-        request, allowed={"data", "files"}, limits=system.upload_limits, max_text=system.settings.max_data_chars
+        request,
+        allowed={"data", "files"},
+        limits=system.upload_limits,
+        max_text=system.settings.max_data_chars,
     )
     system.tasks.supply_input(
         account,

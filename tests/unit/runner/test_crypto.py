@@ -40,7 +40,9 @@ def test_other_key_or_tampering_fails() -> None:
         b.open(tampered, purpose="p", account_id="a", record_id="r")
 
 
-def test_key_file_is_generated_once_with_private_mode(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_key_file_is_generated_once_with_private_mode(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     first = SecretBox.load(None, tmp_path)
     assert "SOPWRIGHT_SECRET_KEY is not set" in caplog.text
     key_file = tmp_path / "secret.key"

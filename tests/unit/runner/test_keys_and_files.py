@@ -56,7 +56,7 @@ def test_limits() -> None:
     with pytest.raises(TooLarge, match="per file"):
         check_uploads([("big.pdf", PDF + b" " * 1000)], LIMITS)
     with pytest.raises(TooLarge, match="add up"):
-        check_uploads([("a.pdf", PDF + b" " * 700), ("b.pdf", PDF + b" " * 700)], LIMITS)
+        check_uploads([("a.pdf", PDF + b" " * 800), ("b.pdf", PDF + b" " * 800)], LIMITS)
     with pytest.raises(InvalidRequest, match="empty"):
         check_uploads([("a.txt", b"")], LIMITS)
 

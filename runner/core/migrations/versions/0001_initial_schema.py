@@ -117,6 +117,7 @@ def upgrade() -> None:
     sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('lease_token', sa.Integer(), nullable=False),
     sa.Column('submit_attempted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('review_step', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('approved_gates', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('trajectory_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),

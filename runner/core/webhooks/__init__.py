@@ -1,0 +1,14 @@
+"""Webhooks: an outbox written with each status change, signed, leased, retried and logged.
+
+    outbox.py      the delivery row, in the transaction of the status change (called by `move`)
+    signing.py     Standard Webhooks headers and the envelope's in-body `signature`
+    guard.py       the SSRF guard (configuration and every attempt); transport.py pins the address
+    sender.py      one POST: 15 s timeout, no redirects, bounded read
+    schedule.py    Svix's retry schedule with jitter and Retry-After
+    store.py       leases, attempts, the delivery log, redelivery
+    dispatcher.py  claims due deliveries and sends them (worker, serve, or `webhooks dispatch`)
+    service.py     what the API and CLI call
+    receiver.py    a real HTTP receiver for tests and demos (verifies with `standardwebhooks`)
+
+This module imports nothing, so that `runner.core.transitions` can import `outbox` without cycles.
+"""

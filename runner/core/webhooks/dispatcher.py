@@ -1,0 +1,178 @@
+"""The dispatcher: leases due deliveries, signs and POSTs them, and records what happened.
+
+Start it from other code in a thread (`with dispatcher.in_background(): ...`, or
+`threading.Thread(target=dispatcher.run_forever, args=(stop,))`), from asyncio
+(`await asyncio.to_thread(dispatcher.run_forever, stop)` with a `threading.Event`), or run one
+round with `run_once()`. Any number of dispatchers may share a database. A delivery's outcome
+never touches the task: a failed webhook is the delivery's state, not the task's.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from runner.core.accounts import Accounts
+from runner.core.tables import utcnow
+from runner.core.webhooks import signing
+from runner.core.webhooks.clock import Clock
+from runner.core.webhooks.events import DeliveryStatus
+from runner.core.webhooks.outbox import NO_URL
+from runner.core.webhooks.schedule import RetrySchedule, parse_retry_after
+from runner.core.webhooks.sender import Outcome, Sender
+from runner.core.webhooks.store import Claimed, DeliveryStore, Settlement
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One attempt made for a claimed delivery (or None in `outcome` when there was nowhere to send)."""
+
+    claimed: Claimed
+    url: str | None
+    outcome: Outcome | None
+    skip_reason: str | None = None
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        store: DeliveryStore,
+        sender: Sender,
+        accounts: Accounts,
+        *,
+        schedule: RetrySchedule | None = None,
+        clock: Clock = utcnow,
+        name: str | None = None,
+        batch: int = 8,
+        lease: timedelta = timedelta(seconds=60),
+        poll_interval: float = 1.0,
+    ) -> None:
+        self._store = store
+        self._sender = sender
+        self._accounts = accounts
+        self._schedule = schedule or RetrySchedule()
+        self._clock = clock
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._batch = batch
+        self._lease = lease
+        self._poll_interval = poll_interval
+
+    # -- one round ------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Lease up to `batch` due deliveries, send them concurrently, settle them; how many."""
+        claimed = self._store.claim(self.name, now=self._clock(), lease=self._lease, limit=self._batch)
+        if len(claimed) == 1:
+            self.settle(self.send(claimed[0]))
+        elif claimed:
+            with ThreadPoolExecutor(max_workers=len(claimed), thread_name_prefix="webhook") as pool:
+                for sent in pool.map(self.send, claimed):
+                    self.settle(sent)
+        return len(claimed)
+
+    def run_until_idle(self, max_rounds: int = 1000) -> int:
+        """Rounds until nothing is due now (`sopwright webhooks dispatch --once`); how many sent."""
+        total = 0
+        for _ in range(max_rounds):
+            count = self.run_once()
+            if count == 0:
+                break
+            total += count
+        return total
+
+    def send(self, claimed: Claimed) -> Sent:
+        """Sign and POST one claimed delivery; nothing is recorded yet (see `settle`)."""
+        account = self._store.account(claimed.account_id)
+        if account is None or not account.webhook_url:
+            return Sent(claimed, None, None, skip_reason=NO_URL)
+        if account.webhook_disabled_at is not None:
+            return Sent(
+                claimed,
+                account.webhook_url,
+                None,
+                skip_reason="The endpoint was disabled after it answered 410 Gone; set the webhook URL "
+                "again to re-enable it, then redeliver.",
+            )
+        now = self._clock()
+        secrets = self._accounts.webhook_secrets(account, now)
+        body = signing.signed_body(claimed.payload, secrets)
+        headers = signing.headers(claimed.id, now, body, secrets)
+        outcome = self._sender.post(account.webhook_url, headers, body)
+        return Sent(claimed, account.webhook_url, outcome)
+
+    def settle(self, sent: Sent) -> None:
+        """Record the attempt and decide: delivered, retry later, failed, or skipped."""
+        now = self._clock()
+        claimed, outcome = sent.claimed, sent.outcome
+        if outcome is None:
+            settlement = Settlement(DeliveryStatus.SKIPPED, error=sent.skip_reason)
+        elif outcome.ok:
+            settlement = Settlement(DeliveryStatus.DELIVERED)
+        elif outcome.gone:
+            settlement = Settlement(
+                DeliveryStatus.FAILED,
+                error="HTTP 410 Gone: the endpoint is disabled until its URL is set again.",
+                disable_endpoint=True,
+            )
+        else:
+            delay = self._schedule.next_delay(
+                claimed.attempts + 1, parse_retry_after(outcome.retry_after, now)
+            )
+            if delay is None:
+                settlement = Settlement(DeliveryStatus.FAILED, error=outcome.error)
+            else:
+                settlement = Settlement(
+                    DeliveryStatus.PENDING, next_attempt_at=now + delay, error=outcome.error
+                )
+        held = self._store.settle(claimed, settlement, now=now, url=sent.url, outcome=outcome)
+        log.info(
+            "webhook delivery=%s account=%s event=%s attempt=%d status=%s code=%s latency_ms=%s%s",
+            claimed.id,
+            claimed.account_id,
+            claimed.event,
+            claimed.attempts + (1 if outcome else 0),
+            settlement.status.value,
+            outcome.status_code if outcome else None,
+            outcome.latency_ms if outcome else None,
+            "" if held else " (lease lost: another dispatcher owns it now)",
+        )
+        if held and settlement.disable_endpoint:
+            log.warning("webhook endpoint of account %s disabled after 410 Gone", claimed.account_id)
+
+    # -- long-running ---------------------------------------------------------------------
+
+    def run_forever(self, stop: threading.Event) -> None:
+        """Dispatch until `stop` is set; rounds run back to back while work is due."""
+        log.info("webhook dispatcher %s started", self.name)
+        while not stop.is_set():
+            try:
+                count = self.run_once()
+            except Exception:
+                log.exception("webhook dispatcher %s: round failed; retrying shortly", self.name)
+                count = 0
+            if count == 0:
+                stop.wait(self._poll_interval)
+        log.info("webhook dispatcher %s stopped", self.name)
+
+    @contextmanager
+    def in_background(self) -> Iterator[threading.Thread]:
+        """Run in a daemon thread for the duration of the block; stopped and joined on exit."""
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self.run_forever, args=(stop,), name=f"webhooks-{self.name}", daemon=True
+        )
+        thread.start()
+        try:
+            yield thread
+        finally:
+            stop.set()
+            thread.join(timeout=30)

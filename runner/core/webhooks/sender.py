@@ -1,0 +1,105 @@
+"""One POST to a webhook endpoint: SSRF-checked, pinned, 15 s timeout, no redirects, bounded read."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from runner.core.webhooks.errors import UnsafeWebhookUrl
+from runner.core.webhooks.guard import AddressGuard
+from runner.core.webhooks.transport import PinnedTransport
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "sopwright-webhooks/1"
+_READ_LIMIT = 1024  # bytes of the response body read at most (for the log's snippet)
+SNIPPET_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt produced. `error` is set for everything but a 2xx."""
+
+    status_code: int | None
+    latency_ms: int
+    error: str | None = None
+    snippet: str | None = None
+    retry_after: str | None = None
+    refused: bool = False  # the SSRF guard refused the destination; nothing was sent
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def gone(self) -> bool:
+        return self.status_code == 410
+
+
+class Sender:
+    def __init__(
+        self, guard: AddressGuard, *, timeout: float = 15.0, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        self._guard = guard
+        self._timeout = timeout
+        self._ssl_context = ssl_context
+
+    def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Outcome:
+        try:
+            target = self._guard.target(url)
+        except UnsafeWebhookUrl as exc:
+            return Outcome(None, 0, error=f"refused: {exc.message}", refused=True)
+        transport = PinnedTransport(target.address, ssl_context=self._ssl_context)
+        started = time.perf_counter()
+        try:
+            with (
+                httpx.Client(
+                    transport=transport, timeout=self._timeout, follow_redirects=False, trust_env=False
+                ) as client,
+                client.stream(
+                    "POST",
+                    target.url,
+                    headers={**headers, "user-agent": USER_AGENT, "accept-encoding": "identity"},
+                    content=body,
+                ) as response,
+            ):
+                raw = _read_some(response)
+                code = response.status_code
+                retry_after = response.headers.get("retry-after")
+        except httpx.TimeoutException:
+            return Outcome(None, _ms(started), error=f"timed out after {self._timeout:g} s")
+        except httpx.HTTPError as exc:
+            return Outcome(None, _ms(started), error=f"{type(exc).__name__}: {exc}"[:500])
+        latency = _ms(started)
+        error = None
+        if 300 <= code < 400:
+            error = f"HTTP {code}: redirects are not followed"
+        elif not 200 <= code < 300:
+            error = f"HTTP {code}"
+        return Outcome(code, latency, error=error, snippet=_snippet(raw), retry_after=retry_after)
+
+
+def _read_some(response: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_raw():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= _READ_LIMIT:
+            break
+    return b"".join(chunks)[:_READ_LIMIT]
+
+
+def _snippet(raw: bytes) -> str | None:
+    text = " ".join(raw.decode("utf-8", errors="replace").split())
+    text = "".join(ch for ch in text if ch.isprintable())
+    return text[:SNIPPET_CHARS] or None
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

@@ -1,0 +1,143 @@
+"""What the API and CLI call: the delivery log, redelivery, the test event, subscriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from runner.core.accounts import Accounts
+from runner.core.db import session_scope
+from runner.core.errors import InvalidRequest, NotFound
+from runner.core.tables import Account, WebhookAttempt, WebhookDelivery, utcnow
+from runner.core.tables.base import new_id
+from runner.core.webhooks import signing
+from runner.core.webhooks.clock import Clock
+from runner.core.webhooks.dispatcher import Dispatcher
+from runner.core.webhooks.errors import NoWebhookUrl
+from runner.core.webhooks.events import OPTIONAL_EVENTS, DeliveryStatus, WebhookEvent
+from runner.core.webhooks.guard import AddressGuard
+from runner.core.webhooks.outbox import envelope
+from runner.core.webhooks.schedule import RetrySchedule
+from runner.core.webhooks.sender import Outcome, Sender
+from runner.core.webhooks.store import DeliveryPage, DeliveryStore
+
+
+@dataclass(frozen=True)
+class TestResult:
+    delivery: WebhookDelivery
+    outcome: Outcome
+    endpoint_disabled: bool
+
+
+class Webhooks:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        accounts: Accounts,
+        guard: AddressGuard,
+        *,
+        timeout: float = 15.0,
+        clock: Clock = utcnow,
+        schedule: RetrySchedule | None = None,
+    ) -> None:
+        self._engine = engine
+        self._accounts = accounts
+        self.guard = guard
+        self.store = DeliveryStore(engine)
+        self.sender = Sender(guard, timeout=timeout)
+        self._clock = clock
+        self._schedule = schedule
+
+    def dispatcher(
+        self, *, name: str | None = None, batch: int = 8, poll_interval: float = 1.0
+    ) -> Dispatcher:
+        """A new dispatcher over this database (start as many as you like, anywhere)."""
+        return Dispatcher(
+            self.store,
+            self.sender,
+            self._accounts,
+            schedule=self._schedule,
+            clock=self._clock,
+            name=name,
+            batch=batch,
+            poll_interval=poll_interval,
+        )
+
+    def deliveries(
+        self,
+        account_id: str,
+        *,
+        task_id: str | None = None,
+        status: DeliveryStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> DeliveryPage:
+        return self.store.page(account_id, task_id=task_id, status=status, limit=limit, cursor=cursor)
+
+    def get(self, account_id: str, delivery_id: str) -> tuple[WebhookDelivery, list[WebhookAttempt]]:
+        return self.store.get(account_id, delivery_id)
+
+    def redeliver(self, account_id: str, delivery_id: str) -> WebhookDelivery:
+        account = self._account(account_id)
+        if not account.webhook_url:
+            raise NoWebhookUrl("The account has no webhook URL: set one, then redeliver.")
+        return self.store.redeliver(account_id, delivery_id, now=self._clock())
+
+    def send_test(self, account_id: str) -> TestResult:
+        """POST a signed `webhook_test` event now, once, and log it like any delivery."""
+        account = self._account(account_id)
+        if not account.webhook_url:
+            raise NoWebhookUrl("The account has no webhook URL to test: set one first.")
+        now = self._clock()
+        delivery = WebhookDelivery(
+            id=new_id(),
+            account_id=account.id,
+            event=WebhookEvent.WEBHOOK_TEST.value,
+            created_at=now,
+            payload=envelope(
+                WebhookEvent.WEBHOOK_TEST,
+                now,
+                {"accountId": account.id, "message": "A test event from sopwright: your endpoint works."},
+            ),
+        )
+        secrets = self._accounts.webhook_secrets(account, now)
+        body = signing.signed_body(delivery.payload, secrets)
+        outcome = self.sender.post(
+            account.webhook_url, signing.headers(delivery.id, now, body, secrets), body
+        )
+        self.store.record_sent(delivery, outcome, url=account.webhook_url, now=now)
+        return TestResult(delivery, outcome, endpoint_disabled=account.webhook_disabled_at is not None)
+
+    def set_events(self, account_id: str, events: Iterable[str]) -> list[str]:
+        """Subscribe the account to optional events (task_finished is always sent)."""
+        chosen: list[str] = []
+        for name in events:
+            if name == WebhookEvent.TASK_FINISHED.value:
+                continue
+            if name not in {e.value for e in OPTIONAL_EVENTS}:
+                allowed = ", ".join(sorted(e.value for e in OPTIONAL_EVENTS))
+                raise InvalidRequest(
+                    f"Unknown webhook event {name!r}; optional events: {allowed}.", event=name
+                )
+            if name not in chosen:
+                chosen.append(name)
+        with session_scope(self._engine) as session:
+            account = session.get(Account, account_id)
+            if account is None:
+                raise NotFound("No such account.")
+            account.webhook_events = chosen
+            account.updated_at = self._clock()
+            session.add(account)
+        return chosen
+
+    def rotate_secret(self, account_id: str, *, overlap: timedelta) -> str:
+        return self._accounts.rotate_webhook_secret(account_id, overlap=overlap, now=self._clock())
+
+    def _account(self, account_id: str) -> Account:
+        account = self.store.account(account_id)
+        if account is None:
+            raise NotFound("No such account.")
+        return account

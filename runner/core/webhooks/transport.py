@@ -1,0 +1,106 @@
+"""An httpx transport that connects to the address the SSRF guard checked, whatever DNS says now.
+
+The request keeps its URL, so the `Host` header, TLS SNI and certificate checks still use the
+host name; only the TCP connection is pinned. No proxies, no redirects, one connection.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import httpcore
+import httpx
+
+
+class _PinnedBackend(httpcore.NetworkBackend):
+    def __init__(self, address: str) -> None:
+        self._address = address
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        return self._backend.connect_tcp(self._address, port, timeout, local_address, socket_options)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are not used for webhooks")
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _ResponseStream(httpx.SyncByteStream):
+    def __init__(self, stream: Iterable[bytes]) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        with _mapped():
+            yield from self._stream
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+
+
+class PinnedTransport(httpx.BaseTransport):
+    def __init__(self, address: str, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=ssl_context or ssl.create_default_context(),
+            max_connections=1,
+            network_backend=_PinnedBackend(address),
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        core_request = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        with _mapped():
+            response = self._pool.handle_request(core_request)
+        assert isinstance(response.stream, Iterable)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=_ResponseStream(response.stream),
+            extensions=response.extensions,
+        )
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+class _mapped:
+    """httpcore's errors as httpx's, so callers catch one family."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        if not isinstance(exc, httpcore.TimeoutException | httpcore.NetworkError | httpcore.ProtocolError):
+            return
+        if isinstance(exc, httpcore.TimeoutException):
+            raise httpx.TimeoutException(str(exc) or "timed out") from exc
+        if isinstance(exc, httpcore.ConnectError):
+            raise httpx.ConnectError(str(exc) or "connection failed") from exc
+        if isinstance(exc, httpcore.ProtocolError):
+            raise httpx.RemoteProtocolError(str(exc) or "protocol error") from exc
+        raise httpx.NetworkError(str(exc) or "network error") from exc

@@ -1,0 +1,38 @@
+"""task_number is a per-account sequence: no gaps, no duplicates, even under concurrent creates."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from runner.core.errors import UnknownTaskType
+from runner.core.system import System
+
+DATA = "member_id: 300059049\npatient: Jane Doe\nDOB: 1990-01-15\nservice_date: 2025-03-20"
+
+
+def test_fifty_concurrent_creates_number_one_to_fifty(system: System) -> None:
+    account = system.accounts.create("Clinic A").account
+    other = system.accounts.create("Clinic B").account
+
+    def create(i: int) -> tuple[str, int]:
+        owner = account if i % 5 else other
+        task = system.tasks.create(owner, type="submit_claim", data=DATA, actor="test")
+        return task.account_id, task.task_number
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(create, range(60)))
+
+    numbers = sorted(n for a, n in results if a == account.id)
+    other_numbers = sorted(n for a, n in results if a == other.id)
+    assert numbers == list(range(1, 49))
+    assert other_numbers == list(range(1, 13))
+
+
+def test_a_refused_create_uses_no_number(system: System) -> None:
+    account = system.accounts.create("Clinic A").account
+    system.tasks.create(account, type="submit_claim", data=DATA, actor="test")
+    with pytest.raises(UnknownTaskType):
+        system.tasks.create(account, type="nope", data=DATA, actor="test")
+    assert system.tasks.create(account, type="submit_claim", data=DATA, actor="test").task_number == 2
