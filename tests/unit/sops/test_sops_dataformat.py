@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -249,3 +250,13 @@ def test_merge_replaces_fields_and_whole_lists() -> None:
 
 def test_merge_clears_a_field_given_as_none_or_empty() -> None:
     assert merge_raw({"member_id": "A1", "payer": "Acme"}, {"payer": None, "member_id": ""}) == {}
+
+
+def test_the_readme_example_parses_as_documented() -> None:
+    readme = (Path(__file__).resolve().parents[3] / "sops" / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```text\n", 1)[1].split("```", 1)[0]
+    raw = parse_data(block)
+    assert raw["diagnosis_codes"] == ["E11.9", "I10", "M54.50", "Z00.00"]
+    assert [line["procedure_code"] for line in raw["service_lines"]] == ["99213", "J1100", "97110"]
+    assert raw["service_lines"][0]["modifiers"] == "25 59"
+    assert raw["procedures"] == [{"procedure_code": "97110", "units": "12", "unit_type": "visits"}]
