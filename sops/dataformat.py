@@ -159,6 +159,12 @@ def _split_name(full: str) -> tuple[str | None, str | None]:
     return " ".join(words[:-1]), words[-1]
 
 
+def _name_parts(value: dict[Any, Any]) -> tuple[Any, Any]:
+    """JSON `{"first": "Jane", "last": "Doe"}` (any first/last name alias) -> (first, last)."""
+    parts = {canonical_key(str(key)).removeprefix("patient_"): part for key, part in value.items()}
+    return parts.get("first_name", parts.get("first")), parts.get("last_name", parts.get("last"))
+
+
 class _Collector:
     """Accumulates values per canonical key: lists grow, repeated different scalars become a list."""
 
@@ -187,8 +193,8 @@ class _Collector:
             for item in items:
                 codes.extend(_CODE_SPLIT.split(item.strip()) if isinstance(item, str) else [item])
             codes[:] = [code for code in codes if code != ""]
-        elif key == PATIENT_NAME and isinstance(value, str):
-            first, last = _split_name(value)
+        elif key == PATIENT_NAME and isinstance(value, str | dict):
+            first, last = _split_name(value) if isinstance(value, str) else _name_parts(value)
             self.values.setdefault("_name_first", first)
             self.values.setdefault("_name_last", last)
         elif key == UNPARSED:

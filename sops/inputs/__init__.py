@@ -2,6 +2,7 @@
 
 from sops.fields import FieldHint, field_hints
 from sops.inputs.check import TIMELY_FILING_KEY, check_inputs
+from sops.inputs.codes import preload_code_set
 from sops.inputs.documents import text_from_documents
 from sops.inputs.models import (
     MODELS,
@@ -28,5 +29,6 @@ __all__ = [
     "SubmitPriorAuthorizationInputs",
     "check_inputs",
     "field_hints",
+    "preload_code_set",
     "text_from_documents",
 ]

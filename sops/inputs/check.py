@@ -62,8 +62,12 @@ def check_inputs(
 
 
 def _filing_days(account: Mapping[str, Any]) -> int:
-    value = account.get(TIMELY_FILING_KEY, DEFAULT_TIMELY_FILING_DAYS)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 365
+    value = account.get(TIMELY_FILING_KEY)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return DEFAULT_TIMELY_FILING_DAYS
 
 
 def _present(value: Any) -> bool:

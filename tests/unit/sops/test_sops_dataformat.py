@@ -64,6 +64,11 @@ def test_patient_name_is_split(given: str, first: str, last: str) -> None:
     assert "patient_name" not in raw
 
 
+def test_json_patient_object_with_first_and_last() -> None:
+    raw = parse_data('{"patient": {"First Name": "Jane", "last": "Doe"}}')
+    assert raw == {"patient_first_name": "Jane", "patient_last_name": "Doe"}
+
+
 def test_explicit_first_and_last_names_win_over_the_full_name() -> None:
     raw = parse_data("first name: Janet\npatient: Jane Doe")
     assert raw["patient_first_name"] == "Janet"

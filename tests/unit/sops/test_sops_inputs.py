@@ -188,8 +188,9 @@ def test_claim_rules(extra: str, field: str | None, words: str | None) -> None:
 
 def test_timely_filing_limit_comes_from_account_defaults() -> None:
     assert claim(timely_filing_days=90).ok
-    checked = claim(timely_filing_days=20)
+    checked = claim(timely_filing_days="20")
     assert "past the 20-day timely filing limit" in checked.note
+    assert claim(timely_filing_days="soon").ok  # an unreadable setting falls back to 365 days
 
 
 def test_the_note_names_every_missing_and_invalid_field() -> None:

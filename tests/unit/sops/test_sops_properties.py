@@ -47,7 +47,7 @@ JSON_VALUES = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(DATA_TEXT)
 def test_parse_data_raises_only_data_format_error(text: str) -> None:
     try:
@@ -57,7 +57,7 @@ def test_parse_data_raises_only_data_format_error(text: str) -> None:
     json.dumps(raw)  # raw values are JSON-serialisable
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(DATA_TEXT, st.sampled_from(list(TaskType)))
 def test_check_inputs_never_raises_on_parsed_text(text: str, task_type: TaskType) -> None:
     try:
@@ -69,7 +69,7 @@ def test_check_inputs_never_raises_on_parsed_text(text: str, task_type: TaskType
     json.dumps(checked.fields)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(st.dictionaries(KEYS | st.text(max_size=15), JSON_VALUES, max_size=8), st.sampled_from(list(TaskType)))
 def test_check_inputs_never_raises_on_arbitrary_json(data: dict[str, object], task_type: TaskType) -> None:
     try:
