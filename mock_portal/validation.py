@@ -6,12 +6,14 @@ Each check returns an error message in the payer's words, or None when the value
 
 from __future__ import annotations
 
+import importlib
 import re
+import threading
+import warnings
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-
-import simple_icd_10_cm as icd
+from types import ModuleType
 
 BAD_EIN_PREFIXES = {
     "00",
@@ -59,6 +61,22 @@ _ICD = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$")
 _PROC = re.compile(r"^(\d{5}|\d{4}[FT]|[A-V]\d{4})$")
 _MOD = re.compile(r"^[0-9A-Z]{2}$")
 _MEMBER = re.compile(r"^[0-9A-Za-z]{2,80}$")
+
+
+_icd_module: ModuleType | None = None
+_icd_lock = threading.Lock()
+
+
+def _icd() -> ModuleType:
+    """simple_icd_10_cm, loaded on first use: its import parses the code set (about 2 s) and emits
+    a DeprecationWarning from importlib.resources (its code, not ours), silenced here once."""
+    global _icd_module
+    with _icd_lock:
+        if _icd_module is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                _icd_module = importlib.import_module("simple_icd_10_cm")
+        return _icd_module
 
 
 class FieldErrors:
@@ -127,6 +145,7 @@ def check_icd10(code: str, *, billable: bool) -> str | None:
     if not _ICD.match(code):
         return f"{code} is not a valid ICD-10-CM code."
     dotted = code if "." in code or len(code) <= 3 else f"{code[:3]}.{code[3:]}"
+    icd = _icd()
     if not icd.is_valid_item(dotted):
         return f"{code} is not a valid ICD-10-CM code."
     if billable and not icd.is_leaf(dotted):
