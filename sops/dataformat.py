@@ -22,8 +22,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from sops.aliases import ALIASES, LINE_ALIASES, PATIENT_NAME, canonical_key, normalise_key
 from sops.errors import DataFormatError
-from sops.fields import ALIASES, FIELDS, LINE_ALIASES, PATIENT_NAME, Kind, canonical_key, normalise_key
+from sops.fields import FIELDS, Kind
 
 MAX_DATA_CHARS = 500_000
 UNPARSED = "unparsed"  # lines that are neither `key: value` nor a continuation

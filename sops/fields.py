@@ -1,14 +1,12 @@
 """The input vocabulary: canonical field names (DOMAIN.md §2), their labels, examples and aliases.
 
-One table feeds the data-format parser (aliases), the input models (which fields each task type
-has and requires), the SOP schema (an SOP's `inputs` must name real fields) and the hints shown in
-docs and error notes. Keys are matched after `normalise_key`: lower case, with runs of spaces,
-hyphens, dots and slashes turned into one underscore.
+One table feeds the data-format parser (aliases, matched as `sops.aliases` describes), the input
+models (which fields each task type has and requires), the SOP schema (an SOP's `inputs` must name
+real fields) and the hints shown in docs and error notes.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -301,40 +299,6 @@ LINE_FIELDS: dict[str, tuple[str, Kind, tuple[str, ...]]] = {
 }
 # These line keys may also be given at the top level to describe a single line.
 LINE_SHORTHAND = ("procedure_code", "modifiers", "units", "unit_type", "charge", "diagnosis_pointers")
-
-_SEPARATORS = re.compile(r"[\s\-./_]+")
-_DROPPED = re.compile(r"[#()'\"*:]")
-
-
-def normalise_key(key: str) -> str:
-    """`Date of Birth` -> `date_of_birth`; `Member ID #` -> `member_id`."""
-    return _SEPARATORS.sub("_", _DROPPED.sub("", key.strip().lower())).strip("_")
-
-
-def _alias_table() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for spec in _SPECS:
-        for alias in (spec.name, *spec.aliases):
-            table[normalise_key(alias)] = spec.name
-    for name in LINE_SHORTHAND:
-        for alias in (name, *LINE_FIELDS[name][2]):
-            table.setdefault(normalise_key(alias), name)
-    for alias in ("patient", "patient name", "name", "member name", "subscriber name", "patient full name"):
-        table[normalise_key(alias)] = PATIENT_NAME
-    return table
-
-
-PATIENT_NAME = "patient_name"  # split into patient_first_name / patient_last_name by the parser
-ALIASES = _alias_table()
-LINE_ALIASES = {
-    normalise_key(alias): name for name, (_, _, aliases) in LINE_FIELDS.items() for alias in (name, *aliases)
-}
-
-
-def canonical_key(key: str) -> str:
-    """The canonical name for a client's key; unknown keys come back normalised."""
-    normal = normalise_key(key)
-    return ALIASES.get(normal, normal)
 
 
 def type_fields(task_type: TaskType) -> dict[str, bool]:

@@ -15,10 +15,12 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from sops.aliases import canonical_key
 from sops.dataformat import UNPARSED
-from sops.fields import FIELDS, LINE_FIELDS, LINE_SHORTHAND, SYNONYMS, canonical_key, type_fields
-from sops.inputs.models import DEFAULT_TIMELY_FILING_DAYS, MAX_LINES, MODELS, Patient, cross_problems
+from sops.fields import FIELDS, LINE_FIELDS, LINE_SHORTHAND, SYNONYMS, type_fields
+from sops.inputs.models import DEFAULT_TIMELY_FILING_DAYS, MAX_LINES, MODELS, Patient
 from sops.inputs.report import FieldProblem, InputCheck
+from sops.inputs.rules import cross_problems
 from sops.types import TaskType
 
 TIMELY_FILING_KEY = "timely_filing_days"  # an account default, not a task field
