@@ -18,7 +18,6 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "sopwright-webhooks/1"
 _READ_LIMIT = 1024  # bytes of the response body read at most (for the log's snippet)
-SNIPPET_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,7 @@ def _read_some(response: httpx.Response) -> bytes:
 def _snippet(raw: bytes) -> str | None:
     text = " ".join(raw.decode("utf-8", errors="replace").split())
     text = "".join(ch for ch in text if ch.isprintable())
-    return text[:SNIPPET_CHARS] or None
+    return text or None  # cut to SNIPPET_CHARS after redaction (store.py)
 
 
 def _ms(started: float) -> int:

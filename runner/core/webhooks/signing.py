@@ -56,7 +56,11 @@ def body_signature(envelope: Mapping[str, Any], secrets: Sequence[str]) -> str:
 
 def signed_body(payload: Mapping[str, Any], secrets: Sequence[str]) -> bytes:
     """The bytes POSTed: `{"signature", "event", "created_at", "data"}` as compact JSON."""
-    envelope = {"signature": body_signature(payload, secrets), **payload}
+    envelope = {"signature": body_signature(payload, secrets)}
+    envelope.update(
+        (k, payload[k]) for k in ("event", "created_at", "data") if k in payload
+    )  # Serene's order
+    envelope.update((k, v) for k, v in payload.items() if k not in envelope)
     return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -30,6 +30,7 @@ from runner.core.webhooks.events import DeliveryStatus
 from runner.core.webhooks.sender import Outcome
 
 REDACTED = "[redacted]"
+SNIPPET_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -237,7 +238,7 @@ def _attempt_row(claimed: Claimed, outcome: Outcome, *, at: datetime, url: str) 
         status_code=outcome.status_code,
         latency_ms=outcome.latency_ms,
         error=outcome.error,
-        response_snippet=redact(outcome.snippet, claimed.payload),
+        response_snippet=(redact(outcome.snippet, claimed.payload) or "")[:SNIPPET_CHARS] or None,
     )
 
 

@@ -60,5 +60,5 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def clinic(system: System, receiver: Receiver) -> Clinic:
-    return Clinic(system, "Clinic A", receiver.url)
+def clinic(system: System, receiver: Receiver, clock: FakeClock) -> Clinic:
+    return Clinic(system, "Clinic A", receiver.url, clock)

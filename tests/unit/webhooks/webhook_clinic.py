@@ -8,16 +8,18 @@ from sqlmodel import col, select
 from runner.core.db import session_scope
 from runner.core.states import TaskStatus
 from runner.core.system import System
-from runner.core.tables import Account, Task, WebhookAttempt, WebhookDelivery
+from runner.core.tables import Account, Task, WebhookAttempt, WebhookDelivery, utcnow
 from runner.core.transitions import move
+from runner.core.webhooks.clock import Clock
 
 
 class Clinic:
     """An account with a webhook URL, and a way to drive its tasks to a status."""
 
-    def __init__(self, system: System, name: str, url: str | None) -> None:
+    def __init__(self, system: System, name: str, url: str | None, clock: Clock = utcnow) -> None:
         created = system.accounts.create(name, webhook_url=url)
         self.system = system
+        self.clock = clock
         self.id = created.account.id
         self.api_key = created.api_key
         self.secret = created.webhook_secret
@@ -53,7 +55,7 @@ class Clinic:
         with session_scope(self.system.engine) as session:
             task = session.get(Task, task_id)
             assert task is not None
-            move(session, task, status, actor="test", action="finish")
+            move(session, task, status, actor="test", action="finish", now=self.clock())
             for name, value in changes.items():
                 setattr(task, name, value)
 
