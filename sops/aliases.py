@@ -44,3 +44,6 @@ def canonical_key(key: str) -> str:
     """The canonical name for a client's key; unknown keys come back normalised."""
     normal = normalise_key(key)
     return ALIASES.get(normal, normal)
+
+
+KNOWN_KEYS = frozenset(ALIASES.values())  # every canonical name a client's key can resolve to

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sops.aliases import ALIASES, LINE_ALIASES, PATIENT_NAME, canonical_key, normalise_key
+from sops.aliases import KNOWN_KEYS, LINE_ALIASES, PATIENT_NAME, canonical_key, normalise_key
 from sops.errors import DataFormatError
 from sops.fields import FIELDS, Kind
 
@@ -40,7 +40,6 @@ _INDEXED_DX = re.compile(
     r"^(?:diagnos[ie]s(?:_codes?)?|diagnosis_codes?|dx|icd(?:_?10)?(?:_codes?)?)_?(\d{1,2})$"
 )
 _CODE_SPLIT = re.compile(r"[,;\s]+")
-_KNOWN_KEYS = frozenset(ALIASES.values())
 _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 
 
@@ -114,7 +113,7 @@ def _read_lines(text: str, collector: _Collector) -> None:
 
 
 def _is_known(key: str) -> bool:
-    return key in _KNOWN_KEYS or bool(_INDEXED_LINE.match(key) or _INDEXED_DX.match(key))
+    return key in KNOWN_KEYS or bool(_INDEXED_LINE.match(key) or _INDEXED_DX.match(key))
 
 
 def _unquote(value: str) -> str:

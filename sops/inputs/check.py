@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from sops.aliases import canonical_key
+from sops.aliases import KNOWN_KEYS, canonical_key
 from sops.dataformat import UNPARSED
 from sops.fields import FIELDS, LINE_FIELDS, LINE_SHORTHAND, SYNONYMS, type_fields
 from sops.inputs.models import DEFAULT_TIMELY_FILING_DAYS, MAX_LINES, MODELS, Patient
@@ -56,7 +56,8 @@ def check_inputs(
         if name in known and resolved.get(name) is None and name not in {p.field for p in problems}:
             problems.append(FieldProblem(name, FIELDS[name].label, missing=True))
     extras = {key: value for key, value in raw.items() if key not in known and key not in consumed}
-    unrecognised = [key for key in extras if key != UNPARSED]
+    # Typos are worth a mention; a known field this type does not use (urgency on a claim) is not.
+    unrecognised = [key for key in extras if key != UNPARSED and key not in KNOWN_KEYS]
     if inputs is None or problems:
         return InputCheck({**resolved, **extras}, problems, unrecognised)
     typed = inputs.model_dump(mode="json", exclude_none=True)

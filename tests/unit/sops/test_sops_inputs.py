@@ -206,6 +206,12 @@ def test_the_note_names_every_missing_and_invalid_field() -> None:
     assert checked.fields["membr_id"] == "123"
 
 
+def test_known_fields_of_other_types_are_kept_but_not_called_unrecognised() -> None:
+    checked = claim("urgency: expedited\nmembr id: 123\ndx: E11")
+    assert checked.unrecognised == ["membr_id"]
+    assert checked.fields["urgency"] == "expedited"
+
+
 def test_medicare_members_need_an_mbi() -> None:
     base = "patient: Tess Fixture\ndob: 1950-04-12\npayer: Medicare Part B\n"
     good = check_inputs(TaskType.CHECK_ELIGIBILITY, parse_data(base + "member: 1EG4-TE5-MK73"), today=TODAY)
