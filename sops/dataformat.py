@@ -5,7 +5,8 @@ Two forms are accepted (the full description with examples is in `sops/README.md
 * `key: value` lines. Keys are case-insensitive, spaces/underscores/hyphens are equivalent and
   aliases apply (`DOB`, `member`, `NPI`, ...). Diagnoses may be comma-separated and/or repeated;
   each `service line:` (or `procedure:`) line holds comma-separated `key=value` pairs; indexed keys
-  (`service_line_2_cpt`, `diagnosis_3`) work too. Lines starting with `#` are comments; a line that
+  (`service_line_2_cpt`, `diagnosis_3`) work too. List bullets (`-`, `*`, `1.`) are ignored and
+  lines starting with `#` are comments; a line that
   is not `key: value` continues the clinical notes / appeal reason above it, or is kept under
   `unparsed`.
 * A JSON object (text starting with `{`), whose keys go through the same aliases.
@@ -40,6 +41,7 @@ _INDEXED_DX = re.compile(
     r"^(?:diagnos[ie]s(?:_codes?)?|diagnosis_codes?|dx|icd(?:_?10)?(?:_codes?)?)_?(\d{1,2})$"
 )
 _CODE_SPLIT = re.compile(r"[,;\s]+")
+_BULLET = re.compile(r"^(?:[-*\u2022]|\d{1,2}[.)])\s+")  # "- member: ...", "2) DOB: ..."
 _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 
 
@@ -74,8 +76,6 @@ def merge_raw(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
             merged.pop(key, None)
         else:
             merged[key] = value
-    if "patient_first_name" in new or "patient_last_name" in new:
-        merged.pop(PATIENT_NAME, None)
     return merged
 
 
@@ -97,7 +97,7 @@ def _json_object(text: str) -> dict[Any, Any]:
 def _read_lines(text: str, collector: _Collector) -> None:
     long_key: str | None = None  # a LONG_TEXT field that plain lines continue
     for raw_line in text.splitlines():
-        line = raw_line.strip()
+        line = _BULLET.sub("", raw_line.strip(), count=1)
         if not line or line.startswith("#"):
             continue
         match = _KEY_LINE.match(line)

@@ -147,6 +147,19 @@ def test_comments_blank_lines_quotes_and_unparsed_lines() -> None:
     assert raw == {"member_id": "ABC123", "unparsed": ["just some words"]}
 
 
+def test_list_bullets_are_ignored() -> None:
+    raw = parse_data(
+        "- member: A1\n* DOB: 1990-01-15\n3) payer: Acme\n\u2022 NPI: 1234567893\n-5 is not a bullet"
+    )
+    assert raw == {
+        "member_id": "A1",
+        "date_of_birth": "1990-01-15",
+        "payer": "Acme",
+        "provider_npi": "1234567893",
+        "unparsed": ["-5 is not a bullet"],
+    }
+
+
 def test_unknown_keys_are_kept_under_their_normalised_name() -> None:
     assert parse_data("Referring Doctor's Name: Dr Who") == {"referring_doctors_name": "Dr Who"}
 
