@@ -20,6 +20,16 @@ def portal_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def base_url(portal_url: str) -> str:
+    """pytest-playwright's base URL is the mock portal, so `page.goto("/acme/login")` works.
+
+    Overriding it also replaces pytest-base-url's own fixture, which pytest 9 flags as deprecated
+    (a session fixture defined as an instance method) and our warnings-as-errors would fail on.
+    """
+    return portal_url
+
+
+@pytest.fixture(scope="session")
 def _portal_admin(portal_url: str) -> Iterator[MockPortalAdmin]:
     admin = MockPortalAdmin(portal_url)
     yield admin
