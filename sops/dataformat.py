@@ -6,9 +6,8 @@ Two forms are accepted (the full description with examples is in `sops/README.md
   aliases apply (`DOB`, `member`, `NPI`, ...). Diagnoses may be comma-separated and/or repeated;
   each `service line:` (or `procedure:`) line holds comma-separated `key=value` pairs; indexed keys
   (`service_line_2_cpt`, `diagnosis_3`) work too. List bullets (`-`, `*`, `1.`) are ignored and
-  lines starting with `#` are comments; a line that
-  is not `key: value` continues the clinical notes / appeal reason above it, or is kept under
-  `unparsed`.
+  lines starting with `#` are comments; a line that is not `key: value` continues the clinical
+  notes / appeal reason above it, or is kept under `unparsed`.
 * A JSON object (text starting with `{`), whose keys go through the same aliases.
 
 Values stay raw (strings, lists, dicts): typing and validation are `sops.inputs`' job. Unknown
