@@ -38,8 +38,11 @@ def text_from_documents(docs: Iterable[tuple[str, bytes]]) -> str:
         else:
             continue
         text = _CONTROL.sub(" ", text).strip()
+        room = MAX_CHARS - total
+        if len(text) > room:  # cut at a line end so no value is silently shortened
+            text = text[:room]
+            text = text[: text.rfind("\n")] if "\n" in text else ""
         if text:
-            text = text[: MAX_CHARS - total]
             parts.append(text)
             total += len(text) + 2
         if total >= MAX_CHARS:

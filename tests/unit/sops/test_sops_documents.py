@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fpdf import FPDF
 
-from sops.dataformat import parse_data
+from sops.dataformat import MAX_DATA_CHARS, parse_data
 from sops.inputs import text_from_documents
 
 
@@ -41,3 +41,10 @@ def test_an_unreadable_pdf_is_skipped() -> None:
 
 def test_no_documents_give_no_text() -> None:
     assert text_from_documents([]) == ""
+
+
+def test_the_combined_text_is_capped_so_parse_data_accepts_it() -> None:
+    big = ("payer: Acme Health\n" * 20_000).encode()
+    text = text_from_documents([("text/plain", big), ("text/plain", big), ("text/plain", big)])
+    assert len(text) <= MAX_DATA_CHARS
+    assert parse_data(text)["payer"] == "Acme Health"
