@@ -7,6 +7,7 @@ import typer
 from runner.cli.accounts import accounts_app, keys_app
 from runner.cli.serve import db_app, portal, serve
 from runner.cli.sops_cmd import sops_app
+from runner.cli.webhooks_cmd import rotate_webhook_secret, webhooks_app
 
 app = typer.Typer(
     name="sopwright",
@@ -19,6 +20,8 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(sops_app, name="sops")
 app.add_typer(db_app, name="db")
+app.add_typer(webhooks_app, name="webhooks")
+accounts_app.command("rotate-webhook-secret")(rotate_webhook_secret)
 app.command("serve")(serve)
 app.command("portal")(portal)
 

@@ -24,7 +24,9 @@ def serve(
     """Run the HTTP API (OpenAPI docs at /docs)."""
     with system() as core:
         out.print(f"sopwright API on http://{host}:{port} (data dir {core.settings.data_dir})")
-        uvicorn.run(create_app(core), host=host, port=port, log_level=core.settings.log_level.lower())
+        # The webhook dispatcher runs beside the API (more may run elsewhere: `sopwright webhooks dispatch`).
+        with core.webhooks.dispatcher().in_background():
+            uvicorn.run(create_app(core), host=host, port=port, log_level=core.settings.log_level.lower())
 
 
 def portal(

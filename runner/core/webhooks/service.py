@@ -26,7 +26,7 @@ from runner.core.webhooks.store import DeliveryPage, DeliveryStore
 
 
 @dataclass(frozen=True)
-class TestResult:
+class SentTestEvent:
     delivery: WebhookDelivery
     outcome: Outcome
     endpoint_disabled: bool
@@ -80,13 +80,17 @@ class Webhooks:
     def get(self, account_id: str, delivery_id: str) -> tuple[WebhookDelivery, list[WebhookAttempt]]:
         return self.store.get(account_id, delivery_id)
 
+    def owner(self, delivery_id: str) -> str:
+        """The account a delivery belongs to (for operator commands that name only the delivery)."""
+        return self.store.owner(delivery_id)
+
     def redeliver(self, account_id: str, delivery_id: str) -> WebhookDelivery:
         account = self._account(account_id)
         if not account.webhook_url:
             raise NoWebhookUrl("The account has no webhook URL: set one, then redeliver.")
         return self.store.redeliver(account_id, delivery_id, now=self._clock())
 
-    def send_test(self, account_id: str) -> TestResult:
+    def send_test(self, account_id: str) -> SentTestEvent:
         """POST a signed `webhook_test` event now, once, and log it like any delivery."""
         account = self._account(account_id)
         if not account.webhook_url:
@@ -109,7 +113,7 @@ class Webhooks:
             account.webhook_url, signing.headers(delivery.id, now, body, secrets), body
         )
         self.store.record_sent(delivery, outcome, url=account.webhook_url, now=now)
-        return TestResult(delivery, outcome, endpoint_disabled=account.webhook_disabled_at is not None)
+        return SentTestEvent(delivery, outcome, endpoint_disabled=account.webhook_disabled_at is not None)
 
     def set_events(self, account_id: str, events: Iterable[str]) -> list[str]:
         """Subscribe the account to optional events (task_finished is always sent)."""

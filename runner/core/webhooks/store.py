@@ -183,6 +183,13 @@ class DeliveryStore:
 
     # -- operator actions -------------------------------------------------------------------
 
+    def owner(self, delivery_id: str) -> str:
+        with session_scope(self._engine, readonly=True) as session:
+            delivery = session.get(WebhookDelivery, delivery_id)
+        if delivery is None:
+            raise NotFound(f"No webhook delivery with id {delivery_id!r}.", delivery_id=delivery_id)
+        return delivery.account_id
+
     def redeliver(self, account_id: str, delivery_id: str, *, now: datetime) -> WebhookDelivery:
         """Send a delivery again from the first attempt, with the same `webhook-id`."""
         with session_scope(self._engine) as session:

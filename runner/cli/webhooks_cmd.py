@@ -1,0 +1,150 @@
+"""`sopwright webhooks ...` (delivery log, redelivery, test event, subscriptions, the dispatcher)
+and `sopwright accounts rotate-webhook-secret`."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import timedelta
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from runner.cli.context import out, print_json, system
+from runner.core.webhooks.events import OPTIONAL_EVENTS, DeliveryStatus
+from runner.core.webhooks.public import delivery_public, webhook_test_result
+
+webhooks_app = typer.Typer(
+    help="Webhook deliveries: log, redelivery, test event, dispatcher.", no_args_is_help=True
+)
+
+
+@webhooks_app.command("list")
+def list_deliveries(
+    account: Annotated[str, typer.Argument(help="Account name or id.")],
+    task_id: Annotated[str | None, typer.Option(help="Only this task's deliveries.")] = None,
+    status: Annotated[DeliveryStatus | None, typer.Option(help="Only deliveries in this status.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with every attempt).")] = False,
+) -> None:
+    """The account's webhook deliveries, newest first."""
+    with system() as core:
+        found = core.accounts.find(account)
+        page = core.webhooks.deliveries(found.id, task_id=task_id, status=status, limit=limit)
+    shown = [delivery_public(d, page.attempts[d.id]) for d in page.deliveries]
+    if as_json:
+        print_json([d.model_dump(mode="json") for d in shown])
+        return
+    table = Table(
+        "delivery id", "event", "task id", "status", "attempts", "last code", "next attempt", "error"
+    )
+    for d in shown:
+        last = d.attempt_log[-1] if d.attempt_log else None
+        table.add_row(
+            d.id,
+            d.event,
+            d.task_id or "-",
+            d.status,
+            str(d.attempts),
+            str(last.status_code) if last and last.status_code else "-",
+            d.next_attempt_at or "-",
+            (d.last_error or "-")[:60],
+        )
+    out.print(table)
+
+
+@webhooks_app.command("redeliver")
+def redeliver(delivery_id: Annotated[str, typer.Argument(help="The delivery id (= webhook-id).")]) -> None:
+    """Send a delivery again, with the same webhook-id, from the first attempt of the schedule."""
+    with system() as core:
+        delivery = core.webhooks.redeliver(core.webhooks.owner(delivery_id), delivery_id)
+    out.print(f"Delivery {delivery.id} queued again; a running dispatcher sends it now.")
+
+
+@webhooks_app.command("test")
+def send_test(
+    account: Annotated[str, typer.Argument(help="Account name or id.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Send a signed `webhook_test` event to the account's URL now and report what happened."""
+    with system() as core:
+        found = core.accounts.find(account)
+        sent = core.webhooks.send_test(found.id)
+        delivery, attempts = core.webhooks.get(found.id, sent.delivery.id)
+    result = webhook_test_result(delivery, attempts, sent.outcome, endpoint_disabled=sent.endpoint_disabled)
+    if as_json:
+        print_json(result.model_dump(mode="json"))
+    elif result.ok:
+        out.print(
+            f"[green]ok[/]: HTTP {result.status_code} in {result.latency_ms} ms (delivery {delivery.id})."
+        )
+    else:
+        out.print(f"[red]failed[/]: {result.error} (delivery {delivery.id}).")
+    if result.endpoint_disabled:
+        out.print("[yellow]The endpoint is disabled (it answered 410): set its URL again to re-enable it.[/]")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@webhooks_app.command("events")
+def set_events(
+    account: Annotated[str, typer.Argument(help="Account name or id.")],
+    events: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Optional events to send besides task_finished: "
+            + ", ".join(sorted(e.value for e in OPTIONAL_EVENTS))
+            + ". None: task_finished only."
+        ),
+    ] = None,
+) -> None:
+    """Choose the optional events an account receives (task_finished is always sent)."""
+    with system() as core:
+        found = core.accounts.find(account)
+        chosen = core.webhooks.set_events(found.id, events or [])
+    out.print(f"Webhook events for [bold]{found.name}[/]: " + ", ".join(["task_finished", *chosen]))
+
+
+@webhooks_app.command("dispatch")
+def dispatch(
+    once: Annotated[bool, typer.Option("--once", help="Send what is due now, then exit.")] = False,
+) -> None:
+    """Run a webhook dispatcher (any number may run against one database)."""
+    with system() as core:
+        dispatcher = core.webhooks.dispatcher()
+        if once:
+            sent = dispatcher.run_until_idle()
+            out.print(f"{sent} webhook attempt(s) made.")
+            return
+        stop = threading.Event()
+
+        def _stop(_signum: int, _frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+        out.print(f"Webhook dispatcher {dispatcher.name} running; Ctrl-C to stop.")
+        dispatcher.run_forever(stop)
+
+
+def rotate_webhook_secret(
+    account: Annotated[str, typer.Argument(help="Account name or id.")],
+    overlap_hours: Annotated[
+        float, typer.Option(min=0, help="Hours during which the old secret still signs too.")
+    ] = 24.0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Make a new webhook secret (shown once); the old one also signs until the overlap ends."""
+    with system() as core:
+        found = core.accounts.find(account)
+        secret = core.webhooks.rotate_secret(found.id, overlap=timedelta(hours=overlap_hours))
+    if as_json:
+        print_json({"account_id": found.id, "webhook_secret": secret, "overlap_hours": overlap_hours})
+        return
+    out.print(f"New webhook secret for [bold]{found.name}[/]: {secret}")
+    out.print(
+        f"Both secrets sign for the next {overlap_hours:g} hour(s); update the receiver, then only the "
+        "new one signs. [yellow]Store it now: it is not shown again.[/]"
+    )

@@ -1,0 +1,105 @@
+"""`sopwright webhooks ...`, `accounts rotate-webhook-secret` and the SSRF check at configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+from webhook_clinic import Clinic
+
+from runner.cli.main import app
+from runner.core.settings import Settings
+from runner.core.states import TaskStatus
+from runner.core.system import System, build
+from runner.core.webhooks.receiver import Receiver
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SOPWRIGHT_DATA_DIR": str(tmp_path / "data"),
+        "SOPWRIGHT_DATABASE_URL": "",
+        "SOPWRIGHT_SECRET_KEY": "",
+        "SOPWRIGHT_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
+        "SOPWRIGHT_WEBHOOK_TIMEOUT": "2",
+    }
+
+
+@pytest.fixture
+def core(env: dict[str, str], tmp_path: Path) -> Iterator[System]:
+    """The same database the commands use, for setting up tasks."""
+    run(["accounts", "list"], env)  # creates the database and key as the CLI would
+    built = build(Settings(data_dir=tmp_path / "data", webhook_allow_hosts="127.0.0.1"))
+    yield built
+    built.close()
+
+
+def run(args: list[str], env: dict[str, str], code: int = 0) -> str:
+    result = CliRunner().invoke(app, args, env=env, catch_exceptions=False)
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["http://169.254.169.254/latest/meta-data/", "http://2130706434/", "http://[::ffff:10.0.0.1]/"]
+)
+def test_internal_urls_are_refused_at_configuration(env: dict[str, str], url: str) -> None:
+    assert "address" in run(["accounts", "create", "Clinic", "--webhook-url", url], env, code=1)
+    run(["accounts", "create", "Clinic"], env)
+    assert "address" in run(["accounts", "set-webhook", "Clinic", url], env, code=1)
+
+
+def test_production_refuses_http(env: dict[str, str]) -> None:
+    env = {**env, "SOPWRIGHT_PRODUCTION": "true"}
+    assert "https" in run(
+        ["accounts", "create", "Clinic", "--webhook-url", "http://127.0.0.1:9/"], env, code=1
+    )
+
+
+def test_test_rotate_list_dispatch_redeliver(env: dict[str, str], core: System, receiver: Receiver) -> None:
+    created = json.loads(run(["accounts", "create", "Clinic", "--webhook-url", receiver.url, "--json"], env))
+    assert "ok" in run(["webhooks", "test", "Clinic"], env)
+    receiver.received[0].verify(created["webhook_secret"])
+
+    rotated = json.loads(
+        run(["accounts", "rotate-webhook-secret", "Clinic", "--overlap-hours", "2", "--json"], env)
+    )
+    new = rotated["webhook_secret"]
+    assert new.startswith("whsec_") and new != created["webhook_secret"]
+    run(["webhooks", "test", "Clinic"], env)
+    receiver.received[1].verify(new)
+    receiver.received[1].verify(created["webhook_secret"])  # the overlap
+
+    clinic = Clinic(core, "Other", None)
+    clinic.id = created["account_id"]
+    clinic.finish(clinic.task(), TaskStatus.FAILED)
+    assert "1 webhook attempt(s)" in run(["webhooks", "dispatch", "--once"], env)
+    listed = json.loads(run(["webhooks", "list", "Clinic", "--json", "--status", "delivered"], env))
+    finished = [d for d in listed if d["event"] == "task_finished"]
+    assert len(finished) == 1 and finished[0]["attempt_log"][0]["status_code"] == 200
+    assert "task_finished" in run(["webhooks", "list", "Clinic"], {**env, "COLUMNS": "250"})
+
+    run(["webhooks", "redeliver", finished[0]["id"]], env)
+    run(["webhooks", "dispatch", "--once"], env)
+    assert [r.webhook_id for r in receiver.received[-2:]] == [finished[0]["id"]] * 2
+    assert "No webhook delivery" in run(["webhooks", "redeliver", "nope"], env, code=1)
+
+
+def test_events_subscription(env: dict[str, str]) -> None:
+    run(["accounts", "create", "Clinic"], env)
+    assert "task_finished, task_pending_review" in run(
+        ["webhooks", "events", "Clinic", "task_pending_review"], env
+    )
+    assert "optional events" in run(["webhooks", "events", "Clinic", "task_started"], env, code=1)
+    assert run(["webhooks", "events", "Clinic"], env).strip().endswith("task_finished")
+
+
+def test_a_failing_test_event_exits_nonzero(env: dict[str, str], receiver: Receiver) -> None:
+    run(["accounts", "create", "Clinic", "--webhook-url", receiver.url], env)
+    receiver.stop()
+    assert "failed" in run(["webhooks", "test", "Clinic"], env, code=1)
