@@ -62,7 +62,9 @@ def find_chromium(explicit: str | None = None) -> str | None:
     )
 
 
-def launch_options(explicit: str | None = None, *, headless: bool = True, slow_mo: float = 0) -> dict[str, object]:
+def launch_options(
+    explicit: str | None = None, *, headless: bool = True, slow_mo: float = 0
+) -> dict[str, object]:
     """Keyword arguments for `playwright.chromium.launch(...)`."""
     options: dict[str, object] = {"headless": headless, "args": list(LAUNCH_ARGS)}
     executable = find_chromium(explicit)

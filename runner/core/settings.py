@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Python log level.")
     log_format: LogFormat = Field(default=LogFormat.TEXT, description="`text` or `json` logs.")
     browser_path: str | None = Field(default=None, description="Chromium executable to launch.")
+    worker_concurrency: int = Field(default=4, ge=1, le=64, description="Tasks a worker runs at once.")
+    lease_seconds: float = Field(default=60, gt=1, description="Task lease; heartbeats renew it every third.")
+    trace: str = Field(
+        default="on-failure", pattern="^(off|on-failure|always)$", description="Keep Playwright traces."
+    )
+    poll_scale: float = Field(
+        default=1.0, ge=0, description="Multiplies SOP poll intervals (below 1 for the mock portal)."
+    )
+    artifact_retention_days: float = Field(
+        default=30, gt=0, description="Screenshots and traces kept this long."
+    )
     production: bool = Field(
         default=False, description="Production mode: webhook URLs must use https (more checks may follow)."
     )

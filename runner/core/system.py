@@ -9,8 +9,11 @@ import sqlalchemy as sa
 
 from runner.core import db
 from runner.core.accounts import Accounts
+from runner.core.artifacts import ArtifactStore
+from runner.core.credentials import PortalCredentials
 from runner.core.crypto import SecretBox
 from runner.core.files import FileStore, UploadLimits
+from runner.core.queue import Queue
 from runner.core.settings import Settings
 from runner.core.sopbook import SopBook
 from runner.core.tasks import Tasks
@@ -32,6 +35,9 @@ class System:
     files: FileStore
     upload_limits: UploadLimits
     webhooks: Webhooks
+    credentials: PortalCredentials
+    queue: Queue
+    artifacts: ArtifactStore
 
     def close(self) -> None:
         self.engine.dispose()
@@ -61,4 +67,7 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
             max_total_bytes=settings.max_total_bytes,
         ),
         webhooks=Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout),
+        credentials=PortalCredentials(engine, box),
+        queue=Queue(engine, lease_seconds=settings.lease_seconds),
+        artifacts=ArtifactStore(data_dir / "artifacts"),
     )

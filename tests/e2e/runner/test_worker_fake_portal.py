@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
@@ -20,7 +21,7 @@ from runner.core.tables import Account, PortalCredential, Task, TrajectoryStep
 
 pytestmark = pytest.mark.e2e
 
-FIXTURE_CLAIM = "fixtures/tasks/submit_claim.txt"
+FIXTURE_CLAIM = Path(__file__).resolve().parents[3] / "fixtures" / "tasks" / "submit_claim.txt"
 CLAIM_STEPS = ["login", "open_claim_form", "fill_claim", "submit_claim", "capture_claim_number"]
 
 
@@ -32,13 +33,18 @@ def settings(settings: Settings) -> Settings:
 def account_with_login(system: System, payer: str = "fake") -> Account:
     account = system.accounts.create("Clinic").account
     system.credentials.add(
-        account.id, payer=payer, url="http://portal.invalid/fake", username="biller", password="pw", totp_secret=None
+        account.id,
+        payer=payer,
+        url="http://portal.invalid/fake",
+        username="biller",
+        password="pw",
+        totp_secret=None,
     )
     return account
 
 
 def claim(system: System, account: Account, *, extra: str = "") -> Task:
-    data = open(FIXTURE_CLAIM).read().replace("payer: acme", "payer: fake") + extra  # noqa: SIM115
+    data = FIXTURE_CLAIM.read_text().replace("payer: Acme Health", "payer: fake") + extra
     task = system.tasks.create(account, type="submit_claim", data=data, actor="test")
     assert task.status == "pending", task.notes
     return task
@@ -77,7 +83,9 @@ def test_happy_path_records_a_trajectory(system: System) -> None:
     assert done.step_script_version == "fake@fake-1"
     with session_scope(system.engine, readonly=True) as session:
         steps = session.exec(
-            select(TrajectoryStep).where(TrajectoryStep.trajectory_id == done.trajectory_id).order_by(col(TrajectoryStep.position))
+            select(TrajectoryStep)
+            .where(TrajectoryStep.trajectory_id == done.trajectory_id)
+            .order_by(col(TrajectoryStep.position))
         ).all()
     assert [s.script for s in steps] == CLAIM_STEPS
     assert all(s.outcome == "ok" for s in steps)
@@ -112,10 +120,15 @@ def test_retries_run_out(system: System) -> None:
     assert failed.notes == "Gave up after 3 attempts: HTTP 503 maintenance"
 
 
-def test_payer_asks_for_input_then_completes(system: System, ) -> None:
+def test_payer_asks_for_input_then_completes(
+    system: System,
+) -> None:
     account = account_with_login(system)
     task = claim(system, account)
-    wrong = NeedsInput("The payer says the date of birth does not match its records.", problems=[InputProblem("date_of_birth", "does not match")])
+    wrong = NeedsInput(
+        "The payer says the date of birth does not match its records.",
+        problems=[InputProblem("date_of_birth", "does not match")],
+    )
     portal = FakePortal(script={"fill_claim": [wrong, None]})
     run_worker(system, portal)
     waiting = reload(system, task.id)
@@ -129,9 +142,15 @@ def test_payer_asks_for_input_then_completes(system: System, ) -> None:
 
 def test_review_gate_then_approve(system: System) -> None:
     account = account_with_login(system)
-    lines = "\n".join(f"service line: cpt=99215, units=1, charge=2000.00, pointers=A" for _ in range(3))
-    data = open(FIXTURE_CLAIM).read().replace("payer: acme", "payer: fake")  # noqa: SIM115
-    data = "\n".join(line for line in data.splitlines() if not line.lower().startswith(("service line", "total"))) + "\n" + lines
+    lines = "\n".join("service line: cpt=99215, units=1, charge=2000.00, pointers=A" for _ in range(3))
+    data = FIXTURE_CLAIM.read_text().replace("payer: Acme Health", "payer: fake")
+    data = (
+        "\n".join(
+            line for line in data.splitlines() if not line.lower().startswith(("service line", "total"))
+        )
+        + "\n"
+        + lines
+    )
     task = system.tasks.create(account, type="submit_claim", data=data, actor="test")
     assert task.status == "pending", task.notes
     portal = FakePortal()
@@ -195,7 +214,9 @@ def test_refused_logins_stop_the_credential_before_a_lockout(system: System) -> 
     account = account_with_login(system)
     tasks = [claim(system, account) for _ in range(3)]
     portal = FakePortal(script={"login": [LoginRefused("Invalid username or password.")]})
-    worker = build_worker(system, portals={"fake": portal.handler(CLAIM_STEPS)}, concurrency=1, poll_interval=0.05)
+    worker = build_worker(
+        system, portals={"fake": portal.handler(CLAIM_STEPS)}, concurrency=1, poll_interval=0.05
+    )
     asyncio.run(worker.run(once=True))
     notes = [reload(system, t.id).notes or "" for t in tasks]
     assert [reload(system, t.id).status for t in tasks] == ["failed"] * 3
@@ -210,7 +231,9 @@ def test_business_outcome_with_issues(system: System) -> None:
     account = account_with_login(system)
     task = claim(system, account)
     action: Action = Outcome.COMPLETED_WITH_ISSUES
-    portal = FakePortal(script={"submit_claim": [{"duplicate_of": "FK0000000007"}], "capture_claim_number": [action]})
+    portal = FakePortal(
+        script={"submit_claim": [{"duplicate_of": "FK0000000007"}], "capture_claim_number": [action]}
+    )
     run_worker(system, portal)
     done = reload(system, task.id)
     assert done.status == "completed_with_issues"

@@ -1,0 +1,11 @@
+"""The portals sopwright can work on: one package each, listed here by key."""
+
+from __future__ import annotations
+
+from handlers.registry import PortalHandler
+
+
+def portal_handlers() -> dict[str, PortalHandler]:
+    """Every known portal's handler, by portal key (the `--payer` of `sopwright portals add`)."""
+    handlers: list[PortalHandler] = []
+    return {handler.key: handler for handler in handlers}

@@ -1,0 +1,175 @@
+"""Portal logins: stored encrypted, chosen by payer, stopped before the portal locks them out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from runner.core.crypto import SecretBox
+from runner.core.db import session_scope
+from runner.core.errors import Conflict, InvalidRequest, NotFound
+from runner.core.tables import PortalCredential, utcnow
+
+PASSWORD = "portal_password"  # noqa: S105 - a purpose label, not a password
+TOTP = "portal_totp_secret"
+SESSION = "portal_session"
+# Most portals lock an account after 5 bad passwords; stop well before that.
+MAX_LOGIN_FAILURES = 2
+
+
+@dataclass(frozen=True)
+class Secrets:
+    password: str
+    totp_secret: str | None
+    storage_state: str | None  # Playwright storage_state JSON of the last good session
+
+
+class PortalCredentials:
+    def __init__(self, engine: sa.Engine, box: SecretBox) -> None:
+        self._engine = engine
+        self._box = box
+
+    def add(
+        self,
+        account_id: str,
+        *,
+        payer: str,
+        url: str,
+        username: str,
+        password: str,
+        totp_secret: str | None,
+        max_sessions: int = 2,
+        rate_per_minute: int = 30,
+    ) -> PortalCredential:
+        """Add a login, or replace the secrets of the same payer + username (clears a stop)."""
+        payer = payer.strip().lower()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InvalidRequest(f"The portal URL {url!r} must be an absolute http(s) URL.")
+        if not username or not password:
+            raise InvalidRequest("A portal login needs a username and a password.")
+        if max_sessions < 1 or rate_per_minute < 1:
+            raise InvalidRequest("--max-sessions and --rate-per-minute must be at least 1.")
+        try:
+            with session_scope(self._engine) as session:
+                row = session.exec(
+                    select(PortalCredential).where(
+                        PortalCredential.account_id == account_id,
+                        PortalCredential.payer == payer,
+                        PortalCredential.username == username,
+                    )
+                ).first()
+                if row is None:
+                    row = PortalCredential(
+                        account_id=account_id, payer=payer, url=url, username=username, password_enc=""
+                    )
+                    session.add(row)
+                    session.flush()
+                row.url = url.rstrip("/")
+                row.password_enc = self._seal(row, PASSWORD, password)
+                row.totp_secret_enc = self._seal(row, TOTP, totp_secret) if totp_secret else None
+                row.storage_state_enc = None
+                row.max_sessions = max_sessions
+                row.rate_per_minute = rate_per_minute
+                row.consecutive_login_failures = 0
+                row.disabled_at = None
+                row.disabled_reason = None
+                row.updated_at = utcnow()
+                session.add(row)
+        except IntegrityError as exc:
+            raise Conflict("That portal login already exists.") from exc
+        return row
+
+    def of_account(self, account_id: str) -> list[PortalCredential]:
+        with session_scope(self._engine, readonly=True) as session:
+            statement = (
+                select(PortalCredential)
+                .where(PortalCredential.account_id == account_id)
+                .order_by(col(PortalCredential.payer), col(PortalCredential.username))
+            )
+            return [row for row in session.exec(statement).all()]
+
+    def for_payer(
+        self, account_id: str, payer: str | None, *, names: Mapping[str, str] | None = None
+    ) -> PortalCredential:
+        """The login that runs this account's tasks for `payer`; NotFound names the configured ones.
+
+        A task names its payer as the client knows it: the portal key (`acme`), the portal's name
+        (`Acme Health`, from `names`), or a name that starts with the key (`Acme Health PPO`).
+        """
+        rows = self.of_account(account_id)
+        wanted = _squash(payer or "")
+        names = names or {}
+        matches = [
+            r
+            for r in rows
+            if wanted and (wanted.startswith(_squash(r.payer)) or wanted == _squash(names.get(r.payer, "")))
+        ]
+        if not matches:
+            configured = ", ".join(sorted({r.payer for r in rows})) or "none"
+            raise NotFound(
+                f"No portal login is configured for payer {payer or '(none given)'!r}; "
+                f"configured payers: {configured}.",
+                payer=payer,
+                configured=sorted({r.payer for r in rows}),
+            )
+        usable = [r for r in matches if r.disabled_at is None]
+        return usable[0] if usable else matches[0]
+
+    def get(self, credential_id: str) -> PortalCredential:
+        with session_scope(self._engine, readonly=True) as session:
+            row = session.get(PortalCredential, credential_id)
+        if row is None:
+            raise NotFound("No such portal login.")
+        return row
+
+    def secrets(self, row: PortalCredential) -> Secrets:
+        return Secrets(
+            password=self._open(row, PASSWORD, row.password_enc),
+            totp_secret=self._open(row, TOTP, row.totp_secret_enc) if row.totp_secret_enc else None,
+            storage_state=self._open(row, SESSION, row.storage_state_enc) if row.storage_state_enc else None,
+        )
+
+    def save_session(self, credential_id: str, storage_state: str | None) -> None:
+        with session_scope(self._engine) as session:
+            row = session.get(PortalCredential, credential_id)
+            if row is None:
+                return
+            row.storage_state_enc = self._seal(row, SESSION, storage_state) if storage_state else None
+            session.add(row)
+
+    def login_succeeded(self, credential_id: str) -> None:
+        with session_scope(self._engine) as session:
+            row = session.get(PortalCredential, credential_id)
+            if row is not None and row.consecutive_login_failures:
+                row.consecutive_login_failures = 0
+                session.add(row)
+
+    def login_refused(self, credential_id: str, reason: str) -> bool:
+        """Count a refused login; returns True when the login is now stopped."""
+        with session_scope(self._engine) as session:
+            row = session.get(PortalCredential, credential_id)
+            if row is None:
+                return False
+            row.consecutive_login_failures += 1
+            row.storage_state_enc = None
+            if row.consecutive_login_failures >= MAX_LOGIN_FAILURES and row.disabled_at is None:
+                row.disabled_at = utcnow()
+                row.disabled_reason = reason[:500]
+            session.add(row)
+            return row.disabled_at is not None
+
+    def _seal(self, row: PortalCredential, purpose: str, value: str) -> str:
+        return self._box.seal(value, purpose=purpose, account_id=row.account_id, record_id=row.id)
+
+    def _open(self, row: PortalCredential, purpose: str, value: str) -> str:
+        return self._box.open(value, purpose=purpose, account_id=row.account_id, record_id=row.id)
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())

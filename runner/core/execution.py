@@ -1,0 +1,271 @@
+"""One attempt at one claimed task: pick the portal login, open a browser context, run the SOP,
+and write what happened — every write fenced by the lease."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from handlers.context import Credentials, Document, Outcome, StepContext
+from handlers.engine import Pacing, Resume, run_sop
+from handlers.errors import LoginRefused, SessionExpired
+from handlers.registry import PortalHandler
+from runner.core import outcomes
+from runner.core.artifacts import ArtifactStore
+from runner.core.browser import BrowserPool
+from runner.core.credentials import PortalCredentials
+from runner.core.db import session_scope
+from runner.core.errors import NotFound
+from runner.core.files import FileStore
+from runner.core.queue import Lease, LeaseLost, Queue
+from runner.core.sopbook import SopBook
+from runner.core.states import TaskStatus
+from runner.core.tables import PortalCredential, Task, TaskFile, Trajectory, utcnow
+from runner.core.trajectory import TrajectoryRecorder
+from runner.core.transitions import move
+from sops.schema import Sop
+from sops.types import TaskType
+
+log = logging.getLogger(__name__)
+
+
+class TraceMode(StrEnum):
+    OFF = "off"
+    ON_FAILURE = "on-failure"
+    ALWAYS = "always"
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    trace: TraceMode = TraceMode.ON_FAILURE
+    poll_scale: float = 1.0
+    screenshots: bool = True
+
+
+class Executor:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        queue: Queue,
+        *,
+        sops: SopBook,
+        credentials: PortalCredentials,
+        files: FileStore,
+        artifacts: ArtifactStore,
+        portals: Mapping[str, PortalHandler],
+        settings: ExecutionSettings = ExecutionSettings(),
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._engine = engine
+        self._queue = queue
+        self._sops = sops
+        self._credentials = credentials
+        self._files = files
+        self._artifacts = artifacts
+        self._portals = portals
+        self._settings = settings
+        self._clock = clock
+
+    async def run(self, lease: Lease, browser: BrowserPool) -> None:
+        task = await asyncio.to_thread(self._load, lease)
+        sop = self._sops.resolve(task.account_id, TaskType(task.type)).sop
+        try:
+            credential = self._credentials.for_payer(
+                task.account_id, task.payer, names={key: p.name for key, p in self._portals.items()}
+            )
+        except NotFound as exc:
+            problems = [{"field": "payer", "message": exc.message}]
+            await asyncio.to_thread(self._park, lease, TaskStatus.WAITING_FOR_INPUT, exc.message, problems)
+            return
+        if credential.disabled_at is not None:
+            note = (
+                f"The {credential.payer} portal login {credential.username!r} is stopped after repeated "
+                f"refused logins ({credential.disabled_reason}); fix it with `sopwright portals add`."
+            )
+            await asyncio.to_thread(self._park, lease, TaskStatus.FAILED, note, [])
+            return
+        portal = self._portals.get(credential.payer)
+        if portal is None:
+            note = f"sopwright has no step scripts for the {credential.payer!r} portal."
+            await asyncio.to_thread(self._park, lease, TaskStatus.FAILED, note, [])
+            return
+        trajectory = await asyncio.to_thread(self._start, lease, portal)
+        await self._attempt(lease, task, sop, credential, portal, trajectory, browser)
+
+    async def _attempt(
+        self,
+        lease: Lease,
+        task: Task,
+        sop: Sop,
+        credential: PortalCredential,
+        portal: PortalHandler,
+        trajectory: Trajectory,
+        browser: BrowserPool,
+    ) -> None:
+        secrets = self._credentials.secrets(credential)
+        state = json.loads(secrets.storage_state) if secrets.storage_state else None
+        context = await browser.new_context(storage_state=state)
+        tracing = self._settings.trace is not TraceMode.OFF
+        if tracing:
+            await context.tracing.start(screenshots=True, snapshots=True)
+        page = await context.new_page()
+        folder = self._artifacts.dir_for(task.account_id, task.id, trajectory.id)
+        recorder = TrajectoryRecorder(
+            self._engine,
+            self._queue,
+            lease,
+            trajectory_id=trajectory.id,
+            account_id=task.account_id,
+            folder=folder,
+            relative=self._artifacts.relative(folder),
+            page=page,
+            screenshots=self._settings.screenshots,
+        )
+        ctx = StepContext(
+            page=page,
+            task_type=TaskType(task.type),
+            fields=task.fields,
+            credentials=Credentials(credential.username, secrets.password, secrets.totp_secret),
+            portal_url=credential.url,
+            documents=await asyncio.to_thread(self._documents, task.id),
+            result=dict(task.result or {}),
+        )
+        resume = Resume(
+            submit_attempted=task.submit_attempted_at is not None,
+            approved_gates=frozenset(task.approved_gates),
+        )
+        error: BaseException | None = None
+        outcome: Outcome | None = None
+        try:
+            outcome = await run_sop(
+                sop, portal, ctx, recorder, resume=resume, pacing=Pacing(self._settings.poll_scale)
+            )
+        except asyncio.CancelledError:
+            raise
+        except LeaseLost:
+            raise
+        except Exception as exc:
+            error = exc
+        finally:
+            failed = error is not None or outcome is Outcome.FAILED
+            trace_path = None
+            if tracing:
+                keep = self._settings.trace is TraceMode.ALWAYS or failed
+                trace_file = folder / "trace.zip"
+                try:
+                    await context.tracing.stop(path=str(trace_file) if keep else None)
+                    trace_path = self._artifacts.relative(trace_file) if keep else None
+                except Exception:
+                    log.warning("trace could not be saved", extra={"task_id": task.id})
+            if error is None or not isinstance(error, LoginRefused | SessionExpired):
+                state_json: str | None = None
+                with contextlib.suppress(Exception):
+                    state_json = json.dumps(await context.storage_state())
+                if state_json:
+                    await asyncio.to_thread(self._credentials.save_session, credential.id, state_json)
+            await context.close()
+        await asyncio.to_thread(
+            self._finish, lease, task, sop, credential, trajectory, ctx, outcome, error, trace_path
+        )
+
+    # -- database writes (run in a thread) --------------------------------------------------
+
+    def _load(self, lease: Lease) -> Task:
+        with session_scope(self._engine) as session:
+            return self._queue.hold(session, lease)
+
+    def _documents(self, task_id: str) -> list[Document]:
+        with session_scope(self._engine, readonly=True) as session:
+            rows = session.exec(select(TaskFile).where(TaskFile.task_id == task_id)).all()
+        return [Document(self._files.path_for(r.sha256), r.filename, r.content_type) for r in rows]
+
+    def _start(self, lease: Lease, portal: PortalHandler) -> Trajectory:
+        with session_scope(self._engine) as session:
+            task = self._queue.hold(session, lease)
+            trajectory = Trajectory(
+                task_id=task.id, account_id=task.account_id, attempt=task.attempts, worker=lease.owner
+            )
+            session.add(trajectory)
+            task.trajectory_id = trajectory.id
+            task.step_script_version = f"{portal.key}@{portal.version}"
+            move(session, task, TaskStatus.RUNNING, actor=f"worker:{lease.owner}", action="start")
+        return trajectory
+
+    def _park(self, lease: Lease, status: TaskStatus, note: str, problems: list[dict[str, str]]) -> None:
+        """End an attempt before the browser (no login for the payer, login stopped)."""
+        with session_scope(self._engine) as session:
+            task = self._queue.hold(session, lease)
+            task.notes = note
+            task.problems = problems
+            if status is TaskStatus.FAILED:
+                task.result = {**(task.result or {}), "failure_reason": note}
+            task.lease_owner = None
+            task.lease_expires_at = None
+            move(session, task, TaskStatus.RUNNING, actor=f"worker:{lease.owner}", action="start")
+            move(session, task, status, actor=f"worker:{lease.owner}", action="finish", message=note)
+
+    def _finish(
+        self,
+        lease: Lease,
+        task: Task,
+        sop: Sop,
+        credential: PortalCredential,
+        trajectory: Trajectory,
+        ctx: StepContext,
+        outcome: Outcome | None,
+        error: BaseException | None,
+        trace_path: str | None,
+    ) -> None:
+        now = self._clock()
+        if isinstance(error, LoginRefused):
+            self._credentials.login_refused(credential.id, error.message)
+        elif error is None or ctx.result:
+            self._credentials.login_succeeded(credential.id)
+        if isinstance(error, SessionExpired):
+            self._credentials.save_session(credential.id, None)
+        if outcome is not None:
+            decision = outcomes.from_outcome(
+                sop, outcome, fields=dict(task.fields), result=ctx.result, task_number=task.task_number
+            )
+        else:
+            assert error is not None
+            decision = outcomes.from_error(sop, error, attempts=task.attempts, now=now, result=ctx.result)
+            log.info(
+                "attempt ended",
+                extra={"task_id": task.id, "error": type(error).__name__, "status": decision.status.value},
+            )
+        with session_scope(self._engine) as session:
+            current = self._queue.hold(session, lease)
+            current.notes = decision.notes
+            current.result = decision.result
+            current.problems = decision.problems
+            current.lease_owner = None
+            current.lease_expires_at = None
+            if decision.run_after is not None:
+                current.run_after = decision.run_after
+            if decision.review_step is not None:
+                current.review_step = decision.review_step
+            move(
+                session,
+                current,
+                decision.status,
+                actor=f"worker:{lease.owner}",
+                action="finish",
+                message=decision.notes,
+            )
+            row = session.get(Trajectory, trajectory.id)
+            if row is not None:
+                row.outcome = decision.status.value
+                row.message = decision.notes
+                row.trace_path = trace_path
+                row.ended_at = now
+                session.add(row)

@@ -1,0 +1,157 @@
+"""The worker: claims due tasks and runs up to N at once in one process (asyncio, one browser).
+
+`run(once=True)` drains what is due and returns (cron); otherwise it runs until `stop` is set
+(SIGTERM/SIGINT in the CLI), then stops claiming, lets running tasks finish for a grace period,
+and gives the rest back to the queue. The store is synchronous; it is called off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from runner.core.browser import BrowserPool
+from runner.core.execution import Executor
+from runner.core.queue import Lease, LeaseLost, Queue
+
+log = logging.getLogger(__name__)
+
+Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class WorkerStats:
+    claimed: int = 0
+    finished: int = 0
+    released: int = 0
+    lost: int = 0
+    reaped: int = 0
+
+
+class Worker:
+    def __init__(
+        self,
+        queue: Queue,
+        executor: Executor,
+        browser: BrowserPool,
+        *,
+        concurrency: int = 4,
+        poll_interval: float = 1.0,
+        reap_interval: float = 15.0,
+        grace_seconds: float = 30.0,
+        owner: str | None = None,
+        background: Sequence[Background] = (),
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self._queue = queue
+        self._executor = executor
+        self._browser = browser
+        self._concurrency = concurrency
+        self._poll_interval = poll_interval
+        self._reap_interval = reap_interval
+        self._grace = grace_seconds
+        self.owner = owner or worker_id()
+        self._background = background
+        self.stats = WorkerStats()
+
+    async def run(self, *, once: bool = False, stop: asyncio.Event | None = None) -> WorkerStats:
+        stop = stop or asyncio.Event()
+        running: set[asyncio.Task[None]] = set()
+        helpers = [asyncio.create_task(job(stop)) for job in self._background]
+        await self._browser.start()
+        log.info("worker started", extra={"worker": self.owner, "concurrency": self._concurrency})
+        try:
+            last_reap = -self._reap_interval
+            while not stop.is_set():
+                if time.monotonic() - last_reap >= self._reap_interval:
+                    self.stats.reaped += await asyncio.to_thread(self._queue.reap)
+                    last_reap = time.monotonic()
+                free = self._concurrency - len(running)
+                claimed = await asyncio.to_thread(self._queue.claim, self.owner, free) if free else []
+                self.stats.claimed += len(claimed)
+                for lease, _task in claimed:
+                    job = asyncio.create_task(self._execute(lease), name=f"task-{lease.task_id}")
+                    running.add(job)
+                    job.add_done_callback(running.discard)
+                if once and not running and not claimed:
+                    due = await asyncio.to_thread(self._queue.next_due_in)
+                    if due is None or due > 0:
+                        break
+                busy = len(running) >= self._concurrency
+                await _wait_any(running, stop, self._reap_interval if busy else self._poll_interval)
+        finally:
+            await self._drain(running)
+            stop.set()
+            for helper in helpers:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(helper, timeout=self._grace)
+            await self._browser.stop()
+            log.info("worker stopped", extra={"worker": self.owner, **self.stats.__dict__})
+        return self.stats
+
+    async def _drain(self, running: set[asyncio.Task[None]]) -> None:
+        """Let running tasks finish within the grace period; cancel (and release) the rest."""
+        if not running:
+            return
+        _done, pending = await asyncio.wait(set(running), timeout=self._grace)
+        for job in pending:
+            job.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
+    async def _execute(self, lease: Lease) -> None:
+        job = asyncio.current_task()
+        assert job is not None
+        beat = asyncio.create_task(self._heartbeat(lease, job))
+        try:
+            await self._executor.run(lease, self._browser)
+            self.stats.finished += 1
+        except LeaseLost:
+            self.stats.lost += 1
+            log.warning("lease lost; the task is someone else's now", extra={"task_id": lease.task_id})
+        except asyncio.CancelledError:
+            released = await asyncio.to_thread(self._queue.release, lease, reason="The worker stopped.")
+            self.stats.released += int(released)
+            raise
+        except Exception:
+            log.exception("task attempt crashed", extra={"task_id": lease.task_id})
+            await asyncio.to_thread(
+                self._queue.release, lease, reason="The attempt crashed unexpectedly; it will be retried."
+            )
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+
+    async def _heartbeat(self, lease: Lease, job: asyncio.Task[None]) -> None:
+        interval = max(0.5, self._queue.lease_seconds / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(self._queue.heartbeat, lease)
+            except LeaseLost:
+                job.cancel()
+                return
+
+
+async def _wait_any(running: set[asyncio.Task[None]], stop: asyncio.Event, timeout: float | None) -> None:
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({*running, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await stopper

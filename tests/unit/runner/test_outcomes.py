@@ -1,0 +1,79 @@
+"""The mapping from what happened in an attempt to the task's next state (no browser, no DB)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from handlers.context import Outcome
+from handlers.engine import GateReached
+from handlers.errors import InputProblem, LoginRefused, NeedsInput, NeedsReview, PortalChanged, Transient
+from handlers.registry import UnknownStep
+from runner.core import outcomes
+from runner.core.states import TaskStatus
+from sops.loader import SopLibrary
+from sops.types import TaskType
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+SOP = SopLibrary.builtin().get(TaskType.SUBMIT_CLAIM)
+
+
+def test_business_outcomes_use_the_sop_notes() -> None:
+    decision = outcomes.from_outcome(
+        SOP, Outcome.COMPLETED, fields={}, result={"claim_number": "PA-2025-03-1842"}, task_number=3
+    )
+    assert decision.status is TaskStatus.COMPLETED
+    assert decision.notes == "Claim submitted with reference PA-2025-03-1842."
+    failed = outcomes.from_outcome(
+        SOP, Outcome.FAILED, fields={}, result={"rejection_reasons": ["Invalid member"]}, task_number=3
+    )
+    assert failed.status is TaskStatus.FAILED and "Invalid member" in failed.notes
+
+
+def test_transient_is_retried_with_backoff_then_fails() -> None:
+    retry = SOP.retry
+    first = outcomes.from_error(SOP, Transient("payer unavailable"), attempts=1, now=NOW, result={})
+    assert first.status is TaskStatus.PENDING
+    assert first.run_after == NOW + timedelta(seconds=retry.backoff_seconds)
+    second = outcomes.from_error(SOP, Transient("down"), attempts=2, now=NOW, result={})
+    assert second.run_after == NOW + timedelta(seconds=retry.backoff_seconds * retry.backoff_multiplier)
+    asked = outcomes.from_error(SOP, Transient("429", retry_after=3600), attempts=1, now=NOW, result={})
+    assert asked.run_after == NOW + timedelta(seconds=3600)
+    last = outcomes.from_error(
+        SOP, Transient("payer unavailable"), attempts=retry.max_attempts, now=NOW, result={}
+    )
+    assert last.status is TaskStatus.FAILED
+    assert last.notes == f"Gave up after {retry.max_attempts} attempts: payer unavailable"
+    assert last.result == {"failure_reason": "payer unavailable"}
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (
+            NeedsInput("DOB does not match", problems=[InputProblem("date_of_birth", "mismatch")]),
+            TaskStatus.WAITING_FOR_INPUT,
+        ),
+        (NeedsReview("CAPTCHA shown"), TaskStatus.PENDING_REVIEW),
+        (GateReached("review", gate="submit"), TaskStatus.PENDING_REVIEW),
+        (LoginRefused("wrong password"), TaskStatus.FAILED),
+        (UnknownStep("no such script"), TaskStatus.FAILED),
+        (PortalChanged("no claim form"), TaskStatus.PENDING),
+        (RuntimeError("a bug with PHI Jane Doe"), TaskStatus.PENDING),
+    ],
+)
+def test_error_mapping(error: Exception, status: TaskStatus) -> None:
+    decision = outcomes.from_error(SOP, error, attempts=1, now=NOW, result={})
+    assert decision.status is status
+    assert "Jane" not in decision.notes
+
+
+def test_needs_input_carries_problems_and_gate_its_step() -> None:
+    wrong = NeedsInput(
+        "The payer says the DOB does not match.", problems=[InputProblem("date_of_birth", "mismatch")]
+    )
+    decision = outcomes.from_error(SOP, wrong, attempts=1, now=NOW, result={})
+    assert decision.problems == [{"field": "date_of_birth", "message": "mismatch"}]
+    gate = outcomes.from_error(SOP, GateReached("big claim", gate="submit"), attempts=1, now=NOW, result={})
+    assert gate.review_step == "submit"
