@@ -61,9 +61,15 @@ def check_documents(
 
 
 async def read_uploads(values: list[Any]) -> list[tuple[str, bytes, str]]:
-    """(name, bytes, content type) of each non-empty file field value of a submitted form."""
+    """(name, bytes, content type) of each non-empty file field value of a submitted form.
+
+    Every upload is closed here (empty file inputs too), so no spooled temp file is left open.
+    """
     out = []
     for value in values:
-        if isinstance(value, UploadFile) and value.filename:
+        if not isinstance(value, UploadFile):
+            continue
+        if value.filename:
             out.append((value.filename, await value.read(), value.content_type or "application/octet-stream"))
+        await value.close()
     return out

@@ -105,12 +105,12 @@ def router(pages: Pages) -> APIRouter:
         if step == 3:
             draft["notes"] = form.get("clinical_notes", "")
             draft["forms"]["3"] = {"clinical_notes": draft["notes"]}
+            uploads = await read_uploads(raw.getlist("documents"))
             if action.startswith("remove_file_"):
                 index = int(action.rsplit("_", 1)[1])
                 if 0 <= index < len(draft["files"]):
                     draft["files"].pop(index)
                 return step_page(request, session, user, 3)
-            uploads = await read_uploads(raw.getlist("documents"))
             used = sum(int(f["size"]) for f in draft["files"])
             accepted, file_errors = check_documents(uploads, portal.knobs, len(draft["files"]), used)
             draft["files"].extend(doc.as_json() for doc in accepted)
