@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from runner.api import errors
-from runner.api.routes import tasks, webhooks
+from runner.api.routes import history, tasks, webhooks
 from runner.core.system import System
 
 
@@ -19,6 +19,7 @@ def create_app(system: System) -> FastAPI:
     errors.install(app)
     app.include_router(tasks.router)
     app.include_router(webhooks.router)
+    app.include_router(history.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

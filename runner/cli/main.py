@@ -8,6 +8,7 @@ from runner.cli.accounts import accounts_app, keys_app
 from runner.cli.serve import db_app, portal, serve
 from runner.cli.sops_cmd import sops_app
 from runner.cli.webhooks_cmd import rotate_webhook_secret, webhooks_app
+from runner.cli.worker_cmd import artifacts_app, portals_app, worker
 
 app = typer.Typer(
     name="sopwright",
@@ -22,7 +23,10 @@ app.add_typer(sops_app, name="sops")
 app.add_typer(db_app, name="db")
 app.add_typer(webhooks_app, name="webhooks")
 accounts_app.command("rotate-webhook-secret")(rotate_webhook_secret)
+app.add_typer(portals_app, name="portals")
+app.add_typer(artifacts_app, name="artifacts")
 app.command("serve")(serve)
+app.command("worker")(worker)
 app.command("portal")(portal)
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import uvicorn
 
 from runner.api.app import create_app
 from runner.cli.context import boundary, load_settings, out, system
+from runner.cli.worker_cmd import worker_in_background
 from runner.core import db
 
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
@@ -20,9 +22,12 @@ db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    with_worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Run a worker in this process (one-machine setup).")
+    ] = True,
 ) -> None:
-    """Run the HTTP API (OpenAPI docs at /docs)."""
-    with system() as core:
+    """Run the HTTP API (OpenAPI docs at /docs), with a worker in-process unless --no-worker."""
+    with system() as core, worker_in_background(core) if with_worker else contextlib.nullcontext():
         out.print(f"sopwright API on http://{host}:{port} (data dir {core.settings.data_dir})")
         # The webhook dispatcher runs beside the API (more may run elsewhere: `sopwright webhooks dispatch`).
         with core.webhooks.dispatcher().in_background():

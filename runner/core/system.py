@@ -13,6 +13,7 @@ from runner.core.artifacts import ArtifactStore
 from runner.core.credentials import PortalCredentials
 from runner.core.crypto import SecretBox
 from runner.core.files import FileStore, UploadLimits
+from runner.core.history import History
 from runner.core.queue import Queue
 from runner.core.settings import Settings
 from runner.core.sopbook import SopBook
@@ -38,6 +39,7 @@ class System:
     credentials: PortalCredentials
     queue: Queue
     artifacts: ArtifactStore
+    history: History
 
     def close(self) -> None:
         self.engine.dispose()
@@ -52,6 +54,7 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
     sops = SopBook(engine, library or SopLibrary.builtin())
     files = FileStore(data_dir / "files")
     guard = AddressGuard.from_setting(settings.webhook_allow_hosts, require_https=settings.production)
+    artifacts = ArtifactStore(data_dir / "artifacts")
     accounts = Accounts(engine, box, url_check=guard.check_url)
     return System(
         settings=settings,
@@ -69,5 +72,6 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
         webhooks=Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout),
         credentials=PortalCredentials(engine, box),
         queue=Queue(engine, lease_seconds=settings.lease_seconds),
-        artifacts=ArtifactStore(data_dir / "artifacts"),
+        artifacts=artifacts,
+        history=History(engine, artifacts),
     )

@@ -24,7 +24,7 @@ from runner.core.tables import utcnow
 from runner.core.webhooks import signing
 from runner.core.webhooks.clock import Clock
 from runner.core.webhooks.events import DeliveryStatus
-from runner.core.webhooks.outbox import NO_URL
+from runner.core.webhooks.outbox import NO_URL, in_task_order
 from runner.core.webhooks.schedule import RetrySchedule, parse_retry_after
 from runner.core.webhooks.sender import Outcome, Sender
 from runner.core.webhooks.store import Claimed, DeliveryStore, Settlement
@@ -72,12 +72,22 @@ class Dispatcher:
         """Lease up to `batch` due deliveries, send them concurrently, settle them; how many."""
         claimed = self._store.claim(self.name, now=self._clock(), lease=self._lease, limit=self._batch)
         if len(claimed) == 1:
-            self.settle(self.send(claimed[0]))
+            self.settle(self._send_safely(claimed[0]))
         elif claimed:
             with ThreadPoolExecutor(max_workers=len(claimed), thread_name_prefix="webhook") as pool:
-                for sent in pool.map(self.send, claimed):
+                for sent in pool.map(self._send_safely, claimed):
                     self.settle(sent)
         return len(claimed)
+
+    def _send_safely(self, claimed: Claimed) -> Sent:
+        """`send`, with a bug or a broken secret counted as a failed attempt (not a stuck lease)."""
+        try:
+            return self.send(claimed)
+        except Exception as exc:
+            log.exception("webhook delivery=%s: could not be sent", claimed.id)
+            return Sent(
+                claimed, None, Outcome(None, 0, error=f"not sent: internal error ({type(exc).__name__})")
+            )
 
     def run_until_idle(self, max_rounds: int = 1000) -> int:
         """Rounds until nothing is due now (`sopwright webhooks dispatch --once`); how many sent."""
@@ -104,7 +114,7 @@ class Dispatcher:
             )
         now = self._clock()
         secrets = self._accounts.webhook_secrets(account, now)
-        body = signing.signed_body(claimed.payload, secrets)
+        body = signing.signed_body(in_task_order(claimed.payload), secrets)
         headers = signing.headers(claimed.id, now, body, secrets)
         outcome = self._sender.post(account.webhook_url, headers, body)
         return Sent(claimed, account.webhook_url, outcome)

@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from runner.core.public import iso_z, task_json
+from runner.core.public import TaskPublic, iso_z, task_json
 from runner.core.states import TaskStatus
 from runner.core.tables import Account, Task, TaskFile, WebhookDelivery
 from runner.core.webhooks.events import OPTIONAL_EVENT_FOR_STATUS, DeliveryStatus, WebhookEvent
 
 _PENDING_SNAPSHOTS = "sopwright.webhooks.snapshots"
+_TASK_KEYS = [field.serialization_alias or name for name, field in TaskPublic.model_fields.items()]
 NO_URL = "No webhook URL is configured for this account."
 
 
@@ -70,6 +71,16 @@ def on_transition(
 def envelope(kind: WebhookEvent, at: datetime, data: dict[str, Any]) -> dict[str, Any]:
     """The stored payload: the Serene envelope without `signature` (added, signed, at send time)."""
     return {"event": kind.value, "created_at": iso_z(at), "data": data}
+
+
+def in_task_order(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with `data` in GET /tasks/{id}'s key order (PostgreSQL's JSONB reorders keys)."""
+    data = payload.get("data")
+    if payload.get("event") == WebhookEvent.WEBHOOK_TEST.value or not isinstance(data, dict):
+        return payload
+    ordered = {key: data[key] for key in _TASK_KEYS if key in data}
+    ordered.update((key, value) for key, value in data.items() if key not in ordered)
+    return {**payload, "data": ordered}
 
 
 def _files(session: Session, task: Task) -> list[TaskFile]:

@@ -48,6 +48,7 @@ class Webhooks:
         self.guard = guard
         self.store = DeliveryStore(engine)
         self.sender = Sender(guard, timeout=timeout)
+        self._timeout = timeout
         self._clock = clock
         self._schedule = schedule
 
@@ -63,6 +64,8 @@ class Webhooks:
             clock=self._clock,
             name=name,
             batch=batch,
+            # Longer than the slowest attempt (connect, write and read may each take `timeout`).
+            lease=timedelta(seconds=max(60.0, 4 * self._timeout)),
             poll_interval=poll_interval,
         )
 

@@ -238,3 +238,35 @@ def test_business_outcome_with_issues(system: System) -> None:
     done = reload(system, task.id)
     assert done.status == "completed_with_issues"
     assert "FK0000000007" in (done.notes or "")
+
+
+def test_trajectory_api_serves_screenshots_to_the_owner_only(system: System) -> None:
+    from fastapi.testclient import TestClient
+
+    from runner.api.app import create_app
+
+    created = system.accounts.create("Owner")
+    system.credentials.add(
+        created.account.id,
+        payer="fake",
+        url="http://portal.invalid/",
+        username="u",
+        password="p",
+        totp_secret=None,
+    )
+    stranger = system.accounts.create("Stranger")
+    task = claim(system, created.account)
+    run_worker(system, FakePortal(script={"capture_claim_number": [{"claim_number": "FK1"}]}))
+    with TestClient(create_app(system)) as api:
+        owner = {"Authorization": f"Bearer {created.api_key}"}
+        body = api.get(f"/tasks/{task.id}/trajectory", headers=owner).json()
+        [attempt] = body["attempts"]
+        assert [s["script"] for s in attempt["steps"]] == CLAIM_STEPS
+        shot = attempt["steps"][0]["screenshot_url"]
+        image = api.get(shot, headers=owner)
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+        other = {"Authorization": f"Bearer {stranger.api_key}"}
+        assert api.get(shot, headers=other).status_code == 404
+        assert api.get(f"/tasks/{task.id}/trajectory", headers=other).status_code == 404
+        escape = api.get(f"/tasks/{task.id}/artifacts/../../secret.key", headers=owner)
+        assert escape.status_code == 404

@@ -1,0 +1,98 @@
+"""A task's attempts (trajectory) and their artifacts: screenshots and Playwright traces."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
+
+from runner.api.deps import AccountDep, SystemDep
+from runner.core.public import iso_z
+
+router = APIRouter(prefix="/tasks", tags=["trajectories"])
+
+
+class StepPublic(BaseModel):
+    position: int
+    step_id: str
+    script: str
+    outcome: str
+    message: str | None
+    url: str | None
+    started_at: str | None
+    ended_at: str | None
+    screenshot_url: str | None
+
+
+class AttemptPublic(BaseModel):
+    trajectory_id: str
+    attempt: int
+    worker: str | None
+    outcome: str | None
+    message: str | None
+    started_at: str | None
+    ended_at: str | None
+    trace_url: str | None
+    steps: list[StepPublic]
+
+
+class TrajectoryPublic(BaseModel):
+    task_id: str
+    trajectory_id: str | None
+    attempts: list[AttemptPublic]
+    trace_hint: str
+
+
+@router.get(
+    "/{task_id}/trajectory", response_model=TrajectoryPublic, summary="A task's attempts, step by step"
+)
+def trajectory(task_id: str, request: Request, system: SystemDep, account: AccountDep) -> TrajectoryPublic:
+    attempts = system.history.attempts(account.id, task_id)
+
+    def link(path: str | None) -> str | None:
+        return str(request.url_for("artifact", task_id=task_id, name=path)) if path else None
+
+    return TrajectoryPublic(
+        task_id=task_id,
+        trajectory_id=attempts[-1].trajectory.id if attempts else None,
+        attempts=[
+            AttemptPublic(
+                trajectory_id=a.trajectory.id,
+                attempt=a.trajectory.attempt,
+                worker=a.trajectory.worker,
+                outcome=a.trajectory.outcome,
+                message=a.trajectory.message,
+                started_at=iso_z(a.trajectory.started_at),
+                ended_at=iso_z(a.trajectory.ended_at),
+                trace_url=link(a.trajectory.trace_path),
+                steps=[
+                    StepPublic(
+                        position=s.position,
+                        step_id=s.step_id,
+                        script=s.script,
+                        outcome=s.outcome,
+                        message=s.message,
+                        url=s.url,
+                        started_at=iso_z(s.started_at),
+                        ended_at=iso_z(s.ended_at),
+                        screenshot_url=link(s.screenshot_path),
+                    )
+                    for s in a.steps
+                ],
+            )
+            for a in attempts
+        ],
+        trace_hint="Download a trace and open it with `playwright show-trace trace.zip`.",
+    )
+
+
+@router.get("/{task_id}/artifacts/{name:path}", name="artifact", summary="A screenshot or trace of a task")
+def artifact(task_id: str, name: str, system: SystemDep, account: AccountDep) -> FileResponse:
+    path = system.history.artifact(account.id, task_id, name)
+    media_type = "image/png" if path.suffix == ".png" else "application/zip"
+    return FileResponse(
+        path,
+        media_type=media_type,
+        filename=path.name,
+        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
+    )

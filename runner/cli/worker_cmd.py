@@ -1,0 +1,156 @@
+"""`sopwright worker`, `sopwright portals ...` and `sopwright artifacts prune`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from runner.cli.context import boundary, fail, out, system
+from runner.core.runtime import build_worker
+from runner.core.system import System
+from runner.core.worker import Worker, WorkerStats
+
+portals_app = typer.Typer(help="Portal logins the workers use, per account and payer.", no_args_is_help=True)
+artifacts_app = typer.Typer(help="Screenshots and traces of task attempts.", no_args_is_help=True)
+
+
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Drain what is due, then exit (for cron).")] = False,
+    concurrency: Annotated[int | None, typer.Option(help="Tasks run at once (default: setting).")] = None,
+    headed: Annotated[bool, typer.Option(help="Show the browser (needs a display).")] = False,
+) -> None:
+    """Run tasks: until SIGTERM/SIGINT, or with --once until the queue has nothing due."""
+    with system() as core:
+        runner = build_worker(core, concurrency=concurrency, headless=not headed)
+        out.print(f"worker {runner.owner}: concurrency {concurrency or core.settings.worker_concurrency}")
+        with core.webhooks.dispatcher().in_background(), boundary():
+            stats = asyncio.run(_run_until_signalled(runner, once=once))
+    out.print(
+        f"worker stopped: {stats.claimed} claimed, {stats.finished} finished, "
+        f"{stats.released} released, {stats.lost} lost"
+    )
+
+
+async def _run_until_signalled(runner: Worker, *, once: bool) -> WorkerStats:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    return await runner.run(once=once, stop=stop)
+
+
+@contextlib.contextmanager
+def worker_in_background(core: System) -> Iterator[None]:
+    """The in-process worker of `sopwright serve`: its own thread and event loop."""
+    stop = threading.Event()
+    runner = build_worker(core)
+
+    def main() -> None:
+        async def go() -> None:
+            event = asyncio.Event()
+
+            async def watch() -> None:
+                while not stop.is_set():
+                    await asyncio.sleep(0.2)
+                event.set()
+
+            watcher = asyncio.create_task(watch())
+            await runner.run(stop=event)
+            watcher.cancel()
+
+        asyncio.run(go())
+
+    thread = threading.Thread(target=main, name="sopwright-worker", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+
+
+@portals_app.command("add")
+def add_portal(
+    account: Annotated[str, typer.Argument(help="Account name or id.")],
+    payer: Annotated[str, typer.Option(help="Portal kind, e.g. acme or beacon (the mock's payer keys).")],
+    url: Annotated[str, typer.Option(help="The portal's base URL (for the mock: server + base path).")],
+    username: Annotated[str, typer.Option(help="Portal user name.")],
+    password_env: Annotated[str | None, typer.Option(help="Read the password from this variable.")] = None,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
+    totp_secret_env: Annotated[
+        str | None, typer.Option(help="Read the TOTP secret from this variable.")
+    ] = None,
+    max_sessions: Annotated[int, typer.Option(help="Concurrent sessions on this login.")] = 2,
+    rate_per_minute: Annotated[int, typer.Option(help="Page loads per minute on this login.")] = 30,
+) -> None:
+    """Add (or update) a portal login; secrets are encrypted at rest and never printed."""
+    if bool(password_env) == password_stdin:
+        fail("Give exactly one of --password-env VAR or --password-stdin.")
+    if password_env:
+        password = os.environ.get(password_env)
+        if not password:
+            fail(f"The variable {password_env} is not set (or empty).")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            fail("No password on standard input.")
+    totp = None
+    if totp_secret_env:
+        totp = os.environ.get(totp_secret_env)
+        if not totp:
+            fail(f"The variable {totp_secret_env} is not set (or empty).")
+    with system() as core:
+        found = core.accounts.find(account)
+        row = core.credentials.add(
+            found.id,
+            payer=payer,
+            url=url,
+            username=username,
+            password=password,
+            totp_secret=totp,
+            max_sessions=max_sessions,
+            rate_per_minute=rate_per_minute,
+        )
+    out.print(f"Portal login {row.id} for [bold]{found.name}[/]: {row.payer} at {row.url} as {row.username}.")
+
+
+@portals_app.command("list")
+def list_portals(account: Annotated[str, typer.Argument(help="Account name or id.")]) -> None:
+    """List an account's portal logins (never their secrets)."""
+    with system() as core:
+        found = core.accounts.find(account)
+        rows = core.credentials.of_account(found.id)
+    table = Table("id", "payer", "url", "username", "TOTP", "sessions", "rate/min", "state")
+    for r in rows:
+        state = f"stopped: {r.disabled_reason}" if r.disabled_at else "ok"
+        table.add_row(
+            r.id,
+            r.payer,
+            r.url,
+            r.username,
+            "yes" if r.totp_secret_enc else "no",
+            str(r.max_sessions),
+            str(r.rate_per_minute),
+            state,
+        )
+    out.print(table)
+
+
+@artifacts_app.command("prune")
+def prune(
+    older_than_days: Annotated[float | None, typer.Option(help="Default: the retention setting.")] = None,
+) -> None:
+    """Delete screenshots and traces older than the retention period."""
+    with system() as core:
+        days = older_than_days if older_than_days is not None else core.settings.artifact_retention_days
+        removed = core.artifacts.prune(older_than_days=days)
+    out.print(f"Removed the artifacts of {removed} attempt(s) older than {days:g} days.")
