@@ -54,6 +54,7 @@ def test_delivered_signed_and_shaped_like_serene(
     assert list(envelope) == ["signature", "event", "created_at", "data"]
     assert envelope["event"] == "task_finished"
     assert envelope["data"] == task_json(*system.tasks.get(clinic.id, task_id))
+    assert list(envelope["data"]) == list(task_json(*system.tasks.get(clinic.id, task_id)))  # same key order
     assert envelope["data"]["trajectory_id"] is None and "trajectory_id" in envelope["data"]
     assert request.webhook_id == delivery_id
     assert request.headers["content-type"] == "application/json"
@@ -293,3 +294,31 @@ def test_a_skipped_delivery_without_url_is_never_sent(
     bare.finish(bare.task(), TaskStatus.FAILED)
     assert dispatcher.run_once() == 0
     assert {d.status for d in bare.deliveries()} == {"skipped"}
+
+
+def test_a_delivery_that_cannot_be_signed_counts_as_a_failed_attempt(
+    system: System, clinic: Clinic, receiver: Receiver, dispatcher: Dispatcher, clock: FakeClock
+) -> None:
+    with session_scope(system.engine) as session:
+        account = session.get(Account, clinic.id)
+        assert account is not None
+        account.webhook_secret_enc = "v1:AAAA"  # undecryptable
+        session.add(account)
+    _, delivery_id = finished_delivery(clinic)
+    assert dispatcher.run_once() == 1
+    delivery = clinic.delivery(delivery_id)
+    assert delivery.status == "pending" and delivery.lease_owner is None
+    assert "DecryptionFailed" in (delivery.last_error or "")
+    assert receiver.received == []
+
+
+def test_in_background_dispatches_until_the_block_ends(system: System, receiver: Receiver) -> None:
+    clinic = Clinic(system, "Background Clinic", receiver.url)
+    dispatcher = system.webhooks.dispatcher(poll_interval=0.02)
+    with dispatcher.in_background() as thread:
+        assert thread.is_alive()
+        _, delivery_id = finished_delivery(clinic)
+        [request] = receiver.wait_for(1)
+        request.verify(clinic.secret)
+    assert not thread.is_alive()
+    assert request.webhook_id == delivery_id
