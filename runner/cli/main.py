@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from runner.cli.accounts import accounts_app, keys_app
+from runner.cli.replay import replay
 from runner.cli.serve import db_app, portal, serve
 from runner.cli.sops_cmd import sops_app
 from runner.cli.webhooks_cmd import rotate_webhook_secret, webhooks_app
@@ -27,6 +28,7 @@ app.add_typer(portals_app, name="portals")
 app.add_typer(artifacts_app, name="artifacts")
 app.command("serve")(serve)
 app.command("worker")(worker)
+app.command("replay")(replay)
 app.command("portal")(portal)
 
 if __name__ == "__main__":
