@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -13,6 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from runner.cli import logs
 from runner.core.errors import SopwrightError
 from runner.core.settings import Settings
 from runner.core.system import System, build
@@ -33,11 +32,7 @@ def load_settings() -> Settings:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.configure(settings.log_level, settings.log_format.value)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
