@@ -89,6 +89,10 @@ def add_portal(
     totp_secret_env: Annotated[
         str | None, typer.Option(help="Read the TOTP secret from this variable.")
     ] = None,
+    serves: Annotated[
+        list[str] | None,
+        typer.Option(help="A payer reached through this login (repeat; for multi-payer exchanges)."),
+    ] = None,
     max_sessions: Annotated[int, typer.Option(help="Concurrent sessions on this login.")] = 2,
     rate_per_minute: Annotated[int, typer.Option(help="Page loads per minute on this login.")] = 30,
 ) -> None:
@@ -117,6 +121,7 @@ def add_portal(
             username=username,
             password=password,
             totp_secret=totp,
+            serves=serves,
             max_sessions=max_sessions,
             rate_per_minute=rate_per_minute,
         )
@@ -129,12 +134,13 @@ def list_portals(account: Annotated[str, typer.Argument(help="Account name or id
     with system() as core:
         found = core.accounts.find(account)
         rows = core.credentials.of_account(found.id)
-    table = Table("id", "payer", "url", "username", "TOTP", "sessions", "rate/min", "state")
+    table = Table("id", "payer", "serves", "url", "username", "TOTP", "sessions", "rate/min", "state")
     for r in rows:
         state = f"stopped: {r.disabled_reason}" if r.disabled_at else "ok"
         table.add_row(
             r.id,
             r.payer,
+            ", ".join(r.serves) or "-",
             r.url,
             r.username,
             "yes" if r.totp_secret_enc else "no",

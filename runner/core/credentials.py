@@ -43,6 +43,7 @@ class PortalCredentials:
         username: str,
         password: str,
         totp_secret: str | None,
+        serves: list[str] | None = None,
         max_sessions: int = 2,
         rate_per_minute: int = 30,
     ) -> PortalCredential:
@@ -71,6 +72,7 @@ class PortalCredentials:
                     session.add(row)
                     session.flush()
                 row.url = url.rstrip("/")
+                row.serves = sorted({name.strip() for name in serves or [] if name.strip()})
                 row.password_enc = self._seal(row, PASSWORD, password)
                 row.totp_secret_enc = self._seal(row, TOTP, totp_secret) if totp_secret else None
                 row.storage_state_enc = None
@@ -100,7 +102,8 @@ class PortalCredentials:
         """The login that runs this account's tasks for `payer`; NotFound names the configured ones.
 
         A task names its payer as the client knows it: the portal key (`acme`), the portal's name
-        (`Acme Health`, from `names`), or a name that starts with the key (`Acme Health PPO`).
+        (`Acme Health`, from `names`), a name that starts with the key (`Acme Health PPO`), or one
+        of the payers the login `serves` (the insurers reached through a multi-payer exchange).
         """
         rows = self.of_account(account_id)
         wanted = _squash(payer or "")
@@ -108,10 +111,16 @@ class PortalCredentials:
         matches = [
             r
             for r in rows
-            if wanted and (wanted.startswith(_squash(r.payer)) or wanted == _squash(names.get(r.payer, "")))
+            if wanted
+            and (
+                wanted.startswith(_squash(r.payer))
+                or wanted == _squash(names.get(r.payer, ""))
+                or wanted in {_squash(name) for name in r.serves}
+            )
         ]
         if not matches:
-            configured = ", ".join(sorted({r.payer for r in rows})) or "none"
+            known = {r.payer for r in rows} | {name for r in rows for name in r.serves}
+            configured = ", ".join(sorted(known)) or "none"
             raise NotFound(
                 f"No portal login is configured for payer {payer or '(none given)'!r}; "
                 f"configured payers: {configured}.",

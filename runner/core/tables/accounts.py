@@ -68,6 +68,8 @@ class PortalCredential(SQLModel, table=True):
     account_id: str = Field(foreign_key="accounts.id", index=True, max_length=36)
     payer: str = Field(max_length=64, index=True)
     url: str = Field(max_length=2000)
+    # Payer names this login also submits to (a multi-payer exchange lists the insurers here).
+    serves: list[str] = json_column([])
     username: str = Field(max_length=200)
     password_enc: str = Field(sa_type=sa.Text)
     totp_secret_enc: str | None = Field(default=None, sa_type=sa.Text)

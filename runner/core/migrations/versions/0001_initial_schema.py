@@ -57,6 +57,7 @@ def upgrade() -> None:
     sa.Column('account_id', sqlmodel.sql.sqltypes.AutoString(length=36), nullable=False),
     sa.Column('payer', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('serves', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('password_enc', sa.Text(), nullable=False),
     sa.Column('totp_secret_enc', sa.Text(), nullable=True),
