@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test test-fast lint clean
+.PHONY: setup browser demo test test-fast lint clean
 
 setup: $(VENV)/.installed
 
@@ -13,7 +13,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-demo: setup
+# A Chromium for the workers: Playwright's bundled one or the system's; installed if neither is found.
+browser: setup
+	@$(BIN)/python -c "from handlers.browser import find_chromium; find_chromium()" 2>/dev/null \
+	|| (command -v apt-get >/dev/null && apt-get update -qq && apt-get install -y -qq chromium) \
+	|| $(BIN)/playwright install chromium
+
+demo: browser
 	$(BIN)/sopwright demo
 
 lint: setup

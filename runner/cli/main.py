@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from runner.cli.accounts import accounts_app, keys_app
+from runner.cli.demo import demo
 from runner.cli.replay import replay
 from runner.cli.serve import db_app, portal, serve
 from runner.cli.sops_cmd import sops_app
@@ -29,6 +30,7 @@ app.add_typer(artifacts_app, name="artifacts")
 app.command("serve")(serve)
 app.command("worker")(worker)
 app.command("replay")(replay)
+app.command("demo")(demo)
 app.command("portal")(portal)
 
 if __name__ == "__main__":

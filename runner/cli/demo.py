@@ -1,0 +1,221 @@
+"""`sopwright demo`: the whole system on one machine, against the mock portal, in a few minutes.
+
+It starts the mock portal, the API with its worker and webhook dispatcher (`sopwright serve`), and
+a webhook receiver that verifies signatures; creates a demo account with logins on both mock
+payers; sends the sample tasks of `demo_tasks`; plays the person's part (supplies missing input,
+approves a review); and ends with a table. Exit 0 when every task ended as expected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from runner.cli.context import fail, out
+from runner.cli.demo_tasks import BEACON, DemoTask, demo_tasks
+from runner.core.settings import Settings
+from runner.core.system import System, build
+from runner.core.webhooks.receiver import Receiver
+
+ROOT = Path(__file__).resolve().parents[2]
+FINAL = {"completed", "completed_with_issues", "failed"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def _process(name: str, command: list[str], env: dict[str, str], log: Path, ready_url: str) -> Iterator[None]:
+    with log.open("w") as sink:
+        # Our own interpreter running our own modules: no untrusted input reaches the command.
+        proc = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                fail(f"The {name} exited early; see {log}.")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(ready_url, timeout=1).status_code < 500:
+                    break
+            if time.monotonic() > deadline:
+                fail(f"The {name} did not start within 60 s; see {log}.")
+            time.sleep(0.2)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=45)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def demo(
+    keep: Annotated[bool, typer.Option(help="Keep the data dir (database, screenshots, traces).")] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for every task to finish.")] = 600,
+) -> None:
+    """Run the whole system against the mock portal and show what each task did."""
+    data_dir = Path(tempfile.mkdtemp(prefix="sopwright-demo-"))
+    portal_port, api_port = _free_port(), _free_port()
+    portal_url, api_url = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{api_port}"
+    env = {
+        **os.environ,
+        "SOPWRIGHT_DATA_DIR": str(data_dir),
+        "SOPWRIGHT_DATABASE_URL": "",
+        "SOPWRIGHT_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
+        "SOPWRIGHT_POLL_SCALE": "0.02",
+        "SOPWRIGHT_LOG_LEVEL": "WARNING",
+    }
+    settings = Settings(
+        data_dir=data_dir, webhook_allow_hosts="127.0.0.1", database_url=None, secret_key=None
+    )
+    out.print(f"[bold]sopwright demo[/] — data dir {data_dir}")
+    receiver = Receiver().start()
+    try:
+        with _process(
+            "mock portal",
+            [sys.executable, "-m", "mock_portal", "--port", str(portal_port), "--admin"],
+            env,
+            data_dir / "portal.log",
+            f"{portal_url}/_mock/payers",
+        ):
+            out.print(f"mock portal on {portal_url}")
+            core = build(settings)
+            try:
+                account = _set_up(core, portal_url, receiver.url)
+            finally:
+                core.close()
+            with _process(
+                "API",
+                [sys.executable, "-m", "runner.cli.main", "serve", "--port", str(api_port)],
+                env,
+                data_dir / "serve.log",
+                f"{api_url}/healthz",
+            ):
+                out.print(f"API, worker and webhook dispatcher on {api_url}")
+                ok = _run_tasks(api_url, account, receiver, timeout)
+    finally:
+        receiver.stop()
+    out.print(
+        f"\nLook at a task:   curl -s -H 'Authorization: Bearer {account['api_key']}' {api_url}/tasks/TASK_ID"
+    )
+    out.print(
+        "Its trajectory:   .../tasks/TASK_ID/trajectory (screenshots per step, traces of failed attempts)"
+    )
+    out.print(
+        f"Artifacts:        {data_dir / 'artifacts'}  — open a trace with `playwright show-trace trace.zip`"
+    )
+    out.print(f"Logs:             {data_dir / 'serve.log'}, {data_dir / 'portal.log'}")
+    if not keep:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    if not ok:
+        fail("Some tasks did not end as expected (see the table).")
+    out.print("[bold green]Every task ended as expected.[/]")
+
+
+def _set_up(core: System, portal_url: str, webhook_url: str) -> dict[str, str]:
+    created = core.accounts.create("Demo Clinic", webhook_url=webhook_url)
+    core.accounts.set_defaults(
+        created.account.id, {"billing_npi": "2000000002", "tax_id": "123456789", "place_of_service": "11"}
+    )
+    payers = {p["key"]: p for p in httpx.get(f"{portal_url}/_mock/payers").json()}
+    users = httpx.get(f"{portal_url}/_mock/users").json()
+    for key, extra in (("acme", []), ("beacon", [BEACON])):
+        user = users[key][0]
+        core.credentials.add(
+            created.account.id,
+            payer=key,
+            url=portal_url + payers[key]["base_path"],
+            username=user["username"],
+            password=user["password"],
+            totp_secret=user["totp_secret"],
+            serves=extra,
+        )
+    return {"account_id": created.account.id, "api_key": created.api_key, "secret": created.webhook_secret}
+
+
+def _run_tasks(api_url: str, account: dict[str, str], receiver: Receiver, timeout: float) -> bool:
+    headers = {"Authorization": f"Bearer {account['api_key']}"}
+    samples = demo_tasks(datetime.now(UTC).date())
+    api = httpx.Client(base_url=api_url, headers=headers, timeout=30)
+    created: dict[str, tuple[DemoTask, dict[str, Any]]] = {}
+    for sample in samples:
+        files = [("files", (Path(f).name, (ROOT / f).read_bytes(), "application/pdf")) for f in sample.files]
+        body = {"type": sample.type, "data": sample.data}
+        response = api.post("/tasks", data=body, files=files) if files else api.post("/tasks", json=body)
+        if response.status_code != 200:
+            fail(f"POST /tasks refused the sample {sample.label!r}: {response.text}")
+        created[response.json()["id"]] = (sample, response.json())
+    deadline = time.monotonic() + timeout
+    helped: set[str] = set()
+    with Live(_table(created, receiver, account["secret"]), refresh_per_second=2, console=out) as live:
+        while time.monotonic() < deadline:
+            for task_id, (sample, _) in list(created.items()):
+                task = api.get(f"/tasks/{task_id}").json()
+                created[task_id] = (sample, task)
+                if task_id in helped:
+                    continue
+                if task["status"] == "waiting_for_input" and sample.input_later:
+                    api.post(f"/tasks/{task_id}/input", json={"data": sample.input_later}).raise_for_status()
+                    helped.add(task_id)
+                elif task["status"] == "pending_review" and sample.approve:
+                    review = {"decision": "approve", "notes": "Demo reviewer: amounts checked."}
+                    api.post(f"/tasks/{task_id}/review", json=review).raise_for_status()
+                    helped.add(task_id)
+            live.update(_table(created, receiver, account["secret"]))
+            finished = all(t["status"] in FINAL for _, t in created.values())
+            if finished and len(_verified(receiver, account["secret"])) >= len(created):
+                break
+            time.sleep(0.5)
+        live.update(_table(created, receiver, account["secret"]))
+    return all(
+        task["status"] in sample.expect and task["id"] in _verified(receiver, account["secret"])
+        for sample, task in created.values()
+    )
+
+
+def _verified(receiver: Receiver, secret: str) -> set[str]:
+    ids: set[str] = set()
+    for request in receiver.received:
+        with contextlib.suppress(Exception):
+            envelope = request.verify(secret)
+            ids.add(envelope["data"]["id"])
+    return ids
+
+
+def _table(created: dict[str, tuple[DemoTask, dict[str, Any]]], receiver: Receiver, secret: str) -> Table:
+    verified = _verified(receiver, secret)
+    table = Table("#", "task", "portal", "status", "notes", "identifiers", "webhook")
+    for sample, task in created.values():
+        status = task.get("status", "?")
+        colour = "green" if status in sample.expect else ("yellow" if status not in FINAL else "red")
+        result = task.get("result") or {}
+        ids = ", ".join(f"{k}={v}" for k, v in result.items() if k.endswith(("_number", "_of")) and v)
+        table.add_row(
+            str(task.get("task_number", "")),
+            f"{sample.type} ({sample.label})",
+            sample.payer,
+            f"[{colour}]{status}[/]",
+            (task.get("notes") or "")[:90],
+            ids or "-",
+            "verified" if task.get("id") in verified else "-",
+        )
+    return table
