@@ -1,0 +1,120 @@
+"""Acme Health claim steps: open the CMS-1500 form, fill it, submit (the point of no return) and
+capture the claim number. Acme blocks exact duplicates outright (or warns, when so configured)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.context import Outcome, StepContext
+from handlers.portals.acme.pages import ClaimDuplicateWarning, ClaimForm, ClaimResult
+from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
+from handlers.portals.common.formats import money, us_date
+from handlers.portals.common.problems import needs_input, summary_problems
+from handlers.portals.common.screens import text_of, texts_of
+
+SLOTS = "ABCDEFGHIJKL"
+VISIBLE_SLOTS = 4  # E-L sit in a collapsed "More diagnosis codes" section
+
+
+async def open_claim_form(ctx: StepContext) -> None:
+    await open_screen(ctx, "claims/new", ClaimForm(ctx.page).heading, what="the claim form")
+
+
+async def fill_claim(ctx: StepContext) -> None:
+    form, fields = ClaimForm(ctx.page), ctx.fields
+    lines: list[dict[str, Any]] = list(fields["service_lines"])
+    # "Add service line" posts the form and renders it again with one more row: add every row
+    # first, then type, so nothing typed depends on surviving a round trip.
+    while await form.lines.count() < len(lines):
+        count = await form.lines.count()
+        await form.add_line.click()
+        await arrive(ctx, {"form": form.line(count + 1)}, what="a new service line")
+    await form.member_id.fill(fields["member_id"])
+    await form.first_name.fill(fields["patient_first_name"])
+    await form.last_name.fill(fields["patient_last_name"])
+    await form.date_of_birth.fill(us_date(fields["date_of_birth"]))
+    await form.account_number.fill(fields.get("patient_account_number") or "")
+    await form.billing_npi.fill(fields["billing_npi"])
+    await form.tax_id.fill(fields["tax_id"])
+    await form.rendering_npi.fill(fields.get("rendering_npi") or "")
+    codes: list[str] = list(fields["diagnosis_codes"])
+    if len(codes) > VISIBLE_SLOTS and not await form.diagnosis("E").is_visible():
+        await form.more_diagnoses.click()
+    for slot, code in zip(SLOTS, codes, strict=False):
+        await form.diagnosis(slot).fill(code)
+    for number, line in enumerate(lines, start=1):
+        await form.fill_line(number, line)
+    await form.frequency.select_option(fields.get("resubmission_code") or "1")
+    await form.original_claim.fill(fields.get("original_claim_number") or "")
+    await form.prior_auth.fill(fields.get("prior_auth_number") or "")
+
+
+async def submit_claim(ctx: StepContext) -> None:
+    """Click "Submit claim" — the point of no return — and settle what the portal answered.
+
+    If the session ended while the form was open, the portal answers the post with its sign-in
+    page and has not taken the claim: sign in, fill the form again and submit once more.
+    """
+    form = ClaimForm(ctx.page)
+    await form.submit.click()
+    where = await _answer(ctx, signed_out_ok=True)
+    if where == "signed_out":
+        ctx.log.info("session ended before the claim was taken; signing in again", extra={"portal": "acme"})
+        await sign_in(ctx)
+        await open_claim_form(ctx)
+        await fill_claim(ctx)
+        await form.submit.click()
+        where = await _answer(ctx)
+    result = ClaimResult(ctx.page)
+    if where == "rejected":
+        reasons = await texts_of(result.reasons)
+        ctx.fail(
+            f"{PORTAL} rejected the claim ({'; '.join(reasons)})",
+            claim_status="rejected",
+            rejection_reasons=reasons,
+            reference_number=await text_of(result.trace_number),
+            confirmed_at=await text_of(result.submitted_at),
+            portal="acme",
+        )
+    elif where in ("blocked", "warning"):
+        existing = await text_of(form.duplicate_of)
+        if where == "warning":
+            # Soft duplicate: do not "Submit anyway"; the payer already has this claim.
+            await ClaimDuplicateWarning(ctx.page).cancel.click()
+        ctx.finish(
+            Outcome.COMPLETED_WITH_ISSUES,
+            claim_status="duplicate",
+            duplicate_of=existing,
+            payer_message=f"{PORTAL} already has this claim as {existing}.",
+            portal="acme",
+        )
+    elif where == "errors":
+        raise needs_input(
+            PORTAL, await summary_problems(form.errors, ctx.page, default_field="service_lines")
+        )
+
+
+async def _answer(ctx: StepContext, *, signed_out_ok: bool = False) -> str:
+    form, result = ClaimForm(ctx.page), ClaimResult(ctx.page)
+    screens = {
+        "accepted": result.accepted,
+        "rejected": result.rejected,
+        "blocked": form.duplicate_blocked,
+        "warning": ClaimDuplicateWarning(ctx.page).warning,
+        "errors": form.errors,
+    }
+    return await arrive(ctx, screens, what="the claim confirmation", signed_out_ok=signed_out_ok)
+
+
+async def capture_claim_number(ctx: StepContext) -> None:
+    """Read the confirmation; after a reconciliation the number is already known (nothing to read)."""
+    if not ctx.result.get("claim_number"):
+        page = ClaimResult(ctx.page)
+        ctx.result.update(
+            claim_number=await text_of(page.claim_number),
+            claim_status="accepted",
+            confirmed_at=await text_of(page.submitted_at),
+            total_charge=money(await text_of(page.total_charge)),
+            portal="acme",
+        )
+    ctx.finish(Outcome.COMPLETED)

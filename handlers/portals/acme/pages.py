@@ -1,0 +1,145 @@
+"""Acme Health page objects for eligibility and claims: the search and claim forms, their result
+pages, claim status search and claim detail. Locators go by label, role and test id only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from playwright.async_api import Locator, Page
+
+from handlers.errors import PortalChanged
+from handlers.portals.common.formats import us_date
+
+
+class EligibilitySearch:
+    def __init__(self, page: Page) -> None:
+        self.heading = page.get_by_role("heading", name="Eligibility & Benefits")
+        self.member_id = page.get_by_label("Member ID")
+        self.first_name = page.get_by_label("Patient first name")
+        self.last_name = page.get_by_label("Patient last name")
+        self.date_of_birth = page.get_by_label("Date of birth")
+        self.service_date = page.get_by_label("Date of service")
+        self.service_type = page.get_by_label("Service type")
+        self.provider_npi = page.get_by_label("Provider NPI")
+        self.submit = page.get_by_role("button", name="Check eligibility")
+        self.errors = page.get_by_test_id("error-summary")
+
+    async def type_date_of_birth(self, iso: str) -> None:
+        """The DOB input is masked: it keeps only typed digits and undoes fill() and paste, so the
+        date is typed key by key (the slashes are dropped by the mask, or typed when unmasked)."""
+        wanted = us_date(iso)
+        field = self.date_of_birth
+        await field.click()
+        for _ in range(12):
+            if not await field.input_value():
+                break
+            await field.press("End")
+            await field.press("Backspace")
+        await field.press_sequentially(wanted)
+        if await field.input_value() != wanted:
+            raise PortalChanged("The date of birth input did not take the typed date.")
+
+
+class EligibilityResult:
+    def __init__(self, page: Page) -> None:
+        self.heading = page.get_by_role("heading", name="Eligibility result")
+        self.control_number = page.get_by_test_id("eligibility-control-number")
+        self.checked_at = page.get_by_test_id("checked-at")
+        self.rejection = page.get_by_test_id("eligibility-rejection")
+        self.aaa_code = page.get_by_test_id("aaa-code")
+        self.coverage_status = page.get_by_test_id("coverage-status")
+        self.plan_name = page.get_by_test_id("plan-name")
+        self.group_number = page.get_by_test_id("group-number")
+        self.coverage_dates = page.get_by_test_id("coverage-dates")
+        self.network = page.get_by_test_id("network")
+        self.copay = page.get_by_test_id("copay")
+        self.coinsurance = page.get_by_test_id("coinsurance")
+        self.deductible_total = page.get_by_test_id("deductible-total")
+        self.deductible_remaining = page.get_by_test_id("deductible-remaining")
+        self.oop_total = page.get_by_test_id("oop-total")
+        self.oop_remaining = page.get_by_test_id("oop-remaining")
+        self.payer_notes = page.get_by_test_id("payer-notes")
+
+
+class ClaimForm:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.heading = page.get_by_role("heading", name="Submit a professional claim")
+        self.member_id = page.get_by_label("Member ID")
+        self.first_name = page.get_by_label("Patient first name")
+        self.last_name = page.get_by_label("Patient last name")
+        self.date_of_birth = page.get_by_label("Patient date of birth")
+        self.account_number = page.get_by_label("Patient account number")
+        self.billing_npi = page.get_by_label("Billing provider NPI")
+        self.tax_id = page.get_by_label("Federal tax ID (EIN)")
+        self.rendering_npi = page.get_by_label("Rendering provider NPI")
+        self.more_diagnoses = page.get_by_text("More diagnosis codes (E-L)")
+        self.lines = page.get_by_test_id("service-line")
+        self.add_line = page.get_by_role("button", name="Add service line")
+        self.frequency = page.get_by_label("Claim frequency")
+        self.original_claim = page.get_by_label("Original claim number")
+        self.prior_auth = page.get_by_label("Prior authorization number")
+        self.submit = page.get_by_role("button", name="Submit claim")
+        self.errors = page.get_by_test_id("error-summary")
+        self.duplicate_blocked = page.get_by_test_id("duplicate-blocked")
+        self.duplicate_of = page.get_by_test_id("duplicate-of")
+
+    def diagnosis(self, slot: str) -> Locator:
+        return self.page.get_by_label(f"Diagnosis code {slot}")
+
+    def line(self, number: int) -> Locator:
+        return self.page.get_by_role("group", name=f"Service line {number}", exact=True)
+
+    async def fill_line(self, number: int, line: Mapping[str, Any]) -> None:
+        group = self.line(number)
+        await group.get_by_label("Date of service").fill(us_date(line["service_date"]))
+        await group.get_by_label("Place of service").select_option(line["place_of_service"])
+        await group.get_by_label("Procedure code (CPT/HCPCS)").fill(line["procedure_code"])
+        await group.get_by_label("Modifiers").fill(" ".join(line.get("modifiers") or []))
+        await group.get_by_label("Units").fill(str(line.get("units", 1)))
+        await group.get_by_label("Charge").fill(str(line["charge"]))
+        await group.get_by_label("Diagnosis pointers").fill("".join(line.get("diagnosis_pointers") or ["A"]))
+
+
+class ClaimDuplicateWarning:
+    """Shown instead of a confirmation when the duplicate mode is "warn" (soft duplicate)."""
+
+    def __init__(self, page: Page) -> None:
+        self.warning = page.get_by_test_id("duplicate-warning")
+        self.duplicate_of = page.get_by_test_id("duplicate-of")
+        self.cancel = page.get_by_role("link", name="Cancel")
+
+
+class ClaimResult:
+    def __init__(self, page: Page) -> None:
+        self.accepted = page.get_by_role("heading", name="Claim submitted")
+        self.rejected = page.get_by_test_id("claim-rejected")
+        self.claim_number = page.get_by_test_id("claim-number")
+        self.status = page.get_by_test_id("claim-result-status")
+        self.submitted_at = page.get_by_test_id("submitted-at")
+        self.total_charge = page.get_by_test_id("total-charge")
+        self.reasons = page.get_by_test_id("rejection-reason")
+        self.trace_number = page.get_by_test_id("trace-number")
+
+
+class ClaimSearch:
+    def __init__(self, page: Page) -> None:
+        self.heading = page.get_by_role("heading", name="Claim status")
+        self.claim_number = page.get_by_label("Claim number")
+        self.member_id = page.get_by_label("Member ID")
+        self.service_from = page.get_by_label("Service date from")
+        self.service_to = page.get_by_label("Service date to")
+        self.search = page.get_by_role("button", name="Search claims")
+        self.rows = page.get_by_test_id("claim-row")
+        self.no_results = page.get_by_test_id("no-results")
+        self.errors = page.get_by_test_id("error-summary")
+
+
+class ClaimDetail:
+    def __init__(self, page: Page) -> None:
+        self.claim_number = page.get_by_test_id("claim-number")
+        self.status = page.get_by_test_id("claim-status")
+        self.denial_reason = page.get_by_test_id("denial-reason")
+        self.file_appeal = page.get_by_role("link", name="File appeal")
+        self.appeal_on_file = page.get_by_test_id("appeal-on-file")

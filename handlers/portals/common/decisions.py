@@ -1,0 +1,27 @@
+"""Settling a prior authorization from the decision the payer showed (sops/results.py names)."""
+
+from __future__ import annotations
+
+from handlers.context import Outcome, StepContext
+from sops.results import AUTH_DECISION_CODES
+
+FINAL_OK = {"approved", "not_required"}
+
+
+def decision_result(decision: str) -> dict[str, str | None]:
+    return {"decision": decision, "decision_code": AUTH_DECISION_CODES.get(decision)}
+
+
+def settle_authorization(ctx: StepContext) -> None:
+    """Finish the task from `ctx.result["decision"]`; a pended request is left for polling."""
+    decision = ctx.result.get("decision")
+    if decision == "pended":
+        ctx.still_pending = True
+        return
+    ctx.still_pending = False
+    ctx.finish(Outcome.COMPLETED if decision in FINAL_OK else Outcome.COMPLETED_WITH_ISSUES)
+
+
+def appeal_reason(category: str, offered: set[str]) -> str:
+    """The portal's reason option for the task's category ("other" when the portal has no such)."""
+    return category if category in offered else "other"

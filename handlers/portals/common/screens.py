@@ -1,0 +1,55 @@
+"""Waiting for whichever of several screens shows up, without sleeping.
+
+A step that clicks "Submit" cannot know in advance whether the confirmation, a rejection, a
+duplicate warning, a form error or a maintenance page comes back. `first_visible` waits for the
+union of their locators and reports which one is there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import reduce
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Locator
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from handlers.errors import PortalChanged
+
+DEFAULT_TIMEOUT_MS = 20_000
+
+
+async def first_visible(
+    screens: Mapping[str, Locator], *, timeout_ms: float = DEFAULT_TIMEOUT_MS, what: str = "the next page"
+) -> str:
+    """The key of the first screen (in mapping order) whose locator is visible.
+
+    Raises PortalChanged when none shows within the timeout: the page is not one the script knows.
+    """
+    union = reduce(lambda a, b: a.or_(b), screens.values())
+    attempts = 0
+    while True:
+        try:
+            await union.first.wait_for(state="visible", timeout=timeout_ms)
+        except PlaywrightTimeout:
+            raise PortalChanged(
+                f"Waited for {what}, but the portal showed none of: {', '.join(screens)}."
+            ) from None
+        for key, locator in screens.items():
+            try:
+                if await locator.first.is_visible():
+                    return key
+            except PlaywrightError:  # the page navigated between the wait and the check
+                break
+        attempts += 1
+        if attempts > 50:
+            raise PortalChanged(f"The portal kept changing while waiting for {what}.")
+
+
+async def text_of(locator: Locator) -> str:
+    """The visible text of an element, whitespace collapsed."""
+    return " ".join((await locator.inner_text()).split())
+
+
+async def texts_of(locator: Locator) -> list[str]:
+    return [" ".join(t.split()) for t in await locator.all_inner_texts()]

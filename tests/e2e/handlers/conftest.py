@@ -1,0 +1,109 @@
+"""The handlers end to end: the runner's worker drives real Chromium through the step scripts
+against the mock portal (one server per session, reset per test), on SQLite.
+
+`Clinic` is one account with a login per payer; `tasks` builds task data for the mock's magic
+members with dates relative to today.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runner.core.db import session_scope
+from runner.core.files import Upload
+from runner.core.runtime import build_worker
+from runner.core.settings import Settings
+from runner.core.system import System
+from runner.core.tables import Account, PortalCredential, Task
+from tests.support.portal_server import MockPortalAdmin
+
+DOCUMENTS = Path(__file__).resolve().parents[3] / "fixtures" / "documents"
+POLL_SCALE = 0.001  # SOP polls every 60 s: about 60 ms here
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'sopwright.db'}"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"trace": "off", "poll_scale": POLL_SCALE, "worker_concurrency": 2})
+
+
+@dataclass
+class Clinic:
+    """An account with portal logins on the mock, and helpers to run its tasks through a worker."""
+
+    system: System
+    portal: MockPortalAdmin
+    account: Account
+    timings: list[float] = field(default_factory=list)
+
+    def add_login(self, payer: str, *, password: str | None = None, index: int = 0) -> PortalCredential:
+        user = self.portal.user(payer, index)
+        base = next(p["base_path"] for p in self.portal.payers() if p["key"] == payer)
+        return self.system.credentials.add(
+            self.account.id,
+            payer=payer,
+            url=self.portal.base_url + base,
+            username=user["username"],
+            password=password or user["password"],
+            totp_secret=user["totp_secret"],
+        )
+
+    def create(self, task_type: str, data: str, *, files: tuple[str, ...] = ()) -> Task:
+        uploads = [
+            Upload(name, "application/pdf", (DOCUMENTS / name).read_bytes()) for name in files
+        ]
+        task = self.system.tasks.create(self.account, type=task_type, data=data, uploads=uploads, actor="test")
+        assert task.status == "pending", task.notes
+        return task
+
+    def run(self, *, concurrency: int = 2) -> float:
+        """Drain the queue with a fresh worker; returns the seconds it took."""
+        worker = build_worker(self.system, concurrency=concurrency, poll_interval=0.05)
+        started = time.monotonic()
+        asyncio.run(worker.run(once=True))
+        took = time.monotonic() - started
+        self.timings.append(took)
+        return took
+
+    def get(self, task_id: str) -> Task:
+        with session_scope(self.system.engine, readonly=True) as session:
+            task = session.get(Task, task_id)
+            assert task is not None
+            return task
+
+    def make_due(self, task_id: str) -> None:
+        with session_scope(self.system.engine) as session:
+            task = session.get(Task, task_id)
+            assert task is not None
+            task.run_after = None
+            session.add(task)
+
+    def supply(self, task_id: str, data: str) -> Task:
+        return self.system.tasks.supply_input(self.account, task_id, data=data, uploads=[], actor="test")
+
+    def approve(self, task_id: str) -> Task:
+        return self.system.tasks.review(self.account.id, task_id, approve=True, notes="checked", actor="test")
+
+    def credential(self, credential_id: str) -> PortalCredential:
+        return self.system.credentials.get(credential_id)
+
+
+@pytest.fixture
+def clinic(system: System, portal: MockPortalAdmin) -> Iterator[Clinic]:
+    account = system.accounts.create("Maple Street Clinic").account
+    yield Clinic(system, portal, account)
+
+
+def submitted_fields(portal: MockPortalAdmin, payer: str, kind: str) -> list[dict[str, Any]]:
+    return [s["fields"] for s in portal.submissions(payer=payer, kind=kind)]
