@@ -20,9 +20,9 @@ LOCKED = "This account is locked because of too many failed login attempts. Cont
 BAD_CODE = "The passcode you entered is not valid. Please try again."
 TOOLS = {
     "eligibility": ("Eligibility and Benefits", "/beacon/app/eligibility"),
-    "claims": ("Professional Claim", "/beacon/app/claims/new"),
+    "claims": ("Claims", "/beacon/app/claims/new"),
     "claim-status": ("Claim Status", "/beacon/app/claims/status"),
-    "authorizations": ("Authorization Request", "/beacon/app/auths/new"),
+    "authorizations": ("Authorizations", "/beacon/app/auths/new"),
     "auth-status": ("Authorization Status", "/beacon/app/auths/status"),
     "disputes": ("Disputes", "/beacon/app/disputes"),
 }

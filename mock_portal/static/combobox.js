@@ -56,8 +56,7 @@
       active = -1;
     }
 
-    input.addEventListener("input", function () {
-      hidden.value = "";
+    function search() {
       clearTimeout(timer);
       const q = input.value.trim();
       if (q.length < 2) { close(); return; }
@@ -67,7 +66,11 @@
           .then(function (r) { return r.ok ? r.json() : []; })
           .then(function (items) { if (mine === request) render(items); });
       }, 150);
-    });
+    }
+
+    input.addEventListener("input", function () { hidden.value = ""; search(); });
+    // Typed before this script ran (slow network)? Catch up instead of ignoring it.
+    if (document.activeElement === input && input.value && !hidden.value) search();
 
     input.addEventListener("keydown", function (event) {
       if (event.key === "ArrowDown") { event.preventDefault(); if (!listbox.hidden) highlight(active + 1); }

@@ -127,6 +127,13 @@ def test_claim_validation_then_accepted_with_two_lines(acme: Page, portal: MockP
 
     [claim] = portal.submissions(payer="acme", kind="claim")
     service_date = (date.today() - timedelta(days=3)).isoformat()
+
+    def line(code: str, charge: str, pointers: str) -> dict[str, object]:
+        return {
+            "service_date": service_date, "place_of_service": "11", "procedure_code": code, "modifiers": [],
+            "units": 1, "charge": charge, "diagnosis_pointers": pointers,
+        }  # fmt: skip
+
     assert claim["outcome"] == "accepted" and claim["identifiers"] == {"claim_number": number}
     assert claim["duplicate"] is False
     assert claim["fields"] == {
@@ -138,18 +145,13 @@ def test_claim_validation_then_accepted_with_two_lines(acme: Page, portal: MockP
         "tax_id": "123456789",
         "rendering_npi": "",
         "diagnosis_codes": ["M54.50", "I10"],
-        "service_lines": [
-            {"service_date": service_date, "place_of_service": "11", "procedure_code": "99213", "modifiers": [],
-             "units": 1, "charge": "125.00", "diagnosis_pointers": "AB"},
-            {"service_date": service_date, "place_of_service": "11", "procedure_code": "93000", "modifiers": [],
-             "units": 1, "charge": "40.00", "diagnosis_pointers": "A"},
-        ],
+        "service_lines": [line("99213", "125.00", "AB"), line("93000", "40.00", "A")],
         "total_charge": "165.00",
         "patient_account_number": "",
         "prior_auth_number": "",
         "resubmission_code": "1",
         "original_claim_number": "",
-    }  # fmt: skip
+    }
 
 
 def test_claim_front_end_rejection(acme: Page, portal: MockPortalAdmin) -> None:
