@@ -40,13 +40,17 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(level: str, fmt: str) -> None:
+    """Install our handler on the root logger, unless the host (a test runner, an embedding
+    application) has configured logging already — as `logging.basicConfig` would."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.addHandler(handler)
     root.setLevel(level.upper())
     # Third-party chatter at INFO is noise for operators.
     for noisy in ("httpx", "httpcore", "alembic.runtime.migration"):

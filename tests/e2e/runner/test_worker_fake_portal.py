@@ -3,7 +3,6 @@ outcomes, retries, review gates, the exactly-once mark and reconciliation, login
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from runner.core.runtime import build_worker
 from runner.core.settings import Settings
 from runner.core.system import System
 from runner.core.tables import Account, PortalCredential, Task, TrajectoryStep
+from tests.e2e.runner.threaded import run_async
 
 pytestmark = pytest.mark.e2e
 
@@ -52,7 +52,7 @@ def claim(system: System, account: Account, *, extra: str = "") -> Task:
 
 def run_worker(system: System, portal: FakePortal, steps: Sequence[str] = CLAIM_STEPS) -> None:
     worker = build_worker(system, portals={"fake": portal.handler(steps)}, concurrency=2, poll_interval=0.05)
-    asyncio.run(worker.run(once=True))
+    run_async(lambda: worker.run(once=True))
 
 
 def reload(system: System, task_id: str) -> Task:
@@ -217,7 +217,7 @@ def test_refused_logins_stop_the_credential_before_a_lockout(system: System) -> 
     worker = build_worker(
         system, portals={"fake": portal.handler(CLAIM_STEPS)}, concurrency=1, poll_interval=0.05
     )
-    asyncio.run(worker.run(once=True))
+    run_async(lambda: worker.run(once=True))
     notes = [reload(system, t.id).notes or "" for t in tasks]
     assert [reload(system, t.id).status for t in tasks] == ["failed"] * 3
     assert portal.calls["login"] == 2  # the third task never tried: the login was stopped
