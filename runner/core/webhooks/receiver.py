@@ -7,6 +7,7 @@ refused) and `start()` binds the same port again.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections import deque
@@ -47,9 +48,10 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None) -> None:
         self.host = host
         self.port = port
+        self._tls = tls  # a server context: the receiver speaks https
         self.received: list[Received] = []
         self._replies: deque[Reply] = deque()
         self._default = Reply()
@@ -59,7 +61,7 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}/hooks"
+        return f"{'https' if self._tls else 'http'}://{self.host}:{self.port}/hooks"
 
     def reply(self, *replies: Reply, default: Reply | None = None) -> None:
         """Answer the next requests with `replies` in order, then with `default` (200 at first)."""
@@ -71,6 +73,8 @@ class Receiver:
     def start(self) -> Receiver:
         server = ThreadingHTTPServer((self.host, self.port), _handler(self))
         server.daemon_threads = True
+        if self._tls is not None:
+            server.socket = self._tls.wrap_socket(server.socket, server_side=True)
         self.port = server.server_address[1]
         self._server = server
         self._thread = threading.Thread(

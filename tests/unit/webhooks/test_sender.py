@@ -1,0 +1,97 @@
+"""One POST: timeouts, refused connections, bounded reads, and TLS to a pinned address."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from runner.core.webhooks.guard import AddressGuard
+from runner.core.webhooks.receiver import Receiver, Reply
+from runner.core.webhooks.sender import Sender
+
+NAME = "hooks.example.test"
+
+
+def loopback_guard() -> AddressGuard:
+    return AddressGuard(["127.0.0.1"], resolver=lambda host, port: ["127.0.0.1"])
+
+
+def test_a_slow_endpoint_times_out(receiver: Receiver) -> None:
+    receiver.reply(Reply(200, delay=1.0))
+    outcome = Sender(loopback_guard(), timeout=0.2).post(receiver.url, {}, b"{}")
+    assert outcome.status_code is None and outcome.error == "timed out after 0.2 s" and not outcome.ok
+
+
+def test_a_closed_port_is_a_connection_error(receiver: Receiver) -> None:
+    receiver.stop()
+    outcome = Sender(loopback_guard(), timeout=1).post(receiver.url, {}, b"{}")
+    assert outcome.status_code is None and "ConnectError" in (outcome.error or "")
+
+
+def test_only_the_start_of_a_large_response_is_read(receiver: Receiver) -> None:
+    receiver.reply(Reply(200, b"y" * 5_000_000))
+    outcome = Sender(loopback_guard(), timeout=2).post(receiver.url, {}, b"{}")
+    assert outcome.ok and outcome.snippet is not None and len(outcome.snippet) <= 1024
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for NAME only."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, NAME)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(NAME)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_receiver(certificate: tuple[Path, Path]) -> Iterator[Receiver]:
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(*certificate)
+    with Receiver(tls=server).running() as running:
+        yield running
+
+
+def test_https_to_the_pinned_address_verifies_the_certificate_for_the_name(
+    tls_receiver: Receiver, certificate: tuple[Path, Path]
+) -> None:
+    trust = ssl.create_default_context(cafile=str(certificate[0]))
+    sender = Sender(AddressGuard([NAME], resolver=lambda host, port: ["127.0.0.1"]), ssl_context=trust)
+    outcome = sender.post(f"https://{NAME}:{tls_receiver.port}/hooks", {}, b"{}")
+    assert outcome.ok, outcome.error
+    assert tls_receiver.received[0].headers["host"] == f"{NAME}:{tls_receiver.port}"
+    # The same server reached under another name fails the certificate check: SNI and verification
+    # use the URL's host, not the pinned address.
+    other = Sender(
+        AddressGuard(["other.example.test"], resolver=lambda host, port: ["127.0.0.1"]), ssl_context=trust
+    )
+    refused = other.post(f"https://other.example.test:{tls_receiver.port}/hooks", {}, b"{}")
+    assert not refused.ok and "CERTIFICATE_VERIFY_FAILED" in (refused.error or "").upper().replace(" ", "_")
+    assert len(tls_receiver.received) == 1
