@@ -3,6 +3,7 @@ and `sopwright accounts rotate-webhook-secret`."""
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from datetime import timedelta
@@ -11,10 +12,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from runner.cli.context import out, print_json, system
 from runner.core.webhooks.events import OPTIONAL_EVENTS, DeliveryStatus
 from runner.core.webhooks.public import delivery_public, webhook_test_result
+from runner.core.webhooks.receiver import Received, Receiver
 
 webhooks_app = typer.Typer(
     help="Webhook deliveries: log, redelivery, test event, dispatcher.", no_args_is_help=True
@@ -127,6 +130,39 @@ def dispatch(
         signal.signal(signal.SIGTERM, _stop)
         out.print(f"Webhook dispatcher {dispatcher.name} running; Ctrl-C to stop.")
         dispatcher.run_forever(stop)
+
+
+@webhooks_app.command("receive")
+def receive(
+    port: Annotated[int, typer.Option(help="Port to listen on (127.0.0.1).")] = 8901,
+    secret: Annotated[
+        str | None, typer.Option(envvar="SOPWRIGHT_RECEIVER_SECRET", help="whsec_ secret to verify with.")
+    ] = None,
+) -> None:
+    """A local receiver for trying webhooks out: prints each event and whether its signature verifies."""
+
+    def show(request: Received) -> None:
+        try:
+            envelope = request.verify(secret) if secret else json.loads(request.body)
+            verdict = "[green]verified[/]" if secret else "[yellow]not verified (no --secret)[/]"
+        except (WebhookVerificationError, ValueError) as exc:
+            envelope, verdict = {}, f"[red]signature check failed: {exc}[/]"
+        data = envelope.get("data") if isinstance(envelope, dict) else None
+        task = data if isinstance(data, dict) else {}
+        out.print(
+            f"{request.headers.get('webhook-id')} {envelope.get('event', '?')} "
+            f"task={task.get('id', '-')} status={task.get('status', '-')} {verdict}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    receiver = Receiver(port=port, on_request=show)
+    with receiver.running():
+        out.print(f"Receiving webhooks on {receiver.url}; Ctrl-C to stop.")
+        stop = threading.Event()
+        signal.signal(signal.SIGINT, lambda _s, _f: stop.set())
+        signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
+        stop.wait()
 
 
 def rotate_webhook_secret(

@@ -11,7 +11,7 @@ import ssl
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,10 +48,18 @@ class Received:
 
 
 class Receiver:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        tls: ssl.SSLContext | None = None,
+        on_request: Callable[[Received], None] | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         self._tls = tls  # a server context: the receiver speaks https
+        self._on_request = on_request  # called (in the server's thread) for each request
         self.received: list[Received] = []
         self._replies: deque[Reply] = deque()
         self._default = Reply()
@@ -106,6 +114,8 @@ class Receiver:
             return list(self.received)
 
     def _record(self, request: Received) -> Reply:
+        if self._on_request is not None:
+            self._on_request(request)
         with self._lock:
             self.received.append(request)
             reply = self._replies.popleft() if self._replies else self._default
