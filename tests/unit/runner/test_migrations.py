@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from runner.core import db
+from runner.core.errors import ConfigError
 from runner.core.tables import metadata
 
 
@@ -27,4 +29,11 @@ def test_upgrade_is_idempotent_and_current(tmp_path: object) -> None:
     assert db.current_revision(engine) == db.head_revision()
     db.require_current(engine)
     assert "tasks" in sa.inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_a_database_behind_the_code_is_refused_with_the_fix(tmp_path: object) -> None:
+    engine = db.create_engine(f"sqlite:///{tmp_path}/old.db")
+    with pytest.raises(ConfigError, match="sopwright db upgrade"):
+        db.require_current(engine)
     engine.dispose()
