@@ -76,20 +76,23 @@ class DeliveryStore:
             sa.or_(col(t.lease_expires_at).is_(None), col(t.lease_expires_at) <= now),
         )
         oldest = select(t.id).where(due).order_by(col(t.next_attempt_at), col(t.id)).limit(limit)
+        lease_them = sa.update(t).values(lease_owner=token, lease_expires_at=now + lease)
+        returning = (col(t.id), col(t.account_id), col(t.event), col(t.payload), col(t.attempts))
+        if is_sqlite(self._engine):
+            # Most polls find nothing due: look first without taking SQLite's write lock.
+            with session_scope(self._engine, readonly=True) as session:
+                if session.execute(oldest.limit(1)).first() is None:
+                    return []
         with session_scope(self._engine) as session:
             if is_sqlite(self._engine):
-                # One statement inside the immediate transaction: nobody else writes meanwhile.
-                ids = [row[0] for row in session.execute(oldest)]
+                # One conditional UPDATE, inside the immediate (write-locked) transaction.
+                statement = lease_them.where(col(t.id).in_(oldest), due).returning(*returning)
             else:
-                ids = [row[0] for row in session.execute(oldest.with_for_update(skip_locked=True))]
-            if not ids:
-                return []
-            rows = session.execute(
-                sa.update(t)
-                .where(col(t.id).in_(ids), due)
-                .values(lease_owner=token, lease_expires_at=now + lease)
-                .returning(col(t.id), col(t.account_id), col(t.event), col(t.payload), col(t.attempts))
-            ).all()
+                locked = [row[0] for row in session.execute(oldest.with_for_update(skip_locked=True))]
+                if not locked:
+                    return []
+                statement = lease_them.where(col(t.id).in_(locked), due).returning(*returning)
+            rows = session.execute(statement).all()
         return [Claimed(r[0], r[1], r[2], r[3], r[4], token) for r in rows]
 
     def settle(

@@ -95,3 +95,10 @@ def test_https_to_the_pinned_address_verifies_the_certificate_for_the_name(
     refused = other.post(f"https://other.example.test:{tls_receiver.port}/hooks", {}, b"{}")
     assert not refused.ok and "CERTIFICATE_VERIFY_FAILED" in (refused.error or "").upper().replace(" ", "_")
     assert len(tls_receiver.received) == 1
+
+
+def test_the_receiver_calls_back_for_each_request() -> None:
+    seen: list[str] = []
+    with Receiver(on_request=lambda request: seen.append(request.path)).running() as receiver:
+        Sender(loopback_guard(), timeout=2).post(receiver.url, {}, b"{}")
+    assert seen == ["/hooks"]
