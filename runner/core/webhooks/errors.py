@@ -25,3 +25,7 @@ class DeliveryInFlight(Conflict):
 
 class NoWebhookUrl(Conflict):
     code = "no_webhook_url"
+
+
+class EndpointDisabled(Conflict):
+    code = "endpoint_disabled"

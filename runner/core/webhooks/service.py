@@ -16,7 +16,7 @@ from runner.core.tables.base import new_id
 from runner.core.webhooks import signing
 from runner.core.webhooks.clock import Clock
 from runner.core.webhooks.dispatcher import Dispatcher
-from runner.core.webhooks.errors import NoWebhookUrl
+from runner.core.webhooks.errors import EndpointDisabled, NoWebhookUrl
 from runner.core.webhooks.events import OPTIONAL_EVENTS, DeliveryStatus, WebhookEvent
 from runner.core.webhooks.guard import AddressGuard
 from runner.core.webhooks.outbox import envelope
@@ -91,6 +91,11 @@ class Webhooks:
         account = self._account(account_id)
         if not account.webhook_url:
             raise NoWebhookUrl("The account has no webhook URL: set one, then redeliver.")
+        if account.webhook_disabled_at is not None:
+            raise EndpointDisabled(
+                "The endpoint is disabled since it answered 410 Gone: set the webhook URL again "
+                "(`sopwright accounts set-webhook`), then redeliver."
+            )
         return self.store.redeliver(account_id, delivery_id, now=self._clock())
 
     def send_test(self, account_id: str) -> SentTestEvent:

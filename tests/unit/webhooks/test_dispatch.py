@@ -17,6 +17,7 @@ from runner.core.tables import Account
 from runner.core.tables.base import as_utc
 from runner.core.webhooks.clock import FakeClock
 from runner.core.webhooks.dispatcher import Dispatcher
+from runner.core.webhooks.errors import EndpointDisabled
 from runner.core.webhooks.guard import AddressGuard
 from runner.core.webhooks.receiver import Received, Receiver, Reply
 from runner.core.webhooks.schedule import SVIX_DELAYS
@@ -141,6 +142,8 @@ def test_410_disables_the_endpoint_until_the_url_is_set_again(
     with session_scope(system.engine, readonly=True) as session:
         account = session.get(Account, clinic.id)
         assert account is not None and account.webhook_disabled_at is not None
+    with pytest.raises(EndpointDisabled):
+        hooks.redeliver(clinic.id, skipped)
     system.accounts.set_webhook_url(clinic.id, receiver.url)  # re-enables
     hooks.redeliver(clinic.id, skipped)
     dispatcher.run_once()
