@@ -74,6 +74,7 @@ class Executor:
         self._portals = portals
         self._settings = settings
         self._clock = clock
+        self._session_slots: dict[str, asyncio.Semaphore] = {}
 
     async def run(self, lease: Lease, browser: BrowserPool) -> None:
         task = await asyncio.to_thread(self._load, lease)
@@ -98,8 +99,17 @@ class Executor:
             note = f"sopwright has no step scripts for the {credential.payer!r} portal."
             await asyncio.to_thread(self._park, lease, TaskStatus.FAILED, note, [])
             return
-        trajectory = await asyncio.to_thread(self._start, lease, portal)
-        await self._attempt(lease, task, sop, credential, portal, trajectory, browser)
+        # At most `max_sessions` attempts at once on one portal login (in this process; a
+        # fleet-wide limit needs the database). A waiting task stays `dispatching`.
+        async with self._sessions(credential):
+            trajectory = await asyncio.to_thread(self._start, lease, portal)
+            await self._attempt(lease, task, sop, credential, portal, trajectory, browser)
+
+    def _sessions(self, credential: PortalCredential) -> asyncio.Semaphore:
+        semaphore = self._session_slots.get(credential.id)
+        if semaphore is None:
+            semaphore = self._session_slots[credential.id] = asyncio.Semaphore(credential.max_sessions)
+        return semaphore
 
     async def _attempt(
         self,
