@@ -84,7 +84,7 @@ class Dispatcher:
         try:
             return self.send(claimed)
         except Exception as exc:
-            log.exception("webhook delivery=%s: could not be sent", claimed.id)
+            log.exception("webhook delivery could not be sent", extra={"delivery_id": claimed.id})
             return Sent(
                 claimed, None, Outcome(None, 0, error=f"not sent: internal error ({type(exc).__name__})")
             )
@@ -145,33 +145,36 @@ class Dispatcher:
                 )
         held = self._store.settle(claimed, settlement, now=now, url=sent.url, outcome=outcome)
         log.info(
-            "webhook delivery=%s account=%s event=%s attempt=%d status=%s code=%s latency_ms=%s%s",
-            claimed.id,
-            claimed.account_id,
-            claimed.event,
-            claimed.attempts + (1 if outcome else 0),
-            settlement.status.value,
-            outcome.status_code if outcome else None,
-            outcome.latency_ms if outcome else None,
-            "" if held else " (lease lost: another dispatcher owns it now)",
+            "webhook attempt settled" + ("" if held else " (lease lost: another dispatcher owns it now)"),
+            extra={
+                "delivery_id": claimed.id,
+                "account_id": claimed.account_id,
+                "webhook_event": claimed.event,
+                "attempt": claimed.attempts + (1 if outcome else 0),
+                "delivery_status": settlement.status.value,
+                "status_code": outcome.status_code if outcome else None,
+                "latency_ms": outcome.latency_ms if outcome else None,
+            },
         )
         if held and settlement.disable_endpoint:
-            log.warning("webhook endpoint of account %s disabled after 410 Gone", claimed.account_id)
+            log.warning("webhook endpoint disabled after 410 Gone", extra={"account_id": claimed.account_id})
 
     # -- long-running ---------------------------------------------------------------------
 
     def run_forever(self, stop: threading.Event) -> None:
         """Dispatch until `stop` is set; rounds run back to back while work is due."""
-        log.info("webhook dispatcher %s started", self.name)
+        log.info("webhook dispatcher started", extra={"dispatcher": self.name})
         while not stop.is_set():
             try:
                 count = self.run_once()
             except Exception:
-                log.exception("webhook dispatcher %s: round failed; retrying shortly", self.name)
+                log.exception(
+                    "webhook dispatcher round failed; retrying shortly", extra={"dispatcher": self.name}
+                )
                 count = 0
             if count == 0:
                 stop.wait(self._poll_interval)
-        log.info("webhook dispatcher %s stopped", self.name)
+        log.info("webhook dispatcher stopped", extra={"dispatcher": self.name})
 
     @contextmanager
     def in_background(self) -> Iterator[threading.Thread]:

@@ -163,7 +163,8 @@ class AddressGuard:
             self._check(parsed)
         except _Unresolvable:
             log.warning(
-                "webhook URL host %s does not resolve now; it is checked again on each delivery", parsed.host
+                "webhook URL host does not resolve now; it is checked again on each delivery",
+                extra={"host": parsed.host},
             )
         return str(parsed)
 
