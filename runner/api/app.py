@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from runner.api import errors
-from runner.api.routes import history, tasks, webhooks
+from runner.api.routes import health, history, tasks, webhooks
 from runner.core.system import System
 
 
@@ -20,9 +20,6 @@ def create_app(system: System) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(webhooks.router)
     app.include_router(history.router)
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    app.include_router(health.router)
 
     return app

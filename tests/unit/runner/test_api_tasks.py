@@ -448,3 +448,9 @@ def test_file_rows_match_uploads(api: TestClient, caller: Caller, system: System
     with session_scope(system.engine, readonly=True) as session:
         rows = session.exec(select(TaskFile)).all()
     assert [(r.filename, r.content_type) for r in rows] == [("a.png", "image/png")]
+
+
+def test_health_and_readiness(api: TestClient) -> None:
+    assert api.get("/healthz").json() == {"status": "ok"}
+    ready = api.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
