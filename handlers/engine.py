@@ -125,7 +125,12 @@ async def _run_step(
     except BaseException as exc:
         await hooks.step_finished(position, step, outcome="error", message=type(exc).__name__)
         raise
-    message = "Still pending at the last poll." if ctx.still_pending else None
+    message = None
+    if ctx.still_pending:
+        message = "Still pending at the last poll."
+        if ctx.outcome is None:
+            # The payer has not decided yet: the work is done, but its answer needs a person's eye.
+            ctx.finish(Outcome.COMPLETED_WITH_ISSUES)
     await hooks.step_finished(position, step, outcome="ok", message=message)
 
 

@@ -118,6 +118,7 @@ async def poll_decision(ctx: StepContext) -> None:
         page = AuthDecision(ctx.page)
         await open_screen(ctx, f"auths/{reference}", page.reference_number, what="the authorization")
         ctx.result.update(await read_decision(ctx.page))
+    ctx.still_pending = ctx.result.get("decision") == "pended"
     settle_authorization(ctx)
 
 

@@ -13,12 +13,11 @@ def decision_result(decision: str) -> dict[str, str | None]:
 
 
 def settle_authorization(ctx: StepContext) -> None:
-    """Finish the task from `ctx.result["decision"]`; a pended request is left for polling."""
+    """Finish the task from `ctx.result["decision"]`; a pended request is left for polling
+    (`poll_decision` marks it still pending, so the engine looks again)."""
     decision = ctx.result.get("decision")
     if decision == "pended":
-        ctx.still_pending = True
         return
-    ctx.still_pending = False
     ctx.finish(Outcome.COMPLETED if decision in FINAL_OK else Outcome.COMPLETED_WITH_ISSUES)
 
 

@@ -1,0 +1,172 @@
+"""Getting and keeping a Beacon Exchange session: the `login` step (log-in, passcode, security
+acknowledgement, organization/provider context), opening a workflow in the workspace iframe,
+and the hazard check every screen change goes through (in the top page or in the iframe)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from playwright.async_api import FrameLocator, Locator
+
+from handlers.context import StepContext
+from handlers.errors import LoginRefused, PortalChanged
+from handlers.portals.beacon.screens import (
+    ContextPicker,
+    LoginPage,
+    PasscodePage,
+    SecurityNotice,
+    Shell,
+    hazards,
+)
+from handlers.portals.common.formats import totp_code
+from handlers.portals.common.hazards import Hazard, raise_hazard
+from handlers.portals.common.screens import first_visible, text_of
+from handlers.portals.common.watch import keep_session_alive, watch_documents
+from sops.types import TaskType
+
+PORTAL = "Beacon Exchange"
+MAX_GATES = 6  # log-in, passcode, acknowledgement, context: each shows at most once per login
+# Which of the task's NPIs the exchange session should act for (the provider context).
+ACTING_NPI = {
+    TaskType.CHECK_ELIGIBILITY: "provider_npi",
+    TaskType.SUBMIT_CLAIM: "billing_npi",
+    TaskType.SUBMIT_PRIOR_AUTHORIZATION: "requesting_npi",
+    TaskType.SUBMIT_APPEAL: "provider_npi",
+}
+
+
+async def login(ctx: StepContext) -> None:
+    """Reuse the stored session when it is still good; pass every gate up to the dashboard."""
+    await _prepare(ctx)
+    await ctx.page.goto(ctx.url("dashboard"))
+    await through_gates(ctx)
+
+
+async def through_gates(ctx: StepContext) -> None:
+    """From wherever the browser stands to the dashboard in the right provider context."""
+    page, shell = ctx.page, Shell(ctx.page)
+    login_page, passcode, notice = LoginPage(page), PasscodePage(page), SecurityNotice(page)
+    picker = ContextPicker(page)
+    signed_in = chose = False
+    for _ in range(MAX_GATES):
+        gates = {
+            "dashboard": shell.dashboard,
+            "bad code": passcode.error,
+            "passcode": passcode.heading,
+            "refused": login_page.error,
+            "notice": notice.heading,
+            "context": picker.heading,
+        }
+        where = await arrive(None, ctx, gates, what="the dashboard", signed_out_ok=True)
+        if where == "signed_out":
+            await login_page.sign_in(ctx.credentials.username, ctx.credentials.password)
+            signed_in = True
+        elif where == "refused":
+            message = await text_of(login_page.error)
+            raise LoginRefused(f"{PORTAL} refused the login: {message}", locked="locked" in message.lower())
+        elif where == "bad code":
+            raise LoginRefused(f"{PORTAL} did not accept the passcode: check the login's TOTP secret.")
+        elif where == "passcode":
+            await _passcode(ctx, passcode)
+        elif where == "notice":
+            await notice.acknowledge()
+        elif where == "context":
+            await _choose_context(ctx, picker)
+            chose = True
+        elif chose or await _context_matches(ctx, shell):
+            message = "login: signed in" if signed_in else "login: stored session reused"
+            ctx.log.info(message, extra={"portal": "beacon"})
+            return
+        else:
+            await shell.change_context.click()
+    raise PortalChanged(f"{PORTAL} kept showing sign-in pages instead of the dashboard.")
+
+
+async def open_workspace(ctx: StepContext, tool: str, expected: Locator | None = None) -> FrameLocator:
+    """Open a workflow (`workspace/<tool>`, query allowed) and wait for its iframe's page.
+
+    `expected` is a locator inside the iframe (taken from `Shell(page).frame`)."""
+    await _prepare(ctx)
+    shell = Shell(ctx.page)
+    gates = {
+        "workspace": shell.workspace,
+        "notice": SecurityNotice(ctx.page).heading,
+        "context": ContextPicker(ctx.page).heading,
+    }
+    for attempt in range(2):
+        await ctx.page.goto(ctx.url(f"workspace/{tool}"))
+        where = await arrive(None, ctx, gates, what=f"the {tool} workspace", signed_out_ok=attempt == 0)
+        if where == "workspace":
+            break
+        if attempt:
+            raise PortalChanged(f"{PORTAL} did not open the {tool} workspace after signing in again.")
+        ctx.log.info("session gate shown; passing it again", extra={"portal": "beacon"})
+        await through_gates(ctx)
+    if expected is not None:
+        await in_frame(ctx, {"expected": expected}, what=f"the {tool} page")
+    return shell.frame
+
+
+async def in_frame(
+    ctx: StepContext, screens: Mapping[str, Locator], *, what: str, signed_out_ok: bool = False
+) -> str:
+    """Wait for one of `screens` inside the workspace iframe, raising what the portal shows instead."""
+    return await arrive(Shell(ctx.page).frame, ctx, screens, what=what, signed_out_ok=signed_out_ok)
+
+
+async def arrive(
+    root: FrameLocator | None,
+    ctx: StepContext,
+    screens: Mapping[str, Locator],
+    *,
+    what: str,
+    signed_out_ok: bool = False,
+) -> str:
+    """Wait for one of `screens` (in the top page when `root` is None, else in that iframe)."""
+    where = await first_visible({**screens, **hazards(root or ctx.page)}, what=what)
+    if where in screens:
+        return where
+    if where == Hazard.SIGNED_OUT and signed_out_ok:
+        return "signed_out"
+    raise_hazard(Hazard(where), portal=PORTAL, page=ctx.page)
+
+
+async def _passcode(ctx: StepContext, passcode: PasscodePage) -> None:
+    if not ctx.credentials.totp_secret:
+        raise LoginRefused(
+            f"{PORTAL} asks for a one-time passcode, but this login has no TOTP secret; "
+            "add one with `sopwright portals add ... --totp-secret-env`."
+        )
+    await passcode.verify(totp_code(ctx.credentials.totp_secret))
+
+
+def _acting_npi(ctx: StepContext) -> str | None:
+    field = ACTING_NPI.get(ctx.task_type)
+    value = ctx.fields.get(field) if field else None
+    return str(value) if value else None
+
+
+async def _context_matches(ctx: StepContext, shell: Shell) -> bool:
+    """The session acts for the task's provider, or the task names none."""
+    npi = _acting_npi(ctx)
+    return npi is None or f"NPI {npi}" in await text_of(shell.context_bar)
+
+
+async def _choose_context(ctx: StepContext, picker: ContextPicker) -> None:
+    npi = _acting_npi(ctx)
+    option = picker.provider_option(npi) if npi else picker.provider.get_by_role("option").nth(1)
+    if not await option.count():
+        option = picker.provider.get_by_role("option").nth(1)
+    label = await text_of(option.first)
+    value = await option.first.get_attribute("value") or ""
+    organization = label.rsplit(" - ", 1)[-1]
+    org_option = picker.organization_option(organization)
+    await picker.organization.select_option(await org_option.first.get_attribute("value") or "")
+    await picker.provider.select_option(value)
+    await picker.submit.click()
+
+
+async def _prepare(ctx: StepContext) -> None:
+    shell = Shell(ctx.page)
+    watch_documents(ctx.page)
+    await keep_session_alive(ctx.page, shell.idle_modal, shell.stay_signed_in)
