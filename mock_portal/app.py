@@ -39,7 +39,7 @@ def create_app(config: PortalConfig | None = None) -> FastAPI:
     async def redirect(request: Request, exc: Redirect) -> Response:
         return RedirectResponse(exc.url, status_code=303)
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request) -> Response:
         return pages.render(request, None, "index.html", payers=list(PAYERS.values()))
 

@@ -11,7 +11,7 @@ from mock_portal.payers import Payer
 
 
 def session_router(payer: Payer, pages: Pages) -> APIRouter:
-    router = APIRouter(prefix=payer.base_path)
+    router = APIRouter(prefix=payer.base_path, include_in_schema=False)
 
     @router.post("/session/keepalive")
     def keepalive(request: Request) -> Response:

@@ -9,7 +9,7 @@ from mock_portal.pages import Pages
 
 
 def acme_router(pages: Pages) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(include_in_schema=False)  # HTML pages: the OpenAPI docs are for /_mock/
     for module in (signin, eligibility, claims, auths, appeals):
         router.include_router(module.router(pages))
     return router

@@ -10,7 +10,7 @@ from mock_portal.pages import Pages
 
 
 def beacon_router(pages: Pages) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(include_in_schema=False)  # HTML pages: the OpenAPI docs are for /_mock/
     for module in (signin, eligibility, claims, auths, disputes):
         router.include_router(module.router(pages))
     return router

@@ -9,6 +9,7 @@ import pyotp
 import pytest
 from pydantic import ValidationError
 
+from mock_portal import __main__ as cli
 from mock_portal.credentials import PasswordCheck, check_password, check_totp, needs_acknowledgement
 from mock_portal.drift import Drift
 from mock_portal.knobs import Knobs, apply_patch
@@ -183,3 +184,15 @@ def test_clock_offset_moves_portal_time_but_not_wall_time(portal: Portal) -> Non
     portal.knobs = apply_patch(portal.knobs, {"clock_offset_seconds": 86_400})
     assert portal.clock.now() - before >= timedelta(days=1)
     assert portal.clock.real_now() - before < timedelta(hours=1)
+
+
+def test_command_line_runs_uvicorn_with_admin_from_flag_or_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    monkeypatch.delenv("MOCK_PORTAL_ADMIN", raising=False)
+    cli.main(["--port", "8911"])
+    monkeypatch.setenv("MOCK_PORTAL_ADMIN", "1")
+    cli.main(["--host", "0.0.0.0"])
+    assert [(c["host"], c["port"]) for c in calls] == [("127.0.0.1", 8911), ("0.0.0.0", 8900)]
+    admin = ["/_mock/reset" in c["app"].openapi()["paths"] for c in calls]  # type: ignore[attr-defined]
+    assert admin == [False, True]

@@ -205,3 +205,24 @@ def test_seeded_claim_details(acme: TestClient) -> None:
     assert "APL-2026-000017" in text_of(denied_with_appeal, "appeal-on-file")
     assert "File appeal" not in denied_with_appeal
     assert "File appeal" in acme.get("/acme/claims/2600100000101").text
+
+
+def test_beacon_error_summary_links_reach_service_line_fields(beacon: TestClient) -> None:
+    beacon.patch("/_mock/knobs", json={"drift_seed": 5})
+    page = beacon.post(
+        "/beacon/app/claims/new", data={**beacon_claim("SYN100001"), "line_0_charge": "0"}
+    ).text
+    target = re.search(r'<li><a href="#([^"]+)">Charge must be', page)
+    assert target and f'id="{target.group(1)}" name="line_0_charge"' in page
+
+
+def test_beacon_dispute_upload_errors(beacon: TestClient) -> None:
+    form = {
+        **patient("SYN100030", "%Y-%m-%d"), "claim_number": "BX26A0000101", "reason_category": "other",
+        "reason_text": "Please look again.", "contact_name": "Casey", "contact_phone": "5550109876",
+    }  # fmt: skip
+    page = beacon.post(
+        "/beacon/app/disputes/new", data=form, files=[("attachments", ("x.exe", b"MZ", "x"))]
+    ).text
+    assert "x.exe: files of type .exe are not accepted" in page and 'data-testid="bx-upload-errors"' in page
+    assert beacon.get("/_mock/submissions", params={"kind": "appeal"}).json() == []
