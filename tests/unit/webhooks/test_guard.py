@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from runner.core.system import System
 from runner.core.webhooks.errors import UnsafeWebhookUrl
 from runner.core.webhooks.guard import AddressGuard
 
@@ -89,6 +90,8 @@ def test_names_resolving_inside_are_refused(url: str, reason: str) -> None:
     with pytest.raises(UnsafeWebhookUrl) as caught:
         guard().target(url)
     assert reason in caught.value.message
+    with pytest.raises(UnsafeWebhookUrl, match=reason):
+        guard().check_url(url)
 
 
 def test_public_addresses_pass_and_the_checked_address_is_the_target() -> None:
@@ -138,3 +141,15 @@ def test_an_unresolvable_name_is_accepted_at_configuration_but_not_delivered_to(
 def test_the_real_resolver_refuses_localhost() -> None:
     with pytest.raises(UnsafeWebhookUrl, match="loopback"):
         AddressGuard().target("http://localhost:8000/")
+
+
+def test_accounts_check_the_url_when_it_is_configured(system: System) -> None:
+    """Wired by `system.build`; the test settings allow 127.0.0.1 only."""
+    with pytest.raises(UnsafeWebhookUrl, match="link-local"):
+        system.accounts.create("Metadata", webhook_url="http://169.254.169.254/latest/meta-data/")
+    with pytest.raises(UnsafeWebhookUrl, match="loopback"):
+        system.accounts.create("Loopback", webhook_url="http://127.0.0.2:9/")
+    account = system.accounts.create("Clinic", webhook_url="http://127.0.0.1:9/hooks").account
+    with pytest.raises(UnsafeWebhookUrl, match="private"):
+        system.accounts.set_webhook_url(account.id, "http://10.0.0.8/hooks")
+    assert system.accounts.find("Clinic").webhook_url == "http://127.0.0.1:9/hooks"
