@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,7 +55,11 @@ class Sender:
         except UnsafeWebhookUrl as exc:
             return Outcome(None, 0, error=f"refused: {exc.message}", refused=True)
         transport = PinnedTransport(target.address, ssl_context=self._ssl_context)
+        # httpx's timeout applies to each read and write; the deadline bounds the whole attempt.
+        deadline = threading.Timer(self._timeout, transport.abort)
+        deadline.daemon = True
         started = time.perf_counter()
+        deadline.start()
         try:
             with (
                 httpx.Client(
@@ -70,10 +75,13 @@ class Sender:
                 raw = _read_some(response)
                 code = response.status_code
                 retry_after = response.headers.get("retry-after")
-        except httpx.TimeoutException:
-            return Outcome(None, _ms(started), error=f"timed out after {self._timeout:g} s")
         except httpx.HTTPError as exc:
+            if transport.aborted or isinstance(exc, httpx.TimeoutException):
+                return Outcome(None, _ms(started), error=f"timed out after {self._timeout:g} s")
             return Outcome(None, _ms(started), error=f"{type(exc).__name__}: {exc}"[:500])
+        finally:
+            deadline.cancel()
+            transport.close()
         latency = _ms(started)
         error = None
         if 300 <= code < 400:

@@ -2,11 +2,18 @@
 
 The request keeps its URL, so the `Host` header, TLS SNI and certificate checks still use the
 host name; only the TCP connection is pinned. No proxies, no redirects, one connection.
+
+`abort()` (called from another thread) shuts the connection down, waking a blocked read: httpx's
+timeouts are per read, so an endpoint that trickles bytes could otherwise hold a dispatcher
+thread far past its lease.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import ssl
+import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -18,6 +25,11 @@ class _PinnedBackend(httpcore.NetworkBackend):
     def __init__(self, address: str) -> None:
         self._address = address
         self._backend = httpcore.SyncBackend()
+        self._lock = threading.Lock()
+        # Duplicates of the connected sockets: shutting one down ends the connection, and holding
+        # it means the descriptor cannot be reused by another socket before `release`.
+        self._handles: list[socket.socket] = []
+        self.aborted = False
 
     def connect_tcp(
         self,
@@ -27,7 +39,30 @@ class _PinnedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        return self._backend.connect_tcp(self._address, port, timeout, local_address, socket_options)
+        stream = self._backend.connect_tcp(self._address, port, timeout, local_address, socket_options)
+        raw = stream.get_extra_info("socket")
+        with self._lock:
+            if isinstance(raw, socket.socket):
+                self._handles.append(raw.dup())
+            if self.aborted:
+                self._shutdown_all()
+        return stream
+
+    def abort(self) -> None:
+        with self._lock:
+            self.aborted = True
+            self._shutdown_all()
+
+    def release(self) -> None:
+        with self._lock:
+            for handle in self._handles:
+                handle.close()
+            self._handles.clear()
+
+    def _shutdown_all(self) -> None:
+        for handle in self._handles:
+            with contextlib.suppress(OSError):
+                handle.shutdown(socket.SHUT_RDWR)
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
@@ -54,11 +89,20 @@ class _ResponseStream(httpx.SyncByteStream):
 
 class PinnedTransport(httpx.BaseTransport):
     def __init__(self, address: str, *, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._backend = _PinnedBackend(address)
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context or ssl.create_default_context(),
             max_connections=1,
-            network_backend=_PinnedBackend(address),
+            network_backend=self._backend,
         )
+
+    @property
+    def aborted(self) -> bool:
+        return self._backend.aborted
+
+    def abort(self) -> None:
+        """End the request in flight (thread-safe); it fails with a network error."""
+        self._backend.abort()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, httpx.SyncByteStream)
@@ -86,6 +130,7 @@ class PinnedTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._pool.close()
+        self._backend.release()
 
 
 class _mapped:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,3 +104,37 @@ def test_the_receiver_calls_back_for_each_request() -> None:
     with Receiver(on_request=lambda request: seen.append(request.path)).running() as receiver:
         Sender(loopback_guard(), timeout=2).post(receiver.url, {}, b"{}")
     assert seen == ["/hooks"]
+
+
+@pytest.fixture
+def trickler() -> Iterator[int]:
+    """A server that answers one header byte every 50 ms for 10 s, then hangs up: each read is
+    quick, so only a deadline on the whole attempt ends it early (without one, the attempt
+    fails with a protocol error after 10 s instead of timing out)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(200):
+                if stop.wait(0.05):
+                    return
+                try:
+                    connection.sendall(b"a")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    server.close()
+    thread.join(timeout=5)
+
+
+def test_an_endpoint_that_trickles_is_cut_off_at_the_deadline(trickler: int) -> None:
+    outcome = Sender(loopback_guard(), timeout=0.5).post(f"http://127.0.0.1:{trickler}/hooks", {}, b"{}")
+    assert outcome.error == "timed out after 0.5 s"
