@@ -115,3 +115,23 @@ def test_the_test_event_needs_a_url(system: System, client: TestClient) -> None:
     bare = Clinic(system, "Bare Test Clinic", None)
     response = client.post("/webhooks/test", headers=bare.headers)
     assert response.status_code == 409 and "no webhook URL" in response.json()["error"]["message"]
+
+
+def test_a_task_created_with_missing_data_emits_waiting_for_input_when_subscribed(
+    system: System, client: TestClient, receiver: Receiver
+) -> None:
+    clinic = Clinic(system, "Subscribed Clinic", receiver.url)
+    quiet = Clinic(system, "Quiet Clinic", receiver.url)
+    system.webhooks.set_events(clinic.id, ["task_waiting_for_input"])
+    for who in (clinic, quiet):
+        created = client.post("/tasks", json={"type": "check_eligibility"}, headers=who.headers)
+        assert created.status_code == 200 and created.json()["status"] == "waiting_for_input"
+    assert quiet.deliveries() == []  # off by default: Serene receivers see only task_finished
+    [delivery] = clinic.deliveries()
+    assert delivery.event == "task_waiting_for_input"
+    system.webhooks.dispatcher().run_once()
+    envelope = receiver.received[0].verify(clinic.secret)
+    assert envelope["event"] == "task_waiting_for_input"
+    assert envelope["data"]["status"] == "waiting_for_input" and envelope["data"]["problems"]
+    shown = client.get(f"/tasks/{envelope['data']['id']}", headers=clinic.headers).json()
+    assert envelope["data"] == shown
