@@ -12,7 +12,7 @@ from mock_portal.access import Redirect
 from mock_portal.acme import acme_router
 from mock_portal.admin import admin_router
 from mock_portal.beacon import beacon_router
-from mock_portal.hazards import install_hazards
+from mock_portal.hazards import MOCK_HEADER, install_hazards
 from mock_portal.pages import Pages
 from mock_portal.payers import PAYERS
 from mock_portal.portal import Portal, PortalConfig
@@ -38,6 +38,13 @@ def create_app(config: PortalConfig | None = None) -> FastAPI:
     @app.exception_handler(Redirect)
     async def redirect(request: Request, exc: Redirect) -> Response:
         return RedirectResponse(exc.url, status_code=303)
+
+    @app.exception_handler(Exception)
+    async def crash(request: Request, exc: Exception) -> Response:
+        """A bug in the mock still answers like a portal: an error page, marked as mock."""
+        response = pages.render(request, None, "errors/server_error.html", status_code=500)
+        response.headers[MOCK_HEADER] = "1"
+        return response
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request) -> Response:

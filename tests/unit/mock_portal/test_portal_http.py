@@ -252,3 +252,23 @@ def test_submissions_filter_by_payer_and_kind(acme: TestClient) -> None:
     assert acme.get("/_mock/submissions", params={"kind": "claim"}).json() == []
     assert acme.get("/_mock/submissions/1").json()["fields"]["date_of_birth"] == "1980-04-12"
     assert acme.get("/_mock/submissions/99").status_code == 404
+
+
+def test_an_unexpected_error_is_a_marked_error_page(web: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("mock_portal.workflows.eligibility.check", broken)
+    with TestClient(web.app, raise_server_exceptions=False) as client:
+        client.post("/acme/login", data=ACME_USER)
+        client.post("/acme/login/verify", data={"code": totp(client, "acme", "acme.biller")})
+        data = {
+            "member_id": "SYN100001", "patient_first_name": "Ada", "patient_last_name": "Testmember",
+            "date_of_birth": "04/12/1980", "provider_npi": "2000000002",
+        }  # fmt: skip
+        page = client.post("/acme/eligibility", data=data)
+    assert (
+        page.status_code == 500
+        and page.headers["X-Mock-Portal"] == "1"
+        and "Something went wrong" in page.text
+    )
