@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,10 +16,15 @@ from typer.testing import CliRunner
 from webhook_clinic import Clinic
 
 from runner.cli.main import app
+from runner.core import keys
 from runner.core.settings import Settings
 from runner.core.states import TaskStatus
 from runner.core.system import System, build
+from runner.core.tables import utcnow
+from runner.core.webhooks import signing
+from runner.core.webhooks.guard import AddressGuard
 from runner.core.webhooks.receiver import Receiver
+from runner.core.webhooks.sender import Sender
 
 
 @pytest.fixture
@@ -110,3 +118,28 @@ def test_a_failing_test_event_exits_nonzero(env: dict[str, str], receiver: Recei
     run(["accounts", "create", "Clinic", "--webhook-url", receiver.url], env)
     receiver.stop()
     assert "failed" in run(["webhooks", "test", "Clinic"], env, code=1)
+
+
+def test_the_local_receiver_prints_verified_events(env: dict[str, str]) -> None:
+    secret = keys.generate_webhook_secret()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "runner.cli.main", "webhooks", "receive", "--port", str(port)]
+    child = subprocess.Popen(
+        command, env={**env, "SOPWRIGHT_RECEIVER_SECRET": secret}, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        assert "Receiving webhooks" in child.stdout.readline()
+        payload = {"event": "task_finished", "created_at": "2026-03-20T12:00:00.000Z", "data": {"id": "t-1"}}
+        for signer in (secret, keys.generate_webhook_secret()):
+            body = signing.signed_body(payload, [signer])
+            sender = Sender(AddressGuard(["127.0.0.1"]), timeout=5)
+            headers = signing.headers("d-1", utcnow(), body, [signer])
+            assert sender.post(f"http://127.0.0.1:{port}/hooks", headers, body).ok
+        assert child.stdout.readline().split() == ["d-1", "task_finished", "task=t-1", "status=-", "verified"]
+        assert "signature check failed" in child.stdout.readline()
+    finally:
+        child.terminate()
+        child.communicate(timeout=10)
