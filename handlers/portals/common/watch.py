@@ -6,6 +6,7 @@ Pages are the key: every attempt gets a new page, so nothing leaks between tasks
 
 from __future__ import annotations
 
+import logging
 import weakref
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ class LastDocument:
     retry_after: float | None = None
 
 
+log = logging.getLogger("sopwright.steps")
 _documents: weakref.WeakKeyDictionary[Page, LastDocument] = weakref.WeakKeyDictionary()
 _idle_handled: weakref.WeakSet[Page] = weakref.WeakSet()
 
@@ -56,6 +58,7 @@ async def keep_session_alive(page: Page, modal: Locator, stay: Locator) -> None:
 
     async def stay_signed_in() -> None:
         await stay.click()
+        log.info("idle warning answered: stayed signed in")
 
     await page.add_locator_handler(modal, stay_signed_in, no_wait_after=True)
 

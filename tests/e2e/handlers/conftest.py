@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from handlers.context import StepContext
+from handlers.portals import portal_handlers
+from handlers.registry import PortalHandler, StepScript
 from runner.core.db import session_scope
 from runner.core.files import Upload
 from runner.core.runtime import build_worker
@@ -60,16 +63,16 @@ class Clinic:
         )
 
     def create(self, task_type: str, data: str, *, files: tuple[str, ...] = ()) -> Task:
-        uploads = [
-            Upload(name, "application/pdf", (DOCUMENTS / name).read_bytes()) for name in files
-        ]
-        task = self.system.tasks.create(self.account, type=task_type, data=data, uploads=uploads, actor="test")
+        uploads = [Upload(name, "application/pdf", (DOCUMENTS / name).read_bytes()) for name in files]
+        task = self.system.tasks.create(
+            self.account, type=task_type, data=data, uploads=uploads, actor="test"
+        )
         assert task.status == "pending", task.notes
         return task
 
-    def run(self, *, concurrency: int = 2) -> float:
+    def run(self, *, concurrency: int = 2, portals: Mapping[str, PortalHandler] | None = None) -> float:
         """Drain the queue with a fresh worker; returns the seconds it took."""
-        worker = build_worker(self.system, concurrency=concurrency, poll_interval=0.05)
+        worker = build_worker(self.system, concurrency=concurrency, poll_interval=0.05, portals=portals)
         started = time.monotonic()
         asyncio.run(worker.run(once=True))
         took = time.monotonic() - started
@@ -100,10 +103,26 @@ class Clinic:
 
 
 @pytest.fixture
-def clinic(system: System, portal: MockPortalAdmin) -> Iterator[Clinic]:
+def clinic(system: System, portal: MockPortalAdmin) -> Clinic:
     account = system.accounts.create("Maple Street Clinic").account
-    yield Clinic(system, portal, account)
+    return Clinic(system, portal, account)
 
 
 def submitted_fields(portal: MockPortalAdmin, payer: str, kind: str) -> list[dict[str, Any]]:
     return [s["fields"] for s in portal.submissions(payer=payer, kind=kind)]
+
+
+def with_hook(
+    payer: str, step: str, after: Callable[[StepContext], Awaitable[None]]
+) -> dict[str, PortalHandler]:
+    """The real handlers, with `after` awaited once `step` has run (to change things mid-task)."""
+    handlers = portal_handlers()
+    original = handlers[payer].scripts[step]
+
+    async def hooked(ctx: StepContext) -> None:
+        await original(ctx)
+        await after(ctx)
+
+    scripts: dict[str, StepScript] = {**handlers[payer].scripts, step: hooked}
+    handlers[payer] = replace(handlers[payer], scripts=scripts)
+    return handlers

@@ -44,7 +44,9 @@ def eligibility(payer: str, member: Member = HAPPY, *, npi: str = "2000000002") 
     return _patient(member, payer) + f"provider npi: {npi}\nservice type: 30\n"
 
 
-def claim(payer: str, member: Member = HAPPY, *, days_ago: int = 3, charges: tuple[str, ...] = ("185.00",)) -> str:
+def claim(
+    payer: str, member: Member = HAPPY, *, days_ago: int = 3, charges: tuple[str, ...] = ("185.00",)
+) -> str:
     day = (date.today() - timedelta(days=days_ago)).isoformat()
     codes = ["99214", "97110", "J1100", "93000", "99213"]
     lines = "".join(

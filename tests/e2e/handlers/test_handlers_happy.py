@@ -36,7 +36,10 @@ def test_check_eligibility(clinic: Clinic, payer: str) -> None:
     assert result["copay"] == "25.00" and result["coinsurance_percent"] == 20
     assert result["deductible_remaining"] == "620.00" and result["out_of_pocket_total"] == "6000.00"
     assert re.fullmatch(r"\d{9}", result["reference_number"])
-    assert done.notes == f"Coverage is active (Acme Gold PPO (Synthetic)); reference {result['reference_number']}."
+    assert (
+        done.notes
+        == f"Coverage is active (Acme Gold PPO (Synthetic)); reference {result['reference_number']}."
+    )
     [sent] = [s for s in clinic.portal.submissions(payer=payer, kind="eligibility")]
     same_patient(sent["fields"], task_data.HAPPY)
     assert sent["fields"]["provider_npi"] == "2000000002" and sent["fields"]["service_type"] == "30"
@@ -66,7 +69,10 @@ def test_submit_claim(clinic: Clinic, payer: str) -> None:
     )
     assert fields["diagnosis_codes"] == ["E11.9", "I10"]
     assert fields["patient_account_number"] == "ACCT-0001"
-    assert [(ln["procedure_code"], ln["units"], ln["charge"], ln["diagnosis_pointers"]) for ln in fields["service_lines"]] == [
+    assert [
+        (ln["procedure_code"], ln["units"], ln["charge"], ln["diagnosis_pointers"])
+        for ln in fields["service_lines"]
+    ] == [
         ("99214", 1, "185.00", "AB"),
         ("97110", 2, "120.00", "A"),
         ("J1100", 3, "15.50", "A"),
@@ -104,7 +110,10 @@ def test_submit_prior_authorization_with_documents(clinic: Clinic, payer: str) -
         {"procedure_code": "97110", "units": 12, "unit_type": "visits"},
         {"procedure_code": "72148", "units": 1, "unit_type": "units"},
     ]
-    assert (fields["service_from"], fields["service_to"]) == (done.fields["service_from"], done.fields["service_to"])
+    assert (fields["service_from"], fields["service_to"]) == (
+        done.fields["service_from"],
+        done.fields["service_to"],
+    )
     assert fields["urgency"] == "standard" and fields["place_of_service"] == "11"
     assert fields["clinical_notes"] == done.fields["clinical_notes"]
     assert sorted(f["name"] for f in sent["files"]) == ["clinical_notes.pdf", "medical_records.pdf"]
@@ -132,5 +141,8 @@ def test_submit_appeal_with_documents(clinic: Clinic, payer: str) -> None:
     assert fields["claim_number"] == task_data.DENIED_CLAIM[payer]
     assert fields["reason_category"] == "medical_necessity"
     assert fields["reason_text"] == done.fields["reason_text"]
-    assert (fields["contact_name"], fields["contact_phone"]) == ("Sam Placeholder", done.fields["contact_phone"])
+    assert (fields["contact_name"], fields["contact_phone"]) == (
+        "Sam Placeholder",
+        done.fields["contact_phone"],
+    )
     assert [f["name"] for f in sent["files"]] == ["appeal_letter.pdf"]

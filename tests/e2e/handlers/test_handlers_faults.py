@@ -1,0 +1,199 @@
+"""What portals throw at automation, end to end: 5xx and maintenance (retried, with the portal's
+Retry-After), a refused password (stopped before a lockout), a CAPTCHA (handed to a person), a
+session that ends in the middle of a task, a reused session, the drift seed, the review gate."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from handlers.context import StepContext
+from tests.e2e.handlers import task_data
+from tests.e2e.handlers.conftest import Clinic, with_hook
+
+pytestmark = pytest.mark.e2e
+
+PAYERS = ["acme", "beacon"]
+IDLE_TIMEOUT = 900  # the mock's default
+
+
+def utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize("payer", PAYERS)
+def test_server_errors_are_retried_then_succeed(clinic: Clinic, payer: str) -> None:
+    clinic.add_login(payer)
+    task = clinic.create("check_eligibility", task_data.eligibility(payer))
+    clinic.portal.set_knobs(error_rate=1.0)
+    clinic.run()
+    waiting = clinic.get(task.id)
+    assert waiting.status == "pending", waiting.notes
+    assert "server error" in (waiting.notes or "") and "retrying" in (waiting.notes or "")
+    clinic.portal.set_knobs(error_rate=0.0)
+    clinic.make_due(task.id)
+    clinic.run()
+    done = clinic.get(task.id)
+    assert done.status == "completed", done.notes
+    assert done.attempts == 2
+
+
+@pytest.mark.parametrize("payer", PAYERS)
+def test_maintenance_waits_as_long_as_the_portal_asks(clinic: Clinic, payer: str) -> None:
+    clinic.add_login(payer)
+    task = clinic.create("submit_claim", task_data.claim(payer))
+    clinic.portal.set_knobs(maintenance=True)
+    clinic.run()
+    waiting = clinic.get(task.id)
+    assert waiting.status == "pending", waiting.notes
+    assert "down for maintenance" in (waiting.notes or "")
+    assert waiting.run_after is not None and waiting.submit_attempted_at is None
+    # Retry-After: 3600 on the maintenance page beats the SOP's 60 s first backoff.
+    assert utc(waiting.run_after) - utc(waiting.updated_at) >= timedelta(minutes=59)
+    clinic.portal.set_knobs(maintenance=False)
+    clinic.make_due(task.id)
+    clinic.run()
+    assert clinic.get(task.id).status == "completed"
+    assert len(clinic.portal.submissions(payer=payer, kind="claim")) == 1
+
+
+def test_rate_limit_is_a_pause_not_a_failure(clinic: Clinic) -> None:
+    clinic.add_login("acme")
+    task = clinic.create("check_eligibility", task_data.eligibility("acme"))
+    clinic.portal.set_knobs(rate_limit_per_minute=2)
+    clinic.run()
+    waiting = clinic.get(task.id)
+    assert waiting.status == "pending", waiting.notes
+    assert "limiting requests" in (waiting.notes or "")
+
+
+@pytest.mark.parametrize("payer", PAYERS)
+def test_wrong_password_stops_the_login_before_a_lockout(clinic: Clinic, payer: str) -> None:
+    login = clinic.add_login(payer, password="not-the-password")
+    tasks = [clinic.create("check_eligibility", task_data.eligibility(payer)) for _ in range(3)]
+    clinic.run(concurrency=1)
+    for task in tasks:
+        done = clinic.get(task.id)
+        assert done.status == "failed", done.notes
+    first, _second, third = (clinic.get(t.id).notes or "" for t in tasks)
+    assert first.startswith("The portal refused the login:")
+    assert "stopped after repeated refused logins" in third
+    assert clinic.credential(login.id).disabled_at is not None
+    user = clinic.portal.user(payer)
+    assert user["locked"] is False and user["failed_logins"] == 2
+
+
+@pytest.mark.parametrize("payer", PAYERS)
+def test_captcha_goes_to_a_person(clinic: Clinic, payer: str) -> None:
+    clinic.add_login(payer)
+    task = clinic.create("check_eligibility", task_data.eligibility(payer))
+    clinic.portal.set_knobs(captcha="always")
+    clinic.run()
+    review = clinic.get(task.id)
+    assert review.status == "pending_review", review.notes
+    assert "CAPTCHA" in (review.notes or "")
+    assert clinic.portal.submissions() == []
+
+
+@pytest.mark.parametrize("payer", PAYERS)
+def test_session_ending_mid_task_signs_in_again_and_submits_once(
+    clinic: Clinic, payer: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="sopwright.steps")
+    clinic.add_login(payer)
+    task = clinic.create("submit_claim", task_data.claim(payer))
+
+    async def idle_out(ctx: StepContext) -> None:  # the filled form sat open past the idle timeout
+        await asyncio.to_thread(clinic.portal.advance_clock, IDLE_TIMEOUT + 60)
+
+    clinic.run(portals=with_hook(payer, "fill_claim", idle_out))
+    done = clinic.get(task.id)
+    assert done.status == "completed", done.notes
+    assert any("before the claim was taken" in r.getMessage() for r in caplog.records)
+    [sent] = clinic.portal.submissions(payer=payer, kind="claim")
+    assert sent["identifiers"] == {"claim_number": (done.result or {})["claim_number"]}
+
+
+@pytest.mark.parametrize("payer", PAYERS)
+def test_a_stored_session_is_reused_by_the_next_task(
+    clinic: Clinic, payer: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="sopwright.steps")
+    login = clinic.add_login(payer)
+    first = clinic.create("check_eligibility", task_data.eligibility(payer))
+    clinic.run()
+    assert clinic.credential(login.id).storage_state_enc is not None
+    second = clinic.create("check_eligibility", task_data.eligibility(payer))
+    clinic.run()
+    assert clinic.get(first.id).status == clinic.get(second.id).status == "completed"
+    logins = [r.getMessage() for r in caplog.records if r.getMessage().startswith("login:")]
+    assert logins == ["login: signed in", "login: stored session reused"]
+
+
+@pytest.mark.parametrize("payer", PAYERS)
+def test_expired_stored_session_signs_in_again(
+    clinic: Clinic, payer: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="sopwright.steps")
+    clinic.add_login(payer)
+    first = clinic.create("check_eligibility", task_data.eligibility(payer))
+    clinic.run()
+    clinic.portal.advance_clock(IDLE_TIMEOUT + 60)
+    second = clinic.create("check_eligibility", task_data.eligibility(payer))
+    clinic.run()
+    assert clinic.get(first.id).status == clinic.get(second.id).status == "completed"
+    logins = [r.getMessage() for r in caplog.records if r.getMessage().startswith("login:")]
+    assert logins == ["login: signed in", "login: signed in"]
+
+
+@pytest.mark.parametrize("payer", PAYERS)
+def test_drift_seed_changes_nothing_for_the_scripts(clinic: Clinic, payer: str) -> None:
+    clinic.add_login(payer)
+    clinic.portal.set_knobs(drift_seed=7)
+    claim = clinic.create("submit_claim", task_data.claim(payer, charges=("100.00", "40.00")))
+    auth = clinic.create(
+        "submit_prior_authorization", task_data.authorization(payer), files=("clinical_notes.pdf",)
+    )
+    clinic.run()
+    for task in (claim, auth):
+        done = clinic.get(task.id)
+        assert done.status == "completed", done.notes
+
+
+@pytest.mark.parametrize("payer", PAYERS)
+def test_review_gate_then_approve_completes(clinic: Clinic, payer: str) -> None:
+    clinic.add_login(payer)
+    task = clinic.create("submit_claim", task_data.claim(payer, charges=("3000.00", "2500.00")))
+    clinic.run()
+    gated = clinic.get(task.id)
+    assert gated.status == "pending_review" and gated.review_step == "submit", gated.notes
+    assert clinic.portal.submissions(kind="claim") == []
+    clinic.approve(task.id)
+    clinic.run()
+    done = clinic.get(task.id)
+    assert done.status == "completed", done.notes
+    [sent] = clinic.portal.submissions(payer=payer, kind="claim")
+    assert sent["fields"]["total_charge"] == "5500.00"
+
+
+@pytest.mark.parametrize("payer", PAYERS)
+def test_idle_warning_mid_step_keeps_the_session(
+    clinic: Clinic, payer: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The "are you still there?" modal covers the form a second after it loads; the scripts
+    answer "stay signed in" when it is in the way, and the task goes through."""
+    caplog.set_level(logging.INFO, logger="sopwright.steps")
+    clinic.add_login(payer)
+    clinic.portal.set_knobs(idle_timeout_seconds=60, idle_warning_seconds=59)
+    task = clinic.create("submit_claim", task_data.claim(payer))
+
+    async def linger(ctx: StepContext) -> None:  # a clerk-slow form: wait until the modal is up
+        await ctx.page.get_by_test_id("idle-modal").wait_for(state="visible")
+
+    clinic.run(portals=with_hook(payer, "open_claim_form", linger))
+    done = clinic.get(task.id)
+    assert done.status == "completed", done.notes
+    assert "idle warning answered: stayed signed in" in [r.getMessage() for r in caplog.records]
