@@ -14,6 +14,7 @@ from runner.core.credentials import PortalCredentials
 from runner.core.crypto import SecretBox
 from runner.core.files import FileStore, UploadLimits
 from runner.core.history import History
+from runner.core.operators import Operators
 from runner.core.queue import Queue
 from runner.core.settings import Settings
 from runner.core.sopbook import SopBook
@@ -40,6 +41,7 @@ class System:
     queue: Queue
     artifacts: ArtifactStore
     history: History
+    operators: Operators
 
     def close(self) -> None:
         self.engine.dispose()
@@ -61,7 +63,13 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
         engine=engine,
         box=box,
         accounts=accounts,
-        tasks=Tasks(engine, files, sops, max_data_chars=settings.max_data_chars),
+        tasks=Tasks(
+            engine,
+            files,
+            sops,
+            max_data_chars=settings.max_data_chars,
+            timely_filing_days=settings.timely_filing_days,
+        ),
         sops=sops,
         files=files,
         upload_limits=UploadLimits(
@@ -74,4 +82,5 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
         queue=Queue(engine, lease_seconds=settings.lease_seconds),
         artifacts=artifacts,
         history=History(engine, artifacts),
+        operators=Operators(engine),
     )

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -19,9 +20,10 @@ from runner.core.errors import IdempotencyConflict, InvalidRequest, InvalidTrans
 from runner.core.files import FileStore, Upload
 from runner.core.sopbook import SopBook
 from runner.core.states import TaskStatus, check_transition
-from runner.core.tables import Account, Task, TaskFile, utcnow
+from runner.core.tables import Account, Task, TaskEvent, TaskFile, utcnow
 from runner.core.transitions import move, record
 from sops.dataformat import merge_raw
+from sops.inputs import TIMELY_FILING_KEY
 from sops.render import render_task
 from sops.types import TaskType
 
@@ -32,6 +34,8 @@ class TaskFilter:
     type: TaskType | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    payer: str | None = None
+    task_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,12 +53,14 @@ class Tasks:
         sops: SopBook,
         *,
         max_data_chars: int,
+        timely_filing_days: int = 365,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._engine = engine
         self._files = files
         self._sops = sops
         self._max_data_chars = max_data_chars
+        self._timely_filing_days = timely_filing_days
         self._clock = clock
 
     # -- create ---------------------------------------------------------------------------
@@ -80,7 +86,9 @@ class Tasks:
             if existing is not None:
                 return existing
         now = self._clock()
-        checked = intake.check(task_type, intake.read_inputs(data, uploads), account.defaults, now.date())
+        checked = intake.check(
+            task_type, intake.read_inputs(data, uploads), self._defaults(account), now.date()
+        )
         resolved = self._sops.resolve(account.id, task_type)
         for upload in uploads:
             self._files.put(upload)
@@ -124,6 +132,10 @@ class Tasks:
                     return existing
             raise
         return task
+
+    def _defaults(self, account: Account) -> dict[str, Any]:
+        """The account's defaults, over the installation's (the timely-filing window)."""
+        return {TIMELY_FILING_KEY: self._timely_filing_days, **account.defaults}
 
     def _find_idempotent(self, account_id: str, key: str, fingerprint: str) -> Task | None:
         with session_scope(self._engine, readonly=True) as session:
@@ -187,6 +199,10 @@ class Tasks:
             statement = statement.where(col(Task.created_at) > filters.created_after.astimezone(UTC))
         if filters.created_before is not None:
             statement = statement.where(col(Task.created_at) < filters.created_before.astimezone(UTC))
+        if filters.payer is not None:
+            statement = statement.where(Task.payer == filters.payer)
+        if filters.task_number is not None:
+            statement = statement.where(Task.task_number == filters.task_number)
         if cursor:
             at, last_id = _decode_cursor(cursor)
             statement = statement.where(
@@ -205,6 +221,28 @@ class Tasks:
                     files[f.task_id].append(f)
         next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
         return Page(page, files, next_cursor)
+
+    def events(self, account_id: str, task_id: str) -> list[TaskEvent]:
+        """The task's timeline, oldest first: who did what and when, and the status it caused."""
+        with session_scope(self._engine, readonly=True) as session:
+            task = _owned(session, account_id, task_id)
+            statement = select(TaskEvent).where(TaskEvent.task_id == task.id)
+            return list(session.exec(statement.order_by(col(TaskEvent.at), col(TaskEvent.id))).all())
+
+    def counts(self, account_id: str) -> dict[TaskStatus, int]:
+        """How many of the account's tasks are in each status (every status, zeros included)."""
+        statement = (
+            select(Task.status, sa.func.count()).where(Task.account_id == account_id).group_by(Task.status)
+        )
+        with session_scope(self._engine, readonly=True) as session:
+            found = {str(status): int(n) for status, n in session.exec(statement).all()}
+        return {status: found.get(status.value, 0) for status in TaskStatus}
+
+    def payers(self, account_id: str) -> list[str]:
+        """The payers the account's tasks name (for filters)."""
+        statement = select(Task.payer).where(Task.account_id == account_id, col(Task.payer).is_not(None))
+        with session_scope(self._engine, readonly=True) as session:
+            return sorted({p for p in session.exec(statement.distinct()).all() if p})
 
     def file(self, account_id: str, task_id: str, file_id: str) -> tuple[TaskFile, bytes]:
         with session_scope(self._engine, readonly=True) as session:
@@ -236,7 +274,7 @@ class Tasks:
                     action="supply input",
                 )
             merged = merge_raw(task.raw_inputs, new_raw)
-            checked = intake.check(TaskType(task.type), merged, account.defaults, self._clock().date())
+            checked = intake.check(TaskType(task.type), merged, self._defaults(account), self._clock().date())
             if data:
                 task.data = f"{task.data}\n{data}" if task.data else data
             record(session, task, actor=actor, kind="input", message="Input supplied.")
@@ -275,6 +313,26 @@ class Tasks:
             task.lease_owner = None
             task.lease_expires_at = None
             move(session, task, TaskStatus.FAILED, actor=actor, action="cancel", message=reason)
+        return task
+
+    def retry(self, account: Account, task_id: str, *, actor: str) -> Task:
+        """A new task with the data and files of a failed one; both timelines link the other.
+
+        A final task never moves again, so a retry is a new task (with its own number).
+        """
+        original, files = self.get(account.id, task_id)
+        if original.status != TaskStatus.FAILED.value:
+            raise InvalidTransition(
+                f"Cannot retry: the task is {original.status}; only a failed task can be retried.",
+                status=original.status,
+                action="retry",
+            )
+        uploads = [Upload(f.filename, f.content_type, self._files.read(f.sha256)) for f in files]
+        task = self.create(account, type=original.type, data=original.data, uploads=uploads, actor=actor)
+        with session_scope(self._engine) as session:
+            old, new = original.task_number, task.task_number
+            record(session, task, actor=actor, kind="retry_of", message=f"Retry of task #{old}.")
+            record(session, original, actor=actor, kind="retried_as", message=f"Retried as task #{new}.")
         return task
 
 
