@@ -23,6 +23,7 @@ from typing import Annotated, Any
 
 import httpx
 import typer
+from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
@@ -166,7 +167,9 @@ def _run_tasks(api_url: str, account: dict[str, str], receiver: Receiver, timeou
         created[response.json()["id"]] = (sample, response.json())
     deadline = time.monotonic() + timeout
     helped: set[str] = set()
-    with Live(_table(created, receiver, account["secret"]), refresh_per_second=2, console=out) as live:
+    # A table this wide needs room; a pipe (CI, a log file) gets 160 columns.
+    console = out if out.is_terminal else Console(width=160)
+    with Live(_table(created, receiver, account["secret"]), refresh_per_second=2, console=console) as live:
         while time.monotonic() < deadline:
             for task_id, (sample, _) in list(created.items()):
                 task = api.get(f"/tasks/{task_id}").json()
@@ -204,6 +207,7 @@ def _verified(receiver: Receiver, secret: str) -> set[str]:
 def _table(created: dict[str, tuple[DemoTask, dict[str, Any]]], receiver: Receiver, secret: str) -> Table:
     verified = _verified(receiver, secret)
     table = Table("#", "task", "portal", "status", "notes", "identifiers", "webhook")
+    table.columns[4].max_width = 70
     for sample, task in created.values():
         status = task.get("status", "?")
         colour = "green" if status in sample.expect else ("yellow" if status not in FINAL else "red")
@@ -214,7 +218,7 @@ def _table(created: dict[str, tuple[DemoTask, dict[str, Any]]], receiver: Receiv
             f"{sample.type} ({sample.label})",
             sample.payer,
             f"[{colour}]{status}[/]",
-            (task.get("notes") or "")[:90],
+            task.get("notes") or "",
             ids or "-",
             "verified" if task.get("id") in verified else "-",
         )
