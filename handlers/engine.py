@@ -84,7 +84,7 @@ async def run_sop(
             if step.do in portal.session_steps:
                 await _run_step(portal, ctx, hooks, position, step, pacing)
             elif position == point_of_no_return:
-                await _reconcile(portal, ctx, hooks, position, step, resume)
+                await _reconcile(sop, portal, ctx, hooks, position, step, resume, pacing)
             else:
                 await hooks.step_started(position, step)
                 await hooks.step_finished(
@@ -135,7 +135,14 @@ async def _run_step(
 
 
 async def _reconcile(
-    portal: PortalHandler, ctx: StepContext, hooks: Hooks, position: int, step: Step, resume: Resume
+    sop: Sop,
+    portal: PortalHandler,
+    ctx: StepContext,
+    hooks: Hooks,
+    position: int,
+    step: Step,
+    resume: Resume,
+    pacing: Pacing,
 ) -> None:
     await hooks.step_started(position, step)
     reconciler = portal.reconcilers.get(ctx.task_type)
@@ -146,10 +153,17 @@ async def _reconcile(
         )
         return
     if RECONCILE_GATE in resume.approved_gates:
-        # A reviewer looked and allowed a new submission.
-        await hooks.before_irreversible(step)
+        # A reviewer looked and allowed a new submission: the form is gone with the old page, so
+        # the steps before the submit run again (reconciliation above still comes first on every
+        # later attempt, so an approval never lets the same submission through twice).
         await hooks.step_finished(position, step, outcome="resubmitting", message="Approved by a reviewer.")
-        await _run_step(portal, ctx, hooks, position, step, Pacing())
+        for earlier, before in enumerate(sop.steps[:position]):
+            if before.do not in portal.session_steps:
+                await _run_step(portal, ctx, hooks, earlier, before, pacing)
+                if ctx.outcome is not None:
+                    return
+        await hooks.before_irreversible(step)
+        await _run_step(portal, ctx, hooks, position, step, pacing)
         return
     why = (
         "the portal shows no such submission" if found is False else "this portal cannot look submissions up"

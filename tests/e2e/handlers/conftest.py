@@ -112,17 +112,21 @@ def submitted_fields(portal: MockPortalAdmin, payer: str, kind: str) -> list[dic
     return [s["fields"] for s in portal.submissions(payer=payer, kind=kind)]
 
 
+def replacing(payer: str, step: str, script: StepScript) -> dict[str, PortalHandler]:
+    """The real handlers, with one step script replaced."""
+    handlers = portal_handlers()
+    handlers[payer] = replace(handlers[payer], scripts={**handlers[payer].scripts, step: script})
+    return handlers
+
+
 def with_hook(
     payer: str, step: str, after: Callable[[StepContext], Awaitable[None]]
 ) -> dict[str, PortalHandler]:
     """The real handlers, with `after` awaited once `step` has run (to change things mid-task)."""
-    handlers = portal_handlers()
-    original = handlers[payer].scripts[step]
+    original = portal_handlers()[payer].scripts[step]
 
     async def hooked(ctx: StepContext) -> None:
         await original(ctx)
         await after(ctx)
 
-    scripts: dict[str, StepScript] = {**handlers[payer].scripts, step: hooked}
-    handlers[payer] = replace(handlers[payer], scripts=scripts)
-    return handlers
+    return replacing(payer, step, hooked)
