@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from runner.api import errors
+from runner.api.console import create_console
 from runner.api.routes import health, history, tasks, webhooks
 from runner.core.system import System
 
@@ -21,5 +22,6 @@ def create_app(system: System) -> FastAPI:
     app.include_router(webhooks.router)
     app.include_router(history.router)
     app.include_router(health.router)
+    app.mount("/console", create_console(system))
 
     return app

@@ -9,6 +9,7 @@ from runner.cli.demo import demo
 from runner.cli.replay import replay
 from runner.cli.serve import db_app, portal, serve
 from runner.cli.sops_cmd import sops_app
+from runner.cli.users_cmd import users_app
 from runner.cli.webhooks_cmd import rotate_webhook_secret, webhooks_app
 from runner.cli.worker_cmd import artifacts_app, portals_app, worker
 
@@ -24,6 +25,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(sops_app, name="sops")
 app.add_typer(db_app, name="db")
 app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(users_app, name="users")
 accounts_app.command("rotate-webhook-secret")(rotate_webhook_secret)
 app.add_typer(portals_app, name="portals")
 app.add_typer(artifacts_app, name="artifacts")

@@ -315,6 +315,11 @@ class Tasks:
             move(session, task, TaskStatus.FAILED, actor=actor, action="cancel", message=reason)
         return task
 
+    def remark(self, account_id: str, task_id: str, *, actor: str, kind: str, message: str) -> None:
+        """A timeline line for an action about the task that is not a status change (a redelivery)."""
+        with session_scope(self._engine) as session:
+            record(session, _owned(session, account_id, task_id), actor=actor, kind=kind, message=message)
+
     def retry(self, account: Account, task_id: str, *, actor: str) -> Task:
         """A new task with the data and files of a failed one; both timelines link the other.
 

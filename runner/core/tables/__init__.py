@@ -5,12 +5,15 @@ All tables are imported here so that `SQLModel.metadata` is complete for Alembic
 
 from runner.core.tables.accounts import Account, ApiKey, PortalCredential, SopOverride
 from runner.core.tables.base import metadata, utcnow
+from runner.core.tables.operators import Operator, OperatorSession
 from runner.core.tables.tasks import Task, TaskEvent, TaskFile, Trajectory, TrajectoryStep
 from runner.core.tables.webhooks import WebhookAttempt, WebhookDelivery
 
 __all__ = [
     "Account",
     "ApiKey",
+    "Operator",
+    "OperatorSession",
     "PortalCredential",
     "SopOverride",
     "Task",
