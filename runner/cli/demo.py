@@ -135,7 +135,13 @@ def demo(
 def _set_up(core: System, portal_url: str, webhook_url: str) -> dict[str, str]:
     created = core.accounts.create("Demo Clinic", webhook_url=webhook_url)
     core.accounts.set_defaults(
-        created.account.id, {"billing_npi": "2000000002", "tax_id": "123456789", "place_of_service": "11"}
+        created.account.id,
+        {
+            "billing_npi": "2000000002",
+            "provider_npi": "2000000002",
+            "tax_id": "123456789",
+            "place_of_service": "11",
+        },
     )
     payers = {p["key"]: p for p in httpx.get(f"{portal_url}/_mock/payers").json()}
     users = httpx.get(f"{portal_url}/_mock/users").json()
