@@ -7,15 +7,9 @@ from handlers.context import Outcome, StepContext
 from handlers.portals.acme.pages import ClaimDetail, ClaimSearch
 from handlers.portals.acme.request_pages import AppealForm, AppealReceived
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
-from handlers.portals.common.decisions import appeal_reason
-from handlers.portals.common.formats import us_date
-from handlers.portals.common.problems import (
-    document_problems,
-    file_payloads,
-    file_problems,
-    needs_input,
-    summary_problems,
-)
+from handlers.portals.common.documents import document_problems, file_payloads
+from handlers.portals.common.formats import appeal_reason, us_date
+from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import text_of, texts_of
 
 REASONS = {"corrected_coding", "medical_necessity", "timely_filing", "bundling", "other"}
@@ -37,11 +31,15 @@ async def find_claim(ctx: StepContext) -> None:
     await arrive(ctx, {"detail": detail.claim_number}, what="the claim")
     form = AppealForm(ctx.page)
     if await detail.appeal_on_file.count():
-        on_file = await text_of(detail.appeal_on_file.first)
+        # "Appeal on file: APL-2026-000017 (In review)", or "received" for one without a number.
+        on_file = (await text_of(detail.appeal_on_file.first)).removeprefix("Appeal on file: ")
+        tracking, _, status = on_file.partition(" (")
         ctx.finish(
             Outcome.COMPLETED_WITH_ISSUES,
             original_claim_number=number,
-            payer_message=f"an appeal is already on file ({on_file.removeprefix('Appeal on file: ')})",
+            tracking_number=tracking if tracking.lower() != "received" else None,
+            appeal_status=STATUSES.get(status.rstrip(")").lower()),
+            payer_message=f"an appeal is already on file ({on_file}), so none was filed again",
             portal="acme",
         )
         return

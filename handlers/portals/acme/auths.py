@@ -13,15 +13,10 @@ from handlers.errors import InputProblem, NeedsInput
 from handlers.portals.acme.request_pages import AuthDecision, AuthWizard
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
 from handlers.portals.common.decisions import decision_result, settle_authorization
+from handlers.portals.common.documents import document_problems, file_payloads
 from handlers.portals.common.formats import iso_from_us, us_date
-from handlers.portals.common.problems import (
-    document_problems,
-    file_payloads,
-    file_problems,
-    needs_input,
-    summary_problems,
-)
-from handlers.portals.common.screens import text_of, texts_of
+from handlers.portals.common.problems import file_problems, needs_input, summary_problems
+from handlers.portals.common.screens import choose_option, text_of, texts_of
 
 DECISIONS = {
     "approved": "approved",
@@ -62,10 +57,17 @@ async def fill_services(ctx: StepContext) -> None:
         group = wizard.procedure(number)
         await group.get_by_label("Procedure code").fill(procedure["procedure_code"])
         await group.get_by_label("Requested quantity").fill(str(procedure.get("units", 1)))
-        await group.get_by_label("Quantity type").select_option(procedure.get("unit_type") or "units")
+        await choose_option(
+            group.get_by_label("Quantity type"),
+            procedure.get("unit_type") or "units",
+            field="procedures",
+            portal=PORTAL,
+        )
     await wizard.start_date.fill(us_date(fields["service_from"]))
     await wizard.end_date.fill(us_date(fields.get("service_to") or fields["service_from"]))
-    await wizard.place_of_service.select_option(fields["place_of_service"])
+    await choose_option(
+        wizard.place_of_service, fields["place_of_service"], field="place_of_service", portal=PORTAL
+    )
     await wizard.urgency(fields.get("urgency") or "standard").check()
     await _next(ctx, "Clinical information", default_field="procedures")
 

@@ -10,7 +10,7 @@ from handlers.portals.acme.pages import ClaimDuplicateWarning, ClaimForm, ClaimR
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
 from handlers.portals.common.formats import money, us_date
 from handlers.portals.common.problems import needs_input, summary_problems
-from handlers.portals.common.screens import text_of, texts_of
+from handlers.portals.common.screens import choose_option, text_of, texts_of
 
 SLOTS = "ABCDEFGHIJKL"
 VISIBLE_SLOTS = 4  # E-L sit in a collapsed "More diagnosis codes" section
@@ -44,7 +44,11 @@ async def fill_claim(ctx: StepContext) -> None:
         await form.diagnosis(slot).fill(code)
     for number, line in enumerate(lines, start=1):
         await form.fill_line(number, line)
-    await form.frequency.select_option(fields.get("resubmission_code") or "1")
+        pos = line["place_of_service"]
+        await choose_option(form.place_of_service(number), pos, field="service_lines", portal=PORTAL)
+    await choose_option(
+        form.frequency, fields.get("resubmission_code") or "1", field="resubmission_code", portal=PORTAL
+    )
     await form.original_claim.fill(fields.get("original_claim_number") or "")
     await form.prior_auth.fill(fields.get("prior_auth_number") or "")
 

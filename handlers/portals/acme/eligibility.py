@@ -12,7 +12,7 @@ from handlers.portals.acme.session import PORTAL, arrive, open_screen
 from handlers.portals.common.formats import iso_from_us, money, percent, us_date
 from handlers.portals.common.outcomes import eligibility_rejection, network
 from handlers.portals.common.problems import needs_input, summary_problems
-from handlers.portals.common.screens import text_of
+from handlers.portals.common.screens import choose_option, text_of
 
 
 async def open_eligibility_search(ctx: StepContext) -> None:
@@ -33,7 +33,9 @@ async def fill_eligibility(ctx: StepContext) -> None:
     await form.type_date_of_birth(fields["date_of_birth"])
     if fields.get("service_date"):
         await form.service_date.fill(us_date(fields["service_date"]))
-    await form.service_type.select_option(fields.get("service_type") or "30")
+    await choose_option(
+        form.service_type, fields.get("service_type") or "30", field="service_type", portal=PORTAL
+    )
     await form.provider_npi.fill(npi)
     await form.submit.click()
     where = await arrive(

@@ -91,10 +91,13 @@ class ClaimForm:
     def line(self, number: int) -> Locator:
         return self.page.get_by_role("group", name=f"Service line {number}", exact=True)
 
+    def place_of_service(self, number: int) -> Locator:
+        return self.line(number).get_by_label("Place of service")
+
     async def fill_line(self, number: int, line: Mapping[str, Any]) -> None:
+        """Every box of a line but the place of service (a drop-down the step chooses in)."""
         group = self.line(number)
         await group.get_by_label("Date of service").fill(us_date(line["service_date"]))
-        await group.get_by_label("Place of service").select_option(line["place_of_service"])
         await group.get_by_label("Procedure code (CPT/HCPCS)").fill(line["procedure_code"])
         await group.get_by_label("Modifiers").fill(" ".join(line.get("modifiers") or []))
         await group.get_by_label("Units").fill(str(line.get("units", 1)))

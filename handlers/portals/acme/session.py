@@ -13,7 +13,7 @@ from handlers.portals.acme.screens import Chrome, LoginPage, VerificationPage
 from handlers.portals.common.formats import totp_code
 from handlers.portals.common.hazards import Hazard, raise_hazard
 from handlers.portals.common.screens import first_visible
-from handlers.portals.common.watch import keep_session_alive, watch_documents
+from handlers.portals.common.watch import prepare_page
 
 PORTAL = "Acme Health"
 HOME = "home"
@@ -82,6 +82,5 @@ async def arrive(
 
 async def _prepare(ctx: StepContext) -> Chrome:
     chrome = Chrome(ctx.page)
-    watch_documents(ctx.page)
-    await keep_session_alive(ctx.page, chrome.idle_modal, chrome.stay_signed_in)
+    await prepare_page(ctx.page, idle_modal=chrome.idle_modal, stay_signed_in=chrome.stay_signed_in)
     return chrome

@@ -5,6 +5,7 @@ exchange has the request pended (it pends every request first)."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from playwright.async_api import FrameLocator
 
@@ -15,14 +16,9 @@ from handlers.portals.beacon.screens import Shell
 from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, through_gates
 from handlers.portals.beacon.typeahead import choose_payer
 from handlers.portals.common.decisions import decision_result, settle_authorization
-from handlers.portals.common.problems import (
-    document_problems,
-    file_payloads,
-    file_problems,
-    needs_input,
-    summary_problems,
-)
-from handlers.portals.common.screens import text_of, texts_of
+from handlers.portals.common.documents import document_problems, file_payloads
+from handlers.portals.common.problems import file_problems, needs_input, summary_problems
+from handlers.portals.common.screens import choose_option, text_of, texts_of
 
 DECISIONS = {
     "certified in total": "approved",
@@ -63,11 +59,15 @@ async def fill_services(ctx: StepContext) -> None:
         row = form.procedure(number)
         await form.code(row).fill(procedure["procedure_code"])
         await form.quantity(row).fill(str(procedure.get("units", 1)))
-        await form.quantity_type(row).select_option(procedure.get("unit_type") or "units")
+        await choose_option(
+            form.quantity_type(row), procedure.get("unit_type") or "units", field="procedures", portal=PORTAL
+        )
     await form.service_from.fill(fields["service_from"])
     await form.service_to.fill(fields.get("service_to") or fields["service_from"])
-    await form.urgency.select_option(fields.get("urgency") or "standard")
-    await form.place_of_service.select_option(fields["place_of_service"])
+    await choose_option(form.urgency, fields.get("urgency") or "standard", field="urgency", portal=PORTAL)
+    await choose_option(
+        form.place_of_service, fields["place_of_service"], field="place_of_service", portal=PORTAL
+    )
 
 
 async def upload_authorization_documents(ctx: StepContext) -> None:
@@ -121,7 +121,7 @@ async def poll_decision(ctx: StepContext) -> None:
 
 
 async def open_case(ctx: StepContext, case_number: str) -> None:
-    frame = await open_workspace(ctx, f"auth-status?reference_number={case_number}")
+    frame = await open_workspace(ctx, "auth-status?" + urlencode({"reference_number": case_number}))
     inquiry = AuthStatusInquiry(frame)
     await in_frame(ctx, {"found": inquiry.view(case_number)}, what="the case in the status search")
     await inquiry.view(case_number).click()

@@ -14,7 +14,7 @@ from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, th
 from handlers.portals.beacon.typeahead import choose_payer
 from handlers.portals.common.formats import money
 from handlers.portals.common.problems import needs_input, summary_problems
-from handlers.portals.common.screens import text_of, texts_of
+from handlers.portals.common.screens import choose_option, text_of, texts_of
 
 SLOTS = "ABCDEFGHIJKL"
 STATUSES = {"acknowledged": "acknowledged", "in process": "in_process"}
@@ -45,7 +45,13 @@ async def fill_claim(ctx: StepContext) -> None:
             await form.add_line.click()  # a row added by script, no round trip
             await form.line_field(number, "Procedure Code").wait_for()
         await form.fill_line(number, line)
-    await form.frequency.select_option(fields.get("resubmission_code") or "1")
+        pos = line["place_of_service"]
+        await choose_option(
+            form.line_field(number, "Place of Service"), pos, field="service_lines", portal=PORTAL
+        )
+    await choose_option(
+        form.frequency, fields.get("resubmission_code") or "1", field="resubmission_code", portal=PORTAL
+    )
     await form.original_claim.fill(fields.get("original_claim_number") or "")
     await form.prior_auth.fill(fields.get("prior_auth_number") or "")
 

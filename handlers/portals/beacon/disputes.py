@@ -4,19 +4,16 @@ no return). Beacon issues no dispute number: the dispute is confirmed on the lis
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from handlers.context import Outcome, StepContext
 from handlers.portals.beacon.pages import ClaimDetail, ClaimStatusInquiry
 from handlers.portals.beacon.request_pages import DisputeForm, DisputeList, DisputeSubmitted
 from handlers.portals.beacon.screens import Shell
 from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, through_gates
-from handlers.portals.common.decisions import appeal_reason
-from handlers.portals.common.problems import (
-    document_problems,
-    file_payloads,
-    file_problems,
-    needs_input,
-    summary_problems,
-)
+from handlers.portals.common.documents import document_problems, file_payloads
+from handlers.portals.common.formats import appeal_reason
+from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import text_of, texts_of
 
 REASONS = {"corrected_coding", "medical_necessity", "timely_filing", "bundling", "other"}
@@ -25,7 +22,7 @@ STATUSES = {"received": "received", "in review": "in_review", "decided": "decide
 
 async def find_claim(ctx: StepContext) -> None:
     number = ctx.fields["original_claim_number"]
-    frame = await open_workspace(ctx, f"claim-status?claim_number={number}")
+    frame = await open_workspace(ctx, "claim-status?" + urlencode({"claim_number": number}))
     inquiry = ClaimStatusInquiry(frame)
     where = await in_frame(ctx, {"found": inquiry.view(number), "none": inquiry.no_results}, what="the claim")
     if where == "none":
@@ -39,7 +36,7 @@ async def find_claim(ctx: StepContext) -> None:
         ctx.finish(
             Outcome.COMPLETED_WITH_ISSUES,
             original_claim_number=number,
-            payer_message=f"a dispute is already on file ({on_file})",
+            payer_message=f"a dispute is already on file ({on_file}), so none was filed again",
             portal="beacon",
         )
         return
@@ -136,6 +133,6 @@ async def capture_appeal_reference(ctx: StepContext) -> None:
             original_claim_number=number,
             portal="beacon",
         )
-        listing = DisputeList(await open_workspace(ctx, f"disputes?claim_number={number}"))
+        listing = DisputeList(await open_workspace(ctx, "disputes?" + urlencode({"claim_number": number})))
         await in_frame(ctx, {"listed": listing.rows}, what="the dispute in the list for the claim")
     ctx.finish(Outcome.COMPLETED)

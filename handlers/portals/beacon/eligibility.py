@@ -14,7 +14,7 @@ from handlers.portals.beacon.typeahead import choose_payer
 from handlers.portals.common.formats import money, percent
 from handlers.portals.common.outcomes import eligibility_rejection, network
 from handlers.portals.common.problems import needs_input, summary_problems
-from handlers.portals.common.screens import text_of
+from handlers.portals.common.screens import choose_option, text_of
 
 
 async def open_eligibility_search(ctx: StepContext) -> None:
@@ -31,7 +31,9 @@ async def fill_eligibility(ctx: StepContext) -> None:
     await form.date_of_birth.fill(fields["date_of_birth"])
     if fields.get("service_date"):
         await form.service_date.fill(fields["service_date"])
-    await form.service_type.select_option(fields.get("service_type") or "30")
+    await choose_option(
+        form.service_type, fields.get("service_type") or "30", field="service_type", portal=PORTAL
+    )
     await form.submit.click()
     screens = {"response": EligibilityResponse(frame).heading, "errors": form.errors}
     if await in_frame(ctx, screens, what="the eligibility response") == "errors":

@@ -94,8 +94,8 @@ class ClaimForm:
         return exact_label(self.frame, f"Line {number} {name}")
 
     async def fill_line(self, number: int, line: Mapping[str, Any]) -> None:
+        """Every box of a line but the place of service (a drop-down the step chooses in)."""
         await self.line_field(number, "Service Date").fill(line["service_date"])
-        await self.line_field(number, "Place of Service").select_option(line["place_of_service"])
         await self.line_field(number, "Procedure Code").fill(line["procedure_code"])
         await self.line_field(number, "Modifiers").fill(" ".join(line.get("modifiers") or []))
         await self.line_field(number, "Units").fill(str(line.get("units", 1)))

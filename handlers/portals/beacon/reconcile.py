@@ -8,6 +8,7 @@ no such submission) or None (the portal's answer could not be read).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from handlers.context import StepContext
 from handlers.errors import PortalChanged
@@ -26,7 +27,7 @@ async def find_claim_submission(ctx: StepContext) -> bool | None:
     lines: list[dict[str, Any]] = list(ctx.fields["service_lines"])
     first = min(line["service_date"] for line in lines)
     total = f"{sum(float(line['charge']) for line in lines):.2f}"
-    query = f"member_id={ctx.fields['member_id']}&service_from={first}&service_to={first}"
+    query = urlencode({"member_id": ctx.fields["member_id"], "service_from": first, "service_to": first})
     try:
         inquiry = ClaimStatusInquiry(await open_workspace(ctx, f"claim-status?{query}"))
         where = await in_frame(ctx, {"found": inquiry.rows, "none": inquiry.no_results}, what="claim search")
@@ -50,14 +51,14 @@ async def find_claim_submission(ctx: StepContext) -> bool | None:
 async def find_authorization_submission(ctx: StepContext) -> bool | None:
     wanted = sorted((p["procedure_code"], int(p.get("units", 1))) for p in ctx.fields["procedures"])
     try:
-        frame = await open_workspace(ctx, f"auth-status?member_id={ctx.fields['member_id']}")
+        frame = await open_workspace(ctx, "auth-status?" + urlencode({"member_id": ctx.fields["member_id"]}))
         inquiry = AuthStatusInquiry(frame)
         where = await in_frame(ctx, {"found": inquiry.rows, "none": inquiry.no_results}, what="auth search")
         if where == "none":
             return False
         cases = [(await texts_of(row.get_by_role("cell")))[0] for row in await inquiry.rows.all()]
         for case_number in cases[:LOOKUP_DEPTH]:
-            frame = await open_workspace(ctx, f"auth-status?reference_number={case_number}")
+            frame = await open_workspace(ctx, "auth-status?" + urlencode({"reference_number": case_number}))
             await AuthStatusInquiry(frame).view(case_number).click()
             case = AuthCase(frame)
             await in_frame(ctx, {"case": case.case_number}, what="the case page")
@@ -81,7 +82,7 @@ async def _procedures(case: AuthCase) -> list[tuple[str, int]]:
 async def find_appeal_submission(ctx: StepContext) -> bool | None:
     number = ctx.fields["original_claim_number"]
     try:
-        listing = DisputeList(await open_workspace(ctx, f"disputes?claim_number={number}"))
+        listing = DisputeList(await open_workspace(ctx, "disputes?" + urlencode({"claim_number": number})))
         where = await in_frame(ctx, {"found": listing.rows, "none": listing.no_results}, what="dispute list")
     except PortalChanged:
         return None

@@ -21,7 +21,7 @@ from handlers.portals.beacon.screens import (
 from handlers.portals.common.formats import totp_code
 from handlers.portals.common.hazards import Hazard, raise_hazard
 from handlers.portals.common.screens import first_visible, text_of
-from handlers.portals.common.watch import keep_session_alive, watch_documents
+from handlers.portals.common.watch import prepare_page
 from sops.types import TaskType
 
 PORTAL = "Beacon Exchange"
@@ -168,5 +168,4 @@ async def _choose_context(ctx: StepContext, picker: ContextPicker) -> None:
 
 async def _prepare(ctx: StepContext) -> None:
     shell = Shell(ctx.page)
-    watch_documents(ctx.page)
-    await keep_session_alive(ctx.page, shell.idle_modal, shell.stay_signed_in)
+    await prepare_page(ctx.page, idle_modal=shell.idle_modal, stay_signed_in=shell.stay_signed_in)

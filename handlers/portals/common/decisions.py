@@ -19,8 +19,3 @@ def settle_authorization(ctx: StepContext) -> None:
     if decision == "pended":
         return
     ctx.finish(Outcome.COMPLETED if decision in FINAL_OK else Outcome.COMPLETED_WITH_ISSUES)
-
-
-def appeal_reason(category: str, offered: set[str]) -> str:
-    """The portal's reason option for the task's category ("other" when the portal has no such)."""
-    return category if category in offered else "other"

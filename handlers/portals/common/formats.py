@@ -42,3 +42,8 @@ def digits(text: str) -> str:
 def totp_code(secret: str) -> str:
     """The current 6-digit authenticator code for a stored TOTP secret."""
     return pyotp.TOTP(secret.replace(" ", "").upper()).now()
+
+
+def appeal_reason(category: str, offered: set[str]) -> str:
+    """The portal's reason option for the task's category ("other" when the portal has no such)."""
+    return category if category in offered else "other"

@@ -7,13 +7,10 @@ Portals name their inputs after the data they hold; the mapping below folds thei
 
 from __future__ import annotations
 
-import asyncio
-import re
 from collections.abc import Sequence
 
-from playwright.async_api import FilePayload, FrameLocator, Locator, Page
+from playwright.async_api import FrameLocator, Locator, Page
 
-from handlers.context import Document
 from handlers.errors import InputProblem, NeedsInput
 
 RENAMED = {
@@ -61,42 +58,5 @@ def needs_input(portal: str, problems: Sequence[InputProblem]) -> NeedsInput:
     return NeedsInput(f"{portal} refused the form: {listed}", problems=list(problems))
 
 
-def upload_limits(hint: str) -> tuple[int | None, set[str]]:
-    """(max files, allowed extensions) from an upload hint like "Up to 10 files; pdf, jpg."."""
-    count = re.search(r"(\d+)\s+files?", hint)
-    tail = re.split(r"[;:]", hint, maxsplit=1)
-    extensions = set(re.findall(r"\b([a-z0-9]{2,5})\b", tail[1].lower())) if len(tail) > 1 else set()
-    return (int(count.group(1)) if count else None), extensions
-
-
-def document_problems(documents: Sequence[Document], hint: str) -> list[InputProblem]:
-    """Files the portal's stated limits would refuse, found before anything is sent."""
-    max_files, extensions = upload_limits(hint)
-    problems = []
-    if max_files is not None and len(documents) > max_files:
-        problems.append(
-            InputProblem(
-                "files", f"The portal takes at most {max_files} files; the task has {len(documents)}."
-            )
-        )
-    for doc in documents:
-        ext = doc.filename.rsplit(".", 1)[-1].lower() if "." in doc.filename else ""
-        if extensions and ext not in extensions:
-            allowed = ", ".join(sorted(extensions))
-            problems.append(
-                InputProblem("files", f"{doc.filename}: the portal accepts only {allowed} files.")
-            )
-    return problems
-
-
 def file_problems(messages: Sequence[str]) -> list[InputProblem]:
     return [InputProblem("files", message) for message in messages]
-
-
-async def file_payloads(documents: Sequence[Document]) -> list[FilePayload]:
-    """The task's files as uploads under their own names (the store keeps them by content hash)."""
-
-    def read(doc: Document) -> FilePayload:
-        return {"name": doc.filename, "mimeType": doc.content_type, "buffer": doc.path.read_bytes()}
-
-    return [await asyncio.to_thread(read, doc) for doc in documents]

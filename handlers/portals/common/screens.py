@@ -14,7 +14,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Locator
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from handlers.errors import PortalChanged
+from handlers.errors import InputProblem, NeedsInput, PortalChanged
 
 DEFAULT_TIMEOUT_MS = 20_000
 
@@ -53,3 +53,14 @@ async def text_of(locator: Locator) -> str:
 
 async def texts_of(locator: Locator) -> list[str]:
     return [" ".join(t.split()) for t in await locator.all_inner_texts()]
+
+
+async def choose_option(select: Locator, value: str, *, field: str, portal: str) -> None:
+    """Select `value` in a drop-down, or ask for input when the portal does not offer it (a
+    select_option on a missing value would just wait out its timeout)."""
+    # An option is found by the value it submits, which no role or label carries: CSS it is.
+    if not await select.locator(f'option[value="{value}"]').count():
+        offered = [o.strip() for o in await select.get_by_role("option").all_inner_texts() if o.strip()]
+        message = f"{portal} does not offer {value!r} here; it offers: {', '.join(offered[1:]) or 'nothing'}."
+        raise NeedsInput(message, problems=[InputProblem(field, message)])
+    await select.select_option(value)

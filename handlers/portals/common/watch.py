@@ -70,3 +70,14 @@ def _seconds(value: str | None) -> float | None:
         return max(0.0, float(value.strip()))
     except ValueError:
         return None  # an HTTP date: rare on portals, and a retry with backoff is fine
+
+
+ACTION_TIMEOUT_MS = 15_000  # a click or fill whose element never shows fails well before the lease
+
+
+async def prepare_page(page: Page, *, idle_modal: Locator, stay_signed_in: Locator) -> None:
+    """Everything a step needs on its page, installed once per page (every step calls this)."""
+    if page not in _documents:
+        page.set_default_timeout(ACTION_TIMEOUT_MS)
+    watch_documents(page)
+    await keep_session_alive(page, idle_modal, stay_signed_in)

@@ -29,6 +29,7 @@ NOBODY = Member("SYN999999", "Nora", "Nobody", "1981-01-01")
 # The denied, not yet appealed claim each payer has on file for APPEALS (fixtures/portal/claims.yaml).
 DENIED_CLAIM = {"acme": "2600100000101", "beacon": "BX26A0000101"}
 PAID_CLAIM = {"acme": "2600100000102", "beacon": "BX26A0000102"}
+APPEALED_CLAIM = {"acme": "2600100000103", "beacon": "BX26A0000103"}
 # How a task names the payer: Acme directly; on the exchange, the exchange and the health plan.
 PAYER = {"acme": "Acme Health", "beacon": "Beacon Exchange / Acme Health"}
 

@@ -160,6 +160,33 @@ def test_paid_claim_cannot_be_appealed(clinic: Clinic, payer: str) -> None:
     assert done.submit_attempted_at is None
 
 
+@pytest.mark.parametrize("payer", PAYERS)
+def test_appeal_already_on_file_is_not_filed_again(clinic: Clinic, payer: str) -> None:
+    clinic.add_login(payer)
+    task = clinic.create("submit_appeal", task_data.appeal(payer, task_data.APPEALED_CLAIM[payer]))
+    clinic.run()
+    done = clinic.get(task.id)
+    assert done.status == "completed_with_issues", done.notes
+    result = done.result or {}
+    assert "already on file" in result["payer_message"]
+    if payer == "acme":
+        assert result["tracking_number"] == "APL-2026-000017" and result["appeal_status"] == "in_review"
+    assert clinic.portal.submissions(payer=payer, kind="appeal") == []
+
+
+@pytest.mark.parametrize("payer", PAYERS)
+def test_place_of_service_the_portal_does_not_offer_asks_for_input(clinic: Clinic, payer: str) -> None:
+    clinic.add_login(payer)
+    task = clinic.create(
+        "submit_claim", task_data.claim(payer).replace("place of service: 11", "place of service: 99")
+    )
+    clinic.run()
+    waiting = clinic.get(task.id)
+    assert waiting.status == "waiting_for_input", waiting.notes
+    assert [p["field"] for p in waiting.problems] == ["service_lines"]
+    assert waiting.submit_attempted_at is None
+
+
 def test_exchange_task_must_name_the_health_plan(clinic: Clinic) -> None:
     clinic.add_login("beacon")
     task = clinic.create(
