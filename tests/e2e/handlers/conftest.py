@@ -24,7 +24,7 @@ from runner.core.files import Upload
 from runner.core.runtime import build_worker
 from runner.core.settings import Settings
 from runner.core.system import System
-from runner.core.tables import Account, PortalCredential, Task
+from runner.core.tables import Account, PortalCredential, Task, Trajectory
 from tests.support.portal_server import MockPortalAdmin
 
 DOCUMENTS = Path(__file__).resolve().parents[3] / "fixtures" / "documents"
@@ -97,6 +97,14 @@ class Clinic:
 
     def approve(self, task_id: str) -> Task:
         return self.system.tasks.review(self.account.id, task_id, approve=True, notes="checked", actor="test")
+
+    def attempt_seconds(self, task_id: str) -> float:
+        """How long the task's last attempt took, from its trajectory (browser start excluded)."""
+        with session_scope(self.system.engine, readonly=True) as session:
+            task = session.get(Task, task_id)
+            trajectory = session.get(Trajectory, task.trajectory_id) if task else None
+            assert trajectory is not None and trajectory.ended_at is not None
+            return (trajectory.ended_at - trajectory.started_at).total_seconds()
 
     def credential(self, credential_id: str) -> PortalCredential:
         return self.system.credentials.get(credential_id)

@@ -4,6 +4,7 @@ inspection API confirming it received exactly the task's fields."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 
@@ -13,6 +14,7 @@ from tests.e2e.handlers.conftest import Clinic
 pytestmark = pytest.mark.e2e
 
 PAYERS = ["acme", "beacon"]
+RecordProperty = Callable[[str, object], None]
 CLAIM_NUMBER = {"acme": r"\d{13}", "beacon": r"BX\d{2}[A-M]\d{7}"}
 CERTIFICATION = {"acme": r"PA-\d{4}-\d{2}-\d{4}", "beacon": r"BXA\d{9}"}
 
@@ -24,12 +26,13 @@ def same_patient(sent: dict[str, object], member: task_data.Member) -> None:
 
 
 @pytest.mark.parametrize("payer", PAYERS)
-def test_check_eligibility(clinic: Clinic, payer: str) -> None:
+def test_check_eligibility(clinic: Clinic, payer: str, record_property: RecordProperty) -> None:
     clinic.add_login(payer)
     task = clinic.create("check_eligibility", task_data.eligibility(payer))
     clinic.run()
     done = clinic.get(task.id)
     assert done.status == "completed", done.notes
+    record_property("task_seconds", round(clinic.attempt_seconds(task.id), 2))
     result = done.result or {}
     assert result["coverage_status"] == "active"
     assert result["plan_name"] == "Acme Gold PPO (Synthetic)"
@@ -47,12 +50,13 @@ def test_check_eligibility(clinic: Clinic, payer: str) -> None:
 
 
 @pytest.mark.parametrize("payer", PAYERS)
-def test_submit_claim(clinic: Clinic, payer: str) -> None:
+def test_submit_claim(clinic: Clinic, payer: str, record_property: RecordProperty) -> None:
     clinic.add_login(payer)
     task = clinic.create("submit_claim", task_data.claim(payer, charges=("185.00", "120.00", "15.50")))
     clinic.run()
     done = clinic.get(task.id)
     assert done.status == "completed", done.notes
+    record_property("task_seconds", round(clinic.attempt_seconds(task.id), 2))
     result = done.result or {}
     assert re.fullmatch(CLAIM_NUMBER[payer], result["claim_number"])
     assert result["claim_status"] in ("accepted", "acknowledged")
@@ -85,7 +89,9 @@ def test_submit_claim(clinic: Clinic, payer: str) -> None:
 
 
 @pytest.mark.parametrize("payer", PAYERS)
-def test_submit_prior_authorization_with_documents(clinic: Clinic, payer: str) -> None:
+def test_submit_prior_authorization_with_documents(
+    clinic: Clinic, payer: str, record_property: RecordProperty
+) -> None:
     clinic.add_login(payer)
     task = clinic.create(
         "submit_prior_authorization",
@@ -95,6 +101,7 @@ def test_submit_prior_authorization_with_documents(clinic: Clinic, payer: str) -
     clinic.run()
     done = clinic.get(task.id)
     assert done.status == "completed", done.notes
+    record_property("task_seconds", round(clinic.attempt_seconds(task.id), 2))
     result = done.result or {}
     assert result["decision"] == "approved" and result["decision_code"] == "A1"
     assert re.fullmatch(CERTIFICATION[payer], result["certification_number"])
@@ -120,12 +127,13 @@ def test_submit_prior_authorization_with_documents(clinic: Clinic, payer: str) -
 
 
 @pytest.mark.parametrize("payer", PAYERS)
-def test_submit_appeal_with_documents(clinic: Clinic, payer: str) -> None:
+def test_submit_appeal_with_documents(clinic: Clinic, payer: str, record_property: RecordProperty) -> None:
     clinic.add_login(payer)
     task = clinic.create("submit_appeal", task_data.appeal(payer), files=("appeal_letter.pdf",))
     clinic.run()
     done = clinic.get(task.id)
     assert done.status == "completed", done.notes
+    record_property("task_seconds", round(clinic.attempt_seconds(task.id), 2))
     result = done.result or {}
     assert result["appeal_status"] == "received"
     assert result["original_claim_number"] == task_data.DENIED_CLAIM[payer]
