@@ -27,7 +27,7 @@ def test_beacon_context_follows_the_tasks_provider(clinic: Clinic) -> None:
 
 def test_files_the_portal_refuses_come_back_per_file(clinic: Clinic) -> None:
     clinic.add_login("acme")
-    clinic.portal.set_knobs(upload_max_file_bytes=1500)
+    clinic.portal.set_knobs(upload_max_file_bytes=1450)
     task = clinic.create(
         "submit_prior_authorization",
         task_data.authorization("acme"),
