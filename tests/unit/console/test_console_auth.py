@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from runner.api.app import create_app
@@ -127,3 +129,17 @@ def test_pages_are_not_cached_or_framed(reviewer: Person) -> None:
     assert response.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_every_form_on_every_page_carries_the_session_token(
+    system: System, admin: Person, clinic: Account
+) -> None:
+    waiting = system.tasks.create(clinic, type="check_eligibility", data="member id: X", actor="test")
+    failed = system.tasks.create(clinic, type="check_eligibility", data="member id: X", actor="test")
+    system.tasks.cancel(clinic.id, failed.id, reason=None, actor="test")
+    for path in ["/tasks", f"/tasks/{waiting.id}", f"/tasks/{failed.id}", "/input", "/new", "/settings"]:
+        html = admin.get(path).text
+        forms = re.findall(r'<form[^>]*method="post".*?</form>', html, flags=re.S)
+        assert forms, path
+        for form in forms:
+            assert f'name="csrf_token" value="{admin.csrf}"' in form, (path, form[:200])
