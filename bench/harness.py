@@ -6,10 +6,10 @@ Everything listens on 127.0.0.1; every wait is bounded by a deadline.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import platform
-import re
 import shutil
 import socket
 import statistics
@@ -19,12 +19,14 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pyotp
+from claims import CLAIM_NUMBER, Claim, claims
 from rich.console import Console
 from rich.table import Table
 
@@ -35,7 +37,6 @@ from runner.core.webhooks.receiver import Receiver
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 FINAL = {"completed", "completed_with_issues", "failed"}
-ACME = "Acme Health"
 console = Console(width=160)
 
 
@@ -138,6 +139,7 @@ def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
         **os.environ,
         "SOPWRIGHT_DATA_DIR": str(data_dir),
         "SOPWRIGHT_DATABASE_URL": "",
+        "SOPWRIGHT_SECRET_KEY": SECRET_KEY,
         "SOPWRIGHT_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
         "SOPWRIGHT_POLL_SCALE": "0.02",
         "SOPWRIGHT_LOG_LEVEL": "WARNING",
@@ -145,8 +147,13 @@ def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
     }
 
 
+SECRET_KEY = base64.b64encode(os.urandom(32)).decode()  # one per bench run: no key file, no warning
+
+
 def settings_for(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, webhook_allow_hosts="127.0.0.1", database_url=None, secret_key=None)
+    return Settings(
+        data_dir=data_dir, webhook_allow_hosts="127.0.0.1", database_url=None, secret_key=SECRET_KEY
+    )
 
 
 def set_up_account(data_dir: Path, portal: Portal, webhook_url: str, *, max_sessions: int = 2) -> Account:
@@ -196,6 +203,35 @@ class Stack:
         headers = {"Authorization": f"Bearer {self.account.api_key}"}
         return httpx.Client(base_url=self.api_url, headers=headers, timeout=60)
 
+    @contextlib.contextmanager
+    def worker(self, concurrency: int, **env: str) -> Iterator[psutil.Process]:
+        """A `sopwright worker` process, yielded once its browser is up (the root of its tree)."""
+        command = [PY, "-m", "runner.cli.main", "worker", "--concurrency", str(concurrency)]
+        log = self.work / f"worker-{concurrency}-{time.monotonic_ns()}.log"
+        with process("worker", command, env_for(self.work, **env), log) as proc:
+            root = psutil.Process(proc.pid)
+            deadline = time.monotonic() + 60
+            while not any("chrom" in p.name() for p in _tree(root)[1:]):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the worker's browser did not start; see {log}")
+                time.sleep(0.1)
+            yield root
+
+
+def _tree(root: psutil.Process) -> list[psutil.Process]:
+    with contextlib.suppress(psutil.Error):
+        return [root, *root.children(recursive=True)]
+    return [root]
+
+
+def pss_mb(root: psutil.Process) -> float:
+    """Proportional set size of a process and all its descendants, in MB (shared pages split)."""
+    total = 0
+    for proc in _tree(root):
+        with contextlib.suppress(psutil.Error):
+            total += proc.memory_full_info().pss
+    return total / 1e6
+
 
 @contextlib.contextmanager
 def stack(
@@ -224,79 +260,6 @@ def stack(
     finally:
         receiver.stop()
         shutil.rmtree(work, ignore_errors=True)
-
-
-# -- sample claims ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A happy-path claim (member SYN100001); `charge` differs per claim so none is a duplicate."""
-
-    member_id: str
-    first_name: str
-    last_name: str
-    dob: date
-    service_date: date
-    charge: str
-    procedure: str = "99213"
-    diagnoses: tuple[str, ...] = ("E11.9", "I10")
-    pointers: str = "AB"
-    place_of_service: str = "11"
-    billing_npi: str = "2000000002"
-    tax_id: str = "123456789"
-
-    def task_data(self) -> str:
-        return (
-            f"member_id: {self.member_id}\npatient: {self.first_name} {self.last_name}\n"
-            f"DOB: {self.dob.isoformat()}\npayer: {ACME}\nservice date: {self.service_date.isoformat()}\n"
-            f"diagnosis: {', '.join(self.diagnoses)}\nplace of service: {self.place_of_service}\n"
-            f"service line: cpt={self.procedure}, units=1, charge={self.charge}, pointers={self.pointers}"
-        )
-
-    def form(self) -> dict[str, str]:
-        """The Acme claim form's fields, as the browser posts them."""
-        fields = {
-            "line_count": "1",
-            "member_id": self.member_id,
-            "patient_first_name": self.first_name,
-            "patient_last_name": self.last_name,
-            "date_of_birth": us(self.dob),
-            "patient_account_number": "",
-            "billing_npi": self.billing_npi,
-            "tax_id": self.tax_id,
-            "rendering_npi": "",
-            "line_0_service_date": us(self.service_date),
-            "line_0_place_of_service": self.place_of_service,
-            "line_0_procedure_code": self.procedure,
-            "line_0_modifiers": "",
-            "line_0_units": "1",
-            "line_0_charge": self.charge,
-            "line_0_diagnosis_pointers": self.pointers,
-            "resubmission_code": "1",
-            "original_claim_number": "",
-            "prior_auth_number": "",
-            "action": "submit",
-        }
-        for slot, code in zip("ABCDEFGHIJKL", self.diagnoses, strict=False):
-            fields[f"diagnosis_{slot}"] = code
-        return fields
-
-
-def us(day: date) -> str:
-    return day.strftime("%m/%d/%Y")
-
-
-def claims(count: int, *, first: int = 0) -> list[Claim]:
-    yesterday = datetime.now(UTC).date() - timedelta(days=1)
-    dob = date(1980, 4, 12)
-    return [
-        Claim("SYN100001", "Ada", "Testmember", dob, yesterday, f"{100 + (first + i) / 100:.2f}")
-        for i in range(count)
-    ]
-
-
-CLAIM_NUMBER = re.compile(r'data-testid="claim-number"[^>]*>\s*([0-9A-Z-]+)\s*<')
 
 
 # -- waiting on tasks -------------------------------------------------------------------------

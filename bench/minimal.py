@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import httpx
 import pyotp
+from claims import CLAIM_NUMBER, Claim
 from playwright.async_api import async_playwright
 
-from harness import CLAIM_NUMBER, Claim
 from handlers.browser import launch_options
 
 
