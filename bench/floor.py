@@ -27,12 +27,14 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=300)
     args = parser.parse_args()
     batch = claims(args.claims)
-    with tempfile.TemporaryDirectory(prefix="sopwright-bench-") as work:
-        with running_portal(Path(work), args.latency_ms) as portal:
-            user = portal.user()
-            forms = http_forms(portal.acme, user, batch)
-            portal.reset(latency_ms=args.latency_ms)
-            browser = asyncio.run(playwright_script(portal.acme, user, batch))
+    with (
+        tempfile.TemporaryDirectory(prefix="sopwright-bench-") as work,
+        running_portal(Path(work), args.latency_ms) as portal,
+    ):
+        user = portal.user()
+        forms = http_forms(portal.acme, user, batch)
+        portal.reset(latency_ms=args.latency_ms)
+        browser = asyncio.run(playwright_script(portal.acme, user, batch))
     if forms.claim_numbers != browser.claim_numbers:
         raise RuntimeError("the two sides got different claim numbers: not the same claims")
 
@@ -46,13 +48,13 @@ def main() -> None:
             f"{t.total / forms.total:.1f}x",
         )
 
+    cost = statistics.median(browser.per_claim) - statistics.median(forms.per_claim)
     show(
         f"Floor: {args.claims} claims, portal latency {args.latency_ms} ms",
         ["side", "login s", "per claim s (median)", "per claim s (max)", "total s", "vs floor"],
         [row("HTTP form posts (httpx, no browser)", forms), row("Playwright script (Chromium)", browser)],
         [
-            f"the browser costs {statistics.median(browser.per_claim) - statistics.median(forms.per_claim):.3f} s "
-            "per claim over the raw posts (median); each side makes 2 page requests per claim"
+            f"the browser costs {cost:.3f} s per claim over the raw posts (median); each side makes 2 page requests per claim"
         ],
     )
 
