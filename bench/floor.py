@@ -54,7 +54,8 @@ def main() -> None:
         ["side", "login s", "per claim s (median)", "per claim s (max)", "total s", "vs floor"],
         [row("HTTP form posts (httpx, no browser)", forms), row("Playwright script (Chromium)", browser)],
         [
-            f"the browser costs {cost:.3f} s per claim over the raw posts (median); each side makes 2 page requests per claim"
+            f"the browser costs {cost:.3f} s per claim over the raw posts (median); "
+            "each side makes 2 page requests per claim"
         ],
     )
 
