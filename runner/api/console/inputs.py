@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.api.console.auth import Posted
-from runner.api.console.render import field_label
+from runner.api.console.render import LINE_ORDER, field_label
 from runner.core.states import TaskStatus
 from runner.core.tables import Task
 from sops.dataformat import LONG_TEXT
-from sops.fields import FIELDS, LINE_FIELDS, Kind
+from sops.fields import FIELDS, Kind
 
-_LINE_ORDER = {name: index for index, name in enumerate(LINE_FIELDS)}  # as the SOP docs list them
 _LINE_KEYWORD = {"service_lines": "service line", "procedures": "procedure"}
 
 
@@ -55,7 +54,7 @@ def _lines_text(name: str, value: Any) -> str:
     lines = []
     for row in rows:
         if isinstance(row, dict):
-            ordered = sorted(row.items(), key=lambda kv: _LINE_ORDER.get(kv[0], len(_LINE_ORDER)))
+            ordered = sorted(row.items(), key=lambda kv: LINE_ORDER.get(kv[0], len(LINE_ORDER)))
             pairs = ", ".join(
                 f"{k}={' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in ordered
             )

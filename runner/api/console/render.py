@@ -16,9 +16,11 @@ from markupsafe import Markup, escape
 
 from runner.core.states import TaskStatus
 from runner.core.tables.base import as_utc
-from sops.fields import FIELDS
+from sops.fields import FIELDS, LINE_FIELDS
 
 FLASH_COOKIE = "sopwright_flash"
+LINE_ORDER = {name: index for index, name in enumerate(LINE_FIELDS)}
+_LINE_LABELS = {"procedure_code": "code", "diagnosis_pointers": "dx pointers", "place_of_service": "POS"}
 _TASK_REF = re.compile(r"task #(\d{1,9})")
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -49,13 +51,23 @@ def field_label(name: str) -> str:
 
 
 def value_text(value: Any) -> str:
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, list):
         return ", ".join(value_text(v) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k.replace('_', ' ')} {value_text(v)}" for k, v in value.items())
     return str(value)
+
+
+def line_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The keys of a list of records (service lines), in the order the SOP docs list them."""
+    keys = {key for row in rows for key in row}
+    return sorted(keys, key=lambda k: (LINE_ORDER.get(k, len(LINE_ORDER)), k))
+
+
+def line_label(name: str) -> str:
+    return _LINE_LABELS.get(name, name.replace("_", " "))
 
 
 def link_tasks(request: Request, text: str | None) -> Markup:
@@ -68,7 +80,13 @@ def link_tasks(request: Request, text: str | None) -> Markup:
 
 
 templates.env.filters.update(
-    when=when, iso=iso, status_label=status_label, field_label=field_label, value_text=value_text
+    when=when,
+    iso=iso,
+    status_label=status_label,
+    field_label=field_label,
+    value_text=value_text,
+    line_columns=line_columns,
+    line_label=line_label,
 )
 templates.env.globals.update(statuses=list(TaskStatus), link_tasks=link_tasks)
 

@@ -118,10 +118,10 @@ class Desk:
     def go(self, path: str) -> None:
         self.page.goto(f"{self.url}{path}")
 
-    def shot(self, name: str) -> None:
-        """A full-page screenshot into test-results/console/ (looked at by a person, not diffed)."""
+    def shot(self, name: str, *, full_page: bool = True) -> None:
+        """A screenshot into test-results/console/ (looked at by a person, not diffed)."""
         SHOTS.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
     def flash(self) -> str:
         return self.page.get_by_test_id("flash").inner_text()

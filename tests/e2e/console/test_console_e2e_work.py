@@ -96,7 +96,7 @@ def test_open_a_task_with_its_screenshots_and_trace(desk: Desk) -> None:
     steps.first.get_by_role("link", name=re.compile("Enlarge")).click()
     dialog = page.locator("dialog#enlarge")
     expect(dialog).to_be_visible()
-    desk.shot("task-enlarged")
+    desk.shot("task-enlarged", full_page=False)
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     with page.expect_download() as download:
