@@ -29,6 +29,16 @@ from tests.support.portal_server import MockPortalAdmin
 
 DOCUMENTS = Path(__file__).resolve().parents[3] / "fixtures" / "documents"
 POLL_SCALE = 0.001  # SOP polls every 60 s: about 60 ms here
+TIMINGS: list[tuple[str, str, float]] = []  # (task type, payer, seconds) of the happy paths
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Seconds per task (one attempt, browser start-up excluded), by type and payer."""
+    if not TIMINGS:
+        return
+    terminalreporter.section("handlers: time per task")
+    for task_type, payer, seconds in sorted(TIMINGS):
+        terminalreporter.write_line(f"{task_type:<28} {payer:<8} {seconds:6.2f} s")
 
 
 @pytest.fixture
@@ -105,6 +115,12 @@ class Clinic:
             trajectory = session.get(Trajectory, task.trajectory_id) if task else None
             assert trajectory is not None and trajectory.ended_at is not None
             return (trajectory.ended_at - trajectory.started_at).total_seconds()
+
+    def record_time(self, task_id: str) -> None:
+        """Note the task's attempt time for the timings table printed after the run."""
+        task = self.get(task_id)
+        payer = self.system.credentials.of_account(self.account.id)[0].payer
+        TIMINGS.append((task.type, payer, self.attempt_seconds(task_id)))
 
     def credential(self, credential_id: str) -> PortalCredential:
         return self.system.credentials.get(credential_id)

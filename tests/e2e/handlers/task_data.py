@@ -32,6 +32,7 @@ PAID_CLAIM = {"acme": "2600100000102", "beacon": "BX26A0000102"}
 APPEALED_CLAIM = {"acme": "2600100000103", "beacon": "BX26A0000103"}
 # How a task names the payer: Acme directly; on the exchange, the exchange and the health plan.
 PAYER = {"acme": "Acme Health", "beacon": "Beacon Exchange / Acme Health"}
+PAYER_IDS = {"Acme Health": "ACMEH"}  # Beacon's payer directory (fixtures/portal/payer_directory.yaml)
 
 
 def _patient(member: Member, payer: str) -> str:
