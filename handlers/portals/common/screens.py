@@ -17,6 +17,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from handlers.errors import InputProblem, NeedsInput, PortalChanged
 
 DEFAULT_TIMEOUT_MS = 20_000
+MAX_RECHECKS = 50  # a screen that shows and goes again between the wait and the check
 
 
 async def first_visible(
@@ -26,24 +27,24 @@ async def first_visible(
 
     Raises PortalChanged when none shows within the timeout: the page is not one the script knows.
     """
-    union = reduce(lambda a, b: a.or_(b), screens.values())
-    attempts = 0
-    while True:
+    # Only visible matches count: a hidden element earlier in the page (a closed listbox, a
+    # hidden modal) must not hold the wait.
+    union = reduce(lambda a, b: a.or_(b), screens.values()).filter(visible=True)
+    for _ in range(MAX_RECHECKS):
         try:
             await union.first.wait_for(state="visible", timeout=timeout_ms)
         except PlaywrightTimeout:
+            seconds = round(timeout_ms / 1000)
             raise PortalChanged(
-                f"Waited for {what}, but the portal showed none of: {', '.join(screens)}."
+                f"The portal did not show {what} (nor a page the script knows) within {seconds} s."
             ) from None
         for key, locator in screens.items():
             try:
-                if await locator.first.is_visible():
+                if await locator.filter(visible=True).count():
                     return key
             except PlaywrightError:  # the page navigated between the wait and the check
                 break
-        attempts += 1
-        if attempts > 50:
-            raise PortalChanged(f"The portal kept changing while waiting for {what}.")
+    raise PortalChanged(f"The portal kept changing while showing {what}.")
 
 
 async def text_of(locator: Locator) -> str:

@@ -12,16 +12,18 @@ from dataclasses import dataclass
 
 from playwright.async_api import Locator, Page, Response
 
+ACTION_TIMEOUT_MS = 15_000  # a click or fill whose element never shows fails well before the lease
+log = logging.getLogger("sopwright.steps")
+
 
 @dataclass
 class LastDocument:
-    """The status and Retry-After of the most recent HTML document the page (or a frame) loaded."""
+    """What the most recent HTML document the page (or one of its frames) loaded said about
+    retrying: the Retry-After of a 503 maintenance or 429 rate-limit page."""
 
-    status: int = 0
     retry_after: float | None = None
 
 
-log = logging.getLogger("sopwright.steps")
 _documents: weakref.WeakKeyDictionary[Page, LastDocument] = weakref.WeakKeyDictionary()
 _idle_handled: weakref.WeakSet[Page] = weakref.WeakSet()
 
@@ -35,7 +37,6 @@ def watch_documents(page: Page) -> LastDocument:
 
         def seen(response: Response) -> None:
             if response.request.resource_type == "document":
-                last.status = response.status
                 last.retry_after = _seconds(response.headers.get("retry-after"))
 
         page.on("response", seen)
@@ -70,9 +71,6 @@ def _seconds(value: str | None) -> float | None:
         return max(0.0, float(value.strip()))
     except ValueError:
         return None  # an HTTP date: rare on portals, and a retry with backoff is fine
-
-
-ACTION_TIMEOUT_MS = 15_000  # a click or fill whose element never shows fails well before the lease
 
 
 async def prepare_page(page: Page, *, idle_modal: Locator, stay_signed_in: Locator) -> None:
