@@ -1,4 +1,13 @@
-"""The portals sopwright can work on: one package each, listed here by key."""
+"""The portals sopwright can work on: one package each, listed here by key.
+
+A portal package holds page objects (`screens.py` for sign-in and the portal's chrome, `pages.py`
+and `request_pages.py` for the workflows: locators by role, label and test id, no assertions, no
+URLs), the `login` step with the portal's hazard check (`session.py`: every screen change goes
+through `arrive`, which turns maintenance, rate limits, 5xx, CAPTCHAs and an ended session into
+step errors), one module of step scripts per workflow, and `reconcile.py` (finding a submission
+after a crash past the point of no return). `common/` has what the portals share: waiting for
+one of several screens, page watchers (Retry-After, the idle modal), formats, documents, problems.
+"""
 
 from __future__ import annotations
 
