@@ -25,8 +25,9 @@ from runner.core.webhooks.receiver import Receiver, Reply
 
 pytestmark = pytest.mark.reliability
 
-# A dispatcher process: a short lease (so the test need not wait a minute after killing it), and a
-# start signal so that several begin together.
+# A dispatcher process with a given lease (short when the test kills it, so that it need not wait a
+# minute; long when it must not expire under a loaded machine), and a start signal so that several
+# begin together.
 CHILD = r"""
 import os, sys, time
 from datetime import timedelta
@@ -34,12 +35,12 @@ from runner.core.settings import Settings
 from runner.core.system import build
 from runner.core.webhooks.dispatcher import Dispatcher
 
-data_dir, url, key, go = sys.argv[1:5]
+data_dir, url, key, go, lease = sys.argv[1:6]
 core = build(Settings(data_dir=data_dir, database_url=url, secret_key=key, webhook_allow_hosts="127.0.0.1"))
 hooks = core.webhooks
-dispatcher = Dispatcher(
-    hooks.store, hooks.sender, core.accounts, name=f"child-{os.getpid()}", batch=2, lease=timedelta(seconds=1)
-)
+name = f"child-{os.getpid()}"
+lease = timedelta(seconds=float(lease))
+dispatcher = Dispatcher(hooks.store, hooks.sender, core.accounts, name=name, batch=2, lease=lease)
 while not os.path.exists(go):
     time.sleep(0.01)
 print(dispatcher.run_until_idle(), flush=True)
@@ -84,8 +85,14 @@ def finished_tasks(core: System, url: str, count: int) -> tuple[str, set[str]]:
     return created.webhook_secret, ids
 
 
-def spawn(settings: Settings, go: Path) -> subprocess.Popen[str]:
-    args = [str(settings.data_dir), settings.resolved_database_url(), settings.secret_key or "", str(go)]
+def spawn(settings: Settings, go: Path, *, lease: float) -> subprocess.Popen[str]:
+    args = [
+        str(settings.data_dir),
+        settings.resolved_database_url(),
+        settings.secret_key or "",
+        str(go),
+        str(lease),
+    ]
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -98,7 +105,7 @@ def test_a_dispatcher_killed_between_post_and_marking_is_covered_with_the_same_i
     receiver.reply(Reply(200, delay=3.0))  # hold the first POST while the sender is killed
     go = tmp_path / "go"
     go.touch()
-    child = spawn(settings, go)
+    child = spawn(settings, go, lease=1)
     assert len(receiver.wait_for(1, timeout=30)) == 1
     os.kill(child.pid, signal.SIGKILL)
     child.communicate(timeout=10)  # reaps it and closes its pipes
@@ -117,7 +124,9 @@ def test_several_dispatcher_processes_send_each_delivery_exactly_once(
 ) -> None:
     _, ids = finished_tasks(core, receiver.url, 30)
     go = tmp_path / "go"
-    children = [spawn(settings, go) for _ in range(3)]
+    # A lease that outlives any send: a lease that runs out mid-send is (correctly) taken over and
+    # sent again — at least once — which is the other test's subject, not this one's.
+    children = [spawn(settings, go, lease=60) for _ in range(3)]
     time.sleep(0.5)
     go.touch()
     sent = 0
