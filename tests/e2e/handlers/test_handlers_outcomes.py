@@ -28,6 +28,17 @@ def test_member_not_found_fails_with_a_plain_reason(clinic: Clinic, payer: str) 
 
 
 @pytest.mark.parametrize("payer", PAYERS)
+def test_payer_unavailable_is_retried_later(clinic: Clinic, payer: str) -> None:
+    clinic.add_login(payer)
+    task = clinic.create("check_eligibility", task_data.eligibility(payer, task_data.UNAVAILABLE))
+    clinic.run()
+    waiting = clinic.get(task.id)
+    assert waiting.status == "pending", waiting.notes
+    assert "AAA 42" in (waiting.notes or "") and "retrying" in (waiting.notes or "")
+    assert waiting.run_after is not None
+
+
+@pytest.mark.parametrize("payer", PAYERS)
 def test_inactive_coverage_is_completed_with_issues(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("check_eligibility", task_data.eligibility(payer, task_data.INACTIVE))
