@@ -230,8 +230,12 @@ class Operators:
             raise LockedOut(_locked_message(now + LOCKOUT), until=(now + LOCKOUT).isoformat())
         raise Unauthorized(WRONG_CREDENTIALS)
 
-    def session(self, token: str) -> SignedIn | None:
-        """The signed-in operator of a cookie token, or None if unknown, expired or idle too long."""
+    def session(self, token: str, *, activity: bool = True) -> SignedIn | None:
+        """The signed-in operator of a cookie token, or None if unknown, expired or idle too long.
+
+        `activity=False` (a page refreshing itself) reads the session without extending it, so a
+        console left open on a screen still signs out after `SESSION_IDLE`.
+        """
         if not token or len(token) > 200:
             return None
         now = self._clock()
@@ -248,7 +252,7 @@ class Operators:
         if now >= expires or now - last_seen >= SESSION_IDLE:
             self.sign_out(token)
             return None
-        if now - last_seen >= _TOUCH_EVERY:
+        if activity and now - last_seen >= _TOUCH_EVERY:
             with session_scope(self._engine) as session:
                 session.exec(
                     sa.update(OperatorSession)

@@ -27,12 +27,15 @@ from runner.core.operators import SESSION_LIFETIME, SignedIn
 
 SESSION_COOKIE = "sopwright_session"
 SIGNIN_CSRF_COOKIE = "sopwright_signin_csrf"
+REFRESH_HEADER = "x-console-refresh"
 _ENVELOPE_BYTES = 2 * 1024 * 1024
 
 
 def signed_in(request: Request, system: SystemDep) -> SignedIn:
     token = request.cookies.get(SESSION_COOKIE, "")
-    signed = system.operators.session(token) if token else None
+    # A live page re-fetching itself (console.js) is not a person at work: it does not extend the session.
+    activity = request.headers.get(REFRESH_HEADER) is None
+    signed = system.operators.session(token, activity=activity) if token else None
     if signed is None:
         raise SignInRequired()
     request.state.signed_in = signed

@@ -11,12 +11,16 @@ from runner.api.console.tasks import ACTION_ERRORS
 from runner.api.deps import SystemDep
 from runner.core.errors import InvalidRequest, NotFound
 from runner.core.operators import Role
+from runner.core.tables import utcnow
+from runner.core.tables.base import as_utc
 
 router = APIRouter()
 
 
 def _page(request: Request, system: SystemDep, me: OperatorDep, *, new_key: str | None = None) -> Response:
     account = system.accounts.find(me.account.id)
+    operators = system.operators.of_account(account.id)
+    now = utcnow()
     return render(
         request,
         "settings.html",
@@ -24,7 +28,8 @@ def _page(request: Request, system: SystemDep, me: OperatorDep, *, new_key: str 
             "account": account,
             "keys": system.accounts.list_keys(account.id),
             "logins": system.credentials.of_account(account.id),
-            "operators": system.operators.of_account(account.id),
+            "operators": operators,
+            "locked": {o.id for o in operators if (as_utc(o.locked_until) or now) > now},
             "new_key": new_key,
         },
     )

@@ -160,3 +160,15 @@ def test_roles_are_ordered(operators: Operators, clinic: Account) -> None:
         signed.require(Role.REVIEWER, "approve reviews")
     operators.set_role("victor@example.test", Role.REVIEWER)
     assert [o.role for o in operators.of_account(clinic.id)] == ["reviewer"]
+
+
+def test_a_page_refreshing_itself_does_not_keep_the_session_alive(
+    operators: Operators, clinic: Account, clock: Clock
+) -> None:
+    operators.create(clinic.id, "alice@example.test", role=Role.VIEWER, password=PASSWORD)
+    _signed, token = operators.sign_in("alice@example.test", PASSWORD)
+    for _ in range(4):
+        clock.now += SESSION_IDLE / 3
+        if operators.session(token, activity=False) is None:
+            break
+    assert operators.session(token) is None
