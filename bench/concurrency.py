@@ -53,12 +53,14 @@ def main() -> None:
     parser.add_argument("--levels", default="1,2,4,8")
     parser.add_argument("--latency-ms", type=int, default=300)
     parser.add_argument("--timeout", type=float, default=1200, help="seconds per level")
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the workers (repeat)")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
+    env = dict(item.split("=", 1) for item in args.env)
     results = []
     with stack(latency_ms=args.latency_ms, worker=False, max_sessions=max(levels)) as s, s.api() as api:
         for index, level in enumerate(levels):
-            with s.worker(level) as root:
+            with s.worker(level, **env) as root:
                 wait_final(api, post_claims(api, claims(1, first=90_000 + index)), args.timeout)
                 idle = pss_mb(root)
                 with Sampler(root) as sampler:
@@ -87,7 +89,8 @@ def main() -> None:
             )
         )
     show(
-        f"Concurrency: {args.tasks} claims per level, portal latency {args.latency_ms} ms",
+        f"Concurrency: {args.tasks} claims per level, portal latency {args.latency_ms} ms "
+        + " ".join(args.env),
         [
             "concurrency",
             "time s",
