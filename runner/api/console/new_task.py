@@ -53,6 +53,5 @@ def create_task(request: Request, system: SystemDep, me: OperatorDep, form: Form
         )
     except ACTION_ERRORS as exc:
         return _page(request, chosen=chosen, data=data, error=exc.message, status=422)
-    if task.status == "waiting_for_input":
-        return redirect(request, f"/tasks/{task.id}", error=f"Task #{task.task_number} created; {task.notes}")
-    return redirect(request, f"/tasks/{task.id}", ok=f"Task #{task.task_number} created and queued.")
+    then = "it needs input first" if task.status == "waiting_for_input" else "queued"
+    return redirect(request, f"/tasks/{task.id}", ok=f"Task #{task.task_number} created; {then}.")

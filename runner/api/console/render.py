@@ -35,6 +35,11 @@ def when(value: datetime | None) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
 
 
+def when_short(value: datetime | None) -> str:
+    value = as_utc(value)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
 def iso(value: datetime | None) -> str:
     value = as_utc(value)
     return value.astimezone(UTC).isoformat(timespec="seconds") if value else ""
@@ -81,6 +86,7 @@ def link_tasks(request: Request, text: str | None) -> Markup:
 
 templates.env.filters.update(
     when=when,
+    when_short=when_short,
     iso=iso,
     status_label=status_label,
     field_label=field_label,
@@ -107,7 +113,9 @@ def _read_flash(request: Request) -> dict[str, str] | None:
 def render(request: Request, template: str, context: dict[str, Any], *, status: int = 200) -> Response:
     signed = getattr(request.state, "signed_in", None)
     flash = _read_flash(request)
-    nav_counts = request.app.state.system.tasks.counts(signed.account.id) if signed is not None else {}
+    nav_counts = context.get("counts") or (
+        request.app.state.system.tasks.counts(signed.account.id) if signed is not None else {}
+    )
     response = templates.TemplateResponse(
         request,
         template,
