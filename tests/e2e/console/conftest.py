@@ -153,10 +153,12 @@ class Desk:
 
 
 @pytest.fixture
-def desk(page: Page, console_url: str, system: System, clinic: Account) -> Desk:
+def desk(page: Page, console_url: str, system: System, clinic: Account) -> Iterator[Desk]:
+    # Worker runs and live refreshes take seconds on a loaded machine; put Playwright's default back after.
     page.set_default_timeout(10_000)
     expect.set_options(timeout=10_000)
-    return Desk(page, console_url, system, clinic)
+    yield Desk(page, console_url, system, clinic)
+    expect.set_options(timeout=5_000)
 
 
 def badge_of(page: Page) -> str:
