@@ -1,6 +1,6 @@
 """Overhead: N claims through the whole system against a hand-written Playwright script.
 
-    .venv/bin/python bench/overhead.py [--claims 20] [--latency-ms 0] [--no-variant]
+    .venv/bin/python bench/overhead.py [--claims 20] [--latency-ms 300] [--no-variant]
 
 Every side submits the same N claims (member SYN100001, one service line) to the same mock portal
 with the same latency; the portal is reset between sides so the claims are never duplicates. The
@@ -35,7 +35,7 @@ VARIANTS = [
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=20)
-    parser.add_argument("--latency-ms", type=int, default=0, help="portal latency per page (every side)")
+    parser.add_argument("--latency-ms", type=int, default=300, help="portal latency per page (every side)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds for the system's N tasks")
     parser.add_argument("--no-variant", action="store_true", help="skip the SOPWRIGHT_TRACE=off row")
     args = parser.parse_args()
