@@ -145,6 +145,6 @@ FormDep = Annotated[Posted, Depends(checked_form)]
 
 def safe_next(value: str | None, default: str) -> str:
     """A console-relative path to return to; anything else (another site) gives `default`."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return default
+    if not value or not value.isprintable() or "\\" in value:
+        return default
+    return value if value.startswith("/") and not value.startswith("//") else default

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from runner.api.app import create_app
+from runner.api.console.auth import safe_next
 from runner.core.operators import MAX_FAILED_SIGN_INS, Role
 from runner.core.system import System
 from runner.core.tables import Account
@@ -143,3 +145,18 @@ def test_every_form_on_every_page_carries_the_session_token(
         assert forms, path
         for form in forms:
             assert f'name="csrf_token" value="{admin.csrf}"' in form, (path, form[:200])
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("/tasks?status=failed", "/tasks?status=failed"),
+        ("//evil.example/x", "/tasks"),
+        ("https://evil.example/", "/tasks"),
+        ("/\\evil.example", "/tasks"),
+        ("/\t/evil.example", "/tasks"),
+        (None, "/tasks"),
+    ],
+)
+def test_return_paths_stay_inside_the_console(given: str | None, expected: str) -> None:
+    assert safe_next(given, "/tasks") == expected
