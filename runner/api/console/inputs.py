@@ -17,7 +17,13 @@ from runner.core.states import TaskStatus
 from runner.core.tables import Task
 from sops.dataformat import LONG_TEXT
 from sops.fields import FIELDS, Kind
+from sops.inputs.models import REASONS, URGENCY
 
+# The values the input models accept for the fields that are a choice (sops.inputs.models).
+_CHOICES = {
+    "reason_category": tuple(sorted(set(REASONS.values()))),
+    "urgency": tuple(sorted(set(URGENCY.values()))),
+}
 _LINE_KEYWORD = {"service_lines": "service line", "procedures": "procedure"}
 
 
@@ -30,6 +36,7 @@ class InputField:
     missing: bool
     multiline: bool
     example: str
+    choices: tuple[str, ...] = ()  # offered as suggestions (typing something else is still checked)
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ def input_form(task: Task) -> InputForm | None:
                     missing=raw in (None, "", []),
                     multiline=top in LONG_TEXT,
                     example=spec.example,
+                    choices=_CHOICES.get(top, ()),
                 )
             )
         else:

@@ -255,3 +255,10 @@ def test_the_list_pages_newest_first(system: System, reviewer: Person, clinic: A
     older = first.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
     second = reviewer.client.get(older).text
     assert second.count('data-testid="task-row"') == 2 and "Check eligibility #1<" in second
+
+
+def test_a_choice_field_offers_its_values(system: System, reviewer: Person, clinic: Account) -> None:
+    task = system.tasks.create(clinic, type="submit_appeal", data="member id: TST100200300", actor="api:k")
+    page = reviewer.get(f"/tasks/{task.id}").text
+    assert 'name="f.reason_category"' in page and 'list="choices-' in page
+    assert '<option value="medical_necessity">' in page and "One of: authorization, bundling" in page
