@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -19,12 +19,14 @@ import pytest
 from handlers.context import StepContext
 from handlers.portals import portal_handlers
 from handlers.registry import PortalHandler, StepScript
+from runner.core.browser import BrowserPool
 from runner.core.db import session_scope
 from runner.core.files import Upload
-from runner.core.runtime import build_worker
+from runner.core.runtime import build_executor
 from runner.core.settings import Settings
 from runner.core.system import System
 from runner.core.tables import Account, PortalCredential, Task, Trajectory
+from runner.core.worker import Worker
 from tests.support.portal_server import MockPortalAdmin
 
 DOCUMENTS = Path(__file__).resolve().parents[3] / "fixtures" / "documents"
@@ -49,6 +51,28 @@ def database_url(tmp_path: Path) -> str:
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"trace": "off", "poll_scale": POLL_SCALE, "worker_concurrency": 2})
+
+
+class KeptBrowser(BrowserPool):
+    """One Chromium for every worker pass of a test: a worker stops its browser when it drains
+    the queue, and starting Chromium again for each pass is most of a short test's time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._up = False
+
+    async def start(self) -> None:
+        if not self._up:
+            await super().start()
+            self._up = True
+
+    async def stop(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        if self._up:
+            await super().stop()
+            self._up = False
 
 
 @dataclass
@@ -80,14 +104,24 @@ class Clinic:
         assert task.status == "pending", task.notes
         return task
 
+    loop: asyncio.Runner = field(default_factory=asyncio.Runner)
+    browser: KeptBrowser = field(default_factory=lambda: KeptBrowser())
+
     def run(self, *, concurrency: int = 2, portals: Mapping[str, PortalHandler] | None = None) -> float:
-        """Drain the queue with a fresh worker; returns the seconds it took."""
-        worker = build_worker(self.system, concurrency=concurrency, poll_interval=0.05, portals=portals)
+        """Drain the queue with a fresh worker (on the test's one browser); returns the seconds."""
+        executor = build_executor(self.system, portals=portals)
+        worker = Worker(
+            self.system.queue, executor, self.browser, concurrency=concurrency, poll_interval=0.05
+        )
         started = time.monotonic()
-        asyncio.run(worker.run(once=True))
+        self.loop.run(worker.run(once=True))
         took = time.monotonic() - started
         self.timings.append(took)
         return took
+
+    def close(self) -> None:
+        self.loop.run(self.browser.close())
+        self.loop.close()
 
     def get(self, task_id: str) -> Task:
         with session_scope(self.system.engine, readonly=True) as session:
@@ -127,9 +161,11 @@ class Clinic:
 
 
 @pytest.fixture
-def clinic(system: System, portal: MockPortalAdmin) -> Clinic:
+def clinic(system: System, portal: MockPortalAdmin) -> Iterator[Clinic]:
     account = system.accounts.create("Maple Street Clinic").account
-    return Clinic(system, portal, account)
+    clinic = Clinic(system, portal, account)
+    yield clinic
+    clinic.close()
 
 
 def submitted_fields(portal: MockPortalAdmin, payer: str, kind: str) -> list[dict[str, Any]]:
