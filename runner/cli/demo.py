@@ -29,12 +29,16 @@ from rich.table import Table
 
 from runner.cli.context import fail, out
 from runner.cli.demo_tasks import BEACON, DemoTask, demo_tasks
+from runner.core.operators import Role
 from runner.core.settings import Settings
 from runner.core.system import System, build
 from runner.core.webhooks.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 FINAL = {"completed", "completed_with_issues", "failed"}
+# A throw-away login for the demo's own database (synthetic; the data dir is a fresh temp dir).
+DEMO_OPERATOR = "demo@example.test"
+DEMO_PASSWORD = "demo-console-pass"  # noqa: S105
 
 
 def _free_port() -> int:
@@ -72,6 +76,9 @@ def _process(name: str, command: list[str], env: dict[str, str], log: Path, read
 def demo(
     keep: Annotated[bool, typer.Option(help="Keep the data dir (database, screenshots, traces).")] = True,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for every task to finish.")] = 600,
+    stay: Annotated[
+        bool, typer.Option(help="Keep the portal, API and console running afterwards, until Ctrl-C.")
+    ] = False,
 ) -> None:
     """Run the whole system against the mock portal and show what each task did."""
     data_dir = Path(tempfile.mkdtemp(prefix="sopwright-demo-"))
@@ -113,6 +120,15 @@ def demo(
             ):
                 out.print(f"API, worker and webhook dispatcher on {api_url}")
                 ok = _run_tasks(api_url, account, receiver, timeout)
+                out.print(
+                    f"\nOperator console: {api_url}/console — sign in as {DEMO_OPERATOR} "
+                    f"with the password {DEMO_PASSWORD!r}"
+                )
+                if stay:
+                    out.print("Everything keeps running; press Ctrl-C to stop.")
+                    with contextlib.suppress(KeyboardInterrupt):
+                        while True:
+                            time.sleep(3600)
     finally:
         receiver.stop()
     out.print(
@@ -156,6 +172,7 @@ def _set_up(core: System, portal_url: str, webhook_url: str) -> dict[str, str]:
             totp_secret=user["totp_secret"],
             serves=extra,
         )
+    core.operators.create(created.account.id, DEMO_OPERATOR, role=Role.ADMIN, password=DEMO_PASSWORD)
     return {"account_id": created.account.id, "api_key": created.api_key, "secret": created.webhook_secret}
 
 
