@@ -7,7 +7,6 @@ members with dates relative to today.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -27,6 +26,7 @@ from runner.core.settings import Settings
 from runner.core.system import System
 from runner.core.tables import Account, PortalCredential, Task, Trajectory
 from runner.core.worker import Worker
+from tests.e2e.runner.threaded import LoopThread
 from tests.support.portal_server import MockPortalAdmin
 
 DOCUMENTS = Path(__file__).resolve().parents[3] / "fixtures" / "documents"
@@ -104,7 +104,8 @@ class Clinic:
         assert task.status == "pending", task.notes
         return task
 
-    loop: asyncio.Runner = field(default_factory=asyncio.Runner)
+    # Not asyncio.Runner in the main thread: pytest-playwright's sync API keeps a loop running there.
+    loop: LoopThread = field(default_factory=LoopThread)
     browser: KeptBrowser = field(default_factory=lambda: KeptBrowser())
 
     def run(self, *, concurrency: int = 2, portals: Mapping[str, PortalHandler] | None = None) -> float:
