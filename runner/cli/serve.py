@@ -15,6 +15,7 @@ from runner.api.app import create_app
 from runner.cli.context import boundary, load_settings, out, system
 from runner.cli.worker_cmd import worker_in_background
 from runner.core import db
+from sops.inputs import preload_code_set
 
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
@@ -27,6 +28,8 @@ def serve(
     ] = True,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /docs), with a worker in-process unless --no-worker."""
+    # The ICD-10-CM code set takes seconds to load: load it now, not inside the first request.
+    preload_code_set()
     with system() as core, worker_in_background(core) if with_worker else contextlib.nullcontext():
         out.print(f"sopwright API on http://{host}:{port} (data dir {core.settings.data_dir})")
         # The webhook dispatcher runs beside the API (more may run elsewhere: `sopwright webhooks dispatch`).

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -82,15 +84,19 @@ async def create_task(
         limits=system.upload_limits,
         max_text=system.settings.max_data_chars,
     )
-    task = system.tasks.create(
-        account,
-        type=text_field(body.values, "type"),
-        data=text_field(body.values, "data"),
-        uploads=body.uploads,
-        idempotency_key=idempotency_key,
-        actor=actor_of(request, account),
+    # The store is synchronous: run it off the event loop so one slow create does not stall others.
+    task = await run_in_threadpool(
+        partial(
+            system.tasks.create,
+            account,
+            type=text_field(body.values, "type"),
+            data=text_field(body.values, "data"),
+            uploads=body.uploads,
+            idempotency_key=idempotency_key,
+            actor=actor_of(request, account),
+        )
     )
-    return task_public(*system.tasks.get(account.id, task.id))
+    return task_public(*await run_in_threadpool(system.tasks.get, account.id, task.id))
 
 
 @router.get("", response_model=TaskList, summary="List tasks, newest first")
@@ -129,14 +135,17 @@ async def supply_input(task_id: str, request: Request, system: SystemDep, accoun
         limits=system.upload_limits,
         max_text=system.settings.max_data_chars,
     )
-    system.tasks.supply_input(
-        account,
-        task_id,
-        data=text_field(body.values, "data"),
-        uploads=body.uploads,
-        actor=actor_of(request, account),
+    await run_in_threadpool(
+        partial(
+            system.tasks.supply_input,
+            account,
+            task_id,
+            data=text_field(body.values, "data"),
+            uploads=body.uploads,
+            actor=actor_of(request, account),
+        )
     )
-    return task_public(*system.tasks.get(account.id, task_id))
+    return task_public(*await run_in_threadpool(system.tasks.get, account.id, task_id))
 
 
 @router.post("/{task_id}/review", response_model=TaskPublic, summary="Approve or reject a task in review")
