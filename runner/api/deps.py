@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from runner.core import keys
 from runner.core.errors import Unauthorized
 from runner.core.system import System
 from runner.core.tables import Account
@@ -26,13 +27,15 @@ def get_account(request: Request, system: SystemDep) -> Account:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("The Authorization header must be `Bearer <api-key>`.")
-    return system.accounts.authenticate(token.strip())
+    account = system.accounts.authenticate(token.strip())
+    # Who acted, for the task timeline: the key's public id (authenticate has checked its shape).
+    request.state.actor = f"api:{keys.key_id_of(token.strip())}"
+    return account
 
 
 AccountDep = Annotated[Account, Depends(get_account)]
 
 
 def actor_of(request: Request, account: Account) -> str:
-    header = request.headers.get("authorization", "")
-    key_id = header.partition(" ")[2].strip().removeprefix("sk_").split("_", 1)[0]
-    return f"api:{key_id}" if key_id else f"api:{account.id}"
+    actor = getattr(request.state, "actor", None)
+    return actor if isinstance(actor, str) else f"api:{account.id}"

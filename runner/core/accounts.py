@@ -169,7 +169,7 @@ class Accounts:
             return list(session.exec(statement).all())
 
     def revoke_key(self, key_id: str) -> ApiKey:
-        key_id = key_id.removeprefix(keys.KEY_PREFIX).split("_", 1)[0]
+        key_id = keys.key_id_of(key_id) or key_id  # the whole key, or just its public id
         with session_scope(self._engine) as session:
             row = session.get(ApiKey, key_id)
             if row is None:

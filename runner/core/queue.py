@@ -135,11 +135,10 @@ class Queue:
     def next_due_in(self) -> float | None:
         """Seconds until the next pending task is due (0 if one is due now), None if none is pending."""
         with session_scope(self._engine, readonly=True) as session:
-            soonest = session.exec(
-                select(sa.func.min(Task.run_after)).where(Task.status == TaskStatus.PENDING.value)
-            ).first()
-            any_pending = session.exec(
-                select(sa.func.count()).select_from(Task).where(Task.status == TaskStatus.PENDING.value)
+            soonest, any_pending = session.execute(
+                select(sa.func.min(Task.run_after), sa.func.count()).where(
+                    Task.status == TaskStatus.PENDING.value
+                )
             ).one()
         if not any_pending:
             return None

@@ -16,14 +16,17 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from runner.core.browser import BrowserPool
 from runner.core.execution import Executor
 from runner.core.queue import Lease, LeaseLost, Queue
+from runner.core.tables import utcnow
 
 log = logging.getLogger(__name__)
 
+CRASH_BACKOFF_SECONDS = 60
 Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
@@ -127,9 +130,14 @@ class Worker:
             self.stats.released += int(released)
             raise
         except Exception:
+            # A crash outside the SOP run (e.g. the browser would not open a context). Back off, or
+            # the task would be claimed again at once, in a tight loop, for as long as it crashes.
             log.exception("task attempt crashed", extra={"task_id": lease.task_id})
             await asyncio.to_thread(
-                self._queue.release, lease, reason="The attempt crashed unexpectedly; it will be retried."
+                self._queue.release,
+                lease,
+                reason=f"The attempt crashed unexpectedly; it will be retried in {CRASH_BACKOFF_SECONDS} s.",
+                run_after=utcnow() + timedelta(seconds=CRASH_BACKOFF_SECONDS),
             )
         finally:
             beat.cancel()

@@ -454,3 +454,14 @@ def test_health_and_readiness(api: TestClient) -> None:
     assert api.get("/healthz").json() == {"status": "ok"}
     ready = api.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
+
+
+def test_the_timeline_names_the_api_key_that_acted(api: TestClient, caller: Caller, system: System) -> None:
+    task = api.post("/tasks", json=SERENE_EXAMPLE, headers=caller.headers).json()
+    api.post(f"/tasks/{task['id']}/cancel", headers=caller.headers)
+    with session_scope(system.engine, readonly=True) as session:
+        actors = {
+            e.actor for e in session.exec(select(TaskEvent).where(TaskEvent.task_id == task["id"])).all()
+        }
+    key_id = caller.api_key.removeprefix("sk_").split("_", 1)[0]
+    assert actors == {f"api:{key_id}"}
