@@ -49,6 +49,7 @@ class ExecutionSettings:
     trace: TraceMode = TraceMode.ON_FAILURE
     poll_scale: float = 1.0
     screenshots: bool = True
+    reconcile: bool = True
 
 
 class Executor:
@@ -150,7 +151,9 @@ class Executor:
             result=dict(task.result or {}),
         )
         resume = Resume(
-            submit_attempted=task.submit_attempted_at is not None,
+            # reconcile=False is the chaos test's negative control: it treats a crash past the
+            # submit as if nothing had been sent, and so can submit twice.
+            submit_attempted=self._settings.reconcile and task.submit_attempted_at is not None,
             approved_gates=frozenset(task.approved_gates),
         )
         error: BaseException | None = None

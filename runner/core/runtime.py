@@ -22,7 +22,9 @@ def build_executor(system: System, *, portals: Mapping[str, PortalHandler] | Non
         files=system.files,
         artifacts=system.artifacts,
         portals=portals if portals is not None else portal_handlers(),
-        settings=ExecutionSettings(trace=TraceMode(settings.trace), poll_scale=settings.poll_scale),
+        settings=ExecutionSettings(
+            trace=TraceMode(settings.trace), poll_scale=settings.poll_scale, reconcile=settings.reconcile
+        ),
     )
 
 
@@ -42,5 +44,7 @@ def build_worker(
         BrowserPool(executable=settings.browser_path, headless=headless),
         concurrency=concurrency or settings.worker_concurrency,
         poll_interval=poll_interval,
+        reap_interval=settings.reap_interval,
+        grace_seconds=settings.grace_seconds,
         background=background,
     )

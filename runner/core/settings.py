@@ -44,8 +44,30 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Python log level.")
     log_format: LogFormat = Field(default=LogFormat.TEXT, description="`text` or `json` logs.")
     browser_path: str | None = Field(default=None, description="Chromium executable to launch.")
+    browser_ws_endpoint: str = Field(
+        default="",
+        description="Comma-separated Playwright browser servers (`ws://host:port/`, from `playwright "
+        "run-server`) the workers connect to instead of launching Chromium.",
+    )
+    browser_max_contexts: int = Field(
+        default=8, ge=1, description="Browser contexts (tasks) a worker opens at once on one browser server."
+    )
     worker_concurrency: int = Field(default=4, ge=1, le=64, description="Tasks a worker runs at once.")
     lease_seconds: float = Field(default=60, gt=1, description="Task lease; heartbeats renew it every third.")
+    reap_interval: float = Field(
+        default=15, gt=0, description="Seconds between expired-lease sweeps (recovery bound: lease + this)."
+    )
+    grace_seconds: float = Field(
+        default=30, ge=0, description="On SIGTERM, running tasks get this long to finish before release."
+    )
+    reconcile: bool = Field(
+        default=True,
+        description="Reconcile before resubmitting a task that crashed past its submit. Only turned off "
+        "by the chaos test's negative control: off can submit twice.",
+    )
+    metrics_port: int | None = Field(
+        default=None, description="`sopwright worker` serves Prometheus metrics on this port."
+    )
     trace: str = Field(
         default="on-failure", pattern="^(off|on-failure|always)$", description="Keep Playwright traces."
     )
