@@ -19,6 +19,12 @@ class BrowserPool:
         self._slow_mo = slow_mo
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
+        self._open: set[BrowserContext] = set()
+
+    @property
+    def in_use(self) -> int:
+        """Browser contexts open right now (one per running task), across all browsers."""
+        return len(self._open)
 
     async def start(self) -> None:
         options = launch_options(self._executable, headless=self._headless, slow_mo=self._slow_mo)
@@ -32,11 +38,14 @@ class BrowserPool:
             await self.stop()
             await self.start()
         assert self._browser is not None
-        return await self._browser.new_context(
+        context = await self._browser.new_context(
             storage_state=storage_state,  # type: ignore[arg-type]
             viewport={"width": 1280, "height": 900},
             accept_downloads=False,
         )
+        self._open.add(context)
+        context.on("close", lambda closed: self._open.discard(closed))
+        return context
 
     async def stop(self) -> None:
         if self._browser is not None:
@@ -45,6 +54,7 @@ class BrowserPool:
             except Exception:  # already gone
                 log.debug("browser close failed", exc_info=True)
             self._browser = None
+        self._open.clear()
         if self._playwright is not None:
             await self._playwright.stop()
             self._playwright = None
