@@ -7,9 +7,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -26,6 +28,7 @@ from runner.core.credentials import PortalCredentials
 from runner.core.db import session_scope
 from runner.core.errors import NotFound
 from runner.core.files import FileStore
+from runner.core.limits import Hold, LoginLimits
 from runner.core.queue import Lease, LeaseLost, Queue
 from runner.core.sopbook import SopBook
 from runner.core.states import TaskStatus
@@ -50,6 +53,8 @@ class ExecutionSettings:
     poll_scale: float = 1.0
     screenshots: bool = True
     reconcile: bool = True
+    # How long an attempt waits for a session on a busy portal login before going back to the queue.
+    login_wait: float = 30.0
 
 
 class Executor:
@@ -75,7 +80,7 @@ class Executor:
         self._portals = portals
         self._settings = settings
         self._clock = clock
-        self._session_slots: dict[str, asyncio.Semaphore] = {}
+        self._limits = LoginLimits(engine, queue, clock=clock)
 
     async def run(self, lease: Lease, browser: BrowserPool) -> None:
         task = await asyncio.to_thread(self._load, lease)
@@ -100,17 +105,36 @@ class Executor:
             note = f"sopwright has no step scripts for the {credential.payer!r} portal."
             await asyncio.to_thread(self._park, lease, TaskStatus.FAILED, note, [])
             return
-        # At most `max_sessions` attempts at once on one portal login (in this process; a
-        # fleet-wide limit needs the database). A waiting task stays `dispatching`.
-        async with self._sessions(credential):
+        hold = await self._hold_login(lease, credential)
+        if hold is None:
+            return
+        try:
             trajectory = await asyncio.to_thread(self._start, lease, portal)
             await self._attempt(lease, task, sop, credential, portal, trajectory, browser)
+        finally:
+            await asyncio.to_thread(self._limits.release, hold)
 
-    def _sessions(self, credential: PortalCredential) -> asyncio.Semaphore:
-        semaphore = self._session_slots.get(credential.id)
-        if semaphore is None:
-            semaphore = self._session_slots[credential.id] = asyncio.Semaphore(credential.max_sessions)
-        return semaphore
+    async def _hold_login(self, lease: Lease, credential: PortalCredential) -> Hold | None:
+        """Wait (the task stays `dispatching`, its lease renewed) for a session on the login within
+        the fleet-wide limits; past `login_wait`, give the task back to the queue (None)."""
+        deadline = time.monotonic() + self._settings.login_wait
+        while True:
+            got = await asyncio.to_thread(self._limits.acquire, credential.id, lease)
+            if isinstance(got, Hold):
+                return got
+            left = deadline - time.monotonic()
+            if got.retry_in > left:
+                retry = self._clock() + timedelta(seconds=got.retry_in + random.uniform(0, 1))
+                reason = f"Waiting for the portal login: {got.reason}."
+                await asyncio.to_thread(
+                    self._queue.release, lease, reason=reason, run_after=retry, unused=True
+                )
+                log.info(
+                    "login busy; task deferred", extra={"task_id": lease.task_id, "retry_in": got.retry_in}
+                )
+                return None
+            # Jitter, so that workers waiting on one login do not ask in lockstep.
+            await asyncio.sleep(got.retry_in * random.uniform(0.75, 1.25))
 
     async def _attempt(
         self,

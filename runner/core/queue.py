@@ -89,19 +89,27 @@ class Queue:
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise LeaseLost(lease.task_id)
 
-    def release(self, lease: Lease, *, reason: str, run_after: datetime | None = None) -> bool:
-        """Give a task back to the queue (shutdown, transient error). False if the lease was lost."""
+    def release(
+        self, lease: Lease, *, reason: str, run_after: datetime | None = None, unused: bool = False
+    ) -> bool:
+        """Give a task back to the queue (shutdown, transient error). False if the lease was lost.
+
+        `unused`: the claim never became an attempt (e.g. its portal login was busy), so it does
+        not count toward the task's attempts.
+        """
         try:
             with session_scope(self._engine) as session:
                 task = self.hold(session, lease)
                 _drop_lease(task)
                 task.run_after = run_after or self._clock()
+                if unused:
+                    task.attempts = max(0, task.attempts - 1)
                 move(
                     session,
                     task,
                     TaskStatus.PENDING,
                     actor=f"worker:{lease.owner}",
-                    action="release",
+                    action="defer" if unused else "release",
                     message=reason,
                 )
         except LeaseLost:

@@ -3,7 +3,7 @@
 All tables are imported here so that `SQLModel.metadata` is complete for Alembic.
 """
 
-from runner.core.tables.accounts import Account, ApiKey, PortalCredential, SopOverride
+from runner.core.tables.accounts import Account, ApiKey, PortalCredential, PortalSession, SopOverride
 from runner.core.tables.base import metadata, utcnow
 from runner.core.tables.operators import Operator, OperatorSession
 from runner.core.tables.tasks import Task, TaskEvent, TaskFile, Trajectory, TrajectoryStep
@@ -15,6 +15,7 @@ __all__ = [
     "Operator",
     "OperatorSession",
     "PortalCredential",
+    "PortalSession",
     "SopOverride",
     "Task",
     "TaskEvent",

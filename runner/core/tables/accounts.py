@@ -81,3 +81,21 @@ class PortalCredential(SQLModel, table=True):
     disabled_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_column()
     updated_at: datetime = created_column()
+
+
+class PortalSession(SQLModel, table=True):
+    """One attempt's hold on a portal login: the fleet-wide session and rate limits count these.
+
+    A hold is live while it has not ended and its task still carries the same lease (token and
+    unexpired lease), so a worker that died frees its hold when its lease runs out. Rows are
+    kept for a minute after they end, for the rate limit, then swept.
+    """
+
+    __tablename__ = "portal_sessions"
+
+    id: str = id_field()
+    credential_id: str = Field(foreign_key="portal_credentials.id", index=True, max_length=36)
+    task_id: str = Field(max_length=36)
+    lease_token: int
+    started_at: datetime = created_column()
+    ended_at: datetime | None = ts_column()

@@ -3,6 +3,8 @@ outcomes, retries, review gates, the exactly-once mark and reconciliation, login
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from runner.core.db import session_scope
 from runner.core.runtime import build_worker
 from runner.core.settings import Settings
 from runner.core.system import System
-from runner.core.tables import Account, PortalCredential, Task, TrajectoryStep
+from runner.core.tables import Account, PortalCredential, Task, Trajectory, TrajectoryStep
 from tests.e2e.runner.threaded import run_async
 
 pytestmark = pytest.mark.e2e
@@ -270,3 +272,32 @@ def test_trajectory_api_serves_screenshots_to_the_owner_only(system: System) -> 
         assert api.get(f"/tasks/{task.id}/trajectory", headers=other).status_code == 404
         escape = api.get(f"/tasks/{task.id}/artifacts/../../secret.key", headers=owner)
         assert escape.status_code == 404
+
+
+def test_a_login_session_limit_holds_across_workers(system: System) -> None:
+    """Two workers (each its own executor, as in two processes) share one login of one session:
+    the attempts run one after another, never overlapping."""
+    account = account_with_login(system)
+    with session_scope(system.engine) as session:
+        login = session.exec(select(PortalCredential)).one()
+        login.max_sessions = 1
+        session.add(login)
+    tasks = [claim(system, account) for _ in range(3)]
+    portal = FakePortal(script={"capture_claim_number": [{"claim_number": "FK0000000001"}]})
+
+    async def two_workers() -> None:
+        workers = [
+            build_worker(
+                system, portals={"fake": portal.handler(CLAIM_STEPS)}, concurrency=2, poll_interval=0.05
+            )
+            for _ in range(2)
+        ]
+        await asyncio.gather(*(worker.run(once=True) for worker in workers))
+
+    run_async(two_workers)
+    assert [reload(system, t.id).status for t in tasks] == ["completed"] * 3
+    with session_scope(system.engine, readonly=True) as session:
+        spans = sorted((t.started_at, t.ended_at) for t in session.exec(select(Trajectory)).all())
+    assert len(spans) == 3
+    for (_, ended), (started, _) in itertools.pairwise(spans):
+        assert ended is not None and ended <= started
