@@ -3,6 +3,9 @@
 Order: an explicit path (setting), else Playwright's bundled Chromium when it is installed,
 else the system Chromium (Debian's `chromium`). The launch flags keep a headless Chromium
 quiet on machines without network access.
+
+A remote browser server (`playwright run-server`) launches its own browser from options the
+client sends; it honours `executablePath` and `args` only when started with `--unsafe`.
 """
 
 from __future__ import annotations
@@ -72,4 +75,16 @@ def launch_options(
         options["executable_path"] = executable
     if slow_mo:
         options["slow_mo"] = slow_mo
+    return options
+
+
+def server_launch_options(explicit: str | None = None, *, headless: bool = True) -> dict[str, object]:
+    """Launch options for a browser server (the JSON of the `x-playwright-launch-options` header).
+
+    The path is one on the server's machine, so it is sent as given, not checked here; without
+    one the server uses its own Playwright Chromium (`playwright install chromium` there).
+    """
+    options: dict[str, object] = {"headless": headless, "args": list(LAUNCH_ARGS)}
+    if explicit:
+        options["executablePath"] = explicit
     return options

@@ -41,7 +41,12 @@ def build_worker(
     return Worker(
         system.queue,
         build_executor(system, portals=portals),
-        BrowserPool(executable=settings.browser_path, headless=headless),
+        BrowserPool(
+            executable=settings.browser_path,
+            headless=headless,
+            endpoints=[e.strip() for e in settings.browser_ws_endpoint.split(",") if e.strip()],
+            max_contexts=settings.browser_max_contexts,
+        ),
         concurrency=concurrency or settings.worker_concurrency,
         poll_interval=poll_interval,
         reap_interval=settings.reap_interval,
