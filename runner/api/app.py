@@ -6,7 +6,8 @@ from fastapi import FastAPI
 
 from runner.api import errors
 from runner.api.console import create_console
-from runner.api.routes import health, history, tasks, webhooks
+from runner.api.routes import health, history, metrics, tasks, webhooks
+from runner.core.metrics import scrape_registry
 from runner.core.system import System
 
 
@@ -17,11 +18,14 @@ def create_app(system: System) -> FastAPI:
         version="0.1.0",
     )
     app.state.system = system
+    # The fleet's figures from the database plus this process's own (e.g. `serve`'s worker).
+    app.state.metrics = scrape_registry(system.engine)
     errors.install(app)
     app.include_router(tasks.router)
     app.include_router(webhooks.router)
     app.include_router(history.router)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.mount("/console", create_console(system))
 
     return app

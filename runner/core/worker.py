@@ -21,6 +21,7 @@ from typing import Any
 
 from runner.core.browser import BrowserPool
 from runner.core.execution import Executor
+from runner.core.metrics import AttemptOutcome, WorkerMetrics
 from runner.core.queue import Lease, LeaseLost, Queue
 from runner.core.tables import utcnow
 
@@ -69,6 +70,7 @@ class Worker:
         self.owner = owner or worker_id()
         self._background = background
         self.stats = WorkerStats()
+        self.metrics = WorkerMetrics(contexts_in_use=lambda: browser.in_use)
 
     async def run(self, *, once: bool = False, stop: asyncio.Event | None = None) -> WorkerStats:
         stop = stop or asyncio.Event()
@@ -85,8 +87,9 @@ class Worker:
                 free = self._concurrency - len(running)
                 claimed = await asyncio.to_thread(self._queue.claim, self.owner, free) if free else []
                 self.stats.claimed += len(claimed)
-                for lease, _task in claimed:
-                    job = asyncio.create_task(self._execute(lease), name=f"task-{lease.task_id}")
+                for lease, task in claimed:
+                    self.metrics.claimed(task)
+                    job = asyncio.create_task(self._execute(lease, task.type), name=f"task-{lease.task_id}")
                     running.add(job)
                     job.add_done_callback(running.discard)
                 if once and not running and not claimed:
@@ -115,17 +118,21 @@ class Worker:
         if pending:
             await asyncio.wait(pending)
 
-    async def _execute(self, lease: Lease) -> None:
+    async def _execute(self, lease: Lease, task_type: str) -> None:
         job = asyncio.current_task()
         assert job is not None
         beat = asyncio.create_task(self._heartbeat(lease, job))
+        started, outcome = self.metrics.started(), AttemptOutcome.CRASHED
         try:
             await self._executor.run(lease, self._browser)
             self.stats.finished += 1
+            outcome = AttemptOutcome.FINISHED
         except LeaseLost:
             self.stats.lost += 1
+            outcome = AttemptOutcome.LOST
             log.warning("lease lost; the task is someone else's now", extra={"task_id": lease.task_id})
         except asyncio.CancelledError:
+            outcome = AttemptOutcome.RELEASED
             released = await asyncio.to_thread(self._queue.release, lease, reason="The worker stopped.")
             self.stats.released += int(released)
             raise
@@ -140,6 +147,7 @@ class Worker:
                 run_after=utcnow() + timedelta(seconds=CRASH_BACKOFF_SECONDS),
             )
         finally:
+            self.metrics.ended(started, task_type=task_type, outcome=outcome)
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
