@@ -125,8 +125,12 @@ def add_portal(
         list[str] | None,
         typer.Option(help="A payer reached through this login (repeat; for multi-payer exchanges)."),
     ] = None,
-    max_sessions: Annotated[int, typer.Option(help="Concurrent sessions on this login.")] = 2,
-    rate_per_minute: Annotated[int, typer.Option(help="Page loads per minute on this login.")] = 30,
+    max_sessions: Annotated[
+        int, typer.Option(help="Sessions at once on this login, across all workers.")
+    ] = 2,
+    rate_per_minute: Annotated[
+        int, typer.Option(help="Sessions started per minute on this login, across all workers.")
+    ] = 30,
 ) -> None:
     """Add (or update) a portal login; secrets are encrypted at rest and never printed."""
     if bool(password_env) == password_stdin:

@@ -82,7 +82,9 @@ class Executor:
         self._clock = clock
         self._limits = LoginLimits(engine, queue, clock=clock)
 
-    async def run(self, lease: Lease, browser: BrowserPool) -> None:
+    async def run(self, lease: Lease, browser: BrowserPool) -> bool:
+        """One attempt; False if it never started because the portal login stayed busy (the task
+        went back to the queue without spending an attempt)."""
         task = await asyncio.to_thread(self._load, lease)
         sop = self._sops.resolve(task.account_id, TaskType(task.type)).sop
         try:
@@ -92,27 +94,28 @@ class Executor:
         except NotFound as exc:
             problems = [{"field": "payer", "message": exc.message}]
             await asyncio.to_thread(self._park, lease, TaskStatus.WAITING_FOR_INPUT, exc.message, problems)
-            return
+            return True
         if credential.disabled_at is not None:
             note = (
                 f"The {credential.payer} portal login {credential.username!r} is stopped after repeated "
                 f"refused logins ({credential.disabled_reason}); fix it with `sopwright portals add`."
             )
             await asyncio.to_thread(self._park, lease, TaskStatus.FAILED, note, [])
-            return
+            return True
         portal = self._portals.get(credential.payer)
         if portal is None:
             note = f"sopwright has no step scripts for the {credential.payer!r} portal."
             await asyncio.to_thread(self._park, lease, TaskStatus.FAILED, note, [])
-            return
+            return True
         hold = await self._hold_login(lease, credential)
         if hold is None:
-            return
+            return False
         try:
             trajectory = await asyncio.to_thread(self._start, lease, portal)
             await self._attempt(lease, task, sop, credential, portal, trajectory, browser)
         finally:
             await asyncio.to_thread(self._limits.release, hold)
+        return True
 
     async def _hold_login(self, lease: Lease, credential: PortalCredential) -> Hold | None:
         """Wait (the task stays `dispatching`, its lease renewed) for a session on the login within

@@ -42,6 +42,7 @@ class WorkerStats:
     released: int = 0
     lost: int = 0
     reaped: int = 0
+    deferred: int = 0
 
 
 class Worker:
@@ -124,9 +125,12 @@ class Worker:
         beat = asyncio.create_task(self._heartbeat(lease, job))
         started, outcome = self.metrics.started(), AttemptOutcome.CRASHED
         try:
-            await self._executor.run(lease, self._browser)
-            self.stats.finished += 1
-            outcome = AttemptOutcome.FINISHED
+            if await self._executor.run(lease, self._browser):
+                self.stats.finished += 1
+                outcome = AttemptOutcome.FINISHED
+            else:
+                self.stats.deferred += 1
+                outcome = AttemptOutcome.DEFERRED
         except LeaseLost:
             self.stats.lost += 1
             outcome = AttemptOutcome.LOST
@@ -161,6 +165,10 @@ class Worker:
             except LeaseLost:
                 job.cancel()
                 return
+            except Exception:
+                # The database blinked (restart, failover). Beats come every third of the lease,
+                # so the next one can still save it; if not, the lease is lost and fenced.
+                log.warning("heartbeat failed; trying again", extra={"task_id": lease.task_id}, exc_info=True)
 
 
 async def _wait_any(running: set[asyncio.Task[None]], stop: asyncio.Event, timeout: float | None) -> None:

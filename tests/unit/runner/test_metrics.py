@@ -147,14 +147,19 @@ class ScriptedExecutor:
         self.registry = CollectorRegistry()
         self.in_flight_seen: list[float | None] = []
 
-    async def run(self, lease: Lease, browser: Any) -> None:
+    async def run(self, lease: Lease, browser: Any) -> bool:
         self.in_flight_seen.append(self.registry.get_sample_value("sopwright_worker_tasks_in_flight"))
         action = self._script[lease.task_id]
         if action == "lose":
             raise LeaseLost(lease.task_id)
         if action == "crash":
             raise RuntimeError("the browser would not open a context")
+        if action == "defer":  # the portal login stayed busy
+            later = utcnow() + timedelta(hours=1)
+            await asyncio.to_thread(self._queue.release, lease, reason="busy", run_after=later, unused=True)
+            return False
         await asyncio.to_thread(self._complete, lease)
+        return True
 
     def _complete(self, lease: Lease) -> None:
         with session_scope(self._system.engine) as session:
@@ -185,15 +190,17 @@ def test_the_worker_observes_claim_latency_duration_and_in_flight(system: System
     done = add_task(system, account_id, "check_eligibility", "pending")
     lost = add_task(system, account_id, "check_eligibility", "pending")
     crashed = add_task(system, account_id, "submit_claim", "pending")
+    deferred = add_task(system, account_id, "submit_appeal", "pending")
     queue = Queue(system.engine, lease_seconds=30)
-    executor = ScriptedExecutor(system, queue, {done: "finish", lost: "lose", crashed: "crash"})
+    script = {done: "finish", lost: "lose", crashed: "crash", deferred: "defer"}
+    executor = ScriptedExecutor(system, queue, script)
     worker = Worker(queue, executor, FakeBrowser(), concurrency=1, grace_seconds=5)  # type: ignore[arg-type]
     executor.registry.register(worker.metrics)
 
     run_in_thread(worker)
 
     r = executor.registry
-    assert executor.in_flight_seen == [1.0, 1.0, 1.0]
+    assert executor.in_flight_seen == [1.0, 1.0, 1.0, 1.0]
     assert r.get_sample_value("sopwright_worker_tasks_in_flight") == 0
     assert r.get_sample_value("sopwright_browser_contexts_in_use") == 2
     eligibility = {"type": "check_eligibility"}
@@ -207,6 +214,7 @@ def test_the_worker_observes_claim_latency_duration_and_in_flight(system: System
     assert r.get_sample_value(duration, {**eligibility, "outcome": "lost"}) == 1
     assert r.get_sample_value(duration, {"type": "submit_claim", "outcome": "crashed"}) == 1
     assert r.get_sample_value(duration, {"type": "submit_claim", "outcome": "finished"}) is None
+    assert r.get_sample_value(duration, {"type": "submit_appeal", "outcome": "deferred"}) == 1
 
 
 def test_the_in_process_worker_shows_on_the_api_endpoint(system: System, client: TestClient) -> None:
