@@ -8,6 +8,7 @@ with `browser_ws_endpoint` completes tasks through it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -215,8 +216,9 @@ def remote_system(remote_settings: Settings) -> Iterator[System]:
 
 
 def test_worker_completes_tasks_on_a_browser_server_and_after_its_restart(
-    remote_system: System, server: BrowserServer
+    remote_system: System, server: BrowserServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="runner.core.browser")
     system = remote_system
     account = account_with_login(system)
     portal = FakePortal(script={"capture_claim_number": [{"claim_number": "FK0000000001"}]})
@@ -228,12 +230,19 @@ def test_worker_completes_tasks_on_a_browser_server_and_after_its_restart(
         wait_until(lambda: all(status_of(system, t.id) == "completed" for t in first), "the first two tasks")
         assert server.browsers() == 1  # the worker's browser runs on the server, not here
         server.kill()
+        after = claim(system, account)  # claimed while the server is down: it waits for a browser
+        wait_until(lambda: status_of(system, after.id) == "running", "the worker to take the task")
         server.start()
-        after = claim(system, account)
         wait_until(lambda: status_of(system, after.id) == "completed", "a task after the server's restart")
         assert server.browsers() == 1
     assert running.stats.finished == 3 and running.stats.released == 0
     assert portal.calls["submit_claim"] == 3
+    records = [r for r in caplog.records if r.levelno >= logging.INFO]
+    changes = [(r.getMessage(), getattr(r, "server", None)) for r in records]
+    messages = [m for m, _ in changes]
+    assert messages[0] == "browser server connected" and messages[-1] == "browser server up"
+    assert {"browser server disconnected", "browser server down"} <= set(messages)
+    assert {s for _, s in changes} == {server.endpoint}
 
 
 def test_a_server_at_its_cap_runs_one_task_at_a_time(remote_system: System, server: BrowserServer) -> None:
