@@ -11,6 +11,7 @@ SopwrightError
  ├── UploadRejected           a file or the data is too large or of a refused type
  │    ├── TooLarge
  │    └── UnsupportedType
+ ├── BrowserUnavailable       no browser server gave a context in time (runner.core.browser)
  └── ConfigError              the installation is misconfigured (settings, SOP overrides, key)
 """
 

@@ -43,7 +43,10 @@ class Settings(BaseSettings):
     timely_filing_days: int = Field(default=365, description="Default claim timely-filing window.")
     log_level: str = Field(default="INFO", description="Python log level.")
     log_format: LogFormat = Field(default=LogFormat.TEXT, description="`text` or `json` logs.")
-    browser_path: str | None = Field(default=None, description="Chromium executable to launch.")
+    browser_path: str | None = Field(
+        default=None,
+        description="Chromium to launch (sent to browser servers; they honour it with `--unsafe`).",
+    )
     browser_ws_endpoint: str = Field(
         default="",
         description="Comma-separated Playwright browser servers (`ws://host:port/`, from `playwright "

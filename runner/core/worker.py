@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from runner.core.browser import BrowserPool
+from runner.core.browser import BrowserPool, BrowserUnavailable
 from runner.core.execution import Executor
 from runner.core.metrics import AttemptOutcome, WorkerMetrics
 from runner.core.queue import Lease, LeaseLost, Queue
@@ -28,6 +28,7 @@ from runner.core.tables import utcnow
 log = logging.getLogger(__name__)
 
 CRASH_BACKOFF_SECONDS = 60
+BROWSER_RETRY_SECONDS = 15
 Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
@@ -140,6 +141,17 @@ class Worker:
             released = await asyncio.to_thread(self._queue.release, lease, reason="The worker stopped.")
             self.stats.released += int(released)
             raise
+        except BrowserUnavailable as exc:
+            # Every browser server is down or full: not the task's fault, so no attempt is spent.
+            outcome = AttemptOutcome.DEFERRED
+            log.warning("no browser for the task; giving it back", extra={"task_id": lease.task_id})
+            await asyncio.to_thread(
+                self._queue.release,
+                lease,
+                reason=exc.message,
+                run_after=utcnow() + timedelta(seconds=BROWSER_RETRY_SECONDS),
+                unused=True,
+            )
         except Exception:
             # A crash outside the SOP run (e.g. the browser would not open a context). Back off, or
             # the task would be claimed again at once, in a tight loop, for as long as it crashes.
