@@ -7,6 +7,7 @@ files and the admin API are exempt; every response, exempt or not, carries `X-Mo
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
@@ -43,8 +44,9 @@ def install_hazards(app: FastAPI, portal: Portal, pages: Pages) -> None:
 
 async def _fault(request: Request, portal: Portal, pages: Pages, payer: Payer) -> Response | None:
     knobs = portal.knobs
-    if knobs.latency_ms:
-        await asyncio.sleep(knobs.latency_ms / 1000)
+    delay_ms = knobs.latency_ms + random.uniform(0, knobs.latency_jitter_ms)
+    if delay_ms:
+        await asyncio.sleep(delay_ms / 1000)
     if knobs.maintenance:
         return pages.render(
             request, payer, "errors/maintenance.html", status_code=503, headers={"Retry-After": "3600"}
@@ -53,6 +55,15 @@ async def _fault(request: Request, portal: Portal, pages: Pages, payer: Payer) -
         return pages.render(
             request, payer, "errors/rate_limited.html", status_code=429, headers={"Retry-After": "60"}
         )
-    if portal.traffic.injected_failure(knobs.error_rate, knobs.error_seed):
+    if _page_load(request, knobs.error_scope) and portal.traffic.injected_failure(
+        knobs.error_rate, knobs.error_seed
+    ):
         return pages.render(request, payer, "errors/server_error.html", status_code=500)
     return None
+
+
+def _page_load(request: Request, scope: str) -> bool:
+    """Whether the error knob applies: every request, or (scope "pages") only what a browser loads as
+    a page or frame; a script's fetch() says `Sec-Fetch-Dest: empty` (a client without the header
+    counts as a page load)."""
+    return scope == "all" or request.headers.get("sec-fetch-dest", "document") in ("document", "iframe")

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mock_portal.payers import DuplicateMode
 
 CaptchaMode = Literal["off", "suspicious", "always"]
+ErrorScope = Literal["all", "pages"]
 
 
 class Knobs(BaseModel):
@@ -18,8 +19,10 @@ class Knobs(BaseModel):
 
     # Faults and load
     latency_ms: int = Field(0, ge=0, le=30_000)
+    latency_jitter_ms: int = Field(0, ge=0, le=30_000)  # plus a random 0..this per request
     error_rate: float = Field(0.0, ge=0.0, le=1.0)
     error_seed: int = 0
+    error_scope: ErrorScope = "all"  # "pages": only page loads fail, never the pages' own fetch() calls
     maintenance: bool = False
     rate_limit_per_minute: int = Field(0, ge=0)  # 0 = no limit
     captcha: CaptchaMode = "off"
