@@ -34,7 +34,14 @@ def serve(
         out.print(f"sopwright API on http://{host}:{port} (data dir {core.settings.data_dir})")
         # The webhook dispatcher runs beside the API (more may run elsewhere: `sopwright webhooks dispatch`).
         with core.webhooks.dispatcher().in_background():
-            uvicorn.run(create_app(core), host=host, port=port, log_level=core.settings.log_level.lower())
+            # log_config=None: uvicorn's loggers go through ours (JSON lines with SOPWRIGHT_LOG_FORMAT=json).
+            uvicorn.run(
+                create_app(core),
+                host=host,
+                port=port,
+                log_level=core.settings.log_level.lower(),
+                log_config=None,
+            )
 
 
 def portal(

@@ -337,6 +337,7 @@ def test_no_phi_or_secret_leaks_outside_the_protected_stores(
 
     worker_text = worker_log.read_text()
     assert '"level": "debug"' in worker_text and '"task_id"' in worker_text  # verbose, per-task logs
+    assert '"logger": "uvicorn.access"' in api.log.read_text()  # the API's access log, as JSON too
 
     hits: dict[str, list[str]] = {}
 
