@@ -1,14 +1,24 @@
 """Where an attempt's screenshots and traces live, and their pruning after the retention period.
 
 Artifacts show PHI: they live under the data dir (`artifacts/<account>/<task>/<trajectory>/`),
-are served only to the owning account, and are deleted after `retention_days`.
+readable by the service's user only, are served only to the owning account, and are deleted after
+`retention_days`. Portal secrets are not part of them: a Playwright trace records what was typed
+and sent (the password among it), so traces are redacted of the login's secrets when saved.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import tempfile
 import time
+import zipfile
+from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+REDACTED = b"[redacted]"
 
 
 class ArtifactStore:
@@ -17,7 +27,7 @@ class ArtifactStore:
 
     def dir_for(self, account_id: str, task_id: str, trajectory_id: str) -> Path:
         path = self.root / account_id / task_id / trajectory_id
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
         return path
 
     def resolve(self, relative: str) -> Path:
@@ -46,3 +56,37 @@ class ArtifactStore:
 def _newest_mtime(folder: Path) -> float:
     times = [p.stat().st_mtime for p in folder.rglob("*") if p.is_file()]
     return max(times, default=folder.stat().st_mtime)
+
+
+def redact_zip(path: Path, secrets: Iterable[str]) -> int:
+    """Replace every secret in every member of the zip at `path` (raw, URL-encoded, JSON-escaped,
+    as a trace holds typed values and form bodies); returns how many were replaced. The file is
+    rewritten atomically, readable by its owner only."""
+    needles = sorted(_forms(secrets), key=len, reverse=True)
+    replaced = 0
+    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".zip.tmp")
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as target:
+            for member in source.infolist():
+                data = source.read(member)
+                for needle in needles:
+                    replaced += data.count(needle)
+                    data = data.replace(needle, REDACTED)
+                target.writestr(member, data)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return replaced
+
+
+def _forms(secrets: Iterable[str]) -> set[bytes]:
+    forms: set[bytes] = set()
+    for secret in secrets:
+        if len(secret) < 4:  # too short to tell from other text; never a real password
+            continue
+        for text in (secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]):
+            forms.add(text.encode())
+    return forms

@@ -22,7 +22,7 @@ from handlers.engine import Pacing, Resume, run_sop
 from handlers.errors import LoginRefused, SessionExpired
 from handlers.registry import PortalHandler
 from runner.core import outcomes
-from runner.core.artifacts import ArtifactStore
+from runner.core.artifacts import ArtifactStore, redact_zip
 from runner.core.browser import BrowserPool
 from runner.core.credentials import PortalCredentials
 from runner.core.db import session_scope
@@ -203,7 +203,15 @@ class Executor:
                 trace_file = folder / "trace.zip"
                 try:
                     await context.tracing.stop(path=str(trace_file) if keep else None)
-                    trace_path = self._artifacts.relative(trace_file) if keep else None
+                    if keep:
+                        try:  # a trace holds the typed password: redacted, or not kept at all
+                            await asyncio.to_thread(
+                                redact_zip, trace_file, [secrets.password, secrets.totp_secret or ""]
+                            )
+                        except Exception:
+                            trace_file.unlink(missing_ok=True)
+                            raise
+                        trace_path = self._artifacts.relative(trace_file)
                 except Exception:
                     log.warning("trace could not be saved", extra={"task_id": task.id})
             if error is None or not isinstance(error, LoginRefused | SessionExpired):
