@@ -248,6 +248,44 @@ class Executor:
             move(session, task, TaskStatus.RUNNING, actor=f"worker:{lease.owner}", action="start")
         return trajectory
 
+    def crashed(self, lease: Lease, error: BaseException) -> TaskStatus:
+        """An attempt that crashed outside the SOP run (a bug, the browser would not open a
+        context): retried on the SOP's back-off like any unexpected error, and failed once the
+        SOP's attempts are spent, so that a task which always crashes does not cycle forever.
+        LeaseLost if the task is no longer this worker's."""
+        now = self._clock()
+        with session_scope(self._engine) as session:
+            task = self._queue.hold(session, lease)
+            sop = self._sops.resolve(task.account_id, TaskType(task.type)).sop
+            decision = outcomes.from_error(
+                sop, error, attempts=task.attempts, now=now, result=dict(task.result or {})
+            )
+            task.notes = decision.notes
+            task.result = decision.result
+            task.lease_owner = None
+            task.lease_expires_at = None
+            if decision.run_after is not None:
+                task.run_after = decision.run_after
+            if task.trajectory_id is not None:
+                trajectory = session.get(Trajectory, task.trajectory_id)
+                if trajectory is not None and trajectory.ended_at is None:
+                    trajectory.outcome, trajectory.message, trajectory.ended_at = (
+                        decision.status.value,
+                        decision.notes,
+                        now,
+                    )
+                    session.add(trajectory)
+            move(
+                session,
+                task,
+                decision.status,
+                actor=f"worker:{lease.owner}",
+                action="crash",
+                message=decision.notes,
+                now=now,
+            )
+            return decision.status
+
     def _park(self, lease: Lease, status: TaskStatus, note: str, problems: list[dict[str, str]]) -> None:
         """End an attempt before the browser (no login for the payer, login stopped)."""
         with session_scope(self._engine) as session:

@@ -27,7 +27,6 @@ from runner.core.tables import utcnow
 
 log = logging.getLogger(__name__)
 
-CRASH_BACKOFF_SECONDS = 60
 BROWSER_RETRY_SECONDS = 15
 Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
@@ -152,16 +151,12 @@ class Worker:
                 run_after=utcnow() + timedelta(seconds=BROWSER_RETRY_SECONDS),
                 unused=True,
             )
-        except Exception:
-            # A crash outside the SOP run (e.g. the browser would not open a context). Back off, or
-            # the task would be claimed again at once, in a tight loop, for as long as it crashes.
+        except Exception as exc:
+            # A crash outside the SOP run (e.g. the browser would not open a context): retried on
+            # the SOP's back-off, not at once, and failed once its attempts are spent.
             log.exception("task attempt crashed", extra={"task_id": lease.task_id})
-            await asyncio.to_thread(
-                self._queue.release,
-                lease,
-                reason=f"The attempt crashed unexpectedly; it will be retried in {CRASH_BACKOFF_SECONDS} s.",
-                run_after=utcnow() + timedelta(seconds=CRASH_BACKOFF_SECONDS),
-            )
+            with contextlib.suppress(LeaseLost):
+                await asyncio.to_thread(self._executor.crashed, lease, exc)
         finally:
             self.metrics.ended(started, task_type=task_type, outcome=outcome)
             beat.cancel()

@@ -161,6 +161,9 @@ class ScriptedExecutor:
         await asyncio.to_thread(self._complete, lease)
         return True
 
+    def crashed(self, lease: Lease, error: BaseException) -> None:
+        self._queue.release(lease, reason="crashed", run_after=utcnow() + timedelta(hours=1))
+
     def _complete(self, lease: Lease) -> None:
         with session_scope(self._system.engine) as session:
             task = self._queue.hold(session, lease)
