@@ -102,10 +102,13 @@ class Portal:
 
 
 @contextlib.contextmanager
-def running_portal(work: Path, latency_ms: int) -> Iterator[Portal]:
+def running_portal(work: Path, latency_ms: int, fixtures: Path | None = None) -> Iterator[Portal]:
+    """The mock portal (seeded from `fixtures`, default the bundled ones), warmed up."""
     url = f"http://127.0.0.1:{free_port()}"
     port = url.rsplit(":", 1)[1]
     command = [PY, "-m", "mock_portal", "--port", port, "--admin"]
+    if fixtures is not None:
+        command += ["--fixtures", str(fixtures)]
     with process("mock portal", command, dict(os.environ), work / "portal.log", f"{url}/_mock/payers"):
         portal = Portal(url)
         warm_up(portal)

@@ -1,0 +1,334 @@
+"""The chaos run, shared by `bench/chaos.py` and `tests/reliability/test_chaos.py`.
+
+A fresh PostgreSQL database, the mock portal (5xx, random latency, a session expiry now and then),
+`sopwright serve --no-worker` (the API and a webhook dispatcher), N `sopwright worker` processes
+(each also runs a webhook dispatcher), and a webhook receiver that answers 500 to a share of
+deliveries. Tasks of all four types on both payers are posted through the API; a worker is killed
+with SIGKILL (its whole process group: its browser dies with it) every few seconds and started
+again. A scripted reviewer plays the person the reconcile gate asks for: it approves a resubmission
+only when the portal's inspection API shows no submission of that task. The figures at the end
+(`ChaosReport`) say whether every task is final, submitted once and announced once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from chaos_fleet import Fleet
+from chaos_receiver import FlakyReceiver
+from chaos_report import ChaosReport, key_of, measure, scan_logs, submissions_by_key, task_rows
+from chaos_tasks import PAYER_NAME, ChaosTask, chaos_fixtures, chaos_tasks
+from harness import FINAL, PY, SECRET_KEY, Portal, env_for, free_port, process, running_portal
+from sqlmodel import select
+
+from handlers.engine import RECONCILE_GATE
+from runner.core import db
+from runner.core.db import session_scope
+from runner.core.settings import Settings
+from runner.core.system import build
+from runner.core.tables import Task, WebhookDelivery
+
+# The SOPs' own retry policy waits a minute and more between attempts and gives up after three:
+# right for a real portal, slow for a portal that fails on purpose. The chaos account installs the
+# built-in SOPs with this policy instead (an account's SOP override, as any account may).
+FAST_RETRY = "retry: {max_attempts: 12, backoff_seconds: 1, backoff_multiplier: 2, max_backoff_seconds: 8}"
+
+
+@dataclass
+class ChaosConfig:
+    admin_url: str  # a PostgreSQL server (any database on it): the run creates and drops its own
+    tasks: int = 200
+    workers: int = 3
+    concurrency: int = 2
+    kill_every: float = 10.0  # seconds between kills, on average (0: no kills)
+    error_rate: float = 0.10
+    latency_ms: int = 0
+    latency_jitter_ms: int = 300  # every payer request waits a random 0-300 ms
+    session_expiry_every: float = 20.0  # seconds between session expiries, on average (0: never)
+    webhook_failure_rate: float = 0.20
+    reconcile: bool = True
+    seed: int = 1
+    timeout: float = 1800.0  # seconds for every task to be final
+    # The negative control: kill only a worker that holds a task whose submission the portal has
+    # already received, and let resubmissions through (duplicate_mode silent on both payers).
+    kill_past_submit: bool = False
+    lease_seconds: float = 5.0
+    keep_work_dir: bool = False
+
+
+@contextlib.contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """A new database on the server of `admin_url`, migrated to head; dropped afterwards."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"sopwright_chaos_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = db.create_engine(url)
+        db.upgrade(engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@dataclass
+class Setup:
+    account_id: str
+    api_key: str
+    webhook_secret: str
+
+
+def set_up(settings: Settings, portal: Portal, receiver_url: str, concurrency: int) -> Setup:
+    """The chaos account: webhook URL, one login per payer, the SOPs with a fast retry policy."""
+    core = build(settings)
+    try:
+        created = core.accounts.create("Chaos Clinic", webhook_url=receiver_url)
+        users = portal.admin.get("/_mock/users").json()
+        for payer in ("acme", "beacon"):
+            user = users[payer][0]
+            core.credentials.add(
+                created.account.id,
+                payer=payer,
+                url=f"{portal.url}/{payer}",
+                username=user["username"],
+                password=user["password"],
+                totp_secret=user["totp_secret"],
+                max_sessions=concurrency,
+                rate_per_minute=100_000,
+            )
+        for path in sorted((Path(__file__).resolve().parents[1] / "sops" / "library").glob("*.yaml")):
+            lines = [FAST_RETRY if s.startswith("retry:") else s for s in path.read_text().splitlines()]
+            core.sops.install(created.account.id, "\n".join(lines) + "\n", source=f"chaos {path.name}")
+        return Setup(created.account.id, created.api_key, created.webhook_secret)
+    finally:
+        core.close()
+
+
+def run_chaos(config: ChaosConfig, *, progress: Any = None) -> ChaosReport:
+    """One chaos run; `progress(line)` hears what happens (default: nothing)."""
+    say = progress or (lambda line: None)
+    work = Path(tempfile.mkdtemp(prefix="sopwright-chaos-"))
+    tasks = chaos_tasks(config.tasks)
+    receiver = FlakyReceiver(config.webhook_failure_rate, config.seed)
+    fixtures = chaos_fixtures(work / "fixtures", tasks)
+    report = ChaosReport(work_dir=str(work))
+    started = time.monotonic()
+    with (
+        fresh_database(config.admin_url) as url,
+        receiver.running(),
+        running_portal(work, 0, fixtures) as portal,
+    ):
+        settings = Settings(
+            data_dir=work, database_url=url, secret_key=SECRET_KEY, webhook_allow_hosts="127.0.0.1"
+        )
+        setup = set_up(settings, portal, receiver.url, config.concurrency)
+        receiver.secret = setup.webhook_secret
+        env = env_for(
+            work,
+            SOPWRIGHT_DATABASE_URL=url,
+            SOPWRIGHT_LOG_FORMAT="json",
+            SOPWRIGHT_LOG_LEVEL="WARNING",
+            SOPWRIGHT_TRACE="off",
+            SOPWRIGHT_POLL_SCALE="0.001",
+            SOPWRIGHT_LEASE_SECONDS=str(config.lease_seconds),
+            SOPWRIGHT_REAP_INTERVAL="1",
+            SOPWRIGHT_GRACE_SECONDS="5",
+            SOPWRIGHT_WEBHOOK_TIMEOUT="5",
+            SOPWRIGHT_RECONCILE="true" if config.reconcile else "false",
+        )
+        knobs: dict[str, Any] = {
+            "error_rate": config.error_rate,
+            "error_seed": config.seed,
+            "error_scope": "pages",  # a share of page loads fails, as portals do; not every fetch()
+            "latency_ms": config.latency_ms,
+            "latency_jitter_ms": config.latency_jitter_ms,
+        }
+        if config.kill_past_submit:
+            knobs["duplicate_mode"] = {"acme": "silent", "beacon": "silent"}
+        portal.knobs(**knobs)
+        port = free_port()
+        api_url = f"http://127.0.0.1:{port}"
+        serve = [PY, "-m", "runner.cli.main", "serve", "--no-worker", "--port", str(port)]
+        fleet = Fleet(config.workers, config.concurrency, env, work)
+        headers = {"Authorization": f"Bearer {setup.api_key}"}
+        with (
+            process("API", serve, env, work / "serve.log", f"{api_url}/healthz"),
+            httpx.Client(base_url=api_url, headers=headers, timeout=60) as api,
+        ):
+            fleet.start_all()
+            try:
+                ids = post_tasks(api, tasks)
+                say(f"posted {len(ids)} tasks; chaos until every task is final")
+                engine = db.create_engine(url)
+                try:
+                    Chaos(config, portal, fleet, api, engine, ids, report, say).run()
+                    wait_for_webhooks(engine, receiver, ids, say)
+                    measure(report, engine, portal, receiver, ids)
+                finally:
+                    engine.dispose()
+                    portal.admin.close()
+            finally:
+                fleet.stop_all()
+    report.unexpected_log_errors = scan_logs([work / "serve.log", *fleet.logs], work / "portal.log")
+    report.seconds = time.monotonic() - started
+    if not config.keep_work_dir and report.ok:
+        shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def post_tasks(api: httpx.Client, tasks: list[ChaosTask]) -> dict[str, ChaosTask]:
+    ids = {}
+    for task in tasks:
+        response = api.post("/tasks", json={"type": task.type, "data": task.data})
+        response.raise_for_status()
+        body = response.json()
+        if body["status"] != "pending":
+            raise RuntimeError(f"task {task.number} ({task.type}) is {body['status']}: {body['notes']}")
+        ids[body["id"]] = task
+    return ids
+
+
+class Chaos:
+    """Kills workers, ends portal sessions and answers reviews until every task is final."""
+
+    def __init__(
+        self,
+        config: ChaosConfig,
+        portal: Portal,
+        fleet: Fleet,
+        api: httpx.Client,
+        engine: sa.Engine,
+        ids: dict[str, ChaosTask],
+        report: ChaosReport,
+        say: Any,
+    ) -> None:
+        self.config, self.portal, self.fleet, self.api = config, portal, fleet, api
+        self.engine, self.ids, self.report, self.say = engine, ids, report, say
+        self.rng = random.Random(config.seed)
+        self.killed: set[str] = set()  # tasks whose worker the negative control killed
+
+    def _after(self, mean: float) -> float:
+        """When the next event of a given mean gap is due (inf: never)."""
+        return time.monotonic() + self.rng.uniform(0.5, 1.5) * mean if mean > 0 else float("inf")
+
+    def run(self) -> None:
+        deadline = time.monotonic() + self.config.timeout
+        next_kill = self._after(self.config.kill_every)
+        next_expiry = self._after(self.config.session_expiry_every)
+        last_word = 0.0
+        while time.monotonic() < deadline:
+            rows = task_rows(self.engine)
+            open_ = [t for t in rows.values() if t.status not in FINAL]
+            if not open_:
+                return
+            if time.monotonic() - last_word > 15:
+                last_word = time.monotonic()
+                counts = Counter(t.status for t in rows.values())
+                self.say(
+                    f"{len(rows) - len(open_)}/{len(rows)} final; {dict(counts)}; kills {self.report.kills}"
+                )
+            if any(t.status == "pending_review" for t in open_):
+                self.review([t for t in open_ if t.status == "pending_review"])
+            for task in open_:
+                if task.status == "waiting_for_input":
+                    self.answer(task)
+            if self.config.kill_past_submit:
+                self.kill_past_submit(open_)
+            elif time.monotonic() >= next_kill:
+                self.fleet.kill(self.rng.randrange(self.config.workers))
+                self.report.kills += 1
+                next_kill = self._after(self.config.kill_every)
+            if time.monotonic() >= next_expiry:
+                idle = self.portal.admin.get("/_mock/knobs").json()["idle_timeout_seconds"]
+                self.portal.admin.post("/_mock/clock/advance", json={"seconds": idle + 1}).raise_for_status()
+                self.report.session_expiries += 1
+                next_expiry = self._after(self.config.session_expiry_every)
+            time.sleep(0.25)  # the next look at the tasks; the loop is bounded by `deadline`
+
+    def answer(self, task: Task) -> None:
+        """The operator at waiting_for_input. The task data is right, so the only question expected
+        is the Beacon payer typeahead's (it can read the list before the portal's slow answer came):
+        name the payer again. Anything else, or a task asking over and over, is unexpected."""
+        chaos = self.ids[task.id]
+        asked = (task.problems or [{}])[0].get("field")
+        self.report.inputs_answered[str(task.notes)[:120]] += 1
+        if asked != "payer" or sum(1 for p in task.problems or [] if p.get("field") != "payer"):
+            self.report.reviews_unexpected.append(f"{task.id}: waiting for input: {task.notes}")
+            self.api.post(f"/tasks/{task.id}/cancel", json={"reason": "chaos operator: unexpected question"})
+            return
+        self.api.post(f"/tasks/{task.id}/input", json={"data": f"payer: {PAYER_NAME[chaos.payer]}"})
+
+    def review(self, waiting: list[Task]) -> None:
+        """The person at the reconcile gate: approve a resubmission only if the portal has none."""
+        found, _ = submissions_by_key(self.portal)
+        for task in waiting:
+            key = key_of(self.ids[task.id])
+            sent = found.get(key, []) if key else []
+            if task.review_step == RECONCILE_GATE and not sent:
+                decision = "approve"
+            else:
+                self.report.reviews_unexpected.append(
+                    f"{task.id}: gate {task.review_step!r}, {len(sent)} submission(s): {task.notes}"
+                )
+                decision = "reject"
+            answer = self.api.post(
+                f"/tasks/{task.id}/review", json={"decision": decision, "notes": "chaos reviewer"}
+            )
+            if answer.status_code == 200 and decision == "approve":
+                self.report.reviews_approved += 1
+
+    def kill_past_submit(self, open_: list[Task]) -> None:
+        """Kill the worker holding a task whose submission the portal already has (each task once:
+        its next attempt must get as far as submitting again)."""
+        held = [
+            t
+            for t in open_
+            if t.status == "running" and t.submit_attempted_at and t.lease_owner and t.id not in self.killed
+        ]
+        if not held:
+            return
+        found, _ = submissions_by_key(self.portal)
+        for task in held:
+            key = key_of(self.ids[task.id])
+            slot = self.fleet.slot_of(int(str(task.lease_owner).split(":")[1]))
+            if key in found and slot is not None:
+                self.fleet.kill(slot)
+                self.killed.add(task.id)
+                self.report.kills += 1
+                return
+
+
+def wait_for_webhooks(
+    engine: sa.Engine, receiver: FlakyReceiver, ids: dict[str, ChaosTask], say: Any
+) -> None:
+    """Until every task has an acknowledged webhook and no delivery is pending (3 minutes at most:
+    a dispatcher killed mid-send holds its delivery for a minute)."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        acked = set(receiver.task_of.values())
+        with session_scope(engine, readonly=True) as session:
+            pending = session.exec(
+                select(sa.func.count())
+                .select_from(WebhookDelivery)
+                .where(WebhookDelivery.status == "pending")
+            ).one()
+        if pending == 0 and acked >= set(ids):
+            return
+        time.sleep(0.25)  # bounded by `deadline`
+    say("some webhooks were still not acknowledged after 3 minutes")
