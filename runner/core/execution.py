@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from handlers.context import Credentials, Document, Outcome, StepContext
 from handlers.engine import Pacing, Resume, run_sop
@@ -260,29 +260,8 @@ class Executor:
             decision = outcomes.from_error(
                 sop, error, attempts=task.attempts, now=now, result=dict(task.result or {})
             )
-            task.notes = decision.notes
-            task.result = decision.result
-            task.lease_owner = None
-            task.lease_expires_at = None
-            if decision.run_after is not None:
-                task.run_after = decision.run_after
-            if task.trajectory_id is not None:
-                trajectory = session.get(Trajectory, task.trajectory_id)
-                if trajectory is not None and trajectory.ended_at is None:
-                    trajectory.outcome, trajectory.message, trajectory.ended_at = (
-                        decision.status.value,
-                        decision.notes,
-                        now,
-                    )
-                    session.add(trajectory)
-            move(
-                session,
-                task,
-                decision.status,
-                actor=f"worker:{lease.owner}",
-                action="crash",
-                message=decision.notes,
-                now=now,
+            _conclude(
+                session, task, decision, lease, action="crash", trajectory_id=task.trajectory_id, now=now
             )
             return decision.status
 
@@ -331,27 +310,52 @@ class Executor:
             )
         with session_scope(self._engine) as session:
             current = self._queue.hold(session, lease)
-            current.notes = decision.notes
-            current.result = decision.result
-            current.problems = decision.problems
-            current.lease_owner = None
-            current.lease_expires_at = None
-            if decision.run_after is not None:
-                current.run_after = decision.run_after
-            if decision.review_step is not None:
-                current.review_step = decision.review_step
-            move(
+            _conclude(
                 session,
                 current,
-                decision.status,
-                actor=f"worker:{lease.owner}",
+                decision,
+                lease,
                 action="finish",
-                message=decision.notes,
+                trajectory_id=trajectory.id,
+                trace_path=trace_path,
+                now=now,
             )
-            row = session.get(Trajectory, trajectory.id)
-            if row is not None:
-                row.outcome = decision.status.value
-                row.message = decision.notes
-                row.trace_path = trace_path
-                row.ended_at = now
-                session.add(row)
+
+
+def _conclude(
+    session: Session,
+    task: Task,
+    decision: outcomes.Decision,
+    lease: Lease,
+    *,
+    action: str,
+    trajectory_id: str | None,
+    now: datetime,
+    trace_path: str | None = None,
+) -> None:
+    """Write an attempt's decision on the task (dropping the lease) and close its trajectory."""
+    task.notes = decision.notes
+    task.result = decision.result
+    task.problems = decision.problems
+    task.lease_owner = None
+    task.lease_expires_at = None
+    if decision.run_after is not None:
+        task.run_after = decision.run_after
+    if decision.review_step is not None:
+        task.review_step = decision.review_step
+    move(
+        session,
+        task,
+        decision.status,
+        actor=f"worker:{lease.owner}",
+        action=action,
+        message=decision.notes,
+        now=now,
+    )
+    trajectory = session.get(Trajectory, trajectory_id) if trajectory_id else None
+    if trajectory is not None and trajectory.ended_at is None:
+        trajectory.outcome = decision.status.value
+        trajectory.message = decision.notes
+        trajectory.trace_path = trace_path
+        trajectory.ended_at = now
+        session.add(trajectory)
