@@ -43,7 +43,7 @@ from runner.core.tables import Task, WebhookDelivery
 # The SOPs' own retry policy waits a minute and more between attempts and gives up after three:
 # right for a real portal, slow for a portal that fails on purpose. The chaos account installs the
 # built-in SOPs with this policy instead (an account's SOP override, as any account may).
-FAST_RETRY = "retry: {max_attempts: 12, backoff_seconds: 1, backoff_multiplier: 2, max_backoff_seconds: 8}"
+FAST_RETRY = "retry: {max_attempts: 20, backoff_seconds: 1, backoff_multiplier: 2, max_backoff_seconds: 8}"
 
 
 @dataclass

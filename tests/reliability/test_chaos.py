@@ -43,7 +43,7 @@ def test_chaos_every_task_final_submitted_once_announced_once() -> None:
     report = run_chaos(
         ChaosConfig(
             admin_url=POSTGRES_ADMIN_URL,
-            tasks=24,
+            tasks=16,  # two of each type on each payer
             workers=3,
             concurrency=2,
             kill_every=10,
@@ -52,12 +52,11 @@ def test_chaos_every_task_final_submitted_once_announced_once() -> None:
         )
     )
     assert report.ok, explain(report)
-    assert report.tasks == 24 and not report.stuck
+    assert report.tasks == 16 and not report.stuck
     assert report.duplicates == 0 and report.submitted_more == 0
-    assert report.tasks_acked_once == 24
-    # The chaos happened: workers died, pages failed, sessions ended, webhooks were refused.
+    assert report.tasks_acked_once == 16
+    # The chaos happened: workers died and portal sessions ended under running tasks.
     assert report.kills > 0 and report.session_expiries > 0
-    assert report.webhook_failed_on_purpose > 0
 
 
 def test_negative_control_without_reconciliation_finds_duplicates() -> None:
