@@ -65,7 +65,7 @@ class ChaosConfig:
     # already received, and let resubmissions through (duplicate_mode silent on both payers).
     kill_past_submit: bool = False
     lease_seconds: float = 5.0
-    keep_work_dir: bool = False
+    keep_work_dir: bool | None = None  # logs, artifacts; None: kept when a check fails
 
 
 @contextlib.contextmanager
@@ -187,7 +187,7 @@ def run_chaos(config: ChaosConfig, *, progress: Any = None) -> ChaosReport:
                 fleet.stop_all()
     report.unexpected_log_errors = scan_logs([work / "serve.log", *fleet.logs], work / "portal.log")
     report.seconds = time.monotonic() - started
-    if not config.keep_work_dir and report.ok:
+    if not (report.ok if config.keep_work_dir is None else config.keep_work_dir):
         shutil.rmtree(work, ignore_errors=True)
     return report
 

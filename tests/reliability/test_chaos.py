@@ -74,6 +74,7 @@ def test_negative_control_without_reconciliation_finds_duplicates() -> None:
             kill_past_submit=True,
             timeout=300,
             seed=11,
+            keep_work_dir=False,  # its checks fail on purpose
         )
     )
     assert report.kills > 0, explain(report)
