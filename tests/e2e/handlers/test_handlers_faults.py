@@ -197,3 +197,22 @@ def test_idle_warning_mid_step_keeps_the_session(
     done = clinic.get(task.id)
     assert done.status == "completed", done.notes
     assert "idle warning answered: stayed signed in" in [r.getMessage() for r in caplog.records]
+
+
+def test_a_payer_lookup_that_fails_is_retried_not_asked_about(clinic: Clinic) -> None:
+    """Beacon's typeahead shows the same empty list when its lookup fails as when nothing
+    matches: a session that ended under the open form is a retry, not a question for the client."""
+    clinic.add_login("beacon")
+    task = clinic.create("check_eligibility", task_data.eligibility("beacon"))
+
+    async def idle_out(ctx: StepContext) -> None:  # the form sat open past the idle timeout
+        await asyncio.to_thread(clinic.portal.advance_clock, IDLE_TIMEOUT + 60)
+
+    clinic.run(portals=with_hook("beacon", "open_eligibility_search", idle_out))
+    retried = clinic.get(task.id)
+    assert retried.status == "pending", retried.notes
+    assert "signed the session out during the payer lookup" in (retried.notes or "")
+    clinic.make_due(retried.id)
+    clinic.run()
+    done = clinic.get(task.id)
+    assert done.status == "completed", done.notes
