@@ -15,8 +15,8 @@ from handlers.portals.acme.auths import read_decision
 from handlers.portals.acme.pages import ClaimSearch
 from handlers.portals.acme.request_pages import AppealList, AuthDecision, AuthLookup
 from handlers.portals.acme.session import arrive, open_screen
-from handlers.portals.common.formats import money, us_date
-from handlers.portals.common.screens import texts_of
+from handlers.portals.common.formats import iso_from_us, money, us_date
+from handlers.portals.common.screens import text_of, texts_of
 
 CLAIM_STATUSES = {"received": "acknowledged", "in process": "in_process"}
 LOOKUP_DEPTH = 3  # the newest few requests of the member are checked against the task
@@ -68,7 +68,7 @@ async def find_authorization_submission(ctx: StepContext) -> bool | None:
         for reference in references[:LOOKUP_DEPTH]:
             screen = AuthDecision(ctx.page)
             await open_screen(ctx, f"auths/{reference}", screen.reference_number, what="the authorization")
-            if await _procedures(screen) == wanted:
+            if await _procedures(screen) == wanted and await _dates(screen) in (None, _wanted_dates(ctx)):
                 ctx.result.update(await read_decision(ctx.page))
                 return True
     except PortalChanged:
@@ -83,6 +83,18 @@ async def _procedures(screen: AuthDecision) -> list[tuple[str, int]]:
         if len(cells) >= 2:
             found.append((cells[0], int(cells[1].split()[0])))
     return sorted(found)
+
+
+async def _dates(screen: AuthDecision) -> tuple[str | None, ...] | None:
+    """The request's dates of service as ISO dates, or None where the page does not show them."""
+    if not await screen.service_dates.count():
+        return None
+    return tuple(iso_from_us(part) for part in (await text_of(screen.service_dates)).split(" - "))
+
+
+def _wanted_dates(ctx: StepContext) -> tuple[str | None, ...]:
+    start = ctx.fields["service_from"]
+    return (start, ctx.fields.get("service_to") or start)
 
 
 async def find_appeal_submission(ctx: StepContext) -> bool | None:

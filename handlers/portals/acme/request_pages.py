@@ -59,6 +59,7 @@ class AuthDecision:
         self.expiration_date = page.get_by_test_id("auth-expiration-date")
         self.denial_reason = page.get_by_test_id("auth-denial-reason")
         self.procedure_rows = page.get_by_test_id("auth-procedures").get_by_role("row")
+        self.service_dates = page.get_by_test_id("auth-service-dates")
 
 
 class AuthLookup:

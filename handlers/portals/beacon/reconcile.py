@@ -17,7 +17,7 @@ from handlers.portals.beacon.pages import ClaimStatusInquiry
 from handlers.portals.beacon.request_pages import AuthCase, AuthStatusInquiry, DisputeList
 from handlers.portals.beacon.session import in_frame, open_workspace
 from handlers.portals.common.formats import money
-from handlers.portals.common.screens import texts_of
+from handlers.portals.common.screens import text_of, texts_of
 
 CLAIM_STATUSES = {"acknowledged": "acknowledged", "in process": "in_process"}
 LOOKUP_DEPTH = 3
@@ -62,7 +62,7 @@ async def find_authorization_submission(ctx: StepContext) -> bool | None:
             await AuthStatusInquiry(frame).view(case_number).click()
             case = AuthCase(frame)
             await in_frame(ctx, {"case": case.case_number}, what="the case page")
-            if await _procedures(case) == wanted:
+            if await _procedures(case) == wanted and await _dates(case) in (None, _wanted_dates(ctx)):
                 ctx.result.update(await read_case(frame))
                 return True
     except PortalChanged:
@@ -77,6 +77,18 @@ async def _procedures(case: AuthCase) -> list[tuple[str, int]]:
         if len(cells) >= 2:
             found.append((cells[0], int(cells[1].split()[0])))
     return sorted(found)
+
+
+async def _dates(case: AuthCase) -> tuple[str, ...] | None:
+    """The request's service dates (ISO), or None where the page does not show them."""
+    if not await case.service_dates.count():
+        return None
+    return tuple(part.strip() for part in (await text_of(case.service_dates)).split(" to "))
+
+
+def _wanted_dates(ctx: StepContext) -> tuple[str, ...]:
+    start = ctx.fields["service_from"]
+    return (start, ctx.fields.get("service_to") or start)
 
 
 async def find_appeal_submission(ctx: StepContext) -> bool | None:

@@ -65,6 +65,7 @@ class AuthCase:
         self.expiration_date = frame.get_by_test_id("bx-auth-expiration-date")
         self.denial_reason = frame.get_by_test_id("bx-auth-denial-reason")
         self.procedure_rows = frame.get_by_test_id("bx-auth-procedures").get_by_role("row")
+        self.service_dates = frame.get_by_test_id("bx-auth-service-dates")
 
 
 class AuthStatusInquiry:

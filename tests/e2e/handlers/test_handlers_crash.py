@@ -5,12 +5,13 @@ looking the submission up on the portal, never by submitting again."""
 from __future__ import annotations
 
 import os
+import re
 import select
 import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,28 @@ def test_submit_that_never_reached_the_portal_goes_to_review(clinic: Clinic) -> 
     done = clinic.get(task.id)
     assert done.status == "completed", done.notes
     assert len(clinic.portal.submissions(kind="claim")) == 1
+
+
+@pytest.mark.parametrize("payer", ["acme", "beacon"])
+def test_an_earlier_request_of_the_same_member_is_not_taken_for_this_one(clinic: Clinic, payer: str) -> None:
+    """Recurring authorizations: same member, same procedures, other dates of service. A task that
+    crashed before its click must not reconcile to last month's request (and finish without one)."""
+    clinic.add_login(payer)
+    earlier = clinic.create("submit_prior_authorization", task_data.authorization(payer))
+    clinic.run()
+    assert clinic.get(earlier.id).status not in ("pending", "failed"), clinic.get(earlier.id).notes
+    start = date.today() + timedelta(days=90)
+    later = f"service from: {start}\nservice to: {start + timedelta(days=30)}\n"
+    data = re.sub(r"service from: .*\nservice to: .*\n", later, task_data.authorization(payer))
+    assert later in data
+    task = clinic.create("submit_prior_authorization", data)
+
+    async def crash_before_the_click(ctx: StepContext) -> None:
+        raise RuntimeError("crashed after the mark, before the click")
+
+    clinic.run(portals=replacing(payer, "submit_prior_authorization", crash_before_the_click))
+    clinic.make_due(task.id)
+    clinic.run()
+    review = clinic.get(task.id)
+    assert review.status == "pending_review" and review.review_step == "reconcile", review.notes
+    assert len(clinic.portal.submissions(payer=payer, kind="prior_auth")) == 1  # the earlier one only
