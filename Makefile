@@ -28,9 +28,10 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# The whole suite: lint, types, import contracts, then every test tier on SQLite and PostgreSQL.
+# The whole suite: lint, types, import contracts, then every test tier on SQLite and PostgreSQL,
+# in two processes (much of the browser and reliability tiers waits on subprocesses and portals).
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 # The fast loop: unit tier on SQLite only (seconds).
 test-fast: setup

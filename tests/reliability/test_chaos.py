@@ -63,7 +63,7 @@ def test_negative_control_without_reconciliation_finds_duplicates() -> None:
     report = run_chaos(
         ChaosConfig(
             admin_url=POSTGRES_ADMIN_URL,
-            tasks=12,  # 9 of them submit something
+            tasks=8,  # one of each type on each payer: 6 of them submit something
             workers=2,
             concurrency=2,
             latency_ms=300,  # pages after the submit click are slow: the kill lands before the end
