@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
+
 from handlers.context import StepContext
 from handlers.errors import InputProblem, NeedsInput, SessionExpired, Transient
 from handlers.portals.beacon.pages import PayerTypeahead
@@ -56,9 +58,12 @@ async def _search(ctx: StepContext, typeahead: PayerTypeahead, plan: str) -> Non
     if not source:  # no known data source: fall back to waiting for the list alone
         await typeahead.input.fill(plan)
         return
-    async with ctx.page.expect_response(lambda r: source in r.url, timeout=ANSWER_TIMEOUT_MS) as answer:
-        await typeahead.input.fill(plan)
-    status = (await answer.value).status
+    try:
+        async with ctx.page.expect_response(lambda r: source in r.url, timeout=ANSWER_TIMEOUT_MS) as answer:
+            await typeahead.input.fill(plan)
+        status = (await answer.value).status
+    except PlaywrightTimeoutError:
+        return  # no answer seen (a modal in the way, a slow portal): the list decides, as before
     if status in (401, 403):
         raise SessionExpired(f"{PORTAL} signed the session out during the payer lookup.")
     if status >= 400:
