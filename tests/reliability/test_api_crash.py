@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,18 +29,13 @@ import pytest
 
 from runner.core.settings import Settings
 from runner.core.system import System
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.reliability
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 60.0
 ELIGIBILITY = (ROOT / "fixtures" / "tasks" / "check_eligibility.txt").read_text()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def serve_env(settings: Settings) -> dict[str, str]:

@@ -24,7 +24,6 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -48,6 +47,7 @@ from runner.core.tables import WebhookAttempt, WebhookDelivery
 from runner.core.webhooks.receiver import Receiver
 from tests.e2e.handlers import task_data
 from tests.support.portal_server import MockPortalAdmin, running_portal
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.reliability
 
@@ -146,12 +146,6 @@ def canary_fixtures(target: Path) -> Path:
     users["acme"][0].update(password=PASSWORD, totp_secret=TOTP_SECRET)
     (target / "users.yaml").write_text(yaml.safe_dump(users, sort_keys=False))
     return target
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:

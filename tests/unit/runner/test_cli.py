@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from runner.cli.main import app
+from tests.support.ports import free_port
 
 SOPWRIGHT = [sys.executable, "-m", "runner.cli.main"]
 
@@ -46,12 +46,6 @@ def env(tmp_path: Path) -> dict[str, str]:
         "SOPWRIGHT_DATABASE_URL": "",
         "SOPWRIGHT_SECRET_KEY": "",
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -29,6 +29,7 @@ from runner.core.system import System
 from runner.core.tables import Task, WebhookAttempt, WebhookDelivery, utcnow
 from runner.core.transitions import move
 from runner.core.worker import Worker
+from tests.support.ports import free_port
 
 DATA = "member_id: 300059049\npatient: Jane Doe\nDOB: 1990-01-15\npayer: acme"
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -229,12 +230,6 @@ def test_the_in_process_worker_shows_on_the_api_endpoint(system: System, client:
         assert value(found, "sopwright_browser_contexts_in_use") == 0
         assert value(found, "sopwright_database_up") == 1
     assert "sopwright_worker_tasks_in_flight" not in client.get("/metrics").text
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
