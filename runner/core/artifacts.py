@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+from runner.core.private import private_dir
+
 REDACTED = b"[redacted]"
 
 
@@ -27,7 +29,7 @@ class ArtifactStore:
 
     def dir_for(self, account_id: str, task_id: str, trajectory_id: str) -> Path:
         path = self.root / account_id / task_id / trajectory_id
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(path)
         return path
 
     def resolve(self, relative: str) -> Path:

@@ -18,6 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from runner.core.errors import ConfigError, SopwrightError
+from runner.core.private import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class SecretBox:
             return cls.from_setting(setting)
         key_file = data_dir / KEY_FILE_NAME
         if not key_file.exists():
-            data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(data_dir)
             log.warning(
                 "SOPWRIGHT_SECRET_KEY is not set: generated a key in %s. Back it up, or set "
                 "SOPWRIGHT_SECRET_KEY in production; without it, stored secrets cannot be read.",

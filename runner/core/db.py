@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlmodel import Session
 
 from runner.core.errors import ConfigError
+from runner.core.private import private_file, tighten
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +32,11 @@ def create_engine(url: str) -> sa.Engine:
     """An engine with the pragmas sopwright relies on (SQLite: WAL, busy timeout, foreign keys)."""
     if url.startswith("sqlite"):
         sqlite_path = url.split("///", 1)[-1]
-        if sqlite_path and sqlite_path != ":memory:":
-            Path(sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+        if sqlite_path and sqlite_path != ":memory:" and not sqlite_path.startswith("file:"):
+            # The database holds PHI; SQLite gives its -wal and -shm files the database file's mode.
+            database = private_file(Path(sqlite_path))
+            for companion in ("-wal", "-shm"):
+                tighten(database.with_name(database.name + companion))
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
