@@ -27,10 +27,11 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/deptry .
 
 # The whole suite: lint, types, import contracts, then every test tier on SQLite and PostgreSQL,
 # in two processes (much of the browser and reliability tiers waits on subprocesses and portals).
-test: lint
+test: lint browser
 	$(BIN)/pytest -n 2
 
 # The fast loop: unit tier on SQLite only (seconds).
