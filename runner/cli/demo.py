@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from runner.cli.children import stop, stop_on_signals
 from runner.cli.context import fail, out
 from runner.cli.demo_tasks import BEACON, DemoTask, demo_tasks
 from runner.core.operators import Role
@@ -65,12 +66,7 @@ def _process(name: str, command: list[str], env: dict[str, str], log: Path, read
             time.sleep(0.2)
         yield
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=45)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def demo(
@@ -81,6 +77,11 @@ def demo(
     ] = False,
 ) -> None:
     """Run the whole system against the mock portal and show what each task did."""
+    with stop_on_signals():  # SIGTERM stops the portal and the API too, as Ctrl-C does
+        _demo(keep=keep, timeout=timeout, stay=stay)
+
+
+def _demo(*, keep: bool, timeout: float, stay: bool) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="sopwright-demo-"))
     portal_port, api_port = _free_port(), _free_port()
     portal_url, api_url = f"http://127.0.0.1:{portal_port}", f"http://127.0.0.1:{api_port}"

@@ -12,6 +12,7 @@ import typer
 import uvicorn
 
 from runner.api.app import create_app
+from runner.cli.children import stop, stop_on_signals
 from runner.cli.context import boundary, load_settings, out, system
 from runner.cli.worker_cmd import worker_in_background
 from runner.core import db
@@ -41,6 +42,8 @@ def serve(
                 port=port,
                 log_level=core.settings.log_level.lower(),
                 log_config=None,
+                # Open keep-alive connections (a console tab) must not hold a stop for long.
+                timeout_graceful_shutdown=5,
             )
 
 
@@ -53,11 +56,15 @@ def portal(
     command = [sys.executable, "-m", "mock_portal", "--host", host, "--port", str(port)]
     if admin:
         command.append("--admin")
+    # Our own interpreter running our own module: no untrusted input reaches the command.
+    proc = subprocess.Popen(command, env=os.environ.copy())  # noqa: S603
+    code = 130
     try:
-        # Our own interpreter running our own module: no untrusted input reaches the command.
-        raise typer.Exit(subprocess.call(command, env=os.environ.copy()))  # noqa: S603
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
+        with stop_on_signals(), contextlib.suppress(KeyboardInterrupt):
+            code = proc.wait()
+    finally:
+        stop(proc, timeout=10)
+    raise typer.Exit(code)
 
 
 @db_app.command("upgrade")

@@ -1,0 +1,39 @@
+"""Processes a CLI command starts stop when the command gets SIGTERM or SIGINT.
+
+Python's default SIGTERM ends the process at once, without running `finally` clauses, so a child
+started with Popen would be orphaned and keep serving. Inside `stop_on_signals`, SIGTERM raises
+SystemExit instead, and the clauses that stop children run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+from collections.abc import Iterator
+from types import FrameType
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM becomes SystemExit(143) for the block (SIGINT is already KeyboardInterrupt)."""
+
+    def _exit(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, _exit)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def stop(proc: subprocess.Popen[bytes], *, timeout: float = 45) -> None:
+    """SIGTERM, then SIGKILL if the child has not exited within `timeout` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
