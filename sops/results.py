@@ -46,7 +46,8 @@ class TaskResult(BaseModel):
     failure_reason: str | None = None  # one sentence a billing clerk understands, for `failed`
     payer_message: str | None = None  # text the portal showed (rejection, banner, AAA reason)
     reference_number: str | None = None  # the payer's reference / control / case number
-    confirmed_at: str | None = None  # timestamp shown on the portal's confirmation page
+    confirmed_at: str | None = None  # ISO 8601 UTC (a bare date if the portal shows only one)
+    confirmed_at_text: str | None = None  # that time as the portal printed it
     portal: str | None = None  # which portal (handler package) carried the task out
 
 

@@ -8,7 +8,7 @@ from handlers.portals.acme.pages import ClaimDetail, ClaimSearch
 from handlers.portals.acme.request_pages import AppealForm, AppealReceived
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
 from handlers.portals.common.documents import document_problems, file_payloads
-from handlers.portals.common.formats import appeal_reason, us_date
+from handlers.portals.common.formats import appeal_reason, confirmation_time, us_date
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import text_of, texts_of
 
@@ -125,7 +125,7 @@ async def capture_appeal_reference(ctx: StepContext) -> None:
         ctx.result.update(
             tracking_number=await text_of(page.tracking_number),
             appeal_status=STATUSES.get(status, "received"),
-            confirmed_at=await text_of(page.submitted_at),
+            **confirmation_time(await text_of(page.submitted_at)),
             original_claim_number=ctx.fields["original_claim_number"],
             portal="acme",
         )

@@ -14,7 +14,7 @@ from handlers.portals.acme.request_pages import AuthDecision, AuthWizard
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
 from handlers.portals.common.decisions import decision_result, settle_authorization
 from handlers.portals.common.documents import document_problems, file_payloads
-from handlers.portals.common.formats import iso_from_us, us_date
+from handlers.portals.common.formats import confirmation_time, iso_from_us, us_date
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
 
@@ -131,7 +131,7 @@ async def read_decision(page: Page) -> dict[str, Any]:
     result: dict[str, Any] = {
         **decision_result(decision),
         "reference_number": await text_of(screen.reference_number),
-        "confirmed_at": await text_of(screen.submitted_at),
+        **confirmation_time(await text_of(screen.submitted_at)),
         "portal": "acme",
     }
     if await screen.certification_number.count():

@@ -8,7 +8,7 @@ from typing import Any
 from handlers.context import Outcome, StepContext
 from handlers.portals.acme.pages import ClaimDuplicateWarning, ClaimForm, ClaimResult
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
-from handlers.portals.common.formats import money, us_date
+from handlers.portals.common.formats import confirmation_time, money, us_date
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
 
@@ -77,7 +77,7 @@ async def submit_claim(ctx: StepContext) -> None:
             claim_status="rejected",
             rejection_reasons=reasons,
             reference_number=await text_of(result.trace_number),
-            confirmed_at=await text_of(result.submitted_at),
+            **confirmation_time(await text_of(result.submitted_at)),
             portal="acme",
         )
     elif where in ("blocked", "warning"):
@@ -117,7 +117,7 @@ async def capture_claim_number(ctx: StepContext) -> None:
         ctx.result.update(
             claim_number=await text_of(page.claim_number),
             claim_status="accepted",
-            confirmed_at=await text_of(page.submitted_at),
+            **confirmation_time(await text_of(page.submitted_at)),
             total_charge=money(await text_of(page.total_charge)),
             portal="acme",
         )

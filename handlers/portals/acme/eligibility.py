@@ -9,7 +9,7 @@ from handlers.context import Outcome, StepContext
 from handlers.errors import InputProblem, NeedsInput
 from handlers.portals.acme.pages import EligibilityResult, EligibilitySearch
 from handlers.portals.acme.session import PORTAL, arrive, open_screen
-from handlers.portals.common.formats import iso_from_us, money, percent, us_date
+from handlers.portals.common.formats import confirmation_time, iso_from_us, money, percent, us_date
 from handlers.portals.common.outcomes import eligibility_rejection, network
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of
@@ -52,7 +52,7 @@ async def read_eligibility_result(ctx: StepContext) -> None:
     result: dict[str, Any] = {
         "portal": "acme",
         "reference_number": await text_of(page.control_number),
-        "confirmed_at": await text_of(page.checked_at),
+        **confirmation_time(await text_of(page.checked_at)),
     }
     if await page.rejection.is_visible():
         code = await text_of(page.aaa_code)

@@ -15,7 +15,7 @@ from handlers.portals.acme.auths import read_decision
 from handlers.portals.acme.pages import ClaimSearch
 from handlers.portals.acme.request_pages import AppealList, AuthDecision, AuthLookup
 from handlers.portals.acme.session import arrive, open_screen
-from handlers.portals.common.formats import iso_from_us, money, us_date
+from handlers.portals.common.formats import confirmation_time, iso_from_us, money, us_date
 from handlers.portals.common.screens import text_of, texts_of
 
 CLAIM_STATUSES = {"received": "acknowledged", "in process": "in_process"}
@@ -113,7 +113,7 @@ async def find_appeal_submission(ctx: StepContext) -> bool | None:
     ctx.result.update(
         tracking_number=tracking or None,
         appeal_status="in_review" if status.lower() == "in review" else "received",
-        confirmed_at=submitted,
+        **confirmation_time(submitted),
         original_claim_number=number,
         portal="acme",
     )

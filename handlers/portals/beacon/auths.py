@@ -17,6 +17,7 @@ from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, th
 from handlers.portals.beacon.typeahead import choose_payer
 from handlers.portals.common.decisions import decision_result, settle_authorization
 from handlers.portals.common.documents import document_problems, file_payloads
+from handlers.portals.common.formats import confirmation_time
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
 
@@ -134,7 +135,7 @@ async def read_case(frame: FrameLocator) -> dict[str, Any]:
     result: dict[str, Any] = {
         **decision_result(DECISIONS.get(label, "contact_payer")),
         "reference_number": await text_of(case.case_number),
-        "confirmed_at": await text_of(case.submitted_at),
+        **confirmation_time(await text_of(case.submitted_at)),
         "portal": "beacon",
     }
     if await case.certification_number.count():

@@ -12,7 +12,7 @@ from handlers.portals.beacon.pages import ClaimAnswer, ClaimDuplicateWarning, Cl
 from handlers.portals.beacon.screens import Shell
 from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, through_gates
 from handlers.portals.beacon.typeahead import choose_payer
-from handlers.portals.common.formats import money
+from handlers.portals.common.formats import confirmation_time, money
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
 
@@ -81,7 +81,7 @@ async def submit_claim(ctx: StepContext) -> None:
             claim_status="rejected",
             rejection_reasons=reasons,
             reference_number=await text_of(answer.trace_number),
-            confirmed_at=await text_of(answer.submitted_at),
+            **confirmation_time(await text_of(answer.submitted_at)),
             portal="beacon",
         )
     elif where == "warning":
@@ -128,7 +128,7 @@ async def capture_claim_number(ctx: StepContext) -> None:
         ctx.result.update(
             claim_number=await text_of(answer.claim_id),
             claim_status=STATUSES.get(status, "accepted"),
-            confirmed_at=await text_of(answer.submitted_at),
+            **confirmation_time(await text_of(answer.submitted_at)),
             total_charge=money(await text_of(answer.total_charge)),
             portal="beacon",
         )

@@ -12,7 +12,7 @@ from handlers.portals.beacon.request_pages import DisputeForm, DisputeList, Disp
 from handlers.portals.beacon.screens import Shell
 from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, through_gates
 from handlers.portals.common.documents import document_problems, file_payloads
-from handlers.portals.common.formats import appeal_reason
+from handlers.portals.common.formats import appeal_reason, confirmation_time
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import text_of, texts_of
 
@@ -128,7 +128,7 @@ async def capture_appeal_reference(ctx: StepContext) -> None:
         submitted = DisputeSubmitted(Shell(ctx.page).frame)
         ctx.result.update(
             appeal_status=STATUSES.get((await text_of(submitted.status)).lower(), "received"),
-            confirmed_at=await text_of(submitted.submitted_at),
+            **confirmation_time(await text_of(submitted.submitted_at)),
             payer_message=await text_of(submitted.no_number),
             original_claim_number=number,
             portal="beacon",

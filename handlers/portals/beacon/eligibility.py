@@ -11,7 +11,7 @@ from handlers.portals.beacon.pages import EligibilityInquiry, EligibilityRespons
 from handlers.portals.beacon.screens import Shell
 from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace
 from handlers.portals.beacon.typeahead import choose_payer
-from handlers.portals.common.formats import money, percent
+from handlers.portals.common.formats import confirmation_time, money, percent
 from handlers.portals.common.outcomes import eligibility_rejection, network
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of
@@ -45,7 +45,7 @@ async def read_eligibility_result(ctx: StepContext) -> None:
     result: dict[str, Any] = {
         "portal": "beacon",
         "reference_number": await text_of(page.control_number),
-        "confirmed_at": await text_of(page.checked_at),
+        **confirmation_time(await text_of(page.checked_at)),
     }
     if await page.rejection.is_visible():
         code = await text_of(page.aaa_code)

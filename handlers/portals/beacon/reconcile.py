@@ -16,7 +16,7 @@ from handlers.portals.beacon.auths import read_case
 from handlers.portals.beacon.pages import ClaimStatusInquiry
 from handlers.portals.beacon.request_pages import AuthCase, AuthStatusInquiry, DisputeList
 from handlers.portals.beacon.session import in_frame, open_workspace
-from handlers.portals.common.formats import money
+from handlers.portals.common.formats import confirmation_time, money
 from handlers.portals.common.screens import text_of, texts_of
 
 CLAIM_STATUSES = {"acknowledged": "acknowledged", "in process": "in_process"}
@@ -103,7 +103,7 @@ async def find_appeal_submission(ctx: StepContext) -> bool | None:
     _claim, received, _reason, status = (await texts_of(listing.rows.first.get_by_role("cell")))[:4]
     ctx.result.update(
         appeal_status="in_review" if status.lower() == "in review" else "received",
-        confirmed_at=received,
+        **confirmation_time(received),
         original_claim_number=number,
         portal="beacon",
     )

@@ -21,6 +21,34 @@ def iso_from_us(text: str) -> str | None:
         return None
 
 
+# How the portals print the time of a confirmation (all UTC); the first that parses wins.
+_PORTAL_TIMES = ("%m/%d/%Y %I:%M:%S %p UTC", "%b %d, %Y at %H:%M UTC", "%m/%d/%Y %H:%M UTC")
+_PORTAL_DATES = ("%m/%d/%Y", "%b %d, %Y")
+
+
+def confirmation_time(text: str | None) -> dict[str, str | None]:
+    """The result keys of a confirmation's time: `confirmed_at` in ISO 8601 UTC (as every time of the
+    API: "2026-12-04T13:26:48.000Z"; a bare date when the portal shows only the day) and the portal's
+    own text in `confirmed_at_text`."""
+    shown = " ".join((text or "").split()) or None
+    return {"confirmed_at": _iso_time(shown) if shown else None, "confirmed_at_text": shown}
+
+
+def _iso_time(text: str) -> str | None:
+    for pattern in _PORTAL_TIMES:
+        try:
+            moment = datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    for pattern in _PORTAL_DATES:
+        try:
+            return datetime.strptime(text, pattern).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
 def money(text: str) -> str | None:
     """ "$1,234.50" -> "1234.50"; None when the text is not an amount."""
     try:

@@ -59,7 +59,9 @@ def test_submit_claim(clinic: Clinic, payer: str) -> None:
     result = done.result or {}
     assert re.fullmatch(CLAIM_NUMBER[payer], result["claim_number"])
     assert result["claim_status"] == {"acme": "accepted", "beacon": "acknowledged"}[payer]
-    assert result["total_charge"] == "320.50" and result["confirmed_at"]
+    assert result["total_charge"] == "320.50"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z", result["confirmed_at"])
+    assert result["confirmed_at_text"]
     assert done.notes == f"Claim submitted with reference {result['claim_number']}."
     sent = only_submission(clinic, payer, "claim")
     assert sent["fields"] == expected("submit_claim", done.fields, payer)
