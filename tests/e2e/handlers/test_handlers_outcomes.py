@@ -82,7 +82,11 @@ def test_rejected_claim_fails_with_the_payers_reasons(clinic: Clinic, payer: str
     result = done.result or {}
     assert result["claim_status"] == "rejected" and "claim_number" not in result
     assert any("A7:562" in reason for reason in result["rejection_reasons"])
-    assert (done.notes or "").startswith("Claim not submitted:")
+    # The payer received it (a trace number) and refused it: the note must not say "not submitted".
+    trace = result["reference_number"]
+    assert (done.notes or "").startswith(
+        f"Claim submitted and rejected by the payer's front-end edits (trace number {trace})"
+    )
     [sent] = clinic.portal.submissions(payer=payer, kind="claim")
     assert sent["outcome"] == "rejected" and sent["identifiers"]["trace_number"] == result["reference_number"]
 

@@ -73,7 +73,10 @@ EXPECTED_OUTCOMES = {
     (
         TaskType.SUBMIT_CLAIM,
         "failed",
-    ): "Claim not submitted: the payer rejected it (Invalid member ID; Missing modifier).",
+    ): (
+        "Claim submitted and rejected by the payer's front-end edits: Invalid member ID; Missing modifier. "
+        "Correct it and submit it again as a new claim."
+    ),
     (
         TaskType.SUBMIT_PRIOR_AUTHORIZATION,
         "completed",
@@ -219,3 +222,27 @@ steps:
     do: fill_claim{review_line}
 outcomes: {{completed: "ok", completed_with_issues: "hm", failed: "no"}}
 """
+
+
+def test_a_rejected_claim_says_it_was_submitted_and_rejected(library: SopLibrary) -> None:
+    result = {
+        "claim_status": "rejected",
+        "rejection_reasons": ["Member not eligible on the date of service"],
+        "reference_number": "TRC-0042",
+        "failure_reason": "Acme Health rejected the claim (Member not eligible on the date of service)",
+    }
+    note = render_outcome(
+        library.get(TaskType.SUBMIT_CLAIM), "failed", fields={}, result=result, task_number=3
+    )
+    assert note == (
+        "Claim submitted and rejected by the payer's front-end edits (trace number TRC-0042): Member not "
+        "eligible on the date of service. Correct it and submit it again as a new claim."
+    )
+    unsent = render_outcome(
+        library.get(TaskType.SUBMIT_CLAIM),
+        "failed",
+        fields={},
+        result={"failure_reason": "Acme Health refused the login"},
+        task_number=3,
+    )
+    assert unsent == "Claim not submitted: Acme Health refused the login."
