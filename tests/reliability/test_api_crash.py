@@ -30,12 +30,13 @@ import pytest
 from runner.core.settings import Settings
 from runner.core.system import System
 from tests.support.ports import free_port
+from tests.support.task_fixtures import task_fixture
 
 pytestmark = pytest.mark.reliability
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 60.0
-ELIGIBILITY = (ROOT / "fixtures" / "tasks" / "check_eligibility.txt").read_text()
+ELIGIBILITY = task_fixture("check_eligibility")
 
 
 def serve_env(settings: Settings) -> dict[str, str]:

@@ -187,7 +187,9 @@ def test_idle_warning_mid_step_keeps_the_session(
     answer "stay signed in" when it is in the way, and the task goes through."""
     caplog.set_level(logging.INFO, logger="sopwright.steps")
     clinic.add_login(payer)
-    clinic.portal.set_knobs(idle_timeout_seconds=60, idle_warning_seconds=59)
+    # The modal comes up 5 s after each sign of activity: it interrupts the form, but a loaded machine
+    # still gets through an action or two between two modals.
+    clinic.portal.set_knobs(idle_timeout_seconds=120, idle_warning_seconds=115)
     task = clinic.create("submit_claim", task_data.claim(payer))
 
     async def linger(ctx: StepContext) -> None:  # a clerk-slow form: wait until the modal is up

@@ -12,7 +12,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -29,10 +28,10 @@ from runner.core.tables import Account, Task
 from runner.core.worker import Worker, WorkerStats
 from tests.e2e.runner.threaded import LoopThread, run_async
 from tests.support.browser_server import BrowserServer, running_browser_server
+from tests.support.task_fixtures import task_fixture
 
 pytestmark = pytest.mark.e2e
 
-FIXTURE_CLAIM = Path(__file__).resolve().parents[3] / "fixtures" / "tasks" / "submit_claim.txt"
 CLAIM_STEPS = ["login", "open_claim_form", "fill_claim", "submit_claim", "capture_claim_number"]
 CHROMIUM = find_chromium()  # a path on "the server's machine" (this one); None = a bundled browser
 DEADLINE_SECONDS = 30.0
@@ -144,7 +143,7 @@ def account_with_login(system: System) -> Account:
 
 
 def claim(system: System, account: Account) -> Task:
-    data = FIXTURE_CLAIM.read_text().replace("payer: Acme Health", "payer: fake")
+    data = task_fixture("submit_claim").replace("payer: Acme Health", "payer: fake")
     task = system.tasks.create(account, type="submit_claim", data=data, actor="test")
     assert task.status == "pending", task.notes
     return task

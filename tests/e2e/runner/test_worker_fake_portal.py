@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
@@ -20,10 +19,10 @@ from runner.core.settings import Settings
 from runner.core.system import System
 from runner.core.tables import Account, PortalCredential, Task, Trajectory, TrajectoryStep
 from tests.e2e.runner.threaded import run_async
+from tests.support.task_fixtures import task_fixture
 
 pytestmark = pytest.mark.e2e
 
-FIXTURE_CLAIM = Path(__file__).resolve().parents[3] / "fixtures" / "tasks" / "submit_claim.txt"
 CLAIM_STEPS = ["login", "open_claim_form", "fill_claim", "submit_claim", "capture_claim_number"]
 
 
@@ -46,7 +45,7 @@ def account_with_login(system: System, payer: str = "fake") -> Account:
 
 
 def claim(system: System, account: Account, *, extra: str = "") -> Task:
-    data = FIXTURE_CLAIM.read_text().replace("payer: Acme Health", "payer: fake") + extra
+    data = task_fixture("submit_claim").replace("payer: Acme Health", "payer: fake") + extra
     task = system.tasks.create(account, type="submit_claim", data=data, actor="test")
     assert task.status == "pending", task.notes
     return task
@@ -145,7 +144,7 @@ def test_payer_asks_for_input_then_completes(
 def test_review_gate_then_approve(system: System) -> None:
     account = account_with_login(system)
     lines = "\n".join("service line: cpt=99215, units=1, charge=2000.00, pointers=A" for _ in range(3))
-    data = FIXTURE_CLAIM.read_text().replace("payer: Acme Health", "payer: fake")
+    data = task_fixture("submit_claim").replace("payer: Acme Health", "payer: fake")
     data = (
         "\n".join(
             line for line in data.splitlines() if not line.lower().startswith(("service line", "total"))

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from runner.core.operators import Role
 from runner.core.system import System
 from runner.core.tables import Account
+from tests.support.task_fixtures import task_fixture
 from tests.unit.console.signed import Person, fast_operators, person
-
-FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "tasks"
 
 
 @pytest.fixture
@@ -52,4 +49,4 @@ def admin(system: System, clinic: Account) -> Person:
 
 
 def claim_data() -> str:
-    return (FIXTURES / "submit_claim.txt").read_text()
+    return task_fixture("submit_claim")

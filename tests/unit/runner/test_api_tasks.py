@@ -12,6 +12,7 @@ from sqlmodel import select
 from runner.core.db import session_scope
 from runner.core.system import System
 from runner.core.tables import Task, TaskEvent, TaskFile
+from tests.support.task_fixtures import task_fixture
 from tests.unit.runner.callers import Caller
 
 SERENE_EXAMPLE = {
@@ -35,11 +36,10 @@ SERENE_KEYS = {
     "updatedAt",
 }
 ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
 
 
 def eligibility_data() -> str:
-    return (FIXTURES / "tasks" / "check_eligibility.txt").read_text()
+    return task_fixture("check_eligibility")
 
 
 def count_tasks(system: System) -> int:
@@ -94,7 +94,7 @@ def test_complete_task_is_pending(api: TestClient, caller: Caller) -> None:
     "task_type", ["check_eligibility", "submit_claim", "submit_prior_authorization", "submit_appeal"]
 )
 def test_every_fixture_task_is_accepted_complete(api: TestClient, caller: Caller, task_type: str) -> None:
-    data = (FIXTURES / "tasks" / f"{task_type}.txt").read_text()
+    data = task_fixture(task_type)
     response = api.post("/tasks", json={"type": task_type, "data": data}, headers=caller.headers)
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "pending", response.json()["notes"]

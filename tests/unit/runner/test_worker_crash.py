@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import select
@@ -15,8 +14,7 @@ from runner.core.runtime import build_executor
 from runner.core.system import System
 from runner.core.tables import Task, TaskEvent, Trajectory
 from runner.core.worker import Worker
-
-CLAIM = Path(__file__).resolve().parents[3] / "fixtures" / "tasks" / "submit_claim.txt"
+from tests.support.task_fixtures import task_fixture
 
 
 class BrokenBrowser:
@@ -67,7 +65,7 @@ def test_a_crashing_attempt_is_retried_then_failed(system: System) -> None:
         password="pw",
         totp_secret=None,
     )
-    task = system.tasks.create(account, type="submit_claim", data=CLAIM.read_text(), actor="test")
+    task = system.tasks.create(account, type="submit_claim", data=task_fixture("submit_claim"), actor="test")
     assert task.status == "pending", task.notes
 
     run_worker(system)
