@@ -34,7 +34,12 @@ SESSION_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_CHARS = 12
 _TOUCH_EVERY = timedelta(minutes=1)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-WRONG_CREDENTIALS = "The email or the password is not right."
+# One answer for an unknown e-mail, a wrong password and a locked login, so that the sign-in page
+# does not tell which e-mails have a login (or which are locked).
+WRONG_CREDENTIALS = (
+    f"The email or the password is not right. After {MAX_FAILED_SIGN_INS} wrong passwords in a row a "
+    f"login is locked for {LOCKOUT.seconds // 60} minutes; an admin can unlock it sooner."
+)
 
 
 class Role(StrEnum):
@@ -47,12 +52,6 @@ class Role(StrEnum):
     def allows(self, needed: Role) -> bool:
         order = list(Role)
         return order.index(self) >= order.index(needed)
-
-
-class LockedOut(Unauthorized):
-    """Too many wrong passwords in a row; `until` says when sign-in is possible again."""
-
-    code = "locked_out"
 
 
 class Forbidden(SopwrightError):
@@ -178,29 +177,30 @@ class Operators:
     # -- sign-in and sessions -------------------------------------------------------------
 
     def sign_in(self, email: str, password: str) -> tuple[SignedIn, str]:
-        """A new session and its cookie token; Unauthorized (or LockedOut) otherwise."""
+        """A new session and its cookie token; Unauthorized otherwise (the same for a locked login)."""
         now = self._clock()
         email = email.strip().lower()
         with session_scope(self._engine) as session:
             row = session.exec(select(Operator).where(Operator.email == email).with_for_update()).first()
-            if row is None or row.disabled_at is not None:
-                # Verify against a decoy so that an unknown email costs the same time as a known one.
+            locked_until = as_utc(row.locked_until) if row is not None else None
+            if (
+                row is None
+                or row.disabled_at is not None
+                or (locked_until is not None and locked_until > now)
+            ):
+                # Verify against a decoy so that an unknown or locked login costs the same time as
+                # a known one, and answer the same.
                 self._decoy = self._decoy or self._hasher.hash(secrets.token_urlsafe(16))
                 self._verify(self._decoy, password)
                 raise Unauthorized(WRONG_CREDENTIALS)
-            locked_until = as_utc(row.locked_until)
-            if locked_until is not None and locked_until > now:
-                raise LockedOut(_locked_message(locked_until), until=locked_until.isoformat())
             if not self._verify(row.password_hash, password):
                 row.failed_logins += 1
-                locked = row.failed_logins >= MAX_FAILED_SIGN_INS
-                if locked:
+                if row.failed_logins >= MAX_FAILED_SIGN_INS:
                     row.failed_logins = 0
                     row.locked_until = now + LOCKOUT
                 session.add(row)
                 # The failure is committed by leaving the block normally; the error is raised after.
             else:
-                locked = False
                 if self._hasher.check_needs_rehash(row.password_hash):
                     row.password_hash = self._hasher.hash(password)
                 row.failed_logins = 0
@@ -226,8 +226,6 @@ class Operators:
                 account = session.get(Account, row.account_id)
                 assert account is not None
                 return SignedIn(row, record, account), token
-        if locked:
-            raise LockedOut(_locked_message(now + LOCKOUT), until=(now + LOCKOUT).isoformat())
         raise Unauthorized(WRONG_CREDENTIALS)
 
     def session(self, token: str, *, activity: bool = True) -> SignedIn | None:
@@ -278,10 +276,3 @@ def _check_password(password: str) -> None:
         raise InvalidRequest(f"The password must be at least {MIN_PASSWORD_CHARS} characters.")
     if len(password) > 1024:
         raise InvalidRequest("The password is too long (at most 1024 characters).")
-
-
-def _locked_message(until: datetime) -> str:
-    return (
-        "Too many wrong passwords: this login is locked until "
-        f"{until.strftime('%H:%M')} UTC. Try again then, or ask an admin to unlock it."
-    )

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from runner.api.console import errors, new_task, queues, settings_page, signin, tasks
+from runner.api.console.throttle import SignInThrottle
 from runner.core.system import System
 
 # Pages hold PHI: never cached, never framed; scripts and styles only from this console.
@@ -27,6 +28,7 @@ _SECURITY_HEADERS = {
 def create_console(system: System) -> FastAPI:
     app = FastAPI(title="sopwright console", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.system = system
+    app.state.signin_throttle = SignInThrottle()
     errors.install(app)
 
     @app.middleware("http")

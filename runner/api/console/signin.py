@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -22,6 +23,7 @@ from runner.api.console.auth import (
 )
 from runner.api.console.errors import CsrfRefused
 from runner.api.console.render import redirect, render, root_of
+from runner.api.console.throttle import SignInThrottle
 from runner.api.deps import SystemDep
 from runner.core.errors import Unauthorized
 
@@ -53,9 +55,18 @@ async def signin(request: Request, system: SystemDep) -> Response:
     if not same_token(request.cookies.get(SIGNIN_CSRF_COOKIE, ""), posted.values.get("csrf_token")):
         raise CsrfRefused()
     email, next_path = posted.text("email"), safe_next(posted.values.get("next"), "/tasks")
+    throttle: SignInThrottle = request.app.state.signin_throttle
+    client = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(client)
+    if wait is not None:
+        message = f"Too many failed sign-ins from this address. Try again in {math.ceil(wait / 60)} minutes."
+        page = _signin_page(request, next_path=next_path, email=email, error=message, status=429)
+        page.headers["Retry-After"] = str(wait)
+        return page
     try:
         signed, token = system.operators.sign_in(email, posted.values.get("password", ""))
     except Unauthorized as exc:
+        throttle.failed(client)
         return _signin_page(request, next_path=next_path, email=email, error=exc.message, status=401)
     response = RedirectResponse(root_of(request) + next_path, status_code=303)
     set_session_cookie(request, response, token)

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from runner.api.app import create_app
 from runner.api.console.auth import safe_next
+from runner.api.console.throttle import MAX_FAILURES, SignInThrottle
 from runner.core.operators import MAX_FAILED_SIGN_INS, Role
 from runner.core.system import System
 from runner.core.tables import Account
@@ -72,11 +73,49 @@ def test_sign_in_form_needs_its_csrf_token(system: System, clinic: Account) -> N
 
 def test_lockout_after_repeated_failures_over_http(system: System, clinic: Account) -> None:
     alice = person(system, clinic.id, "alice@example.test", Role.VIEWER)
-    for _ in range(MAX_FAILED_SIGN_INS - 1):
+    for _ in range(MAX_FAILED_SIGN_INS):
         assert alice.sign_in("not the password").status_code == 401
-    locked = alice.sign_in("not the password")
-    assert locked.status_code == 401 and "locked until" in locked.text
-    assert alice.sign_in(PASSWORD).status_code == 401  # the right password waits too
+    locked = alice.sign_in(PASSWORD)  # the right password waits too
+    nobody = Person(alice.client, "nobody@example.test").sign_in(PASSWORD)
+    assert locked.status_code == nobody.status_code == 401
+    assert "locked for 15 minutes" in locked.text
+    assert _error(locked.text) == _error(nobody.text)  # a locked login answers like an unknown one
+
+
+def _error(page: str) -> str:
+    found = re.search(r'role="alert"[^>]*>(.*?)<', page, re.S)
+    assert found, page
+    return found.group(1).strip()
+
+
+def test_one_client_failing_on_many_logins_is_throttled(system: System, clinic: Account) -> None:
+    client = person(system, clinic.id, "alice@example.test", Role.VIEWER).client
+    for n in range(MAX_FAILURES):  # password spraying: a different e-mail each time, no lockout
+        assert Person(client, f"user{n}@example.test").sign_in("Winter2026!pass").status_code == 401
+    throttled = Person(client, "alice@example.test").sign_in(PASSWORD)
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
+    assert "Too many failed sign-ins from this address" in throttled.text
+    assert "sopwright_session" not in client.cookies
+
+
+def test_the_throttle_forgets_after_its_window() -> None:
+    now = [1000.0]
+    throttle = SignInThrottle(max_failures=2, window=60, clock=lambda: now[0])
+    throttle.failed("10.0.0.1")
+    assert throttle.retry_after("10.0.0.1") is None
+    throttle.failed("10.0.0.1")
+    assert throttle.retry_after("10.0.0.1") == 60
+    assert throttle.retry_after("10.0.0.2") is None  # per client
+    now[0] += 61
+    assert throttle.retry_after("10.0.0.1") is None
+
+
+def test_the_throttle_remembers_a_bounded_number_of_clients() -> None:
+    throttle = SignInThrottle(max_failures=1, window=60, max_clients=3)
+    for n in range(10):
+        throttle.failed(f"10.0.0.{n}")
+    assert throttle.retry_after("10.0.0.0") is None  # forgotten
+    assert throttle.retry_after("10.0.0.9") is not None
 
 
 def test_forms_without_the_session_token_are_refused(
