@@ -2,7 +2,7 @@
 
 The lockout protects one login; this protects all of them from one client trying many e-mails
 (password spraying), and it does not tell which e-mails exist. Counted per client address in this
-process (behind a proxy, run uvicorn with `--proxy-headers` so that the address is the client's).
+process (behind a proxy other than 127.0.0.1, set FORWARDED_ALLOW_IPS so uvicorn reads X-Forwarded-For).
 Memory is bounded: at most `max_clients` addresses are remembered, the stalest forgotten first.
 """
 
