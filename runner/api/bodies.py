@@ -1,8 +1,9 @@
 """Reading request bodies: a JSON object, or multipart form fields plus `files`.
 
 Limits are enforced while reading, before anything is stored: the declared length, the number
-and size of files (read one byte past each limit, never the whole stream), and the size of text
-fields. A refused request stores nothing.
+and size of files (read one byte past each limit, never the whole stream), the size of text
+fields, and the nesting depth and number sizes of JSON (`sops.jsonlimits`). A refused request
+stores nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from starlette.formparsers import MultiPartException
 
 from runner.core.errors import InvalidRequest, TooLarge, UnsupportedType
 from runner.core.files import Upload, UploadLimits, check_uploads
+from sops import jsonlimits
+from sops.errors import JsonRefused
 
 # Room for multipart framing and text fields on top of the file bytes.
 _ENVELOPE_BYTES = 2 * 1024 * 1024
@@ -60,7 +63,9 @@ async def _read_json(request: Request, allowed: set[str], max_text: int) -> dict
     except UnicodeDecodeError:
         raise InvalidRequest("The request body is not valid UTF-8.") from None
     try:
-        body = json.loads(text)
+        body = jsonlimits.loads(text)
+    except JsonRefused as exc:
+        raise InvalidRequest(f"The request body {exc.message}.", limit=exc.limit) from None
     except json.JSONDecodeError as exc:
         raise InvalidRequest(
             f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."

@@ -16,6 +16,8 @@ from markupsafe import Markup, escape
 
 from runner.core.states import TaskStatus
 from runner.core.tables.base import as_utc
+from sops import jsonlimits
+from sops.errors import JsonRefused
 from sops.fields import FIELDS, LINE_FIELDS
 
 FLASH_COOKIE = "sopwright_flash"
@@ -101,9 +103,9 @@ def _read_flash(request: Request) -> dict[str, str] | None:
     raw = request.cookies.get(FLASH_COOKIE)
     if not raw:
         return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(raw.encode()))
-    except ValueError:
+    try:  # a cookie is client input: bounded like any JSON a client sends
+        data = jsonlimits.loads(base64.urlsafe_b64decode(raw.encode()), max_depth=1)
+    except (ValueError, JsonRefused):
         return None
     if not isinstance(data, dict) or data.get("kind") not in ("ok", "error"):
         return None
