@@ -25,6 +25,8 @@ from runner.core.errors import (
 
 log = logging.getLogger(__name__)
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 _STATUS: list[tuple[type[SopwrightError], int]] = [
     (NotFound, 404),
     (Conflict, 409),
@@ -83,12 +85,18 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message)
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     incident = uuid.uuid4().hex[:12]
     log.exception("unexpected error, incident %s", incident, exc_info=exc)
-    return error_response(
-        500, "internal_error", f"Something went wrong on our side (incident {incident}); nothing was saved."
-    )
+    message = f"Something went wrong on our side (incident {incident})."
+    if request.method not in _SAFE_METHODS:
+        # The error may come after a commit (e.g. while rendering the answer): never claim that
+        # nothing was saved, say how to find out instead.
+        message += (
+            " The request may have taken effect: check (e.g. GET /tasks) before sending it again; "
+            "a POST /tasks repeated with the same Idempotency-Key is always safe."
+        )
+    return error_response(500, "internal_error", message)
 
 
 def install(app: FastAPI) -> None:
