@@ -79,7 +79,7 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
         ),
         webhooks=Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout),
         credentials=PortalCredentials(engine, box),
-        queue=Queue(engine, lease_seconds=settings.lease_seconds),
+        queue=Queue(engine, sops=sops, lease_seconds=settings.lease_seconds),
         artifacts=artifacts,
         history=History(engine, artifacts),
         operators=Operators(engine),
