@@ -76,7 +76,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}.get(
+    code = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 413: "too_large"}.get(
         exc.status_code, "http_error"
     )
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
