@@ -16,6 +16,7 @@ from runner.core.errors import (
     Conflict,
     InvalidRequest,
     NotFound,
+    RateLimited,
     SopwrightError,
     TooLarge,
     Unauthorized,
@@ -31,6 +32,7 @@ _STATUS: list[tuple[type[SopwrightError], int]] = [
     (NotFound, 404),
     (Conflict, 409),
     (Unauthorized, 401),
+    (RateLimited, 429),
     (TooLarge, 413),
     (UnsupportedType, 415),
     (UploadRejected, 422),
@@ -43,6 +45,8 @@ def error_response(
     status: int, code: str, message: str, details: dict[str, Any] | None = None
 ) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 429 and details and "retry_after" in details:
+        headers = {"Retry-After": str(details["retry_after"])}
     body = {"error": {"code": code, "message": message, "details": details or {}}}
     return JSONResponse(body, status_code=status, headers=headers)
 

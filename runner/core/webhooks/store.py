@@ -211,6 +211,15 @@ class DeliveryStore:
             session.add(delivery)
         return delivery
 
+    def sent_since(self, account_id: str, event: str, since: datetime) -> list[datetime]:
+        """When the account's deliveries of `event` created after `since` were created."""
+        t = WebhookDelivery
+        statement = select(t.created_at).where(
+            t.account_id == account_id, t.event == event, col(t.created_at) > since
+        )
+        with session_scope(self._engine, readonly=True) as session:
+            return [created for created in (as_utc(c) for c in session.exec(statement).all()) if created]
+
     def record_sent(self, delivery: WebhookDelivery, outcome: Outcome, *, url: str, now: datetime) -> None:
         """Store a delivery that was sent once, outside the queue (the test event)."""
         delivery.attempts = 1
