@@ -8,7 +8,8 @@ Two forms are accepted (the full description with examples is in `sops/README.md
   (`service_line_2_cpt`, `diagnosis_3`) work too. List bullets (`-`, `*`, `1.`) are ignored and
   lines starting with `#` are comments; a line that is not `key: value` continues the clinical
   notes / appeal reason above it, or is kept under `unparsed`.
-* A JSON object (text starting with `{`), whose keys go through the same aliases.
+* A JSON object (text starting with `{`), whose keys go through the same aliases, read within
+  the limits of `sops.jsonlimits` (nesting depth, integer length, finite numbers).
 
 Values stay raw (strings, lists, dicts): typing and validation are `sops.inputs`' job. Unknown
 keys are kept under their normalised name so nothing the client sent is lost. Work is linear in the
@@ -22,8 +23,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from sops import jsonlimits
 from sops.aliases import KNOWN_KEYS, LINE_ALIASES, PATIENT_NAME, canonical_key, normalise_key
-from sops.errors import DataFormatError
+from sops.errors import DataFormatError, JsonRefused
 from sops.fields import FIELDS, Kind
 
 MAX_DATA_CHARS = 500_000
@@ -80,7 +82,9 @@ def merge_raw(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
 
 def _json_object(text: str) -> dict[Any, Any]:
     try:
-        value = json.loads(text)
+        value = jsonlimits.loads(text)
+    except JsonRefused as exc:
+        raise DataFormatError(f"its JSON object {exc.message}") from None
     except json.JSONDecodeError as exc:
         raise DataFormatError(
             f"data starts with '{{' but is not a valid JSON object ({exc.msg} at line {exc.lineno}, "

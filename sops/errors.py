@@ -2,6 +2,7 @@
 
     SopsError                 base: anything this package refuses
      +-- DataFormatError      task `data` cannot be read at all (malformed JSON object, binary junk)
+     +-- JsonRefused          JSON past a limit of `sops.jsonlimits` (too deep, a 5,000-digit number)
      +-- SopError             a SOP is invalid or cannot be rendered (names source and field)
 
 Input problems that a client can fix (a missing member id, a bad NPI) are not exceptions: they are
@@ -23,6 +24,15 @@ class DataFormatError(SopsError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class JsonRefused(SopsError):
+    """JSON a client sent is past a limit; `message` says which and how to fix it, `limit` names it."""
+
+    def __init__(self, message: str, *, limit: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.limit = limit
 
 
 class SopError(SopsError):

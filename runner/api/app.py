@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from runner.api import errors
+from runner.api.bodylimit import BodyLimit, text_limit
 from runner.api.console import create_console
 from runner.api.routes import health, history, metrics, tasks, webhooks
 from runner.core.metrics import scrape_registry
@@ -21,6 +22,8 @@ def create_app(system: System) -> FastAPI:
     # The fleet's figures from the database plus this process's own (e.g. `serve`'s worker).
     app.state.metrics = scrape_registry(system.engine)
     errors.install(app)
+    # Every body is counted as it arrives (the console's too): routes taking files raise the limit.
+    app.add_middleware(BodyLimit, limit=text_limit(system.settings.max_data_chars))
     app.include_router(tasks.router)
     app.include_router(webhooks.router)
     app.include_router(history.router)

@@ -1,8 +1,10 @@
 """Reading request bodies: a JSON object, or multipart form fields plus `files`.
 
-Limits are enforced while reading, before anything is stored: the declared length, the number
-and size of files (read one byte past each limit, never the whole stream), and the size of text
-fields. A refused request stores nothing.
+Limits are enforced while reading, before anything is stored: the body's bytes as they arrive
+(`runner.api.bodylimit`; a multipart body with files may reach the upload limit), the number
+and size of files (read one byte past each limit, never the whole stream), the size of text
+fields, and the nesting depth and number sizes of JSON (`sops.jsonlimits`). A refused request
+stores nothing.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
+from runner.api.bodylimit import ENVELOPE_BYTES, allow_uploads, upload_limit
 from runner.core.errors import InvalidRequest, TooLarge, UnsupportedType
 from runner.core.files import Upload, UploadLimits, check_uploads
-
-# Room for multipart framing and text fields on top of the file bytes.
-_ENVELOPE_BYTES = 2 * 1024 * 1024
+from sops import jsonlimits
+from sops.errors import JsonRefused
 
 
 @dataclass
@@ -32,12 +34,13 @@ async def read_body(
     request: Request, *, allowed: set[str], limits: UploadLimits, max_text: int, files_allowed: bool = True
 ) -> Body:
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limits.max_total_bytes + _ENVELOPE_BYTES:
+    if declared and declared.isdigit() and int(declared) > upload_limit(limits):
         raise TooLarge(f"The request body is too large (limit {limits.max_total_bytes // (1024 * 1024)} MB).")
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type == "application/json" or content_type.endswith("+json"):
         return Body(await _read_json(request, allowed, max_text))
     if files_allowed and content_type == "multipart/form-data":
+        allow_uploads(request, limits)
         return await _read_multipart(request, allowed, limits, max_text)
     if content_type == "" and not declared:
         return Body({})
@@ -49,7 +52,7 @@ async def read_body(
 
 async def _read_json(request: Request, allowed: set[str], max_text: int) -> dict[str, Any]:
     raw = await request.body()
-    if len(raw) > max_text + _ENVELOPE_BYTES:
+    if len(raw) > max_text + ENVELOPE_BYTES:
         raise TooLarge("The JSON body is too large.")
     if not raw.strip():
         raise InvalidRequest(
@@ -60,7 +63,9 @@ async def _read_json(request: Request, allowed: set[str], max_text: int) -> dict
     except UnicodeDecodeError:
         raise InvalidRequest("The request body is not valid UTF-8.") from None
     try:
-        body = json.loads(text)
+        body = jsonlimits.loads(text)
+    except JsonRefused as exc:
+        raise InvalidRequest(f"The request body {exc.message}.", limit=exc.limit) from None
     except json.JSONDecodeError as exc:
         raise InvalidRequest(
             f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."

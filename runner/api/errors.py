@@ -16,6 +16,7 @@ from runner.core.errors import (
     Conflict,
     InvalidRequest,
     NotFound,
+    RateLimited,
     SopwrightError,
     TooLarge,
     Unauthorized,
@@ -25,10 +26,13 @@ from runner.core.errors import (
 
 log = logging.getLogger(__name__)
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 _STATUS: list[tuple[type[SopwrightError], int]] = [
     (NotFound, 404),
     (Conflict, 409),
     (Unauthorized, 401),
+    (RateLimited, 429),
     (TooLarge, 413),
     (UnsupportedType, 415),
     (UploadRejected, 422),
@@ -41,6 +45,8 @@ def error_response(
     status: int, code: str, message: str, details: dict[str, Any] | None = None
 ) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 429 and details and "retry_after" in details:
+        headers = {"Retry-After": str(details["retry_after"])}
     body = {"error": {"code": code, "message": message, "details": details or {}}}
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -74,7 +80,7 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}.get(
+    code = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 413: "too_large"}.get(
         exc.status_code, "http_error"
     )
     message = exc.detail if isinstance(exc.detail, str) else "Request failed."
@@ -83,12 +89,18 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, message)
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     incident = uuid.uuid4().hex[:12]
     log.exception("unexpected error, incident %s", incident, exc_info=exc)
-    return error_response(
-        500, "internal_error", f"Something went wrong on our side (incident {incident}); nothing was saved."
-    )
+    message = f"Something went wrong on our side (incident {incident})."
+    if request.method not in _SAFE_METHODS:
+        # The error may come after a commit (e.g. while rendering the answer): never claim that
+        # nothing was saved, say how to find out instead.
+        message += (
+            " The request may have taken effect: check (e.g. GET /tasks) before sending it again; "
+            "a POST /tasks repeated with the same Idempotency-Key is always safe."
+        )
+    return error_response(500, "internal_error", message)
 
 
 def install(app: FastAPI) -> None:

@@ -8,6 +8,7 @@ SopwrightError
  ├── InvalidRequest           the request is malformed or names something unknown
  │    └── UnknownTaskType
  ├── Unauthorized             missing, unknown or revoked API key
+ ├── RateLimited              too many requests of a kind; `retry_after` says when to try again
  ├── UploadRejected           a file or the data is too large or of a refused type
  │    ├── TooLarge
  │    └── UnsupportedType
@@ -57,6 +58,10 @@ class UnknownTaskType(InvalidRequest):
 
 class Unauthorized(SopwrightError):
     code = "unauthorized"
+
+
+class RateLimited(SopwrightError):
+    code = "rate_limited"
 
 
 class UploadRejected(SopwrightError):

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from handlers.context import Credentials, Document, Outcome, StepContext
 from handlers.engine import Pacing, Resume, run_sop
@@ -29,7 +29,7 @@ from runner.core.db import session_scope
 from runner.core.errors import NotFound
 from runner.core.files import FileStore
 from runner.core.limits import Hold, LoginLimits
-from runner.core.queue import Lease, LeaseLost, Queue
+from runner.core.queue import Lease, LeaseLost, Queue, conclude
 from runner.core.sopbook import SopBook
 from runner.core.states import TaskStatus
 from runner.core.tables import PortalCredential, Task, TaskFile, Trajectory, utcnow
@@ -258,10 +258,21 @@ class Executor:
             task = self._queue.hold(session, lease)
             sop = self._sops.resolve(task.account_id, TaskType(task.type)).sop
             decision = outcomes.from_error(
-                sop, error, attempts=task.attempts, now=now, result=dict(task.result or {})
+                sop,
+                error,
+                attempts=task.attempts,
+                now=now,
+                result=dict(task.result or {}),
+                submit_attempted=task.submit_attempted_at is not None,
             )
-            _conclude(
-                session, task, decision, lease, action="crash", trajectory_id=task.trajectory_id, now=now
+            conclude(
+                session,
+                task,
+                decision,
+                actor=f"worker:{lease.owner}",
+                action="crash",
+                trajectory_id=task.trajectory_id,
+                now=now,
             )
             return decision.status
 
@@ -297,65 +308,37 @@ class Executor:
             self._credentials.login_succeeded(credential.id)
         if isinstance(error, SessionExpired):
             self._credentials.save_session(credential.id, None)
-        if outcome is not None:
-            decision = outcomes.from_outcome(
-                sop, outcome, fields=dict(task.fields), result=ctx.result, task_number=task.task_number
-            )
-        else:
-            assert error is not None
-            decision = outcomes.from_error(sop, error, attempts=task.attempts, now=now, result=ctx.result)
-            log.info(
-                "attempt ended",
-                extra={"task_id": task.id, "error": type(error).__name__, "status": decision.status.value},
-            )
         with session_scope(self._engine) as session:
             current = self._queue.hold(session, lease)
-            _conclude(
+            if outcome is not None:
+                decision = outcomes.from_outcome(
+                    sop, outcome, fields=dict(task.fields), result=ctx.result, task_number=task.task_number
+                )
+            else:
+                assert error is not None
+                decision = outcomes.from_error(
+                    sop,
+                    error,
+                    attempts=task.attempts,
+                    now=now,
+                    result=ctx.result,
+                    submit_attempted=current.submit_attempted_at is not None,
+                )
+                log.info(
+                    "attempt ended",
+                    extra={
+                        "task_id": task.id,
+                        "error": type(error).__name__,
+                        "status": decision.status.value,
+                    },
+                )
+            conclude(
                 session,
                 current,
                 decision,
-                lease,
+                actor=f"worker:{lease.owner}",
                 action="finish",
                 trajectory_id=trajectory.id,
                 trace_path=trace_path,
                 now=now,
             )
-
-
-def _conclude(
-    session: Session,
-    task: Task,
-    decision: outcomes.Decision,
-    lease: Lease,
-    *,
-    action: str,
-    trajectory_id: str | None,
-    now: datetime,
-    trace_path: str | None = None,
-) -> None:
-    """Write an attempt's decision on the task (dropping the lease) and close its trajectory."""
-    task.notes = decision.notes
-    task.result = decision.result
-    task.problems = decision.problems
-    task.lease_owner = None
-    task.lease_expires_at = None
-    if decision.run_after is not None:
-        task.run_after = decision.run_after
-    if decision.review_step is not None:
-        task.review_step = decision.review_step
-    move(
-        session,
-        task,
-        decision.status,
-        actor=f"worker:{lease.owner}",
-        action=action,
-        message=decision.notes,
-        now=now,
-    )
-    trajectory = session.get(Trajectory, trajectory_id) if trajectory_id else None
-    if trajectory is not None and trajectory.ended_at is None:
-        trajectory.outcome = decision.status.value
-        trajectory.message = decision.notes
-        trajectory.trace_path = trace_path
-        trajectory.ended_at = now
-        session.add(trajectory)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from runner.core.artifacts import ArtifactStore
 from runner.core.db import session_scope
 from runner.core.errors import NotFound
 from runner.core.tables import Task, Trajectory, TrajectoryStep
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,12 @@ class History:
         }
         if name not in recorded:
             raise NotFound("No such artifact on this task.")
-        path = self._artifacts.resolve(name)
+        try:
+            path = self._artifacts.resolve(name)
+        except ValueError:
+            # The recorded file was replaced by a link out of the store: never follow it.
+            log.warning("artifact path leaves the store", extra={"task_id": task_id})
+            raise NotFound("No such artifact on this task.") from None
         if not path.is_file():
             raise NotFound("This artifact was pruned after the retention period.")
         return path

@@ -7,31 +7,27 @@ NeedsInput (the payer says data is wrong)                       -> waiting_for_i
 GateReached / NeedsReview (gate, CAPTCHA, unclear outcome)      -> pending_review
 LoginRefused                                                    -> failed (the login may be stopped)
 anything else (PortalChanged, UnknownStep, a bug)               -> retried like Transient, then failed
+the worker died (its lease expired; decided by the reaper)      -> retried at once, then failed
+
+Retrying and giving up are `runner.core.retries`; a failed task that got past the submit mark says
+it may have reached the payer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from handlers.context import Outcome
 from handlers.engine import GateReached
 from handlers.errors import LoginRefused, NeedsInput, NeedsReview, StepError, Transient
 from handlers.registry import UnknownStep
+from runner.core.retries import Decision, retry_or_fail
 from runner.core.states import TaskStatus
 from sops.render import render_outcome
 from sops.schema import Sop
 
-
-@dataclass(frozen=True)
-class Decision:
-    status: TaskStatus
-    notes: str
-    result: dict[str, Any] | None = None
-    run_after: datetime | None = None
-    review_step: str | None = None
-    problems: list[dict[str, str]] = field(default_factory=list)
+__all__ = ["Decision", "from_error", "from_outcome"]
 
 
 def from_outcome(
@@ -41,16 +37,14 @@ def from_outcome(
     return Decision(TaskStatus(outcome.value), notes, result=result)
 
 
-def backoff(sop: Sop, attempt: int, retry_after: float | None) -> float:
-    """Seconds before the next attempt: exponential per the SOP, at least what the portal asked."""
-    retry = sop.retry
-    exponential = retry.backoff_seconds * retry.backoff_multiplier ** max(0, attempt - 1)
-    delay = min(exponential, retry.max_backoff_seconds)
-    return max(delay, retry_after or 0.0)
-
-
 def from_error(
-    sop: Sop, error: BaseException, *, attempts: int, now: datetime, result: dict[str, Any]
+    sop: Sop,
+    error: BaseException,
+    *,
+    attempts: int,
+    now: datetime,
+    result: dict[str, Any],
+    submit_attempted: bool = False,
 ) -> Decision:
     if isinstance(error, GateReached):
         return Decision(
@@ -69,22 +63,14 @@ def from_error(
         return Decision(
             TaskStatus.FAILED, f"This SOP cannot run on this portal: {error.message}", result=failed
         )
-    message = error.message if isinstance(error, StepError) else _plain(error)
-    if attempts >= sop.retry.max_attempts:
-        failed = {**result, "failure_reason": message}
-        return Decision(
-            TaskStatus.FAILED,
-            f"Gave up after {attempts} attempt{'s' if attempts != 1 else ''}: {message}",
-            result=failed,
-        )
-    retry_after = error.retry_after if isinstance(error, Transient) else None
-    delay = backoff(sop, attempts, retry_after)
-    return Decision(
-        TaskStatus.PENDING,
-        f"Attempt {attempts} of {sop.retry.max_attempts} did not finish ({message}); "
-        f"retrying in {delay:.0f} s.",
-        result=result or None,
-        run_after=now + timedelta(seconds=delay),
+    return retry_or_fail(
+        sop,
+        attempts=attempts,
+        reason=error.message if isinstance(error, StepError) else _plain(error),
+        now=now,
+        result=result,
+        retry_after=error.retry_after if isinstance(error, Transient) else None,
+        submit_attempted=submit_attempted,
     )
 
 

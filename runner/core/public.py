@@ -3,6 +3,11 @@
 Serene's names are exactly `id, accountId, task_number, status, handler, title, instructions,
 trajectory_id, startedAt, completedAt, failedAt, notes, createdAt, updatedAt`; timestamps are
 ISO 8601 UTC with milliseconds and `Z`.
+
+Stored values are rendered whatever their shape: `fields` and `result` are cut at the JSON depth
+limit (a row stored before the limit existed could nest deeper than pydantic serialises) and an
+odd `problems` entry is shown as text, so no stored row can make a read, a list, a cancel or a
+webhook fail.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from runner.core.tables import Task, TaskFile
 from runner.core.tables.base import as_utc
+from sops.jsonlimits import pruned
 
 
 def iso_z(value: datetime | None) -> str | None:
@@ -86,9 +92,9 @@ def task_public(task: Task, files: list[TaskFile]) -> TaskPublic:
         updated_at=updated,
         type=task.type,
         payer=task.payer,
-        result=task.result,
-        fields=task.fields,
-        problems=[ProblemPublic(**p) for p in task.problems],
+        result=pruned(task.result),
+        fields=pruned(task.fields),
+        problems=[_problem(p) for p in task.problems],
         files=[
             FilePublic(
                 id=f.id, filename=f.filename, content_type=f.content_type, size=f.size, sha256=f.sha256
@@ -99,6 +105,12 @@ def task_public(task: Task, files: list[TaskFile]) -> TaskPublic:
         sop_version=task.sop_version,
         idempotency_key=task.idempotency_key,
     )
+
+
+def _problem(entry: Any) -> ProblemPublic:
+    if not isinstance(entry, dict):
+        return ProblemPublic(field="", message=str(entry))
+    return ProblemPublic(field=str(entry.get("field") or ""), message=str(entry.get("message") or ""))
 
 
 def task_json(task: Task, files: list[TaskFile]) -> dict[str, Any]:

@@ -7,23 +7,34 @@ PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so workers never wait on each o
 serialises writers with its immediate transactions (see `runner.core.db`).
 
 Recovery bound: a task whose worker died is claimable again after at most
-`lease_seconds + reaper interval`.
+`lease_seconds + reaper interval`. The dead worker's attempt counts like any other (a task that
+kills its worker every time fails after the SOP's `max_attempts`, with its webhook); see
+`runner.core.retries`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
+from runner.core import retries
 from runner.core.db import session_scope
+from runner.core.sopbook import SopBook
 from runner.core.states import TaskStatus
-from runner.core.tables import Task, utcnow
+from runner.core.tables import Task, Trajectory, utcnow
 from runner.core.tables.base import as_utc
 from runner.core.transitions import move
+from sops.types import TaskType
+
+log = logging.getLogger(__name__)
+
+_LEASED = (TaskStatus.DISPATCHING.value, TaskStatus.RUNNING.value)
 
 
 @dataclass(frozen=True)
@@ -39,9 +50,15 @@ class LeaseLost(Exception):
 
 class Queue:
     def __init__(
-        self, engine: sa.Engine, *, lease_seconds: float = 60, clock: Callable[[], datetime] = utcnow
+        self,
+        engine: sa.Engine,
+        *,
+        sops: SopBook,
+        lease_seconds: float = 60,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._engine = engine
+        self._sops = sops  # the reaper decides by the task's SOP (its max_attempts)
         self.lease_seconds = lease_seconds
         self._clock = clock
 
@@ -117,28 +134,56 @@ class Queue:
         return True
 
     def reap(self, *, limit: int = 100) -> int:
-        """Return tasks whose lease expired (their worker died) to the queue; returns how many."""
+        """Settle tasks whose lease expired (their worker died); returns how many.
+
+        The attempt counts: with attempts left the task is queued again at once (the recovery
+        bound), its next attempt reconciling first if it got past the submit; with none left it
+        fails, with its webhook. Each task is settled in its own transaction, so one that cannot
+        be settled (it is logged) does not hold back the others.
+        """
         now = self._clock()
+        with session_scope(self._engine, readonly=True) as session:
+            expired = list(session.exec(_expired(now).limit(limit)).all())
+        reaped = 0
+        for task in expired:
+            try:
+                reaped += self._reap_one(task.id, now)
+            except Exception:
+                log.exception("an expired task could not be settled", extra={"task_id": task.id})
+        return reaped
+
+    def _reap_one(self, task_id: str, now: datetime) -> int:
         with session_scope(self._engine) as session:
-            statement = (
-                select(Task)
-                .where(col(Task.status).in_([TaskStatus.DISPATCHING.value, TaskStatus.RUNNING.value]))
-                .where(col(Task.lease_expires_at) < now)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
+            # Checked again under the lock: a heartbeat, a finish or another reaper may have won.
+            statement = _expired(now).where(col(Task.id) == task_id).with_for_update(skip_locked=True)
+            task = session.exec(statement).first()
+            if task is None:
+                return 0
+            sop = self._sops.resolve(task.account_id, TaskType(task.type)).sop
+            decision = retries.retry_or_fail(
+                sop,
+                attempts=task.attempts,
+                reason="the worker running it stopped before finishing",
+                now=now,
+                result=dict(task.result or {}),
+                at_once=True,
+                submit_attempted=task.submit_attempted_at is not None,
             )
-            expired = list(session.exec(statement).all())
-            for task in expired:
-                owner = task.lease_owner
-                _drop_lease(task)
-                task.run_after = now
-                message = f"Lease of worker {owner} expired; the task goes back to the queue."
-                if task.submit_attempted_at is not None:
-                    message += " It was past the submit: the next attempt reconciles first."
-                move(
-                    session, task, TaskStatus.PENDING, actor="reaper", action="reap", message=message, now=now
-                )
-        return len(expired)
+            running = task.status == TaskStatus.RUNNING.value
+            conclude(
+                session,
+                task,
+                decision,
+                actor="reaper",
+                action="reap",
+                trajectory_id=task.trajectory_id if running else None,
+                now=now,
+            )
+        log.info(
+            "expired lease settled",
+            extra={"task_id": task_id, "attempts": task.attempts, "status": decision.status.value},
+        )
+        return 1
 
     def next_due_in(self) -> float | None:
         """Seconds until the next pending task is due (0 if one is due now), None if none is pending."""
@@ -157,3 +202,37 @@ class Queue:
 def _drop_lease(task: Task) -> None:
     task.lease_owner = None
     task.lease_expires_at = None
+
+
+def _expired(now: datetime) -> SelectOfScalar[Task]:
+    return select(Task).where(col(Task.status).in_(_LEASED)).where(col(Task.lease_expires_at) < now)
+
+
+def conclude(
+    session: Session,
+    task: Task,
+    decision: retries.Decision,
+    *,
+    actor: str,
+    action: str,
+    trajectory_id: str | None,
+    now: datetime,
+    trace_path: str | None = None,
+) -> None:
+    """Write an attempt's decision on the task (dropping the lease) and close its trajectory."""
+    task.notes = decision.notes
+    task.result = decision.result
+    task.problems = decision.problems
+    _drop_lease(task)
+    if decision.run_after is not None:
+        task.run_after = decision.run_after
+    if decision.review_step is not None:
+        task.review_step = decision.review_step
+    move(session, task, decision.status, actor=actor, action=action, message=decision.notes, now=now)
+    trajectory = session.get(Trajectory, trajectory_id) if trajectory_id else None
+    if trajectory is not None and trajectory.ended_at is None:
+        trajectory.outcome = decision.status.value
+        trajectory.message = decision.notes
+        trajectory.trace_path = trace_path
+        trajectory.ended_at = now
+        session.add(trajectory)

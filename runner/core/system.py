@@ -21,9 +21,12 @@ from runner.core.sopbook import SopBook
 from runner.core.tasks import Tasks
 from runner.core.webhooks.guard import AddressGuard
 from runner.core.webhooks.service import Webhooks
+from runner.core.webhooks.tester import WebhookTester
 from sops.loader import SopLibrary
 
 log = logging.getLogger(__name__)
+
+TEST_TIMEOUT = 5.0  # seconds a test event (POST /webhooks/test) waits for the endpoint, at most
 
 
 @dataclass
@@ -37,6 +40,7 @@ class System:
     files: FileStore
     upload_limits: UploadLimits
     webhooks: Webhooks
+    webhook_tester: WebhookTester
     credentials: PortalCredentials
     queue: Queue
     artifacts: ArtifactStore
@@ -44,6 +48,7 @@ class System:
     operators: Operators
 
     def close(self) -> None:
+        self.webhook_tester.close()
         self.engine.dispose()
 
 
@@ -58,6 +63,7 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
     guard = AddressGuard.from_setting(settings.webhook_allow_hosts, require_https=settings.production)
     artifacts = ArtifactStore(data_dir / "artifacts")
     accounts = Accounts(engine, box, url_check=guard.check_url)
+    webhooks = Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout)
     return System(
         settings=settings,
         engine=engine,
@@ -77,9 +83,10 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
             max_files=settings.max_files,
             max_total_bytes=settings.max_total_bytes,
         ),
-        webhooks=Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout),
+        webhooks=webhooks,
+        webhook_tester=WebhookTester(webhooks, timeout=min(TEST_TIMEOUT, settings.webhook_timeout)),
         credentials=PortalCredentials(engine, box),
-        queue=Queue(engine, lease_seconds=settings.lease_seconds),
+        queue=Queue(engine, sops=sops, lease_seconds=settings.lease_seconds),
         artifacts=artifacts,
         history=History(engine, artifacts),
         operators=Operators(engine),

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from runner.core import intake
+from runner.core import cursors, intake
 from runner.core.db import session_scope
 from runner.core.errors import IdempotencyConflict, InvalidRequest, InvalidTransition, NotFound
 from runner.core.files import FileStore, Upload
@@ -204,7 +201,7 @@ class Tasks:
         if filters.task_number is not None:
             statement = statement.where(Task.task_number == filters.task_number)
         if cursor:
-            at, last_id = _decode_cursor(cursor)
+            at, last_id = cursors.decode(cursor)
             statement = statement.where(
                 sa.or_(
                     col(Task.created_at) < at,
@@ -219,7 +216,7 @@ class Tasks:
             if page:
                 for f in session.exec(select(TaskFile).where(col(TaskFile.task_id).in_(list(files)))).all():
                     files[f.task_id].append(f)
-        next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
+        next_cursor = cursors.encode(page[-1].created_at, page[-1].id) if len(rows) > limit else None
         return Page(page, files, next_cursor)
 
     def events(self, account_id: str, task_id: str) -> list[TaskEvent]:
@@ -361,18 +358,3 @@ def _file_row(task: Task, upload: Upload) -> TaskFile:
         size=len(upload.content),
         sha256=upload.sha256,
     )
-
-
-def _encode_cursor(task: Task) -> str:
-    created = task.created_at if task.created_at.tzinfo else task.created_at.replace(tzinfo=UTC)
-    payload = json.dumps([created.isoformat(), task.id]).encode()
-    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        at, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(at), str(last_id)
-    except (binascii.Error, ValueError, TypeError) as exc:
-        raise InvalidRequest("The cursor is not valid; use the next_cursor of a previous page.") from exc

@@ -45,12 +45,14 @@ import json, random, sys, traceback
 from runner.core import db
 from runner.core.db import session_scope
 from runner.core.queue import Queue
+from runner.core.sopbook import SopBook
 from runner.core.states import TaskStatus
 from runner.core.transitions import move
+from sops.loader import SopLibrary
 
 url, owner = sys.argv[1], sys.argv[2]
 engine = db.create_engine(url)
-queue = Queue(engine, lease_seconds=60)
+queue = Queue(engine, sops=SopBook(engine, SopLibrary.builtin()), lease_seconds=60)
 rng = random.Random(owner)
 finished, errors = [], []
 print("ready", flush=True)

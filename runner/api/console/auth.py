@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
+from runner.api.bodylimit import allow_uploads, upload_limit
 from runner.api.console.errors import CsrfRefused, SignInRequired
 from runner.api.console.render import root_of
 from runner.api.deps import SystemDep
@@ -28,7 +29,6 @@ from runner.core.operators import SESSION_LIFETIME, SignedIn
 SESSION_COOKIE = "sopwright_session"
 SIGNIN_CSRF_COOKIE = "sopwright_signin_csrf"
 REFRESH_HEADER = "x-console-refresh"
-_ENVELOPE_BYTES = 2 * 1024 * 1024
 
 
 def signed_in(request: Request, system: SystemDep) -> SignedIn:
@@ -102,15 +102,18 @@ class Posted:
         return self.values.get(name, "").strip()
 
 
-async def read_form(request: Request, system: SystemDep) -> Posted:
-    """The form body (urlencoded or multipart, with `files`); empty file inputs are skipped."""
+async def read_form(request: Request, system: SystemDep, *, uploads: bool = True) -> Posted:
+    """The form body (urlencoded or multipart, with `files` if `uploads`); empty file inputs are
+    skipped. Without `uploads` (the sign-in form) the body stays within the text limit."""
     limits = system.upload_limits
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limits.max_total_bytes + _ENVELOPE_BYTES:
-        raise TooLarge(f"The upload is too large (limit {limits.max_total_bytes // (1024 * 1024)} MB).")
+    if uploads:
+        if declared and declared.isdigit() and int(declared) > upload_limit(limits):
+            raise TooLarge(f"The upload is too large (limit {limits.max_total_bytes // (1024 * 1024)} MB).")
+        allow_uploads(request, limits)
     try:
         form = await request.form(
-            max_files=limits.max_files + 1,
+            max_files=limits.max_files + 1 if uploads else 0,
             max_fields=200,
             max_part_size=system.settings.max_data_chars + 1024,
         )

@@ -18,6 +18,7 @@ from runner.core.tables import Task
 from sops.dataformat import LONG_TEXT
 from sops.fields import FIELDS, Kind
 from sops.inputs.models import REASONS, URGENCY
+from sops.jsonlimits import pruned
 
 # The values the input models accept for the fields that are a choice (sops.inputs.models).
 _CHOICES = {
@@ -77,8 +78,9 @@ def input_form(task: Task) -> InputForm | None:
     lines_name: str | None = None
     line_problems: list[str] = []
     for problem in task.problems:
-        path = problem.get("field", "")
-        message = problem.get("message", "")
+        entry = problem if isinstance(problem, dict) else {"message": problem}
+        path = str(entry.get("field") or "")
+        message = str(entry.get("message") or "")
         top = path.split(".", 1)[0]
         spec = FIELDS.get(top)
         if spec is not None and spec.kind is Kind.LINES:
@@ -90,7 +92,7 @@ def input_form(task: Task) -> InputForm | None:
                 InputField(
                     name=top,
                     label=field_label(top),
-                    value=_text(raw),
+                    value=_text(pruned(raw)),
                     problem=message,
                     missing=raw in (None, "", []),
                     multiline=top in LONG_TEXT,

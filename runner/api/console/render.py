@@ -16,6 +16,8 @@ from markupsafe import Markup, escape
 
 from runner.core.states import TaskStatus
 from runner.core.tables.base import as_utc
+from sops import jsonlimits
+from sops.errors import JsonRefused
 from sops.fields import FIELDS, LINE_FIELDS
 
 FLASH_COOKIE = "sopwright_flash"
@@ -55,19 +57,27 @@ def field_label(name: str) -> str:
     return label[:1].upper() + label[1:]
 
 
-def value_text(value: Any) -> str:
+def value_text(value: Any, depth: int = 0) -> str:
+    """A stored value as one line of text, whatever its shape (nesting is cut at the JSON limit)."""
     if value is None or value == "" or value == []:
         return "—"
+    if isinstance(value, list | dict) and depth >= jsonlimits.MAX_DEPTH:
+        return jsonlimits.TOO_DEEP
     if isinstance(value, list):
-        return ", ".join(value_text(v) for v in value)
+        return ", ".join(value_text(v, depth + 1) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k.replace('_', ' ')} {value_text(v)}" for k, v in value.items())
+        return ", ".join(f"{str(k).replace('_', ' ')} {value_text(v, depth + 1)}" for k, v in value.items())
     return str(value)
+
+
+def is_records(value: Any) -> bool:
+    """A non-empty list of records (service lines), shown as a table; anything else is text."""
+    return isinstance(value, list) and bool(value) and all(isinstance(row, dict) for row in value)
 
 
 def line_columns(rows: list[dict[str, Any]]) -> list[str]:
     """The keys of a list of records (service lines), in the order the SOP docs list them."""
-    keys = {key for row in rows for key in row}
+    keys = {str(key) for row in rows for key in row}
     return sorted(keys, key=lambda k: (LINE_ORDER.get(k, len(LINE_ORDER)), k))
 
 
@@ -94,6 +104,7 @@ templates.env.filters.update(
     line_columns=line_columns,
     line_label=line_label,
 )
+templates.env.tests.update(records=is_records)
 templates.env.globals.update(statuses=list(TaskStatus), link_tasks=link_tasks)
 
 
@@ -101,9 +112,9 @@ def _read_flash(request: Request) -> dict[str, str] | None:
     raw = request.cookies.get(FLASH_COOKIE)
     if not raw:
         return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(raw.encode()))
-    except ValueError:
+    try:  # a cookie is client input: bounded like any JSON a client sends
+        data = jsonlimits.loads(base64.urlsafe_b64decode(raw.encode()), max_depth=1)
+    except (ValueError, JsonRefused):
         return None
     if not isinstance(data, dict) or data.get("kind") not in ("ok", "error"):
         return None

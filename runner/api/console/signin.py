@@ -51,7 +51,7 @@ def signin_form(request: Request, system: SystemDep, next: Annotated[str | None,
 @router.post("/signin")
 async def signin(request: Request, system: SystemDep) -> Response:
     check_origin(request)
-    posted = await read_form(request, system)
+    posted = await read_form(request, system, uploads=False)
     if not same_token(request.cookies.get(SIGNIN_CSRF_COOKIE, ""), posted.values.get("csrf_token")):
         raise CsrfRefused()
     email, next_path = posted.text("email"), safe_next(posted.values.get("next"), "/tasks")

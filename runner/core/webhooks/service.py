@@ -98,8 +98,10 @@ class Webhooks:
             )
         return self.store.redeliver(account_id, delivery_id, now=self._clock())
 
-    def send_test(self, account_id: str) -> SentTestEvent:
-        """POST a signed `webhook_test` event now, once, and log it like any delivery."""
+    def send_test(self, account_id: str, *, timeout: float | None = None) -> SentTestEvent:
+        """POST a signed `webhook_test` event now, once, and log it like any delivery.
+
+        `timeout` (seconds) replaces the dispatcher's for this one POST (see `tester.py`)."""
         account = self._account(account_id)
         if not account.webhook_url:
             raise NoWebhookUrl("The account has no webhook URL to test: set one first.")
@@ -117,9 +119,8 @@ class Webhooks:
         )
         secrets = self._accounts.webhook_secrets(account, now)
         body = signing.signed_body(delivery.payload, secrets)
-        outcome = self.sender.post(
-            account.webhook_url, signing.headers(delivery.id, now, body, secrets), body
-        )
+        sender = self.sender if timeout is None else Sender(self.guard, timeout=timeout)
+        outcome = sender.post(account.webhook_url, signing.headers(delivery.id, now, body, secrets), body)
         self.store.record_sent(delivery, outcome, url=account.webhook_url, now=now)
         return SentTestEvent(delivery, outcome, endpoint_disabled=account.webhook_disabled_at is not None)
 

@@ -9,20 +9,18 @@ row is sent again by whoever claimed it next (at-least-once, same `webhook-id`).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from runner.core import cursors
 from runner.core.db import is_sqlite, session_scope
-from runner.core.errors import InvalidRequest, NotFound
+from runner.core.errors import NotFound
 from runner.core.tables import Account, WebhookAttempt, WebhookDelivery
 from runner.core.tables.base import as_utc
 from runner.core.webhooks.errors import DeliveryInFlight
@@ -154,7 +152,7 @@ class DeliveryStore:
         if status is not None:
             statement = statement.where(t.status == status.value)
         if cursor:
-            at, last_id = _decode_cursor(cursor)
+            at, last_id = cursors.decode(cursor)
             statement = statement.where(
                 sa.or_(col(t.created_at) < at, sa.and_(col(t.created_at) == at, col(t.id) < last_id))
             )
@@ -163,7 +161,7 @@ class DeliveryStore:
             rows = list(session.exec(statement).all())
             page = rows[:limit]
             attempts = self._attempts(session, [d.id for d in page])
-        next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
+        next_cursor = cursors.encode(page[-1].created_at, page[-1].id) if len(rows) > limit else None
         return DeliveryPage(page, attempts, next_cursor)
 
     def get(self, account_id: str, delivery_id: str) -> tuple[WebhookDelivery, list[WebhookAttempt]]:
@@ -212,6 +210,15 @@ class DeliveryStore:
             delivery.delivered_at = None
             session.add(delivery)
         return delivery
+
+    def sent_since(self, account_id: str, event: str, since: datetime) -> list[datetime]:
+        """When the account's deliveries of `event` created after `since` were created."""
+        t = WebhookDelivery
+        statement = select(t.created_at).where(
+            t.account_id == account_id, t.event == event, col(t.created_at) > since
+        )
+        with session_scope(self._engine, readonly=True) as session:
+            return [created for created in (as_utc(c) for c in session.exec(statement).all()) if created]
 
     def record_sent(self, delivery: WebhookDelivery, outcome: Outcome, *, url: str, now: datetime) -> None:
         """Store a delivery that was sent once, outside the queue (the test event)."""
@@ -275,19 +282,3 @@ def _leaves(value: Any) -> Iterator[str]:
 
 def _rowcount(result: Any) -> int:
     return int(result.rowcount)
-
-
-def _encode_cursor(delivery: WebhookDelivery) -> str:
-    created = as_utc(delivery.created_at)
-    assert created is not None
-    payload = json.dumps([created.isoformat(), delivery.id]).encode()
-    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        at, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(at).astimezone(UTC), str(last_id)
-    except (binascii.Error, ValueError, TypeError) as exc:
-        raise InvalidRequest("The cursor is not valid; use the next_cursor of a previous page.") from exc

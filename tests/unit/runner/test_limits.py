@@ -41,7 +41,7 @@ def claimed(system: System, queue: Queue, account_id: str, count: int) -> list[L
 
 def test_at_most_max_sessions_holds_at_once(system: System) -> None:
     clock = Clock()
-    queue = Queue(system.engine, lease_seconds=30, clock=clock)
+    queue = Queue(system.engine, sops=system.sops, lease_seconds=30, clock=clock)
     limits = LoginLimits(system.engine, queue, clock=clock)
     account_id, credential_id = login(system, max_sessions=2)
     first, second, third = claimed(system, queue, account_id, 3)
@@ -59,7 +59,7 @@ def test_at_most_max_sessions_holds_at_once(system: System) -> None:
 
 def test_a_dead_workers_hold_ends_with_its_lease(system: System) -> None:
     clock = Clock()
-    queue = Queue(system.engine, lease_seconds=30, clock=clock)
+    queue = Queue(system.engine, sops=system.sops, lease_seconds=30, clock=clock)
     limits = LoginLimits(system.engine, queue, clock=clock)
     account_id, credential_id = login(system, max_sessions=1)
     dead, waiting = claimed(system, queue, account_id, 2)
@@ -76,7 +76,7 @@ def test_a_dead_workers_hold_ends_with_its_lease(system: System) -> None:
 
 def test_a_hold_ends_when_its_task_is_claimed_again(system: System) -> None:
     clock = Clock()
-    queue = Queue(system.engine, lease_seconds=30, clock=clock)
+    queue = Queue(system.engine, sops=system.sops, lease_seconds=30, clock=clock)
     limits = LoginLimits(system.engine, queue, clock=clock)
     account_id, credential_id = login(system, max_sessions=1)
     [lease] = claimed(system, queue, account_id, 1)
@@ -91,7 +91,7 @@ def test_a_hold_ends_when_its_task_is_claimed_again(system: System) -> None:
 
 def test_rate_per_minute_counts_starts_in_the_last_minute(system: System) -> None:
     clock = Clock()
-    queue = Queue(system.engine, lease_seconds=30, clock=clock)
+    queue = Queue(system.engine, sops=system.sops, lease_seconds=30, clock=clock)
     limits = LoginLimits(system.engine, queue, clock=clock)
     account_id, credential_id = login(system, max_sessions=10, rate_per_minute=3)
     leases = claimed(system, queue, account_id, 4)
@@ -118,7 +118,7 @@ def test_rate_per_minute_counts_starts_in_the_last_minute(system: System) -> Non
 
 
 def test_racing_workers_never_take_more_than_the_limit(system: System) -> None:
-    queue = Queue(system.engine, lease_seconds=30)
+    queue = Queue(system.engine, sops=system.sops, lease_seconds=30)
     limits = LoginLimits(system.engine, queue)
     account_id, credential_id = login(system, max_sessions=2)
     leases = claimed(system, queue, account_id, 8)
@@ -140,7 +140,7 @@ def test_racing_workers_never_take_more_than_the_limit(system: System) -> None:
 
 
 def test_a_deferred_claim_does_not_count_as_an_attempt(system: System) -> None:
-    queue = Queue(system.engine, lease_seconds=30)
+    queue = Queue(system.engine, sops=system.sops, lease_seconds=30)
     task_id = pending_task(system)
     [(lease, _)] = queue.claim("w1", 1)
     assert status_of(system, task_id).attempts == 1

@@ -195,7 +195,7 @@ def test_the_worker_observes_claim_latency_duration_and_in_flight(system: System
     lost = add_task(system, account_id, "check_eligibility", "pending")
     crashed = add_task(system, account_id, "submit_claim", "pending")
     deferred = add_task(system, account_id, "submit_appeal", "pending")
-    queue = Queue(system.engine, lease_seconds=30)
+    queue = Queue(system.engine, sops=system.sops, lease_seconds=30)
     script = {done: "finish", lost: "lose", crashed: "crash", deferred: "defer"}
     executor = ScriptedExecutor(system, queue, script)
     worker = Worker(queue, executor, FakeBrowser(), concurrency=1, grace_seconds=5)  # type: ignore[arg-type]

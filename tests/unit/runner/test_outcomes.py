@@ -77,3 +77,18 @@ def test_needs_input_carries_problems_and_gate_its_step() -> None:
     assert decision.problems == [{"field": "date_of_birth", "message": "mismatch"}]
     gate = outcomes.from_error(SOP, GateReached("big claim", gate="submit"), attempts=1, now=NOW, result={})
     assert gate.review_step == "submit"
+
+
+def test_an_error_past_the_submit_says_what_happens_to_the_submission() -> None:
+    retry = SOP.retry
+    again = outcomes.from_error(SOP, Transient("down"), attempts=1, now=NOW, result={}, submit_attempted=True)
+    assert again.status is TaskStatus.PENDING
+    assert again.notes.endswith("It got past the submit: the next attempt first looks for it on the portal.")
+    spent = outcomes.from_error(
+        SOP, Transient("down"), attempts=retry.max_attempts, now=NOW, result={}, submit_attempted=True
+    )
+    assert spent.status is TaskStatus.FAILED
+    assert spent.notes == (
+        f"Gave up after {retry.max_attempts} attempts: down. It may have reached the payer before that: "
+        "look for it on the portal before sending it again."
+    )

@@ -43,7 +43,7 @@ def status_of(system: System, task_id: str) -> Task:
 
 def test_claim_leases_and_fences(system: System) -> None:
     clock = Clock()
-    queue = Queue(system.engine, lease_seconds=30, clock=clock)
+    queue = Queue(system.engine, sops=system.sops, lease_seconds=30, clock=clock)
     task_id = pending_task(system)
     [(lease, task)] = queue.claim("w1", 5)
     assert task.status == "dispatching" and lease.token == 1
@@ -63,7 +63,7 @@ def test_claim_leases_and_fences(system: System) -> None:
 
 def test_a_heartbeating_task_is_never_reaped(system: System) -> None:
     clock = Clock()
-    queue = Queue(system.engine, lease_seconds=30, clock=clock)
+    queue = Queue(system.engine, sops=system.sops, lease_seconds=30, clock=clock)
     pending_task(system)
     [(lease, _)] = queue.claim("w1", 1)
     for _ in range(10):  # a step that takes five minutes, heartbeating every 30 s
@@ -74,7 +74,7 @@ def test_a_heartbeating_task_is_never_reaped(system: System) -> None:
 
 def test_not_due_tasks_wait(system: System) -> None:
     clock = Clock()
-    queue = Queue(system.engine, clock=clock)
+    queue = Queue(system.engine, sops=system.sops, clock=clock)
     task_id = pending_task(system)
     with session_scope(system.engine) as session:
         row = session.get(Task, task_id)
@@ -91,7 +91,7 @@ def test_not_due_tasks_wait(system: System) -> None:
 def test_concurrent_claims_never_share_a_task(system: System) -> None:
     account_id = system.accounts.create("Clinic").account.id
     ids = {pending_task(system, account_id) for _ in range(20)}
-    queue = Queue(system.engine)
+    queue = Queue(system.engine, sops=system.sops)
 
     def claim(worker: int) -> list[str]:
         got: list[str] = []

@@ -1,0 +1,44 @@
+"""The error boundary: an unexpected error is a 500 with an incident id and no stack trace, and
+never claims that nothing was saved (it may come after a commit; issue 15, item 2)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from runner.api import errors
+
+
+def broken_app() -> FastAPI:
+    app = FastAPI()
+    errors.install(app)
+
+    @app.api_route("/broken", methods=["GET", "POST"])
+    def broken() -> None:
+        raise RuntimeError("secret detail of member 300059049")
+
+    return app
+
+
+def test_an_unexpected_error_after_a_write_says_how_to_find_out(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR), TestClient(broken_app(), raise_server_exceptions=False) as client:
+        response = client.post("/broken")
+    assert response.status_code == 500
+    error = response.json()["error"]
+    assert error["code"] == "internal_error"
+    assert "nothing was saved" not in error["message"]
+    assert "may have taken effect" in error["message"] and "Idempotency-Key" in error["message"]
+    assert "300059049" not in response.text and "Traceback" not in response.text
+    incident = error["message"].split("(incident ")[1].split(")")[0]
+    assert any(incident in record.getMessage() for record in caplog.records)
+
+
+def test_an_unexpected_error_on_a_read_is_short() -> None:
+    with TestClient(broken_app(), raise_server_exceptions=False) as client:
+        response = client.get("/broken")
+    assert response.status_code == 500
+    message = response.json()["error"]["message"]
+    assert message.startswith("Something went wrong on our side (incident ") and message.endswith(").")
