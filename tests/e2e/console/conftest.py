@@ -68,7 +68,7 @@ def console_url(system: System) -> Iterator[str]:
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="console", daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60
     while not server.started or httpx.get(f"{base}/healthz", timeout=1).status_code != 200:
         assert thread.is_alive() and time.monotonic() < deadline, "the console server did not start"
         time.sleep(0.02)  # start-up polling in a fixture, not a wait inside a test

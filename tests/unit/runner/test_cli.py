@@ -57,7 +57,7 @@ def server(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
             [*SOPWRIGHT, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded machine loads the ICD-10 code set slowly
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
