@@ -159,6 +159,7 @@ class Queue:
             task = session.exec(statement).first()
             if task is None:
                 return 0
+            owner = task.lease_owner
             sop = self._sops.resolve(task.account_id, TaskType(task.type)).sop
             decision = retries.retry_or_fail(
                 sop,
@@ -181,7 +182,12 @@ class Queue:
             )
         log.info(
             "expired lease settled",
-            extra={"task_id": task_id, "attempts": task.attempts, "status": decision.status.value},
+            extra={
+                "task_id": task_id,
+                "worker": owner,
+                "attempts": task.attempts,
+                "status": decision.status.value,
+            },
         )
         return 1
 
