@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from runner.core.db import session_scope
 from runner.core.errors import NotFound
@@ -34,13 +34,16 @@ class SopBook:
     def library(self) -> SopLibrary:
         return self._library
 
-    def resolve(self, account_id: str, task_type: TaskType) -> ResolvedSop:
-        with session_scope(self._engine, readonly=True) as session:
-            row = session.exec(
-                select(SopOverride).where(
-                    SopOverride.account_id == account_id, SopOverride.type == task_type.value
-                )
-            ).first()
+    def resolve(self, account_id: str, task_type: TaskType, *, session: Session | None = None) -> ResolvedSop:
+        """The SOP for the account's tasks of this type; inside the caller's transaction if given."""
+        if session is None:
+            with session_scope(self._engine, readonly=True) as own:
+                return self.resolve(account_id, task_type, session=own)
+        row = session.exec(
+            select(SopOverride).where(
+                SopOverride.account_id == account_id, SopOverride.type == task_type.value
+            )
+        ).first()
         if row is None:
             return ResolvedSop(self._library.get(task_type), "builtin")
         return ResolvedSop(

@@ -73,6 +73,23 @@ class Tasks:
         actor: str,
     ) -> Task:
         """Check everything first, then store the task, its files and its first event at once."""
+        task, _files = self.create_with_files(
+            account, type=type, data=data, uploads=uploads, idempotency_key=idempotency_key, actor=actor
+        )
+        return task
+
+    def create_with_files(
+        self,
+        account: Account,
+        *,
+        type: str | None,
+        data: str | None,
+        uploads: Sequence[Upload] = (),
+        idempotency_key: str | None = None,
+        actor: str,
+    ) -> tuple[Task, list[TaskFile]]:
+        """`create`, with the task's file rows: all that `POST /tasks` answers, from one transaction
+        (the SOP override is looked up inside it; nothing is read back afterwards)."""
         task_type = intake.task_type_of(type)
         data = intake.check_data_text(data, self._max_data_chars)
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 255):
@@ -86,11 +103,11 @@ class Tasks:
         checked = intake.check(
             task_type, intake.read_inputs(data, uploads), self._defaults(account), now.date()
         )
-        resolved = self._sops.resolve(account.id, task_type)
         for upload in uploads:
             self._files.put(upload)
         try:
             with session_scope(self._engine) as session:
+                resolved = self._sops.resolve(account.id, task_type, session=session)
                 number = self._next_number(session, account.id)
                 rendered = render_task(
                     resolved.sop, task_number=number, fields=checked.check.fields, portal_name=checked.payer
@@ -119,8 +136,8 @@ class Tasks:
                 session.flush()
                 record(session, task, actor=actor, kind="create", message="Task created.")
                 self._apply_check(session, task, checked, actor=actor, action="create")
-                for upload in uploads:
-                    session.add(_file_row(task, upload))
+                files = [_file_row(task, upload) for upload in uploads]
+                session.add_all(files)
         except IntegrityError:
             if idempotency_key:
                 # A concurrent request with the same key won the insert: answer as a retry.
@@ -128,24 +145,29 @@ class Tasks:
                 if existing is not None:
                     return existing
             raise
-        return task
+        return task, files
 
     def _defaults(self, account: Account) -> dict[str, Any]:
         """The account's defaults, over the installation's (the timely-filing window)."""
         return {TIMELY_FILING_KEY: self._timely_filing_days, **account.defaults}
 
-    def _find_idempotent(self, account_id: str, key: str, fingerprint: str) -> Task | None:
+    def _find_idempotent(
+        self, account_id: str, key: str, fingerprint: str
+    ) -> tuple[Task, list[TaskFile]] | None:
         with session_scope(self._engine, readonly=True) as session:
             task = session.exec(
                 select(Task).where(Task.account_id == account_id, Task.idempotency_key == key)
             ).first()
-        if task is not None and task.request_hash != fingerprint:
+            if task is None:
+                return None
+            files = list(session.exec(select(TaskFile).where(TaskFile.task_id == task.id)).all())
+        if task.request_hash != fingerprint:
             raise IdempotencyConflict(
                 "This Idempotency-Key was already used with a different request. Use a new key "
                 "for a new task, or resend exactly the same request to get the original task.",
                 task_id=task.id,
             )
-        return task
+        return task, files
 
     @staticmethod
     def _next_number(session: Session, account_id: str) -> int:

@@ -84,19 +84,17 @@ async def create_task(
         limits=system.upload_limits,
         max_text=system.settings.max_data_chars,
     )
-    # The store is synchronous: run it off the event loop so one slow create does not stall others.
-    task = await run_in_threadpool(
-        partial(
-            system.tasks.create,
-            account,
-            type=text_field(body.values, "type"),
-            data=text_field(body.values, "data"),
-            uploads=body.uploads,
-            idempotency_key=idempotency_key,
-            actor=actor_of(request, account),
-        )
+    create = partial(
+        system.tasks.create_with_files,
+        account,
+        type=text_field(body.values, "type"),
+        data=text_field(body.values, "data"),
+        uploads=body.uploads,
+        idempotency_key=idempotency_key,
+        actor=actor_of(request, account),
     )
-    return task_public(*await run_in_threadpool(system.tasks.get, account.id, task.id))
+    # The store is synchronous: one trip off the event loop creates the task and builds the answer.
+    return await run_in_threadpool(lambda: task_public(*create()))
 
 
 @router.get("", response_model=TaskList, summary="List tasks, newest first")
