@@ -6,6 +6,7 @@ override always loads; a task records the version and the source (builtin/accoun
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -17,6 +18,12 @@ from runner.core.tables import SopOverride
 from sops.loader import SopLibrary, load_sop_text
 from sops.schema import Sop
 from sops.types import TaskType
+
+
+@functools.lru_cache(maxsize=256)
+def _override(source_text: str, task_type: TaskType) -> Sop:
+    """An account's override, parsed once per distinct text (SOP models are frozen)."""
+    return load_sop_text(source_text, source=f"account override for {task_type.value}")
 
 
 @dataclass(frozen=True)
@@ -46,9 +53,7 @@ class SopBook:
         ).first()
         if row is None:
             return ResolvedSop(self._library.get(task_type), "builtin")
-        return ResolvedSop(
-            load_sop_text(row.source, source=f"account override for {task_type.value}"), "account"
-        )
+        return ResolvedSop(_override(row.source, task_type), "account")
 
     def install(self, account_id: str, source_text: str, *, source: str) -> Sop:
         """Validate and store an account's SOP override (replacing any earlier one for that type)."""
