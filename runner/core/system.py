@@ -12,6 +12,8 @@ from runner.core.accounts import Accounts
 from runner.core.artifacts import ArtifactStore
 from runner.core.credentials import PortalCredentials
 from runner.core.crypto import SecretBox
+from runner.core.destinations import AddressGuard
+from runner.core.errors import UnsafePortalUrl
 from runner.core.files import FileStore, UploadLimits
 from runner.core.history import History
 from runner.core.operators import Operators
@@ -19,7 +21,7 @@ from runner.core.queue import Queue
 from runner.core.settings import Settings
 from runner.core.sopbook import SopBook
 from runner.core.tasks import Tasks
-from runner.core.webhooks.guard import AddressGuard
+from runner.core.webhooks.errors import UnsafeWebhookUrl
 from runner.core.webhooks.service import Webhooks
 from sops.loader import SopLibrary
 
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 class System:
     settings: Settings
     engine: sa.Engine
+    destinations: AddressGuard  # the destination policy; webhooks and portal logins use it too
     box: SecretBox
     accounts: Accounts
     tasks: Tasks
@@ -55,12 +58,20 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
     box = SecretBox.load(settings.secret_key, data_dir)
     sops = SopBook(engine, library or SopLibrary.builtin())
     files = FileStore(data_dir / "files")
-    guard = AddressGuard.from_setting(settings.webhook_allow_hosts, require_https=settings.production)
+    if settings.webhook_allow_hosts:
+        log.warning(
+            "SOPWRIGHT_WEBHOOK_ALLOW_HOSTS is a former name: it now also lets portal logins and the "
+            "browser reach its hosts; rename it SOPWRIGHT_ALLOW_HOSTS"
+        )
+    destinations = AddressGuard.from_setting(settings.allowed_hosts())
+    guard = destinations.for_use("webhook", UnsafeWebhookUrl, require_https=settings.production)
+    portal_guard = destinations.for_use("portal", UnsafePortalUrl)
     artifacts = ArtifactStore(data_dir / "artifacts")
     accounts = Accounts(engine, box, url_check=guard.check_url)
     return System(
         settings=settings,
         engine=engine,
+        destinations=destinations,
         box=box,
         accounts=accounts,
         tasks=Tasks(
@@ -78,7 +89,7 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
             max_total_bytes=settings.max_total_bytes,
         ),
         webhooks=Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout),
-        credentials=PortalCredentials(engine, box),
+        credentials=PortalCredentials(engine, box, url_check=portal_guard.check_url),
         queue=Queue(engine, lease_seconds=settings.lease_seconds),
         artifacts=artifacts,
         history=History(engine, artifacts),
