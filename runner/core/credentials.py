@@ -3,7 +3,7 @@ their URLs held to the destination policy (runner.core.destinations)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from runner.core.crypto import SecretBox
 from runner.core.db import session_scope
+from runner.core.destinations import AddressGuard
 from runner.core.errors import Conflict, InvalidRequest, NotFound, UnsafeDestination
 from runner.core.tables import PortalCredential, utcnow
 
@@ -31,13 +32,11 @@ class Secrets:
 
 
 class PortalCredentials:
-    def __init__(
-        self, engine: sa.Engine, box: SecretBox, *, url_check: Callable[[str], str] | None = None
-    ) -> None:
+    def __init__(self, engine: sa.Engine, box: SecretBox, *, guard: AddressGuard | None = None) -> None:
         self._engine = engine
         self._box = box
         # The destination policy for portal URLs, injected by `system.build`.
-        self._url_check = url_check
+        self._guard = guard
 
     def add(
         self,
@@ -57,8 +56,8 @@ class PortalCredentials:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidRequest(f"The portal URL {url!r} must be an absolute http(s) URL.")
-        if self._url_check is not None:
-            self._url_check(url)
+        if self._guard is not None:
+            self._guard.check_url(url)
         if not username or not password:
             raise InvalidRequest("A portal login needs a username and a password.")
         if max_sessions < 1 or rate_per_minute < 1:
@@ -141,10 +140,10 @@ class PortalCredentials:
         """Why the browser must not open this login's URL now, or None: run before each attempt,
         since the row may predate the policy or the allow list may have changed since. A name that
         does not resolve now passes (the egress gate refuses it if it still does not)."""
-        if self._url_check is None:
+        if self._guard is None:
             return None
         try:
-            self._url_check(row.url)
+            self._guard.check_url(row.url, warn_unresolvable=False)
         except UnsafeDestination as exc:
             return exc.message
         return None

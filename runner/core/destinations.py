@@ -203,20 +203,22 @@ class AddressGuard:
         guard._names = set(self._names)
         return guard
 
-    def check_url(self, url: str) -> str:
+    def check_url(self, url: str, *, warn_unresolvable: bool = True) -> str:
         """At configuration: refuse a URL that is malformed or names an internal address.
 
-        A name that does not resolve (yet) is accepted with a warning: every use checks again.
+        A name that does not resolve (yet) is accepted, with a warning unless told otherwise:
+        every use checks again.
         """
         parsed = self._parse(url)
         try:
             self._check(parsed.host, parsed.port or _default_port(parsed.scheme))
         except Unresolvable:
-            log.warning(
-                "%s URL host does not resolve now; it is checked again on each use",
-                self._noun,
-                extra={"host": parsed.host},
-            )
+            if warn_unresolvable:
+                log.warning(
+                    "%s URL host does not resolve now; it is checked again on each use",
+                    self._noun,
+                    extra={"host": parsed.host},
+                )
         return str(parsed)
 
     def target(self, url: str) -> Target:

@@ -89,7 +89,7 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
             max_total_bytes=settings.max_total_bytes,
         ),
         webhooks=Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout),
-        credentials=PortalCredentials(engine, box, url_check=portal_guard.check_url),
+        credentials=PortalCredentials(engine, box, guard=portal_guard),
         queue=Queue(engine, lease_seconds=settings.lease_seconds),
         artifacts=artifacts,
         history=History(engine, artifacts),
