@@ -17,12 +17,12 @@ from webhook_clinic import Clinic
 
 from runner.cli.main import app
 from runner.core import keys
+from runner.core.destinations import AddressGuard
 from runner.core.settings import Settings
 from runner.core.states import TaskStatus
 from runner.core.system import System, build
 from runner.core.tables import utcnow
 from runner.core.webhooks import signing
-from runner.core.destinations import AddressGuard
 from runner.core.webhooks.receiver import Receiver
 from runner.core.webhooks.sender import Sender
 
