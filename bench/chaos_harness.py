@@ -134,9 +134,7 @@ def run_chaos(config: ChaosConfig, *, progress: Any = None) -> ChaosReport:
         receiver.running(),
         running_portal(work, 0, fixtures) as portal,
     ):
-        settings = Settings(
-            data_dir=work, database_url=url, secret_key=SECRET_KEY, webhook_allow_hosts="127.0.0.1"
-        )
+        settings = Settings(data_dir=work, database_url=url, secret_key=SECRET_KEY, allow_hosts="127.0.0.1")
         setup = set_up(settings, portal, receiver.url, config.concurrency)
         receiver.secret = setup.webhook_secret
         env = env_for(

@@ -143,7 +143,7 @@ def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
         "SOPWRIGHT_DATA_DIR": str(data_dir),
         "SOPWRIGHT_DATABASE_URL": "",
         "SOPWRIGHT_SECRET_KEY": SECRET_KEY,
-        "SOPWRIGHT_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
+        "SOPWRIGHT_ALLOW_HOSTS": "127.0.0.1",
         "SOPWRIGHT_POLL_SCALE": "0.02",
         "SOPWRIGHT_LOG_LEVEL": "WARNING",
         **extra,
@@ -154,9 +154,7 @@ SECRET_KEY = base64.b64encode(os.urandom(32)).decode()  # one per bench run: no 
 
 
 def settings_for(data_dir: Path) -> Settings:
-    return Settings(
-        data_dir=data_dir, webhook_allow_hosts="127.0.0.1", database_url=None, secret_key=SECRET_KEY
-    )
+    return Settings(data_dir=data_dir, allow_hosts="127.0.0.1", database_url=None, secret_key=SECRET_KEY)
 
 
 def set_up_account(data_dir: Path, portal: Portal, webhook_url: str, *, max_sessions: int = 2) -> Account:

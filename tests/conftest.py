@@ -67,10 +67,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Loopback 127.0.0.1 is allowed (the mock portal and the webhook receivers run there); every
+    other internal address is refused, as in production."""
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
         secret_key=SecretBox.generate_key(),
+        allow_hosts="127.0.0.1",
     )
 
 

@@ -89,13 +89,11 @@ def _demo(*, keep: bool, timeout: float, stay: bool) -> None:
         **os.environ,
         "SOPWRIGHT_DATA_DIR": str(data_dir),
         "SOPWRIGHT_DATABASE_URL": "",
-        "SOPWRIGHT_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
+        "SOPWRIGHT_ALLOW_HOSTS": "127.0.0.1",
         "SOPWRIGHT_POLL_SCALE": "0.02",
         "SOPWRIGHT_LOG_LEVEL": "WARNING",
     }
-    settings = Settings(
-        data_dir=data_dir, webhook_allow_hosts="127.0.0.1", database_url=None, secret_key=None
-    )
+    settings = Settings(data_dir=data_dir, allow_hosts="127.0.0.1", database_url=None, secret_key=None)
     out.print(f"[bold]sopwright demo[/] — data dir {data_dir}")
     receiver = Receiver().start()
     try:

@@ -36,7 +36,7 @@ class Accounts:
     ) -> None:
         self._engine = engine
         self._box = box
-        # The webhook SSRF guard (runner.core.webhooks.guard), injected by `system.build`.
+        # The destination policy for webhook URLs (runner.core.destinations), injected by `system.build`.
         self._url_check = url_check
 
     def create(self, name: str, *, webhook_url: str | None = None) -> CreatedAccount:

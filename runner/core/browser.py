@@ -9,6 +9,10 @@ open contexts, at most `max_contexts` per server; a request waits for a free slo
 A server that refuses a connection is marked down and tried again after a back-off; one that drops
 the connection (a restart) is reconnected on the next request. A context frees its slot when it
 closes, also when its server dies under it.
+
+With an egress gate (runner.core.egress), every context goes out through it, so the destination
+policy holds for every request a page makes; service workers are blocked either way (no portal
+needs them, and requests they make are hidden from Playwright).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
 
 from handlers.browser import launch_options, server_launch_options
+from runner.core.egress import EgressGate
 from runner.core.errors import SopwrightError
 
 log = logging.getLogger(__name__)
@@ -89,6 +94,7 @@ class BrowserPool:
         max_contexts: int = 8,
         slot_timeout: float = SLOT_TIMEOUT_SECONDS,
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+        egress: EgressGate | None = None,
     ) -> None:
         if max_contexts < 1:
             raise ValueError("max_contexts must be at least 1")
@@ -105,6 +111,7 @@ class BrowserPool:
             self._servers = [_Server(None, "local")]
         self._playwright: Playwright | None = None
         self._changed = asyncio.Event()
+        self._egress = egress
 
     @property
     def in_use(self) -> int:
@@ -117,6 +124,8 @@ class BrowserPool:
 
     async def start(self) -> None:
         """Start Playwright and open every browser; remote mode fails only if no server answers."""
+        if self._egress is not None:
+            await self._egress.start()
         self._playwright = await async_playwright().start()
         if not self._remote:
             await self._connect(self._servers[0])
@@ -144,6 +153,8 @@ class BrowserPool:
                     storage_state=storage_state,  # type: ignore[arg-type]
                     viewport={"width": 1280, "height": 900},
                     accept_downloads=False,
+                    service_workers="block",
+                    proxy={"server": self._egress.server} if self._egress is not None else None,
                 )
             except _Refused:
                 continue  # marked down; try another server or wait for the back-off
@@ -165,6 +176,8 @@ class BrowserPool:
         if self._playwright is not None:
             await self._playwright.stop()
             self._playwright = None
+        if self._egress is not None:
+            await self._egress.stop()
 
     # -- placement ----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Portal logins: stored encrypted, chosen by payer, stopped before the portal locks them out."""
+"""Portal logins: stored encrypted, chosen by payer, stopped before the portal locks them out, and
+their URLs held to the destination policy (runner.core.destinations)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from sqlmodel import col, select
 
 from runner.core.crypto import SecretBox
 from runner.core.db import session_scope
-from runner.core.errors import Conflict, InvalidRequest, NotFound
+from runner.core.destinations import AddressGuard
+from runner.core.errors import Conflict, InvalidRequest, NotFound, UnsafeDestination
 from runner.core.tables import PortalCredential, utcnow
 
 PASSWORD = "portal_password"  # noqa: S105 - a purpose label, not a password
@@ -30,9 +32,11 @@ class Secrets:
 
 
 class PortalCredentials:
-    def __init__(self, engine: sa.Engine, box: SecretBox) -> None:
+    def __init__(self, engine: sa.Engine, box: SecretBox, *, guard: AddressGuard | None = None) -> None:
         self._engine = engine
         self._box = box
+        # The destination policy for portal URLs, injected by `system.build`.
+        self._guard = guard
 
     def add(
         self,
@@ -52,6 +56,8 @@ class PortalCredentials:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidRequest(f"The portal URL {url!r} must be an absolute http(s) URL.")
+        if self._guard is not None:
+            self._guard.check_url(url)
         if not username or not password:
             raise InvalidRequest("A portal login needs a username and a password.")
         if max_sessions < 1 or rate_per_minute < 1:
@@ -129,6 +135,18 @@ class PortalCredentials:
             )
         usable = [r for r in matches if r.disabled_at is None]
         return usable[0] if usable else matches[0]
+
+    def refusal(self, row: PortalCredential) -> str | None:
+        """Why the browser must not open this login's URL now, or None: run before each attempt,
+        since the row may predate the policy or the allow list may have changed since. A name that
+        does not resolve now passes (the egress gate refuses it if it still does not)."""
+        if self._guard is None:
+            return None
+        try:
+            self._guard.check_url(row.url, warn_unresolvable=False)
+        except UnsafeDestination as exc:
+            return exc.message
+        return None
 
     def get(self, credential_id: str) -> PortalCredential:
         with session_scope(self._engine, readonly=True) as session:

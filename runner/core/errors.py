@@ -6,7 +6,9 @@ SopwrightError
  │    ├── InvalidTransition   the task's status does not allow this action
  │    └── IdempotencyConflict same Idempotency-Key, different request
  ├── InvalidRequest           the request is malformed or names something unknown
- │    └── UnknownTaskType
+ │    ├── UnknownTaskType
+ │    └── UnsafeDestination   a URL names an internal address (runner.core.destinations)
+ │         └── UnsafePortalUrl   a portal login's URL (webhooks have UnsafeWebhookUrl)
  ├── Unauthorized             missing, unknown or revoked API key
  ├── RateLimited              too many requests of a kind; `retry_after` says when to try again
  ├── UploadRejected           a file or the data is too large or of a refused type
@@ -54,6 +56,16 @@ class InvalidRequest(SopwrightError):
 
 class UnknownTaskType(InvalidRequest):
     code = "unknown_task_type"
+
+
+class UnsafeDestination(InvalidRequest):
+    """Refused by the destination policy; `reason` names the rule (e.g. "loopback")."""
+
+    code = "unsafe_destination"
+
+
+class UnsafePortalUrl(UnsafeDestination):
+    code = "unsafe_portal_url"
 
 
 class Unauthorized(SopwrightError):

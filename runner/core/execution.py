@@ -102,6 +102,14 @@ class Executor:
             )
             await asyncio.to_thread(self._park, lease, TaskStatus.FAILED, note, [])
             return True
+        refused = await asyncio.to_thread(self._credentials.refusal, credential)
+        if refused is not None:
+            note = (
+                f"The {credential.payer} portal login's address is not allowed: {refused} Correct it "
+                "in the console's Settings or with `sopwright portals add`."
+            )
+            await asyncio.to_thread(self._park, lease, TaskStatus.FAILED, note, [])
+            return True
         portal = self._portals.get(credential.payer)
         if portal is None:
             note = f"sopwright has no step scripts for the {credential.payer!r} portal."

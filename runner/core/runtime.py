@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from handlers.portals import portal_handlers
 from handlers.registry import PortalHandler
 from runner.core.browser import BrowserPool
+from runner.core.egress import EgressGate
 from runner.core.execution import ExecutionSettings, Executor, TraceMode
 from runner.core.system import System
 from runner.core.worker import Background, Worker
@@ -46,6 +47,7 @@ def build_worker(
             headless=headless,
             endpoints=[e.strip() for e in settings.browser_ws_endpoint.split(",") if e.strip()],
             max_contexts=settings.browser_max_contexts,
+            egress=EgressGate(system.destinations),
         ),
         concurrency=concurrency or settings.worker_concurrency,
         poll_interval=poll_interval,

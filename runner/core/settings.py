@@ -85,12 +85,20 @@ class Settings(BaseSettings):
     production: bool = Field(
         default=False, description="Production mode: webhook URLs must use https (more checks may follow)."
     )
-    webhook_allow_hosts: str = Field(
+    allow_hosts: str = Field(
         default="",
-        description="Comma-separated hosts or CIDR networks webhooks may reach although internal "
-        "(e.g. `127.0.0.1` for tests and the demo). Empty: only public addresses.",
+        description="Comma-separated hosts or CIDR networks that webhooks and the browser (portal "
+        "logins, every request of a task's pages) may reach although internal (e.g. `127.0.0.1` "
+        "for the mock portal, the tests and the demo). Empty: only public addresses.",
+    )
+    webhook_allow_hosts: str = Field(
+        default="", description="The former name of `allow_hosts`, still read: its entries are added."
     )
     webhook_timeout: float = Field(default=15.0, gt=0, description="Seconds before a webhook POST gives up.")
+
+    def allowed_hosts(self) -> str:
+        """The allow list of the destination policy: `allow_hosts` and its former name, together."""
+        return ",".join(entry for entry in (self.allow_hosts, self.webhook_allow_hosts) if entry)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

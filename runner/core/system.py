@@ -12,6 +12,8 @@ from runner.core.accounts import Accounts
 from runner.core.artifacts import ArtifactStore
 from runner.core.credentials import PortalCredentials
 from runner.core.crypto import SecretBox
+from runner.core.destinations import AddressGuard
+from runner.core.errors import UnsafePortalUrl
 from runner.core.files import FileStore, UploadLimits
 from runner.core.history import History
 from runner.core.operators import Operators
@@ -19,7 +21,7 @@ from runner.core.queue import Queue
 from runner.core.settings import Settings
 from runner.core.sopbook import SopBook
 from runner.core.tasks import Tasks
-from runner.core.webhooks.guard import AddressGuard
+from runner.core.webhooks.errors import UnsafeWebhookUrl
 from runner.core.webhooks.service import Webhooks
 from runner.core.webhooks.tester import WebhookTester
 from sops.loader import SopLibrary
@@ -33,6 +35,7 @@ TEST_TIMEOUT = 5.0  # seconds a test event (POST /webhooks/test) waits for the e
 class System:
     settings: Settings
     engine: sa.Engine
+    destinations: AddressGuard  # the destination policy; webhooks and portal logins use it too
     box: SecretBox
     accounts: Accounts
     tasks: Tasks
@@ -60,13 +63,21 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
     box = SecretBox.load(settings.secret_key, data_dir)
     sops = SopBook(engine, library or SopLibrary.builtin())
     files = FileStore(data_dir / "files")
-    guard = AddressGuard.from_setting(settings.webhook_allow_hosts, require_https=settings.production)
+    if settings.webhook_allow_hosts:
+        log.warning(
+            "SOPWRIGHT_WEBHOOK_ALLOW_HOSTS is a former name: it now also lets portal logins and the "
+            "browser reach its hosts; rename it SOPWRIGHT_ALLOW_HOSTS"
+        )
+    destinations = AddressGuard.from_setting(settings.allowed_hosts())
+    guard = destinations.for_use("webhook", UnsafeWebhookUrl, require_https=settings.production)
+    portal_guard = destinations.for_use("portal", UnsafePortalUrl)
     artifacts = ArtifactStore(data_dir / "artifacts")
     accounts = Accounts(engine, box, url_check=guard.check_url)
     webhooks = Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout)
     return System(
         settings=settings,
         engine=engine,
+        destinations=destinations,
         box=box,
         accounts=accounts,
         tasks=Tasks(
@@ -85,7 +96,7 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
         ),
         webhooks=webhooks,
         webhook_tester=WebhookTester(webhooks, timeout=min(TEST_TIMEOUT, settings.webhook_timeout)),
-        credentials=PortalCredentials(engine, box),
+        credentials=PortalCredentials(engine, box, guard=portal_guard),
         queue=Queue(engine, sops=sops, lease_seconds=settings.lease_seconds),
         artifacts=artifacts,
         history=History(engine, artifacts),

@@ -156,7 +156,7 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
         SOPWRIGHT_SECRET_KEY=str(settings.secret_key),
         SOPWRIGHT_LOG_LEVEL="DEBUG",
         SOPWRIGHT_LOG_FORMAT="json",
-        SOPWRIGHT_WEBHOOK_ALLOW_HOSTS="127.0.0.1",
+        SOPWRIGHT_ALLOW_HOSTS="127.0.0.1",
         SOPWRIGHT_POLL_SCALE="0.01",
         SOPWRIGHT_TRACE="on-failure",
         PYTHONPATH=str(ROOT),
@@ -178,7 +178,7 @@ def database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"webhook_allow_hosts": "127.0.0.1"})
+    return settings.model_copy(update={"allow_hosts": "127.0.0.1"})
 
 
 @pytest.fixture

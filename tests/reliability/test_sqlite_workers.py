@@ -91,7 +91,10 @@ def database_url(tmp_path: Path) -> str:
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
-        data_dir=tmp_path / "data", database_url=database_url, secret_key=SecretBox.generate_key()
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key=SecretBox.generate_key(),
+        allow_hosts="127.0.0.1",
     )
 
 
@@ -108,6 +111,7 @@ def child_env(settings: Settings, **extra: str) -> dict[str, str]:
         SOPWRIGHT_DATA_DIR=str(settings.data_dir),
         SOPWRIGHT_DATABASE_URL=settings.resolved_database_url(),
         SOPWRIGHT_SECRET_KEY=str(settings.secret_key),
+        SOPWRIGHT_ALLOW_HOSTS=settings.allow_hosts,
         PYTHONPATH=str(ROOT),
         **extra,
     )

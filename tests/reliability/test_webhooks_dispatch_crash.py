@@ -36,7 +36,7 @@ from runner.core.system import build
 from runner.core.webhooks.dispatcher import Dispatcher
 
 data_dir, url, key, go, lease = sys.argv[1:6]
-core = build(Settings(data_dir=data_dir, database_url=url, secret_key=key, webhook_allow_hosts="127.0.0.1"))
+core = build(Settings(data_dir=data_dir, database_url=url, secret_key=key, allow_hosts="127.0.0.1"))
 hooks = core.webhooks
 name = f"child-{os.getpid()}"
 lease = timedelta(seconds=float(lease))
@@ -53,7 +53,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         secret_key=SecretBox.generate_key(),
-        webhook_allow_hosts="127.0.0.1",
+        allow_hosts="127.0.0.1",
     )
 
 

@@ -62,7 +62,10 @@ print("finished without crashing")
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
-        data_dir=tmp_path / "data", database_url=database_url, secret_key=SecretBox.generate_key()
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key=SecretBox.generate_key(),
+        allow_hosts="127.0.0.1",
     )
 
 

@@ -76,6 +76,7 @@ def start_worker(
         SOPWRIGHT_DATA_DIR=str(settings.data_dir),
         SOPWRIGHT_DATABASE_URL=settings.resolved_database_url(),
         SOPWRIGHT_SECRET_KEY=str(settings.secret_key),
+        SOPWRIGHT_ALLOW_HOSTS=settings.allow_hosts,
         SOPWRIGHT_GRACE_SECONDS=str(grace),
         SOPWRIGHT_WORKER_CONCURRENCY="2",
         SOPWRIGHT_TRACE="off",

@@ -2,7 +2,7 @@
 
     outbox.py      the delivery row, in the transaction of the status change (called by `move`)
     signing.py     Standard Webhooks headers and the envelope's in-body `signature`
-    guard.py       the SSRF guard (configuration and every attempt); transport.py pins the address
+    transport.py   connects to the address the destination policy checked (runner.core.destinations)
     sender.py      one POST: 15 s timeout, no redirects, bounded read
     schedule.py    Svix's retry schedule with jitter and Retry-After
     store.py       leases, attempts, the delivery log, redelivery

@@ -2,7 +2,8 @@
 
 SopwrightError (runner.core.errors)
  ├── InvalidRequest
- │    └── UnsafeWebhookUrl     the URL is malformed, not https in production, or points inside
+ │    └── UnsafeDestination (runner.core.errors)
+ │         └── UnsafeWebhookUrl   the URL is malformed, not https in production, or points inside
  └── Conflict
       ├── DeliveryInFlight     a dispatcher is sending this delivery right now
       └── NoWebhookUrl         the account has no webhook URL to send to
@@ -10,11 +11,11 @@ SopwrightError (runner.core.errors)
 
 from __future__ import annotations
 
-from runner.core.errors import Conflict, InvalidRequest
+from runner.core.errors import Conflict, UnsafeDestination
 
 
-class UnsafeWebhookUrl(InvalidRequest):
-    """Refused by the SSRF guard; `reason` names the rule (e.g. "loopback address 127.0.0.1")."""
+class UnsafeWebhookUrl(UnsafeDestination):
+    """Refused by the destination policy; `reason` names the rule (e.g. "loopback")."""
 
     code = "unsafe_webhook_url"
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from runner.core.webhooks.errors import UnsafeWebhookUrl
-from runner.core.webhooks.guard import AddressGuard
+from runner.core.destinations import AddressGuard
+from runner.core.errors import UnsafeDestination
 from runner.core.webhooks.transport import PinnedTransport
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class Sender:
     def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Outcome:
         try:
             target = self._guard.target(url)
-        except UnsafeWebhookUrl as exc:
+        except UnsafeDestination as exc:
             return Outcome(None, 0, error=f"refused: {exc.message}", refused=True)
         transport = PinnedTransport(target.address, ssl_context=self._ssl_context)
         # httpx's timeout applies to each read and write; the deadline bounds the whole attempt.

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from runner.core.accounts import Accounts
 from runner.core.db import session_scope
+from runner.core.destinations import AddressGuard
 from runner.core.errors import InvalidRequest, NotFound
 from runner.core.tables import Account, WebhookAttempt, WebhookDelivery, utcnow
 from runner.core.tables.base import new_id
@@ -18,7 +19,6 @@ from runner.core.webhooks.clock import Clock
 from runner.core.webhooks.dispatcher import Dispatcher
 from runner.core.webhooks.errors import EndpointDisabled, NoWebhookUrl
 from runner.core.webhooks.events import OPTIONAL_EVENTS, DeliveryStatus, WebhookEvent
-from runner.core.webhooks.guard import AddressGuard
 from runner.core.webhooks.outbox import envelope
 from runner.core.webhooks.schedule import RetrySchedule
 from runner.core.webhooks.sender import Outcome, Sender

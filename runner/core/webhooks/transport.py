@@ -1,4 +1,5 @@
-"""An httpx transport that connects to the address the SSRF guard checked, whatever DNS says now.
+"""An httpx transport that connects to the address the destination policy checked, whatever DNS
+says now.
 
 The request keeps its URL, so the `Host` header, TLS SNI and certificate checks still use the
 host name; only the TCP connection is pinned. No proxies, no redirects, one connection.

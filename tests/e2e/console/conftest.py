@@ -41,9 +41,7 @@ def database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={"trace": "always", "poll_scale": 0.001, "webhook_allow_hosts": "127.0.0.1"}
-    )
+    return settings.model_copy(update={"trace": "always", "poll_scale": 0.001, "allow_hosts": "127.0.0.1"})
 
 
 @pytest.fixture

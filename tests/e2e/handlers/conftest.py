@@ -20,6 +20,7 @@ from handlers.portals import portal_handlers
 from handlers.registry import PortalHandler, StepScript
 from runner.core.browser import BrowserPool
 from runner.core.db import session_scope
+from runner.core.egress import EgressGate
 from runner.core.files import Upload
 from runner.core.runtime import build_executor
 from runner.core.settings import Settings
@@ -55,10 +56,11 @@ def settings(settings: Settings) -> Settings:
 
 class KeptBrowser(BrowserPool):
     """One Chromium for every worker pass of a test: a worker stops its browser when it drains
-    the queue, and starting Chromium again for each pass is most of a short test's time."""
+    the queue, and starting Chromium again for each pass is most of a short test's time. Its
+    contexts go out through the egress gate, as a worker's do."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, egress: EgressGate | None = None) -> None:
+        super().__init__(egress=egress)
         self._up = False
 
     async def start(self) -> None:
@@ -164,7 +166,7 @@ class Clinic:
 @pytest.fixture
 def clinic(system: System, portal: MockPortalAdmin) -> Iterator[Clinic]:
     account = system.accounts.create("Maple Street Clinic").account
-    clinic = Clinic(system, portal, account)
+    clinic = Clinic(system, portal, account, browser=KeptBrowser(EgressGate(system.destinations)))
     yield clinic
     clinic.close()
 

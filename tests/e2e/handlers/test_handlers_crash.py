@@ -40,6 +40,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         SOPWRIGHT_DATA_DIR=str(settings.data_dir),
         SOPWRIGHT_DATABASE_URL=settings.resolved_database_url(),
         SOPWRIGHT_SECRET_KEY=str(settings.secret_key),
+        SOPWRIGHT_ALLOW_HOSTS=settings.allow_hosts,
         SOPWRIGHT_POLL_SCALE=str(settings.poll_scale),
         SOPWRIGHT_TRACE="off",
         PYTHONPATH=str(ROOT),

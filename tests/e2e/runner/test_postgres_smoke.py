@@ -39,9 +39,7 @@ def database_url(postgres_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={"trace": "off", "poll_scale": POLL_SCALE, "webhook_allow_hosts": "127.0.0.1"}
-    )
+    return settings.model_copy(update={"trace": "off", "poll_scale": POLL_SCALE, "allow_hosts": "127.0.0.1"})
 
 
 @pytest.fixture

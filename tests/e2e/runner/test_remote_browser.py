@@ -236,7 +236,7 @@ def test_worker_completes_tasks_on_a_browser_server_and_after_its_restart(
         assert server.browsers() == 1
     assert running.stats.finished == 3 and running.stats.released == 0
     assert portal.calls["submit_claim"] == 3
-    records = [r for r in caplog.records if r.levelno >= logging.INFO]
+    records = [r for r in caplog.records if r.levelno >= logging.INFO and r.name == "runner.core.browser"]
     changes = [(r.getMessage(), getattr(r, "server", None)) for r in records]
     messages = [m for m, _ in changes]
     assert messages[0] == "browser server connected" and messages[-1] == "browser server up"

@@ -25,7 +25,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         secret_key=SecretBox.generate_key(),
-        webhook_allow_hosts="127.0.0.1",
+        allow_hosts="127.0.0.1",
         webhook_timeout=2.0,
     )
 

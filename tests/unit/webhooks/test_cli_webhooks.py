@@ -17,12 +17,12 @@ from webhook_clinic import Clinic
 
 from runner.cli.main import app
 from runner.core import keys
+from runner.core.destinations import AddressGuard
 from runner.core.settings import Settings
 from runner.core.states import TaskStatus
 from runner.core.system import System, build
 from runner.core.tables import utcnow
 from runner.core.webhooks import signing
-from runner.core.webhooks.guard import AddressGuard
 from runner.core.webhooks.receiver import Receiver
 from runner.core.webhooks.sender import Sender
 
@@ -34,7 +34,7 @@ def env(tmp_path: Path) -> dict[str, str]:
         "SOPWRIGHT_DATA_DIR": str(tmp_path / "data"),
         "SOPWRIGHT_DATABASE_URL": "",
         "SOPWRIGHT_SECRET_KEY": "",
-        "SOPWRIGHT_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
+        "SOPWRIGHT_ALLOW_HOSTS": "127.0.0.1",
         "SOPWRIGHT_WEBHOOK_TIMEOUT": "2",
     }
 
@@ -43,7 +43,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 def core(env: dict[str, str], tmp_path: Path) -> Iterator[System]:
     """The same database the commands use, for setting up tasks."""
     run(["accounts", "list"], env)  # creates the database and key as the CLI would
-    built = build(Settings(data_dir=tmp_path / "data", webhook_allow_hosts="127.0.0.1"))
+    built = build(Settings(data_dir=tmp_path / "data", allow_hosts="127.0.0.1"))
     yield built
     built.close()
 

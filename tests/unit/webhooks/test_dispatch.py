@@ -10,6 +10,7 @@ from standardwebhooks import Webhook
 from webhook_clinic import Clinic
 
 from runner.core.db import session_scope
+from runner.core.destinations import AddressGuard
 from runner.core.public import task_json
 from runner.core.states import TaskStatus
 from runner.core.system import System
@@ -18,7 +19,6 @@ from runner.core.tables.base import as_utc
 from runner.core.webhooks.clock import FakeClock
 from runner.core.webhooks.dispatcher import Dispatcher
 from runner.core.webhooks.errors import EndpointDisabled
-from runner.core.webhooks.guard import AddressGuard
 from runner.core.webhooks.receiver import Received, Receiver, Reply
 from runner.core.webhooks.schedule import SVIX_DELAYS
 from runner.core.webhooks.service import Webhooks

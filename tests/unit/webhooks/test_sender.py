@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from runner.core.webhooks.guard import AddressGuard
+from runner.core.destinations import AddressGuard
 from runner.core.webhooks.receiver import Receiver, Reply
 from runner.core.webhooks.sender import Sender
 

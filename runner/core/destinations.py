@@ -1,10 +1,14 @@
-"""The SSRF guard: webhook URLs must name public addresses, checked at configuration and per attempt.
+"""The destination policy: which addresses sopwright may open, for webhooks and for the browser.
+
+One policy, one allow list (`SOPWRIGHT_ALLOW_HOSTS`), checked when a URL is configured (webhook
+URLs, portal logins), again before each use (every webhook attempt; every task, before its browser
+opens), and by the egress gate for every connection the browser makes (runner.core.egress).
 
 Every spelling of an address is judged as the address it denotes: `2130706433`, `0177.0.0.1`,
 `0x7f.1` and `127.1` are all 127.0.0.1 (inet_aton rules), `[::ffff:127.0.0.1]` is IPv4-mapped.
-Names are resolved and *every* address must pass; the dispatcher then connects to the address that
-was checked (see transport.py), so a DNS answer that changes between check and connect cannot
-redirect it. Internal destinations are allowed only through `SOPWRIGHT_WEBHOOK_ALLOW_HOSTS`.
+Names are resolved and *every* address must pass; callers then connect to the address that was
+checked (webhooks/transport.py, egress.py), so a DNS answer that changes between check and
+connect cannot redirect them.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from runner.core.webhooks.errors import UnsafeWebhookUrl
+from runner.core.errors import UnsafeDestination
 
 log = logging.getLogger(__name__)
+
+ALLOW_SETTING = "SOPWRIGHT_ALLOW_HOSTS"
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
@@ -65,10 +71,13 @@ _RULES: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]] = [
 
 
 def parse_host_address(host: str) -> IPAddress | None:
-    """The address a literal host denotes (any IPv4 spelling inet_aton accepts), else None."""
+    """The address a literal host denotes (any IPv4 spelling inet_aton accepts), else None.
+
+    BadHost (a ValueError) for a zone id or a numeric host that is no address at all.
+    """
     host = host.strip("[]")
     if "%" in host:
-        raise UnsafeWebhookUrl("IPv6 zone ids are not allowed in webhook URLs.", host=host)
+        raise BadHost("IPv6 zone ids are not allowed in URLs.", host)
     try:
         return ipaddress.ip_address(host)
     except ValueError:
@@ -80,11 +89,11 @@ def parse_host_address(host: str) -> IPAddress | None:
     value, width = 0, 4
     for part in parts[:-1]:
         if part > 0xFF:
-            raise UnsafeWebhookUrl(f"The host {host!r} is not a valid address.", host=host)
+            raise BadHost(f"The host {host!r} is not a valid address.", host)
         value = (value << 8) | part
         width -= 1
     if parts[-1] >= 1 << (8 * width):
-        raise UnsafeWebhookUrl(f"The host {host!r} is not a valid address.", host=host)
+        raise BadHost(f"The host {host!r} is not a valid address.", host)
     return ipaddress.IPv4Address((value << (8 * width)) | parts[-1])
 
 
@@ -96,11 +105,11 @@ def _number(part: str, host: str) -> int:
             return int(part, 8)
         return int(part)
     except ValueError:
-        raise UnsafeWebhookUrl(f"The host {host!r} is not a valid address.", host=host) from None
+        raise BadHost(f"The host {host!r} is not a valid address.", host) from None
 
 
 def refusal(address: IPAddress) -> str | None:
-    """Why `address` must not receive webhooks, or None if it is a public unicast address."""
+    """Why `address` must not be opened, or None if it is a public unicast address."""
     for network, label in _RULES:
         if address.version == network.version and address in network:
             return label
@@ -114,6 +123,23 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]).split("%", 1)[0] for info in infos))
 
 
+class BadHost(ValueError):
+    """A host that is no valid address (internal: the guard turns it into its use's error)."""
+
+    def __init__(self, message: str, host: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.host = host
+
+
+class Unresolvable(Exception):
+    """The host has no address right now (DNS failure or an empty answer)."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(host)
+        self.host = host
+
+
 @dataclass(frozen=True)
 class Target:
     """A URL judged safe, and the address to connect to (the one that was checked)."""
@@ -125,10 +151,15 @@ class Target:
 
 
 class AddressGuard:
+    """The policy applied for one use: `noun` names the URL in messages ("webhook", "portal") and
+    `error` is what a refusal raises, so that each use keeps its own error code."""
+
     def __init__(
         self,
         allow: Sequence[str] = (),
         *,
+        noun: str = "destination",
+        error: type[UnsafeDestination] = UnsafeDestination,
         require_https: bool = False,
         resolver: Resolver = system_resolver,
     ) -> None:
@@ -141,44 +172,74 @@ class AddressGuard:
                 self._networks.append(ipaddress.ip_network(entry, strict=False))
             except ValueError:
                 self._names.add(entry.lower().rstrip("."))
+        self._noun = noun
+        self._error = error
         self._require_https = require_https
         self._resolver = resolver
-        if self._networks or self._names:
-            log.warning(
-                "webhook SSRF guard: internal destinations allowed by SOPWRIGHT_WEBHOOK_ALLOW_HOSTS: %s",
-                ", ".join([*map(str, self._networks), *sorted(self._names)]),
-            )
 
     @classmethod
-    def from_setting(cls, allow_hosts: str | None, *, require_https: bool = False) -> AddressGuard:
-        return cls((allow_hosts or "").split(","), require_https=require_https)
+    def from_setting(cls, allow_hosts: str | None, *, resolver: Resolver = system_resolver) -> AddressGuard:
+        """The policy of the allow-list setting (comma-separated host names and CIDR networks)."""
+        guard = cls((allow_hosts or "").split(","), resolver=resolver)
+        if guard.allowed:
+            log.warning(
+                "destination policy: internal destinations allowed by %s: %s",
+                ALLOW_SETTING,
+                ", ".join(guard.allowed),
+            )
+        return guard
 
-    def check_url(self, url: str) -> str:
+    @property
+    def allowed(self) -> list[str]:
+        """The allow list as configured (networks, then names)."""
+        return [*map(str, self._networks), *sorted(self._names)]
+
+    def for_use(
+        self, noun: str, error: type[UnsafeDestination], *, require_https: bool = False
+    ) -> AddressGuard:
+        """The same policy (allow list, resolver), worded and raising for another use."""
+        guard = AddressGuard((), noun=noun, error=error, require_https=require_https, resolver=self._resolver)
+        guard._networks = list(self._networks)
+        guard._names = set(self._names)
+        return guard
+
+    def check_url(self, url: str, *, warn_unresolvable: bool = True) -> str:
         """At configuration: refuse a URL that is malformed or names an internal address.
 
-        A name that does not resolve (yet) is accepted with a warning: every delivery checks again.
+        A name that does not resolve (yet) is accepted, with a warning unless told otherwise:
+        every use checks again.
         """
         parsed = self._parse(url)
         try:
-            self._check(parsed)
-        except _Unresolvable:
-            log.warning(
-                "webhook URL host does not resolve now; it is checked again on each delivery",
-                extra={"host": parsed.host},
-            )
+            self._check(parsed.host, parsed.port or _default_port(parsed.scheme))
+        except Unresolvable:
+            if warn_unresolvable:
+                log.warning(
+                    "%s URL host does not resolve now; it is checked again on each use",
+                    self._noun,
+                    extra={"host": parsed.host},
+                )
         return str(parsed)
 
     def target(self, url: str) -> Target:
-        """At delivery: the checked address to connect to; UnsafeWebhookUrl if there is none."""
+        """At use: the checked address to connect to; the use's error if there is none."""
         parsed = self._parse(url)
+        port = parsed.port or _default_port(parsed.scheme)
         try:
-            address = self._check(parsed)
-        except _Unresolvable as exc:
-            raise UnsafeWebhookUrl(
-                f"The webhook host {parsed.host!r} does not resolve.", host=parsed.host
+            address = self._check(parsed.host, port)
+        except Unresolvable as exc:
+            raise self._error(
+                f"The {self._noun} host {parsed.host!r} does not resolve.", host=parsed.host
             ) from exc
-        port = parsed.port or (443 if parsed.scheme == "https" else 80)
         return Target(url=str(parsed), host=parsed.host, port=port, address=address)
+
+    def address_for(self, host: str, port: int) -> str:
+        """The address to connect to for `host` (a URL's host, brackets allowed), after every one
+        of its addresses passed; the use's error if one is refused, Unresolvable if it has none."""
+        try:
+            return self._check(host, port)
+        except BadHost as exc:
+            raise self._error(exc.message, host=exc.host) from None
 
     def _parse(self, url: str) -> httpx.URL:
         try:
@@ -191,24 +252,23 @@ class AddressGuard:
                 literal = None
             reason = refusal(literal) if literal is not None else None
             if literal is not None and reason:
-                raise UnsafeWebhookUrl(
-                    f"The webhook URL's host is a {reason} address ({literal}).",
-                    address=str(literal),
-                    reason=reason,
-                ) from None
-            raise UnsafeWebhookUrl(f"The webhook URL is not valid: {exc}.") from None
+                raise self._refused(urlsplit(url.strip()).hostname or "", literal, reason) from None
+            raise self._error(f"The {self._noun} URL is not valid: {exc}.") from None
         if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise UnsafeWebhookUrl(
-                "The webhook URL must be an absolute http(s) URL, e.g. https://example.com/hooks."
+            raise self._error(
+                f"The {self._noun} URL must be an absolute http(s) URL, e.g. https://example.com/path."
             )
         if self._require_https and parsed.scheme != "https":
-            raise UnsafeWebhookUrl("In production, webhook URLs must use https.", scheme=parsed.scheme)
+            raise self._error(f"In production, {self._noun} URLs must use https.", scheme=parsed.scheme)
+        try:
+            parse_host_address(parsed.host.lower())
+        except BadHost as exc:
+            raise self._error(exc.message, host=exc.host) from None
         return parsed
 
-    def _check(self, url: httpx.URL) -> str:
-        """The first address of the URL's host, after every one of its addresses passed."""
-        host = url.host.lower().rstrip(".")
-        port = url.port or (443 if url.scheme == "https" else 80)
+    def _check(self, raw_host: str, port: int) -> str:
+        """The first address of the host, after every one of its addresses passed."""
+        host = raw_host.strip("[]").lower().rstrip(".")
         literal = parse_host_address(host)
         if literal is not None:
             addresses: list[IPAddress] = [literal]
@@ -216,24 +276,26 @@ class AddressGuard:
             try:
                 addresses = [ipaddress.ip_address(a) for a in self._resolver(host, port)]
             except (OSError, UnicodeError, ValueError) as exc:
-                raise _Unresolvable(host) from exc
+                raise Unresolvable(host) from exc
             if not addresses:
-                raise _Unresolvable(host)
+                raise Unresolvable(host)
         if host in self._names:
             return str(addresses[0])
         for address in addresses:
             reason = refusal(address)
             if reason and not any(address.version == n.version and address in n for n in self._networks):
-                raise UnsafeWebhookUrl(
-                    f"The webhook URL's host {url.host!r} is a {reason} address ({address}); webhooks "
-                    "go only to public addresses (an operator may allow it with "
-                    "SOPWRIGHT_WEBHOOK_ALLOW_HOSTS).",
-                    host=url.host,
-                    address=str(address),
-                    reason=reason,
-                )
+                raise self._refused(raw_host, address, reason)
         return str(addresses[0])
 
+    def _refused(self, host: str, address: IPAddress, reason: str) -> UnsafeDestination:
+        return self._error(
+            f"The {self._noun} URL's host {host!r} is a {reason} address ({address}); sopwright "
+            f"connects only to public addresses (an operator may allow it with {ALLOW_SETTING}).",
+            host=host,
+            address=str(address),
+            reason=reason,
+        )
 
-class _Unresolvable(Exception):
-    pass
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80

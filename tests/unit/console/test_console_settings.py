@@ -1,0 +1,47 @@
+"""The Settings page's portal-login form holds portal URLs to the destination policy."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from runner.core.settings import Settings
+from runner.core.system import System
+from runner.core.tables import Account
+from tests.unit.console.signed import Person
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"allow_hosts": ""})  # as in production: nothing internal
+
+
+def login_form(url: str) -> dict[str, str]:
+    return {"payer": "acme", "url": url, "username": "biller", "password": "pw"}
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://127.0.0.1:8900/admin", "loopback"),
+        ("http://0x7f.1/", "loopback"),
+        ("http://10.0.0.7/acme", "private"),
+    ],
+)
+def test_an_internal_portal_url_is_refused_with_the_setting_named(
+    system: System, admin: Person, clinic: Account, url: str, reason: str
+) -> None:
+    response = admin.post("/settings/logins", login_form(url))
+    assert response.status_code == 303
+    page = html.unescape(admin.client.get(response.headers["location"]).text)
+    assert f"is a {reason}" in page and "SOPWRIGHT_ALLOW_HOSTS" in page
+    assert system.credentials.of_account(clinic.id) == []
+
+
+def test_a_public_portal_url_is_saved(system: System, admin: Person, clinic: Account) -> None:
+    response = admin.post("/settings/logins", login_form("https://portal.invalid/acme"))
+    assert "Portal login biller on acme saved." in admin.client.get(response.headers["location"]).text
+    [row] = system.credentials.of_account(clinic.id)
+    assert row.url == "https://portal.invalid/acme"
