@@ -97,6 +97,19 @@ class Portal:
         if knobs:
             self.knobs(**knobs)
 
+    def page_loads(self) -> int | None:
+        """Browser page loads (pages and frames, every redirect hop) since the last reset; None
+        from a portal that does not count them."""
+        response = self.admin.get("/_mock/traffic")
+        if response.status_code != 200:
+            return None
+        return sum(n for by_dest in response.json()["page_loads"].values() for n in by_dest.values())
+
+    def recent_loads(self) -> list[dict[str, str]]:
+        """The latest page loads, oldest first (`payer`, `dest`, `method`, `path`)."""
+        response = self.admin.get("/_mock/traffic")
+        return list(response.json()["recent"]) if response.status_code == 200 else []
+
     def claims(self) -> list[dict[str, Any]]:
         return list(self.admin.get("/_mock/submissions", params={"payer": "acme", "kind": "claim"}).json())
 

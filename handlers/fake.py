@@ -30,6 +30,9 @@ class FakePortal:
     # What reconciliation finds after a crash: a result dict, False (not there) or None (can't tell).
     reconcile_with: dict[str, Any] | bool | None = None
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # Pixels of blank page below each step's text: a page longer than the viewport, for tests of
+    # viewport against full-page screenshots.
+    filler_px: int = 0
 
     def handler(self, step_names: Sequence[str]) -> PortalHandler:
         scripts: dict[str, StepScript] = {name: self._step(name) for name in step_names}
@@ -40,7 +43,10 @@ class FakePortal:
         async def run(ctx: StepContext) -> None:
             index = self.calls[name]
             self.calls[name] += 1
-            await ctx.page.set_content(f"<h1>{html.escape(self.name)}</h1><p>step {html.escape(name)}</p>")
+            filler = f'<div style="height:{self.filler_px}px"></div><p>end</p>' if self.filler_px else ""
+            await ctx.page.set_content(
+                f"<h1>{html.escape(self.name)}</h1><p>step {html.escape(name)}</p>{filler}"
+            )
             actions = self.script.get(name, [None])
             action = actions[min(index, len(actions) - 1)]
             if isinstance(action, StepError):

@@ -83,6 +83,11 @@ def admin_router(portal: Portal) -> APIRouter:
             for m in MAGIC_MEMBERS
         ]
 
+    @router.get("/traffic")
+    def traffic() -> dict[str, Any]:
+        """Page loads by payer and kind (document, iframe) since the last reset, and the latest ones."""
+        return portal.traffic.page_loads()
+
     @router.get("/submissions")
     def submissions(payer: str | None = None, kind: Kind | None = None) -> list[dict[str, Any]]:
         return [

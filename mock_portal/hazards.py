@@ -33,6 +33,9 @@ def install_hazards(app: FastAPI, portal: Portal, pages: Pages) -> None:
     async def hazards(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         payer = _payer_for(request.url.path)
         if payer is not None:
+            if request.headers.get("sec-fetch-mode") == "navigate":
+                dest = request.headers.get("sec-fetch-dest", "document")
+                portal.traffic.page_load(payer.key, dest, request.method, request.url.path)
             failure = await _fault(request, portal, pages, payer)
             if failure is not None:
                 failure.headers[MOCK_HEADER] = "1"

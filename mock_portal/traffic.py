@@ -1,10 +1,14 @@
-"""What the portal remembers about callers: request rate, suspicious signals, CAPTCHA passes."""
+"""What the portal remembers about callers: request rate, suspicious signals, CAPTCHA passes, and
+the page loads browsers made (for benchmarks: how many documents a task costs the portal)."""
 
 from __future__ import annotations
 
 import random
 from collections import Counter, deque
 from datetime import datetime, timedelta
+from typing import Any
+
+RECENT_LOADS = 500
 
 
 class Traffic:
@@ -14,6 +18,21 @@ class Traffic:
         self._rate_limited: set[str] = set()
         self._captcha_passed: set[str] = set()
         self._requests = 0
+        self._loads: Counter[tuple[str, str]] = Counter()
+        self._recent: deque[tuple[str, str, str, str]] = deque(maxlen=RECENT_LOADS)
+
+    def page_load(self, payer: str, dest: str, method: str, path: str) -> None:
+        """A browser navigation (`Sec-Fetch-Mode: navigate`) of a page (`dest` document) or frame
+        (`iframe`); each redirect hop is one."""
+        self._loads[(payer, dest)] += 1
+        self._recent.append((payer, dest, method, path))
+
+    def page_loads(self) -> dict[str, Any]:
+        counts: dict[str, dict[str, int]] = {}
+        for (payer, dest), n in sorted(self._loads.items()):
+            counts.setdefault(payer, {})[dest] = n
+        recent = [{"payer": p, "dest": d, "method": m, "path": path} for p, d, m, path in self._recent]
+        return {"page_loads": counts, "recent": recent}
 
     def over_limit(self, client: str, now: datetime, per_minute: int) -> bool:
         """Count this request; True when the client made more than `per_minute` in the last minute."""

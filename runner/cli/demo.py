@@ -134,7 +134,8 @@ def _demo(*, keep: bool, timeout: float, stay: bool) -> None:
         f"\nLook at a task:   curl -s -H 'Authorization: Bearer {account['api_key']}' {api_url}/tasks/TASK_ID"
     )
     out.print(
-        "Its trajectory:   .../tasks/TASK_ID/trajectory (screenshots per step, traces of failed attempts)"
+        "Its trajectory:   .../tasks/TASK_ID/trajectory (screenshots per step, the HTML of a failed step, "
+        "traces of retried attempts)"
     )
     out.print(
         f"Artifacts:        {data_dir / 'artifacts'}  — open a trace with `playwright show-trace trace.zip`"

@@ -22,7 +22,7 @@ from runner.core.system import System
 from runner.core.worker import Worker, WorkerStats
 
 portals_app = typer.Typer(help="Portal logins the workers use, per account and payer.", no_args_is_help=True)
-artifacts_app = typer.Typer(help="Screenshots and traces of task attempts.", no_args_is_help=True)
+artifacts_app = typer.Typer(help="Screenshots, page HTML and traces of task attempts.", no_args_is_help=True)
 
 
 def worker(
@@ -191,7 +191,7 @@ def list_portals(account: Annotated[str, typer.Argument(help="Account name or id
 def prune(
     older_than_days: Annotated[float | None, typer.Option(help="Default: the retention setting.")] = None,
 ) -> None:
-    """Delete screenshots and traces older than the retention period."""
+    """Delete screenshots, page HTML and traces older than the retention period."""
     with system() as core:
         days = older_than_days if older_than_days is not None else core.settings.artifact_retention_days
         removed = core.artifacts.prune(older_than_days=days)

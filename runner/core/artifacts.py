@@ -1,13 +1,16 @@
-"""Where an attempt's screenshots and traces live, and their pruning after the retention period.
+"""Where an attempt's screenshots, page HTML and traces live, and their pruning after the
+retention period.
 
 Artifacts show PHI: they live under the data dir (`artifacts/<account>/<task>/<trajectory>/`),
 readable by the service's user only, are served only to the owning account, and are deleted after
 `retention_days`. Portal secrets are not part of them: a Playwright trace records what was typed
-and sent (the password among it), so traces are redacted of the login's secrets when saved.
+and sent (the password among it), so traces are redacted of the login's secrets when saved, and
+so is a page's HTML (a portal could echo a typed value back into the page).
 """
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -21,6 +24,22 @@ from urllib.parse import quote, quote_plus
 from runner.core.private import private_dir
 
 REDACTED = b"[redacted]"
+# What each kind of artifact is served as (anything else is not an artifact sopwright writes).
+MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".html": "text/html; charset=utf-8",
+    ".zip": "application/zip",
+}
+
+
+def media_type(path: Path) -> str:
+    return MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+
+
+def is_image(path: Path) -> bool:
+    return media_type(path).startswith("image/")
 
 
 class ArtifactStore:
@@ -60,21 +79,35 @@ def _newest_mtime(folder: Path) -> float:
     return max(times, default=folder.stat().st_mtime)
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """Write an artifact readable by its owner only (like its folder)."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(handle, "wb") as sink:
+        sink.write(data)
+
+
+def redact_bytes(data: bytes, secrets: Iterable[str]) -> tuple[bytes, int]:
+    """`data` with every form of every secret replaced (see `redact_zip`), and how many were."""
+    replaced = 0
+    for needle in sorted(_forms(secrets), key=len, reverse=True):
+        replaced += data.count(needle)
+        data = data.replace(needle, REDACTED)
+    return data, replaced
+
+
 def redact_zip(path: Path, secrets: Iterable[str]) -> int:
     """Replace every secret in every member of the zip at `path` (raw, URL-encoded, JSON-escaped,
-    as a trace holds typed values and form bodies); returns how many were replaced. The file is
-    rewritten atomically, readable by its owner only."""
-    needles = sorted(_forms(secrets), key=len, reverse=True)
+    HTML-escaped, as a trace holds typed values, form bodies and pages); returns how many were
+    replaced. The file is rewritten atomically, readable by its owner only."""
+    secrets = list(secrets)
     replaced = 0
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".zip.tmp")
     os.close(handle)
     try:
         with zipfile.ZipFile(path) as source, zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as target:
             for member in source.infolist():
-                data = source.read(member)
-                for needle in needles:
-                    replaced += data.count(needle)
-                    data = data.replace(needle, REDACTED)
+                data, count = redact_bytes(source.read(member), secrets)
+                replaced += count
                 target.writestr(member, data)
         os.chmod(temporary, 0o600)
         os.replace(temporary, path)
@@ -89,6 +122,7 @@ def _forms(secrets: Iterable[str]) -> set[bytes]:
     for secret in secrets:
         if len(secret) < 4:  # too short to tell from other text; never a real password
             continue
-        for text in (secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]):
+        escaped = (quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1], html.escape(secret))
+        for text in (secret, *escaped):
             forms.add(text.encode())
     return forms

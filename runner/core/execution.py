@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -33,7 +32,8 @@ from runner.core.queue import Lease, LeaseLost, Queue, conclude
 from runner.core.sopbook import SopBook
 from runner.core.states import TaskStatus
 from runner.core.tables import PortalCredential, Task, TaskFile, Trajectory, utcnow
-from runner.core.trajectory import TrajectoryRecorder
+from runner.core.tracing import DEFAULT_TRACE_MODE, TraceMode, TracePlan
+from runner.core.trajectory import DEFAULT_SCREENSHOT_BUDGET, TrajectoryRecorder
 from runner.core.transitions import move
 from sops.schema import Sop
 from sops.types import TaskType
@@ -41,17 +41,12 @@ from sops.types import TaskType
 log = logging.getLogger(__name__)
 
 
-class TraceMode(StrEnum):
-    OFF = "off"
-    ON_FAILURE = "on-failure"
-    ALWAYS = "always"
-
-
 @dataclass(frozen=True)
 class ExecutionSettings:
-    trace: TraceMode = TraceMode.ON_FAILURE
+    trace: TraceMode = DEFAULT_TRACE_MODE
     poll_scale: float = 1.0
     screenshots: bool = True
+    screenshot_budget: int = DEFAULT_SCREENSHOT_BUDGET  # bytes per attempt
     reconcile: bool = True
     # How long an attempt waits for a session on a busy portal login before going back to the queue.
     login_wait: float = 30.0
@@ -160,11 +155,21 @@ class Executor:
         secrets = self._credentials.secrets(credential)
         state = json.loads(secrets.storage_state) if secrets.storage_state else None
         context = await browser.new_context(storage_state=state)
-        tracing = self._settings.trace is not TraceMode.OFF
-        if tracing:
+        plan = TracePlan(self._settings.trace, task.attempts)
+        if plan.records:
             await context.tracing.start(screenshots=True, snapshots=True)
         page = await context.new_page()
         folder = self._artifacts.dir_for(task.account_id, task.id, trajectory.id)
+        ctx = StepContext(
+            page=page,
+            task_type=TaskType(task.type),
+            fields=task.fields,
+            credentials=Credentials(credential.username, secrets.password, secrets.totp_secret),
+            portal_url=credential.url,
+            documents=await asyncio.to_thread(self._documents, task.id),
+            result=dict(task.result or {}),
+        )
+        last = len(sop.steps) - 1
         recorder = TrajectoryRecorder(
             self._engine,
             self._queue,
@@ -175,15 +180,9 @@ class Executor:
             relative=self._artifacts.relative(folder),
             page=page,
             screenshots=self._settings.screenshots,
-        )
-        ctx = StepContext(
-            page=page,
-            task_type=TaskType(task.type),
-            fields=task.fields,
-            credentials=Credentials(credential.username, secrets.password, secrets.totp_secret),
-            portal_url=credential.url,
-            documents=await asyncio.to_thread(self._documents, task.id),
-            result=dict(task.result or {}),
+            screenshot_budget=self._settings.screenshot_budget,
+            ends_after=lambda position: position == last or ctx.outcome is not None,
+            secrets=[secrets.password, secrets.totp_secret or ""],
         )
         resume = Resume(
             # reconcile=False is the chaos test's negative control: it treats a crash past the
@@ -193,21 +192,27 @@ class Executor:
         )
         error: BaseException | None = None
         outcome: Outcome | None = None
+        ended = False  # the run came to an end (not cancelled, lease not lost)
         try:
             outcome = await run_sop(
                 sop, portal, ctx, recorder, resume=resume, pacing=Pacing(self._settings.poll_scale)
             )
+            ended = True
         except asyncio.CancelledError:
             raise
         except LeaseLost:
             raise
         except Exception as exc:
             error = exc
+            ended = True
         finally:
             failed = error is not None or outcome is Outcome.FAILED
+            if ended:
+                with contextlib.suppress(Exception):  # evidence only: it never changes the outcome
+                    await recorder.attempt_ended()
             trace_path = None
-            if tracing:
-                keep = self._settings.trace is TraceMode.ALWAYS or failed
+            if plan.records:
+                keep = plan.keeps(failed=failed)
                 trace_file = folder / "trace.zip"
                 try:
                     await context.tracing.stop(path=str(trace_file) if keep else None)

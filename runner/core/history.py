@@ -48,11 +48,16 @@ class History:
         return [Attempt(t, by_trajectory[t.id]) for t in trajectories]
 
     def artifact(self, account_id: str, task_id: str, name: str) -> Path:
-        """A screenshot or trace of the task by its recorded relative path; NotFound otherwise."""
+        """A screenshot, page HTML or trace of the task by its recorded relative path; NotFound
+        otherwise."""
         recorded = {
             path
             for attempt in self.attempts(account_id, task_id)
-            for path in [attempt.trajectory.trace_path, *(s.screenshot_path for s in attempt.steps)]
+            for path in [
+                attempt.trajectory.trace_path,
+                *(s.screenshot_path for s in attempt.steps),
+                *(s.html_path for s in attempt.steps),
+            ]
             if path
         }
         if name not in recorded:

@@ -8,8 +8,9 @@ from handlers.portals import portal_handlers
 from handlers.registry import PortalHandler
 from runner.core.browser import BrowserPool
 from runner.core.egress import EgressGate
-from runner.core.execution import ExecutionSettings, Executor, TraceMode
+from runner.core.execution import ExecutionSettings, Executor
 from runner.core.system import System
+from runner.core.tracing import TraceMode
 from runner.core.worker import Background, Worker
 
 
@@ -24,7 +25,10 @@ def build_executor(system: System, *, portals: Mapping[str, PortalHandler] | Non
         artifacts=system.artifacts,
         portals=portals if portals is not None else portal_handlers(),
         settings=ExecutionSettings(
-            trace=TraceMode(settings.trace), poll_scale=settings.poll_scale, reconcile=settings.reconcile
+            trace=TraceMode(settings.trace),
+            poll_scale=settings.poll_scale,
+            reconcile=settings.reconcile,
+            screenshot_budget=settings.screenshot_budget_bytes,
         ),
     )
 

@@ -15,6 +15,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from runner.core.private import private_dir
+from runner.core.tracing import DEFAULT_TRACE_MODE, TraceMode
 
 
 def default_data_dir() -> Path:
@@ -73,8 +74,17 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(
         default=None, description="`sopwright worker` serves Prometheus metrics on this port."
     )
-    trace: str = Field(
-        default="on-failure", pattern="^(off|on-failure|always)$", description="Keep Playwright traces."
+    trace: TraceMode = Field(
+        default=DEFAULT_TRACE_MODE,
+        description="Playwright traces: `on-all-retries` (default: none on a first attempt, one on "
+        "every retry), `on-first-retry` (the second attempt only), `on-failure` (every attempt "
+        "recorded, kept when it failed), `always`, `off`. Kept traces are redacted of portal secrets.",
+    )
+    screenshot_budget_bytes: int = Field(
+        default=2_000_000,
+        ge=0,
+        description="Bytes of screenshots one attempt may keep; past it, steps get none (their "
+        "trajectory row says so).",
     )
     poll_scale: float = Field(
         default=1.0, ge=0, description="Multiplies SOP poll intervals (below 1 for the mock portal)."

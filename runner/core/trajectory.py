@@ -2,12 +2,20 @@
 
 It is the engine's `Hooks` for the worker; it also writes the exactly-once mark before the
 irreversible step (fenced by the lease: a worker that lost its lease cannot set it).
+
+Screenshots are cheap where they can be: a step that succeeds gets a viewport JPEG; the step
+that failed and the step the attempt ended on get the full page as PNG (lossless: the error
+message or confirmation number must read exactly), and a failing step also keeps the page's HTML
+(every frame), so that an attempt without a trace can still be debugged. Each attempt has a
+screenshot budget in bytes; once it is spent, steps get no screenshot and their row says why.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +23,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from handlers.engine import RECONCILE_GATE
+from runner.core.artifacts import redact_bytes, write_private
 from runner.core.db import session_scope
 from runner.core.queue import Lease, Queue
 from runner.core.tables import TaskEvent, TrajectoryStep, utcnow
@@ -24,6 +33,25 @@ if TYPE_CHECKING:
     from playwright.async_api import Page
 
 log = logging.getLogger(__name__)
+
+# Step outcomes that are not a failure (the engine's "ok" and its reconciliation outcomes).
+SUCCEEDED = frozenset({"ok", "skipped", "reconciled", "resubmitting"})
+JPEG_QUALITY = 60
+SHOT_TIMEOUT_MS = 10_000
+HTML_TIMEOUT_S = 10.0
+DEFAULT_SCREENSHOT_BUDGET = 2_000_000  # bytes per attempt
+
+
+@dataclass
+class _Shot:
+    """The screenshot recorded for a step: its row, file and size, and whether it is full-page."""
+
+    row_id: int
+    position: int
+    step_id: str
+    path: Path | None
+    size: int
+    full: bool
 
 
 class TrajectoryRecorder:
@@ -39,7 +67,12 @@ class TrajectoryRecorder:
         relative: str,
         page: Page | None,
         screenshots: bool = True,
+        screenshot_budget: int = DEFAULT_SCREENSHOT_BUDGET,
+        ends_after: Callable[[int], bool] = lambda position: False,
+        secrets: Sequence[str] = (),
     ) -> None:
+        """`ends_after(position)`: whether the attempt ends once the step at `position` succeeds
+        (the SOP's last step, or one that decided the outcome); `secrets` are redacted from HTML."""
         self._engine = engine
         self._queue = queue
         self._lease = lease
@@ -49,16 +82,29 @@ class TrajectoryRecorder:
         self._relative = relative
         self._page = page
         self._screenshots = screenshots
+        self._budget = screenshot_budget
+        self._ends_after = ends_after
+        self._secrets = list(secrets)
         self._started: dict[int, datetime] = {}
-        self.last_screenshot: str | None = None
+        self._spent = 0
+        self._last: _Shot | None = None
+
+    @property
+    def screenshot_bytes(self) -> int:
+        """Bytes of screenshots this attempt kept so far."""
+        return self._spent
 
     async def step_started(self, position: int, step: Step) -> None:
         self._started[position] = utcnow()
         log.info("step started", extra={"task_id": self._lease.task_id, "step": step.id, "script": step.do})
 
     async def step_finished(self, position: int, step: Step, *, outcome: str, message: str | None) -> None:
-        screenshot = await self._screenshot(position, step)
-        url = self._page.url if self._page is not None else None
+        failed = outcome not in SUCCEEDED
+        full = failed or (outcome == "ok" and self._ends_after(position))
+        name = f"{position:02d}-{step.id}"
+        shot, note = await self._screenshot(name, full=full)
+        html = await self._html(name) if failed else None
+        url = self._page.url if self._page is not None and not self._page.is_closed() else None
         row = TrajectoryStep(
             trajectory_id=self._trajectory_id,
             position=position,
@@ -67,22 +113,111 @@ class TrajectoryRecorder:
             url=url,
             outcome=outcome,
             message=message,
-            screenshot_path=screenshot,
+            screenshot_path=self._link(shot[0]) if shot else None,
+            screenshot_note=note,
+            html_path=self._link(html) if html else None,
             started_at=self._started.get(position, utcnow()),
             ended_at=utcnow(),
         )
-        await asyncio.to_thread(self._insert, row)
+        row_id = await asyncio.to_thread(self._insert, row)
+        self._last = _Shot(row_id, position, step.id, shot[0] if shot else None, shot[1] if shot else 0, full)
         log.info(
             "step finished",
             extra={"task_id": self._lease.task_id, "step": step.id, "script": step.do, "outcome": outcome},
         )
 
+    async def attempt_ended(self) -> None:
+        """The attempt is over (the executor calls this before it closes the page): the step it
+        ended on gets a full-page screenshot if it has only a viewport one (e.g. a review gate
+        stopped the run before the next step)."""
+        last = self._last
+        if last is None or last.full or last.path is None:
+            return
+        spent = self._spent
+        self._spent -= last.size  # the viewport shot is replaced if the full page fits
+        shot, _note = await self._screenshot(f"{last.position:02d}-{last.step_id}", full=True, fallback=False)
+        if shot is None:
+            self._spent = spent
+            return
+        await asyncio.to_thread(self._replace, last.row_id, self._link(shot[0]))
+        last.path.unlink(missing_ok=True)
+        self._last = _Shot(last.row_id, last.position, last.step_id, shot[0], shot[1], True)
+
     async def before_irreversible(self, step: Step) -> None:
         await asyncio.to_thread(self._mark_submit, step)
 
-    def _insert(self, row: TrajectoryStep) -> None:
+    # -- artifacts --------------------------------------------------------------------------
+
+    def _link(self, path: Path) -> str:
+        return f"{self._relative}/{path.name}"
+
+    async def _screenshot(
+        self, name: str, *, full: bool, fallback: bool = True
+    ) -> tuple[tuple[Path, int] | None, str | None]:
+        """Take and keep a screenshot within the budget: ((file, size) or None, why none)."""
+        page = self._page
+        if page is None or not self._screenshots or page.is_closed():
+            return None, None
+        if self._spent >= self._budget:
+            return None, self._spent_note()
+        kinds = [True, False] if full and fallback else [full]
+        for full_page in kinds:  # a full page that does not fit falls back to the viewport
+            try:
+                if full_page:
+                    data = await page.screenshot(full_page=True, type="png", timeout=SHOT_TIMEOUT_MS)
+                else:
+                    data = await page.screenshot(type="jpeg", quality=JPEG_QUALITY, timeout=SHOT_TIMEOUT_MS)
+            except Exception:  # a screenshot must never fail the task
+                log.warning("screenshot failed", extra={"task_id": self._lease.task_id, "shot": name})
+                return None, "The screenshot could not be taken."
+            if self._spent + len(data) <= self._budget:
+                path = self._folder / f"{name}.{'png' if full_page else 'jpg'}"
+                await asyncio.to_thread(write_private, path, data)
+                self._spent += len(data)
+                return (path, len(data)), None
+        self._spent = self._budget  # nothing more fits: later steps do not even take one
+        return None, self._spent_note()
+
+    def _spent_note(self) -> str:
+        return f"No screenshot: this attempt's screenshot budget ({self._budget} bytes) is spent."
+
+    async def _html(self, name: str) -> Path | None:
+        """The page's HTML and its frames' (Beacon's work is in an iframe), redacted of the login's
+        secrets, beside the screenshot."""
+        page = self._page
+        if page is None or page.is_closed():
+            return None
+        parts: list[str] = []
+        try:
+            for index, frame in enumerate(page.frames):
+                if index:
+                    where = f"{frame.name} {frame.url}".replace("--", "%2D%2D")
+                    parts.append(f"\n<!-- sopwright: frame {index}: {where} -->\n")
+                parts.append(await asyncio.wait_for(frame.content(), HTML_TIMEOUT_S))
+        except Exception:  # a detached frame, a page that would not answer: keep what was read
+            log.warning("page HTML incomplete", extra={"task_id": self._lease.task_id, "shot": name})
+        if not parts:
+            return None
+        data, _ = redact_bytes("".join(parts).encode(), self._secrets)
+        path = self._folder / f"{name}.html"
+        await asyncio.to_thread(write_private, path, data)
+        return path
+
+    # -- database writes (run in a thread) --------------------------------------------------
+
+    def _insert(self, row: TrajectoryStep) -> int:
         with session_scope(self._engine) as session:
             session.add(row)
+            session.flush()
+            assert row.id is not None
+            return row.id
+
+    def _replace(self, row_id: int, screenshot: str) -> None:
+        with session_scope(self._engine) as session:
+            row = session.get(TrajectoryStep, row_id)
+            if row is not None:
+                row.screenshot_path = screenshot
+                session.add(row)
 
     def _mark_submit(self, step: Step) -> None:
         # Committed before the click: after a crash the next attempt sees it and reconciles.
@@ -102,15 +237,3 @@ class TrajectoryRecorder:
                     message=f"About to run the irreversible step {step.id!r}.",
                 )
             )
-
-    async def _screenshot(self, position: int, step: Step) -> str | None:
-        if self._page is None or not self._screenshots or self._page.is_closed():
-            return None
-        name = f"{position:02d}-{step.id}.png"
-        try:
-            await self._page.screenshot(path=str(self._folder / name), full_page=True, timeout=10_000)
-        except Exception:  # a screenshot must never fail the task
-            log.warning("screenshot failed", extra={"task_id": self._lease.task_id, "step": step.id})
-            return None
-        self.last_screenshot = f"{self._relative}/{name}"
-        return self.last_screenshot

@@ -13,9 +13,10 @@ not in the webhook bodies, not in the delivery rows, not in the raw database fil
 encrypted). The member's data may appear only where it belongs: the task itself (its `fields`,
 `instructions`, `title`, `notes`, `result`), which the webhook body carries to the account's own
 endpoint by design (the delivery rows keep that snapshot for redelivery; both are account-scoped).
-Screenshots and Playwright traces show PHI by nature (access-controlled artifacts, served only
-to the owning account), so they are searched for the secrets only: a trace records what was
-typed and sent, and is redacted of the login's password and TOTP secret when kept.
+Screenshots, a failing step's page HTML and Playwright traces show PHI by nature (access-controlled
+artifacts, served only to the owning account), so they are searched for the secrets only: a trace
+records what was typed and sent, and is redacted of the login's password and TOTP secret when
+kept; so is the page HTML.
 """
 
 from __future__ import annotations
@@ -367,18 +368,23 @@ def test_no_phi_or_secret_leaks_outside_the_protected_stores(
                 f"attempt {attempt.id}",
                 scan(f"{attempt.url} {attempt.error} {attempt.response_snippet}", PHI + SECRETS),
             )
-    # Artifacts: screenshots and traces show PHI by nature (access-controlled); text files must not.
+    # Artifacts: screenshots, page HTML and traces show PHI by nature (access-controlled); other
+    # text files must not.
     artifacts = settings.data_dir / "artifacts"
-    traces = 0
+    traces = pages = 0
     for path in sorted(p for p in artifacts.rglob("*") if p.is_file()):
         if path.suffix.lower() == ".zip":  # a trace: its members, decompressed, hold no secret
             traces += 1
             with zipfile.ZipFile(path) as trace:
                 for name in trace.namelist():
                     check(f"trace {path.relative_to(artifacts)}:{name}", scan(trace.read(name), SECRETS))
+        elif path.suffix.lower() == ".html":  # the page where a step failed: no secret
+            pages += 1
+            check(f"page {path.relative_to(artifacts)}", scan(path.read_bytes(), SECRETS))
         elif path.suffix.lower() not in {".png", ".jpg", ".jpeg"}:
             check(f"artifact {path.relative_to(artifacts)}", scan(path.read_bytes(), PHI + SECRETS))
     assert traces, "no trace was kept: the failed task should have left one to search"
+    assert pages, "no page HTML was kept: the failed step should have left one to search"
     # The database file: the member's data is in it (the task store), the secrets only encrypted.
     db_file = Path(settings.resolved_database_url().split("///", 1)[1])
     raw = b"".join(p.read_bytes() for p in (db_file, db_file.with_name(db_file.name + "-wal")) if p.exists())

@@ -120,3 +120,10 @@ class MockPortalAdmin:
         response.raise_for_status()
         found: list[dict[str, Any]] = response.json()
         return found
+
+    def page_loads(self) -> list[dict[str, str]]:
+        """The browser page loads since the last reset, oldest first (`payer`, `dest`, `method`, `path`)."""
+        response = self._http.get("/_mock/traffic")
+        response.raise_for_status()
+        recent: list[dict[str, str]] = response.json()["recent"]
+        return recent

@@ -1,6 +1,12 @@
 """Getting and keeping a Beacon Exchange session: the `login` step (log-in, passcode, security
 acknowledgement, organization/provider context), opening a workflow in the workspace iframe,
-and the hazard check every screen change goes through (in the top page or in the iframe)."""
+and the hazard check every screen change goes through (in the top page or in the iframe).
+
+With a stored session `login` loads no page: the first workspace a step opens (`open_workspace`,
+which every step after `login` starts with) finds out whether the session still holds, passes
+any gate the exchange shows instead (log-in, acknowledgement, context picker) and switches the
+provider context when the session acts for another provider than the task's.
+"""
 
 from __future__ import annotations
 
@@ -36,9 +42,13 @@ ACTING_NPI = {
 
 
 async def login(ctx: StepContext) -> None:
-    """Reuse the stored session when it is still good; pass every gate up to the dashboard."""
+    """Keep a stored session for the first workspace to try; without one, log in and pass every
+    gate up to the dashboard."""
     await _prepare(ctx)
-    await ctx.page.goto(ctx.url("dashboard"))
+    if await ctx.page.context.cookies(ctx.portal_url):
+        ctx.log.info("login: stored session kept for the first screen", extra={"portal": "beacon"})
+        return
+    await ctx.page.goto(ctx.url("login"))
     await through_gates(ctx)
 
 
@@ -96,11 +106,15 @@ async def open_workspace(ctx: StepContext, tool: str, expected: Locator | None =
     for attempt in range(2):
         await ctx.page.goto(ctx.url(f"workspace/{tool}"))
         where = await arrive(None, ctx, gates, what=f"the {tool} workspace", signed_out_ok=attempt == 0)
-        if where == "workspace":
+        if where == "workspace" and await _context_matches(ctx, shell):
             break
         if attempt:
             raise PortalChanged(f"{PORTAL} did not open the {tool} workspace after signing in again.")
-        ctx.log.info("session gate shown; passing it again", extra={"portal": "beacon"})
+        if where == "workspace":  # a stored session acting for another provider than the task's
+            ctx.log.info("changing the provider context", extra={"portal": "beacon"})
+            await shell.change_context.click()
+        else:
+            ctx.log.info("session gate shown; passing it again", extra={"portal": "beacon"})
         await through_gates(ctx)
     if expected is not None:
         await in_frame(ctx, {"expected": expected}, what=f"the {tool} page")

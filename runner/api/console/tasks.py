@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
+from runner.api.artifacts import artifact_response
 from runner.api.console.auth import FormDep, OperatorDep, safe_next
 from runner.api.console.inputs import input_form
 from runner.api.console.render import redirect, render
@@ -166,15 +167,7 @@ def task_page(request: Request, system: SystemDep, me: OperatorDep, task_id: str
 
 @router.get("/tasks/{task_id}/artifacts/{name:path}", name="artifact")
 def artifact(system: SystemDep, me: OperatorDep, task_id: str, name: str) -> FileResponse:
-    path = system.history.artifact(me.account.id, task_id, name)
-    is_image = path.suffix == ".png"
-    return FileResponse(
-        path,
-        media_type="image/png" if is_image else "application/zip",
-        filename=path.name,
-        content_disposition_type="inline" if is_image else "attachment",
-        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
-    )
+    return artifact_response(system.history.artifact(me.account.id, task_id, name))
 
 
 @router.get("/tasks/{task_id}/files/{file_id}", name="task_file")

@@ -1,4 +1,5 @@
-"""A task's attempts (trajectory) and their artifacts: screenshots and Playwright traces."""
+"""A task's attempts (trajectory) and their artifacts: screenshots, a failing step's page HTML and
+Playwright traces."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
+from runner.api.artifacts import artifact_response
 from runner.api.deps import AccountDep, SystemDep
 from runner.core.public import iso_z
 
@@ -22,6 +24,8 @@ class StepPublic(BaseModel):
     started_at: str | None
     ended_at: str | None
     screenshot_url: str | None
+    screenshot_note: str | None = None  # why there is no screenshot (the attempt's budget is spent)
+    html_url: str | None = None  # the page's HTML where the step failed
 
 
 class AttemptPublic(BaseModel):
@@ -76,6 +80,8 @@ def trajectory(task_id: str, request: Request, system: SystemDep, account: Accou
                         started_at=iso_z(s.started_at),
                         ended_at=iso_z(s.ended_at),
                         screenshot_url=link(s.screenshot_path),
+                        screenshot_note=s.screenshot_note,
+                        html_url=link(s.html_path),
                     )
                     for s in a.steps
                 ],
@@ -86,13 +92,8 @@ def trajectory(task_id: str, request: Request, system: SystemDep, account: Accou
     )
 
 
-@router.get("/{task_id}/artifacts/{name:path}", name="artifact", summary="A screenshot or trace of a task")
+@router.get(
+    "/{task_id}/artifacts/{name:path}", name="artifact", summary="A screenshot, page HTML or trace of a task"
+)
 def artifact(task_id: str, name: str, system: SystemDep, account: AccountDep) -> FileResponse:
-    path = system.history.artifact(account.id, task_id, name)
-    media_type = "image/png" if path.suffix == ".png" else "application/zip"
-    return FileResponse(
-        path,
-        media_type=media_type,
-        filename=path.name,
-        headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"},
-    )
+    return artifact_response(system.history.artifact(account.id, task_id, name))

@@ -120,5 +120,9 @@ class TrajectoryStep(SQLModel, table=True):
     outcome: str = Field(max_length=64)
     message: str | None = Field(default=None, sa_type=sa.Text)
     screenshot_path: str | None = Field(default=None, max_length=1000)
+    # Why the step has no screenshot although screenshots are on (the attempt's budget is spent).
+    screenshot_note: str | None = Field(default=None, max_length=500)
+    # The page's HTML (every frame) where the step failed: debugging an attempt without a trace.
+    html_path: str | None = Field(default=None, max_length=1000)
     started_at: datetime = created_column()
     ended_at: datetime | None = ts_column()

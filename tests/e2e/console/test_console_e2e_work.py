@@ -130,6 +130,9 @@ def test_supply_missing_input_and_watch_the_task_complete(desk: Desk) -> None:
     expect(page.get_by_text("Nothing is waiting for input.")).to_be_visible()
     desk.go(f"/tasks/{task}")
     expect(page.locator("h1").get_by_test_id("status")).to_have_text("pending")
+    with page.expect_download() as download:  # the page where the first attempt stopped
+        page.get_by_test_id("html-link").click()
+    assert download.value.suggested_filename == "02-fill.html"
     desk.run_worker(portal)
     expect(page.locator("h1").get_by_test_id("status")).to_have_text("completed")  # the page refreshed
     expect(page.get_by_test_id("timeline")).to_contain_text("by operator:rita@example.test")

@@ -117,20 +117,40 @@ def test_session_ending_mid_task_signs_in_again_and_submits_once(
     assert sent["identifiers"] == {"claim_number": (done.result or {})["claim_number"]}
 
 
+def loads_since(clinic: Clinic, seen: int) -> list[tuple[str, str]]:
+    """The browser's page loads (method, path; every redirect hop) since the `seen`-th."""
+    return [(load["method"], load["path"]) for load in clinic.portal.page_loads()[seen:]]
+
+
+# What a hand-written script loads to submit a claim on a signed-in session, and nothing more.
+CLAIM_LOADS = {
+    "acme": [("GET", "/acme/claims/new"), ("POST", "/acme/claims/new")],
+    "beacon": [
+        ("GET", "/beacon/workspace/claims"),
+        ("GET", "/beacon/app/claims/new"),
+        ("POST", "/beacon/app/claims/new"),
+    ],
+}
+
+
 @pytest.mark.parametrize("payer", PAYERS)
-def test_a_stored_session_is_reused_by_the_next_task(
+def test_a_stored_session_is_reused_by_the_next_task_without_a_page_load(
     clinic: Clinic, payer: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="sopwright.steps")
     login = clinic.add_login(payer)
-    first = clinic.create("check_eligibility", task_data.eligibility(payer))
+    first = clinic.create("check_eligibility", task_data.eligibility(payer, npi="2000000010"))
     clinic.run()
+    # Without a stored session the login signs in at once (no detour through a signed-in page).
+    assert loads_since(clinic, 0)[:2] == [("GET", f"/{payer}/login"), ("POST", f"/{payer}/login")]
     assert clinic.credential(login.id).storage_state_enc is not None
-    second = clinic.create("check_eligibility", task_data.eligibility(payer))
+    seen = len(clinic.portal.page_loads())
+    second = clinic.create("submit_claim", task_data.claim(payer))
     clinic.run()
     assert clinic.get(first.id).status == clinic.get(second.id).status == "completed"
+    assert loads_since(clinic, seen) == CLAIM_LOADS[payer]
     logins = [r.getMessage() for r in caplog.records if r.getMessage().startswith("login:")]
-    assert logins == ["login: signed in", "login: stored session reused"]
+    assert logins == ["login: signed in", "login: stored session kept for the first screen"]
 
 
 @pytest.mark.parametrize("payer", PAYERS)
@@ -139,14 +159,26 @@ def test_expired_stored_session_signs_in_again(
 ) -> None:
     caplog.set_level(logging.INFO, logger="sopwright.steps")
     clinic.add_login(payer)
-    first = clinic.create("check_eligibility", task_data.eligibility(payer))
+    first = clinic.create("check_eligibility", task_data.eligibility(payer, npi="2000000010"))
     clinic.run()
     clinic.portal.advance_clock(IDLE_TIMEOUT + 60)
-    second = clinic.create("check_eligibility", task_data.eligibility(payer))
+    seen = len(clinic.portal.page_loads())
+    second = clinic.create("submit_claim", task_data.claim(payer))
     clinic.run()
     assert clinic.get(first.id).status == clinic.get(second.id).status == "completed"
+    assert clinic.get(second.id).attempts == 1
+    # The claim form's load found the session ended: signed in there, then the form again.
+    loads = loads_since(clinic, seen)
+    assert loads[0] == CLAIM_LOADS[payer][0] and ("POST", f"/{payer}/login") in loads
+    assert loads[-len(CLAIM_LOADS[payer]) :] == CLAIM_LOADS[payer]
     logins = [r.getMessage() for r in caplog.records if r.getMessage().startswith("login:")]
-    assert logins == ["login: signed in", "login: signed in"]
+    assert logins == [
+        "login: signed in",
+        "login: stored session kept for the first screen",
+        "login: signed in",
+    ]
+    [sent] = clinic.portal.submissions(payer=payer, kind="claim")
+    assert sent["identifiers"] == {"claim_number": (clinic.get(second.id).result or {})["claim_number"]}
 
 
 @pytest.mark.parametrize("payer", PAYERS)

@@ -90,9 +90,10 @@ def test_happy_path_records_a_trajectory(system: System) -> None:
         ).all()
     assert [s.script for s in steps] == CLAIM_STEPS
     assert all(s.outcome == "ok" for s in steps)
-    for step in steps:
-        assert step.screenshot_path is not None
-        assert system.artifacts.resolve(step.screenshot_path).read_bytes().startswith(b"\x89PNG")
+    shots = [system.artifacts.resolve(s.screenshot_path or "").read_bytes() for s in steps]
+    # Viewport JPEGs for the steps that succeeded, the full page (PNG) for the last one.
+    assert [shot[:2] for shot in shots[:-1]] == [b"\xff\xd8"] * 4
+    assert shots[-1].startswith(b"\x89PNG")
 
 
 def test_transient_error_is_retried_then_succeeds(system: System) -> None:
@@ -265,7 +266,8 @@ def test_trajectory_api_serves_screenshots_to_the_owner_only(system: System) -> 
         assert [s["script"] for s in attempt["steps"]] == CLAIM_STEPS
         shot = attempt["steps"][0]["screenshot_url"]
         image = api.get(shot, headers=owner)
-        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+        assert image.status_code == 200 and image.content.startswith(b"\xff\xd8")
+        assert image.headers["content-type"] == "image/jpeg"
         other = {"Authorization": f"Bearer {stranger.api_key}"}
         assert api.get(shot, headers=other).status_code == 404
         assert api.get(f"/tasks/{task.id}/trajectory", headers=other).status_code == 404

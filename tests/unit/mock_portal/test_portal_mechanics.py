@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from mock_portal import __main__ as cli
@@ -196,3 +197,22 @@ def test_command_line_runs_uvicorn_with_admin_from_flag_or_env(monkeypatch: pyte
     assert [(c["host"], c["port"]) for c in calls] == [("127.0.0.1", 8911), ("0.0.0.0", 8900)]
     admin = ["/_mock/reset" in c["app"].openapi()["paths"] for c in calls]  # type: ignore[attr-defined]
     assert admin == [False, True]
+
+
+def test_page_loads_are_counted_by_payer_and_kind_until_a_reset(web: TestClient) -> None:
+    page = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+    frame = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "iframe"}
+    web.get("/acme/login", headers=page)
+    web.get("/beacon/login", headers=page)
+    web.get("/beacon/login", headers=frame)
+    web.get("/acme/login")  # not a browser navigation (no Sec-Fetch-Mode): not counted
+    web.get("/beacon/api/payers?q=ac", headers={"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"})
+    traffic = web.get("/_mock/traffic").json()
+    assert traffic["page_loads"] == {"acme": {"document": 1}, "beacon": {"document": 1, "iframe": 1}}
+    assert [(r["payer"], r["dest"], r["method"], r["path"]) for r in traffic["recent"]] == [
+        ("acme", "document", "GET", "/acme/login"),
+        ("beacon", "document", "GET", "/beacon/login"),
+        ("beacon", "iframe", "GET", "/beacon/login"),
+    ]
+    web.post("/_mock/reset")
+    assert web.get("/_mock/traffic").json() == {"page_loads": {}, "recent": []}

@@ -1,14 +1,23 @@
-"""Traces are redacted of the login's secrets when kept; artifacts are readable by their owner only."""
+"""Traces and page HTML are redacted of the login's secrets when kept; artifacts are readable by
+their owner only and served as what they are."""
 
 from __future__ import annotations
 
+import html
 import json
 import stat
 import zipfile
 from pathlib import Path
 from urllib.parse import quote_plus
 
-from runner.core.artifacts import REDACTED, ArtifactStore, redact_zip
+from runner.core.artifacts import (
+    REDACTED,
+    ArtifactStore,
+    media_type,
+    redact_bytes,
+    redact_zip,
+    write_private,
+)
 
 PASSWORD = 'Pa$$ w0rd&"x"/é'
 TOTP = "JBSWY3DPEHPK3PXP"
@@ -38,3 +47,24 @@ def test_a_trace_loses_every_form_of_the_secrets(tmp_path: Path) -> None:
 def test_artifact_folders_are_the_owners_only(tmp_path: Path) -> None:
     folder = ArtifactStore(tmp_path / "artifacts").dir_for("account", "task", "trajectory")
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_page_html_loses_the_secrets_also_html_escaped(tmp_path: Path) -> None:
+    page = (
+        f'<input name="password" value="{html.escape(PASSWORD)}">'
+        f"<a href='/verify?secret={quote_plus(PASSWORD)}'>{TOTP}</a> member SYN100001"
+    )
+    data, replaced = redact_bytes(page.encode(), [PASSWORD, TOTP])
+    assert replaced == 3
+    assert html.escape(PASSWORD).encode() not in data and TOTP.encode() not in data
+    assert b"member SYN100001" in data
+    path = tmp_path / "02-fill.html"
+    write_private(path, data)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_artifacts_are_served_as_what_they_are() -> None:
+    assert media_type(Path("01-open.jpg")) == "image/jpeg"
+    assert media_type(Path("04-capture.png")) == "image/png"
+    assert media_type(Path("02-fill.html")) == "text/html; charset=utf-8"
+    assert media_type(Path("trace.zip")) == "application/zip"
