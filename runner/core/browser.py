@@ -10,6 +10,13 @@ A server that refuses a connection is marked down and tried again after a back-o
 the connection (a restart) is reconnected on the next request. A context frees its slot when it
 closes, also when its server dies under it.
 
+Warm contexts (`warm_seconds` > 0): a task that ended well may `park` its context under a key (its
+account and portal login); the next task with the same key gets it back from `new_context` instead
+of a new context restored from the stored session: signed in already, its HTTP cache and
+connections warm. A parked context has no page (its pages are closed, so no renderer process and
+nothing of the last task on screen); it is closed after `warm_seconds` unused, when the pool stops,
+or to free a slot for another context. Keys never mix: another account or login never gets it.
+
 With an egress gate (runner.core.egress), every context goes out through it, so the destination
 policy holds for every request a page makes; service workers are blocked either way (no portal
 needs them, and requests they make are hidden from Playwright).
@@ -62,6 +69,15 @@ def endpoint_label(endpoint: str) -> str:
 
 
 @dataclass(eq=False)
+class _Parked:
+    """A finished task's context kept for the next task of the same key."""
+
+    context: BrowserContext
+    server: _Server
+    timer: asyncio.TimerHandle | None = None
+
+
+@dataclass(eq=False)
 class _Server:
     """One source of browser contexts: a remote endpoint, or the local Chromium (endpoint None)."""
 
@@ -95,9 +111,12 @@ class BrowserPool:
         slot_timeout: float = SLOT_TIMEOUT_SECONDS,
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
         egress: EgressGate | None = None,
+        warm_seconds: float = 0.0,
     ) -> None:
         if max_contexts < 1:
             raise ValueError("max_contexts must be at least 1")
+        self._warm_seconds = warm_seconds
+        self._parked: dict[str, list[_Parked]] = {}
         self._executable = executable
         self._headless = headless
         self._slow_mo = slow_mo
@@ -115,8 +134,13 @@ class BrowserPool:
 
     @property
     def in_use(self) -> int:
-        """Browser contexts open right now (one per running task), across all browsers."""
-        return sum(len(server.open) for server in self._servers)
+        """Browser contexts in use right now (one per running task), across all browsers."""
+        return sum(len(server.open) for server in self._servers) - self.parked
+
+    @property
+    def parked(self) -> int:
+        """Warm contexts waiting for the next task of their key."""
+        return sum(len(kept) for kept in self._parked.values())
 
     def status(self) -> list[dict[str, object]]:
         """Per browser: its label, whether it is connected, and its open contexts."""
@@ -139,7 +163,16 @@ class BrowserPool:
                 "`playwright run-server` runs there."
             )
 
-    async def new_context(self, *, storage_state: dict[str, Any] | None = None) -> BrowserContext:
+    async def new_context(
+        self, *, storage_state: dict[str, Any] | None = None, warm_key: str | None = None
+    ) -> BrowserContext:
+        """A context for one task: the warm one parked under `warm_key` if there is one (its own
+        session, newer than `storage_state`), else a new one restored from `storage_state`."""
+        if warm_key is not None:
+            warm = self._unpark(warm_key)
+            if warm is not None:
+                log.debug("warm browser context reused", extra={"server": warm.server.label})
+                return warm.context
         deadline = time.monotonic() + self._slot_timeout
         while True:
             server = await self._take_slot(deadline)
@@ -170,7 +203,62 @@ class BrowserPool:
             log.debug("browser context opened", extra={"server": server.label, "open": len(server.open)})
             return context
 
+    async def park(self, context: BrowserContext, warm_key: str) -> None:
+        """Keep `context` for the next `new_context(warm_key=...)`, or close it when warm contexts
+        are off. Its pages are closed first: the next task starts on a page of its own."""
+        server = next((s for s in self._servers if context in s.open), None)
+        if self._warm_seconds <= 0 or server is None or not server.connected:
+            await context.close()
+            return
+        try:
+            for page in list(context.pages):
+                await page.close()
+        except Exception:
+            await _close_quietly(context)
+            return
+        while self.parked >= self._max_contexts:  # never more warm than the pool could run at once
+            await self._evict()
+        parked = _Parked(context, server)
+        parked.timer = asyncio.get_running_loop().call_later(
+            self._warm_seconds, lambda: asyncio.ensure_future(self._expire(warm_key, parked))
+        )
+        self._parked.setdefault(warm_key, []).append(parked)
+
+    def _unpark(self, warm_key: str) -> _Parked | None:
+        kept = self._parked.get(warm_key, [])
+        while kept:
+            parked = kept.pop()  # the most recently used: the likeliest to still be signed in
+            if parked.timer is not None:
+                parked.timer.cancel()
+            if parked.server.connected and parked.context in parked.server.open:
+                if not kept:
+                    self._parked.pop(warm_key, None)
+                return parked
+        self._parked.pop(warm_key, None)
+        return None
+
+    async def _expire(self, warm_key: str, parked: _Parked) -> None:
+        kept = self._parked.get(warm_key, [])
+        if parked in kept:
+            kept.remove(parked)
+            if not kept:
+                self._parked.pop(warm_key, None)
+            await _close_quietly(parked.context)
+            log.debug("warm browser context closed (idle)", extra={"server": parked.server.label})
+
+    async def _evict(self) -> bool:
+        """Close the longest-parked context; False if there is none."""
+        for warm_key, kept in list(self._parked.items()):
+            for parked in kept:
+                if parked.timer is not None:
+                    parked.timer.cancel()
+                await self._expire(warm_key, parked)
+                return True
+        return False
+
     async def stop(self) -> None:
+        while await self._evict():
+            pass
         for server in self._servers:
             await self._close_browser(server)
         if self._playwright is not None:
@@ -190,7 +278,8 @@ class BrowserPool:
             now = time.monotonic()
             changed = self._changed
             candidates = [s for s in self._servers if s.down_until <= now and s.taken < self._max_contexts]
-            if candidates:
+            if not candidates and await self._evict():
+                continue  # every reachable server was full: a warm context gave way to this task
                 server = min(candidates, key=lambda s: (s.taken, not s.connected))
                 server.reserved += 1
                 return server
@@ -294,3 +383,10 @@ class BrowserPool:
             except Exception:  # already gone
                 log.debug("browser close failed", extra={"server": server.label}, exc_info=True)
         server.open.clear()
+
+
+async def _close_quietly(context: BrowserContext) -> None:
+    try:
+        await context.close()
+    except Exception:  # its browser is already gone
+        log.debug("browser context close failed", exc_info=True)

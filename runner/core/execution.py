@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from playwright.async_api import Page
 from sqlmodel import select
 
 from handlers.context import Credentials, Document, Outcome, StepContext
@@ -154,7 +155,9 @@ class Executor:
     ) -> None:
         secrets = self._credentials.secrets(credential)
         state = json.loads(secrets.storage_state) if secrets.storage_state else None
-        context = await browser.new_context(storage_state=state)
+        # One account's login's warm context only: never another account's or another login's.
+        warm_key = f"{task.account_id}:{credential.id}"
+        context = await browser.new_context(storage_state=state, warm_key=warm_key)
         plan = TracePlan(self._settings.trace, task.attempts)
         if plan.records:
             await context.tracing.start(screenshots=True, snapshots=True)
@@ -233,7 +236,10 @@ class Executor:
                     state_json = json.dumps(await context.storage_state())
                 if state_json:
                     await asyncio.to_thread(self._credentials.save_session, credential.id, state_json)
-            await context.close()
+            if ended and not failed and await _forget_page_storage(page):
+                await browser.park(context, warm_key)  # closes its pages; the next task opens its own
+            else:
+                await context.close()
         await asyncio.to_thread(
             self._finish, lease, task, sop, credential, trajectory, ctx, outcome, error, trace_path
         )
@@ -355,3 +361,13 @@ class Executor:
                 trace_path=trace_path,
                 now=now,
             )
+
+
+async def _forget_page_storage(page: Page) -> bool:
+    """Clear what the portal kept in the page's storage (a form draft may hold the last task's
+    patient), before its context is handed to another task; False if that cannot be done."""
+    try:
+        await page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+    except Exception:
+        return False
+    return True

@@ -52,6 +52,7 @@ def build_worker(
             endpoints=[e.strip() for e in settings.browser_ws_endpoint.split(",") if e.strip()],
             max_contexts=settings.browser_max_contexts,
             egress=EgressGate(system.destinations),
+            warm_seconds=settings.warm_context_seconds,
         ),
         concurrency=concurrency or settings.worker_concurrency,
         poll_interval=poll_interval,

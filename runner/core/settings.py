@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     browser_max_contexts: int = Field(
         default=8, ge=1, description="Browser contexts (tasks) a worker opens at once on one browser server."
     )
+    warm_context_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="A task that ended well leaves its browser context (signed in, cache warm) to the "
+        "next task of the same account and portal login for this long; 0 gives every task a new one.",
+    )
     worker_concurrency: int = Field(default=4, ge=1, le=64, description="Tasks a worker runs at once.")
     lease_seconds: float = Field(default=60, gt=1, description="Task lease; heartbeats renew it every third.")
     reap_interval: float = Field(

@@ -59,8 +59,8 @@ class KeptBrowser(BrowserPool):
     the queue, and starting Chromium again for each pass is most of a short test's time. Its
     contexts go out through the egress gate, as a worker's do."""
 
-    def __init__(self, egress: EgressGate | None = None) -> None:
-        super().__init__(egress=egress)
+    def __init__(self, egress: EgressGate | None = None, *, warm_seconds: float = 0.0) -> None:
+        super().__init__(egress=egress, warm_seconds=warm_seconds)
         self._up = False
 
     async def start(self) -> None:
