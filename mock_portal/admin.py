@@ -1,4 +1,4 @@
-"""The test-only admin API under /_mock/: reset, knobs, clock, payers, users, inspection.
+"""The test-only admin API under /_mock/: reset, knobs, clock, payers, users, inspection, traffic.
 
 Mounted only when the portal runs with --admin (or MOCK_PORTAL_ADMIN=1).
 """
@@ -82,6 +82,12 @@ def admin_router(portal: Portal) -> APIRouter:
             {"member_id": m.member_id, "scenario": m.scenario.value, "effect": m.effect}
             for m in MAGIC_MEMBERS
         ]
+
+    @router.get("/traffic")
+    def traffic() -> dict[str, Any]:
+        """Page and frame requests per payer since the last reset (fetch() calls and static files
+        are not counted): {"page_loads": {"acme": {"document": n, "iframe": n}, ...}}."""
+        return {"page_loads": portal.traffic.page_loads()}
 
     @router.get("/submissions")
     def submissions(payer: str | None = None, kind: Kind | None = None) -> list[dict[str, Any]]:

@@ -1,7 +1,8 @@
 """Faults real portals throw at automation, applied to every payer page before it is served.
 
-Order per request: added latency, maintenance page (503), rate limit (429), injected 5xx. Static
-files and the admin API are exempt; every response, exempt or not, carries `X-Mock-Portal: 1`.
+Order per request: page and frame loads counted (`GET /_mock/traffic`), added latency, maintenance
+page (503), rate limit (429), injected 5xx. Static files and the admin API are exempt; every
+response, exempt or not, carries `X-Mock-Portal: 1`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def install_hazards(app: FastAPI, portal: Portal, pages: Pages) -> None:
     async def hazards(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         payer = _payer_for(request.url.path)
         if payer is not None:
+            dest = _page_dest(request)
+            if dest is not None:
+                portal.traffic.page_loaded(payer.key, dest)
             failure = await _fault(request, portal, pages, payer)
             if failure is not None:
                 failure.headers[MOCK_HEADER] = "1"
@@ -62,8 +66,14 @@ async def _fault(request: Request, portal: Portal, pages: Pages, payer: Payer) -
     return None
 
 
+def _page_dest(request: Request) -> str | None:
+    """The request's destination when a browser loads it as a page or frame ("document" or
+    "iframe"), else None: a script's fetch() says `Sec-Fetch-Dest: empty`; a client without the
+    header counts as loading a page."""
+    dest = request.headers.get("sec-fetch-dest", "document")
+    return dest if dest in ("document", "iframe") else None
+
+
 def _page_load(request: Request, scope: str) -> bool:
-    """Whether the error knob applies: every request, or (scope "pages") only what a browser loads as
-    a page or frame; a script's fetch() says `Sec-Fetch-Dest: empty` (a client without the header
-    counts as a page load)."""
-    return scope == "all" or request.headers.get("sec-fetch-dest", "document") in ("document", "iframe")
+    """Whether the error knob applies: every request, or (scope "pages") only page and frame loads."""
+    return scope == "all" or _page_dest(request) is not None

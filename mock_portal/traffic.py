@@ -1,4 +1,5 @@
-"""What the portal remembers about callers: request rate, suspicious signals, CAPTCHA passes."""
+"""What the portal remembers about callers: request rate, suspicious signals, CAPTCHA passes, and how
+many pages it served (for benchmarks: page loads per task)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,18 @@ class Traffic:
         self._rate_limited: set[str] = set()
         self._captcha_passed: set[str] = set()
         self._requests = 0
+        self._page_loads: Counter[tuple[str, str]] = Counter()
+
+    def page_loaded(self, payer: str, dest: str) -> None:
+        """Count one page request of `payer`: `dest` "document" (a page) or "iframe" (a frame)."""
+        self._page_loads[(payer, dest)] += 1
+
+    def page_loads(self) -> dict[str, dict[str, int]]:
+        """Page requests since the last reset: {payer: {"document": n, "iframe": n}}."""
+        counts: dict[str, dict[str, int]] = {}
+        for (payer, dest), n in sorted(self._page_loads.items()):
+            counts.setdefault(payer, {})[dest] = n
+        return counts
 
     def over_limit(self, client: str, now: datetime, per_minute: int) -> bool:
         """Count this request; True when the client made more than `per_minute` in the last minute."""

@@ -272,3 +272,18 @@ def test_an_unexpected_error_is_a_marked_error_page(web: TestClient, monkeypatch
         and page.headers["X-Mock-Portal"] == "1"
         and "Something went wrong" in page.text
     )
+
+
+def test_traffic_counts_page_and_frame_loads_per_payer_until_reset(web: TestClient) -> None:
+    assert web.get("/_mock/traffic").json() == {"page_loads": {}}
+    web.get("/acme/login")  # no Sec-Fetch-Dest header: a page load
+    web.get("/acme/login", headers={"Sec-Fetch-Dest": "document"})
+    web.get("/beacon/login", headers={"Sec-Fetch-Dest": "iframe"})
+    web.get("/beacon/api/payers", params={"q": "acme"}, headers={"Sec-Fetch-Dest": "empty"})  # fetch()
+    web.get("/static/acme.css", headers={"Sec-Fetch-Dest": "style"})
+    web.get("/_mock/knobs")
+    assert web.get("/_mock/traffic").json() == {
+        "page_loads": {"acme": {"document": 2}, "beacon": {"iframe": 1}}
+    }
+    web.post("/_mock/reset")
+    assert web.get("/_mock/traffic").json() == {"page_loads": {}}
