@@ -11,6 +11,7 @@ import contextlib
 import os
 import platform
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -43,6 +44,16 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 FINAL = {"completed", "completed_with_issues", "failed"}
 console = Console(width=160)
+
+
+def _stop(signum: int, _frame: object) -> None:
+    """SIGTERM (`timeout`, `kill`) ends a benchmark like Ctrl-C: the `finally` blocks stop every
+    process it started (Python's default would exit at once and leave them running)."""
+    sys.exit(128 + signum)
+
+
+if Path(sys.argv[0]).resolve().parent == Path(__file__).resolve().parent:  # a benchmark, not pytest
+    signal.signal(signal.SIGTERM, _stop)
 
 
 def free_port() -> int:
