@@ -10,6 +10,7 @@ reconciliation relies on unambiguous: a member's newest few requests are what it
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -45,12 +46,15 @@ def denied_claim_number(payer: str, number: int) -> str:
     return f"2600200{number:06d}" if payer == "acme" else f"BX26C{number:07d}"
 
 
-def chaos_tasks(count: int) -> list[ChaosTask]:
-    """`count` tasks cycling through the types, and through the payers every second round."""
+def chaos_tasks(
+    count: int, *, types: Sequence[str] = TYPES, payers: Sequence[str] = PAYERS, first: int = 0
+) -> list[ChaosTask]:
+    """`count` tasks (numbered from `first`) cycling through the types, and through the payers
+    every round of types (`bench/concurrency.py` runs them too, with a subset of either)."""
     today = date.today()
     tasks = []
-    for n in range(count):
-        kind, payer = TYPES[n % 4], PAYERS[(n // 4) % 2]
+    for n in range(first, first + count):
+        kind, payer = types[n % len(types)], payers[(n // len(types)) % len(payers)]
         member = member_of(n)
         who = f"member id: {member}\npatient: Ada {LAST_NAME}\ndate of birth: {DOB}\n"
         who += f"payer: {PAYER_NAME[payer]}\n"

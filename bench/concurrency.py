@@ -1,25 +1,49 @@
-"""Concurrency: 40 claims at worker concurrency 1, 2, 4 and 8, the portal adding 300 ms per page.
+"""Concurrency: tasks of every type on both payers at worker concurrency 1, 2, 4 and 8.
 
     .venv/bin/python bench/concurrency.py [--tasks 40] [--levels 1,2,4,8] [--latency-ms 300]
+        [--mix all | TYPE,TYPE...] [--payer both | acme | beacon] [--env KEY=VALUE]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
-One `sopwright serve --no-worker` and, per level, one `sopwright worker --concurrency N` (one
-Chromium, one context per task) on one Acme login allowed N sessions. Each level first runs one
-warm-up task (the worker's first context; the login's session is saved), then the N claims are
-posted at once and timed from the first POST to the last final state. Memory: the PSS of the
-worker process and all its descendants (Playwright's driver, Chromium's browser, GPU, network and
-renderer processes), summed, sampled every 0.5 s; "per extra task" is (peak at N - peak at 1) /
-(N - 1). Targets: throughput at 8 >= 5x concurrency 1 (on 2 cores); <= 80 MB per extra task.
+One mock portal (its fixtures plus one patient per task, and a denied claim per appeal task: the
+tasks of `bench/chaos_tasks.py`), one `sopwright serve --no-worker`, and per level one `sopwright
+worker --concurrency N` (one Chromium, one context per task) on one login per payer allowed N
+sessions. The mix cycles through the task types (`--mix`, default all four: check_eligibility,
+submit_claim, submit_prior_authorization, submit_appeal) and the payers (`--payer`, default both:
+Acme's portal and the Beacon exchange's). Each level starts on a freshly reset portal (the same
+tasks are never duplicates) and first runs one eligibility check per payer (the worker's first
+context; both logins sign in and save their session); the first level then runs one task of each
+type and payer alone, to count the pages each loads. Then the N tasks are posted at once and
+timed from the first POST to the last final state.
+
+Figures per level: throughput against concurrency 1; PSS of the worker process and all its
+descendants (Playwright's driver, Chromium's browser, GPU, network and renderer processes),
+summed, sampled every 0.5 s ("per extra task" is (peak at N - peak at 1) / (N - 1)); the
+machine's CPU; CPU seconds per task by process (the worker's Python, Playwright's node driver,
+Chromium, the API server, the mock portal: CPU times of each process tree before and after the
+timed window, exited children included); and page loads per task (the mock portal's count).
+With `--database-url` (a PostgreSQL server) the run makes a database of its own there and drops
+it at the end; without it, SQLite. Targets: throughput at 8 >= 5x concurrency 1 (on 2 cores);
+<= 80 MB per extra task.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import threading
 import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+import httpx
 import psutil
-from claims import claims
-from harness import check_completed, post_claims, pss_mb, show, stack, wait_final, when
+from chaos_tasks import PAYER_NAME, PAYERS, TYPES, ChaosTask, chaos_fixtures, chaos_tasks
+from harness import CPU_GROUPS, Answer, CpuMeter, Stack, page_loads, pss_mb, run_seconds, show, stack, when
+
+WARM_UP, PROBE, MEASURED = 0, 10, 100  # task numbers (patients) of the three groups
 
 
 class Sampler:
@@ -47,50 +71,174 @@ class Sampler:
             self.cpu.append(psutil.cpu_percent())
 
 
+@dataclass
+class Level:
+    concurrency: int
+    elapsed: float
+    idle: float
+    peak: float
+    cpu: float
+    cpu_by: dict[str, float]
+    loads: int
+    statuses: Counter[str]
+    runs: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+
+
+@dataclass
+class Probe:
+    """One task of a type and payer, alone: its pages and its worker run."""
+
+    loads: int
+    run: float
+    status: str
+
+
+def answer_payer(tasks: dict[str, ChaosTask]) -> Answer:
+    """The operator: the one question a good task may get is the Beacon payer typeahead's (it can
+    read the list before a slow answer came); name the payer again. Anything else stays unanswered."""
+
+    def answer(api: httpx.Client, task_id: str, problems: list[dict[str, str]]) -> bool:
+        if [p.get("field") for p in problems] != ["payer"] or task_id not in tasks:
+            return False
+        data = f"payer: {PAYER_NAME[tasks[task_id].payer]}"
+        api.post(f"/tasks/{task_id}/input", json={"data": data}).raise_for_status()
+        return True
+
+    return answer
+
+
+def post(api: httpx.Client, batch: Sequence[ChaosTask]) -> dict[str, ChaosTask]:
+    ids = {}
+    for task in batch:
+        response = api.post("/tasks", json={"type": task.type, "data": task.data})
+        response.raise_for_status()
+        body = response.json()
+        if body["status"] in ("waiting_for_input", "failed"):  # else pending, or already claimed
+            raise RuntimeError(f"a sample {task.type} was refused ({body['status']}): {body['notes']}")
+        ids[body["id"]] = task
+    return ids
+
+
+def run_and_wait(
+    s: Stack, api: httpx.Client, batch: Sequence[ChaosTask], timeout: float
+) -> dict[str, dict[str, Any]]:
+    ids = post(api, batch)
+    return s.wait_final(api, list(ids), timeout, answer_payer(ids))
+
+
+def probe(
+    s: Stack, api: httpx.Client, batch: Sequence[ChaosTask], timeout: float
+) -> dict[tuple[str, str], Probe]:
+    found = {}
+    for task in batch:
+        before = page_loads(s.portal)
+        (done,) = run_and_wait(s, api, [task], timeout).values()
+        loads = page_loads(s.portal) - before
+        found[(task.type, task.payer)] = Probe(loads, run_seconds(done), done["status"])
+    return found
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--tasks", type=int, default=40)
     parser.add_argument("--levels", default="1,2,4,8")
     parser.add_argument("--latency-ms", type=int, default=300)
+    parser.add_argument("--mix", default="all", help="task types, comma-separated, or all")
+    parser.add_argument("--payer", default="both", choices=["both", *PAYERS])
     parser.add_argument("--timeout", type=float, default=1200, help="seconds per level")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the workers (repeat)")
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server (default: SQLite)")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
+    types = TYPES if args.mix == "all" else tuple(t.strip() for t in args.mix.split(","))
+    unknown = [t for t in types if t not in TYPES]
+    if unknown:
+        parser.error(f"unknown task type in --mix: {', '.join(unknown)}; choose from {', '.join(TYPES)}")
+    payers = PAYERS if args.payer == "both" else (args.payer,)
     env = dict(item.split("=", 1) for item in args.env)
-    results = []
-    with stack(latency_ms=args.latency_ms, worker=False, max_sessions=max(levels)) as s, s.api() as api:
+    warm_up = chaos_tasks(len(payers), types=("check_eligibility",), payers=payers, first=WARM_UP)
+    probes = chaos_tasks(len(types) * len(payers), types=types, payers=payers, first=PROBE)
+    measured = chaos_tasks(args.tasks, types=types, payers=payers, first=MEASURED)
+
+    def fixtures(work: Path) -> Path:
+        return chaos_fixtures(work / "fixtures", [*warm_up, *probes, *measured])
+
+    results: list[Level] = []
+    pages: dict[tuple[str, str], Probe] = {}
+    with (
+        stack(
+            latency_ms=args.latency_ms,
+            worker=False,
+            max_sessions=max(levels),
+            payers=payers,
+            fixtures=fixtures,
+            database_url=args.database_url,
+        ) as s,
+        s.api() as api,
+    ):
         for index, level in enumerate(levels):
+            s.portal.reset(latency_ms=args.latency_ms)
             with s.worker(level, **env) as root:
-                wait_final(api, post_claims(api, claims(1, first=90_000 + index)), args.timeout)
+                run_and_wait(s, api, warm_up, args.timeout)
+                if index == 0:
+                    pages = probe(s, api, probes, args.timeout)
                 idle = pss_mb(root)
-                with Sampler(root) as sampler:
+                roots = {
+                    "worker": root,
+                    "api": psutil.Process(s.serve_pid),
+                    "portal": psutil.Process(s.portal.pid),
+                }
+                loads = page_loads(s.portal)
+                with Sampler(root) as sampler, CpuMeter(roots) as cpu:
                     start = time.time()
-                    ids = post_claims(api, claims(args.tasks, first=1000 * (index + 1)))
-                    tasks = wait_final(api, ids, args.timeout)
-                check_completed(tasks)
-                elapsed = max(when(t["completedAt"]) for t in tasks.values()) - start
-                cpu = sum(sampler.cpu) / max(1, len(sampler.cpu))
-                results.append((level, elapsed, idle, max(sampler.peak, idle), cpu))
+                    ids = post(api, measured)
+                    tasks = s.wait_final(api, list(ids), args.timeout, answer_payer(ids))
+                loads = page_loads(s.portal) - loads
+                elapsed = max(when(t["completedAt"] or t["failedAt"]) for t in tasks.values()) - start
+                runs: dict[tuple[str, str], list[float]] = {}
+                for task_id, task in tasks.items():
+                    runs.setdefault((ids[task_id].type, ids[task_id].payer), []).append(run_seconds(task))
+                results.append(
+                    Level(
+                        level,
+                        elapsed,
+                        idle,
+                        max(sampler.peak, idle),
+                        sum(sampler.cpu) / max(1, len(sampler.cpu)),
+                        cpu.spent,
+                        loads,
+                        Counter(t["status"] for t in tasks.values()),
+                        runs,
+                    )
+                )
             print(f"concurrency {level}: {elapsed:.1f} s", flush=True)
-    base_time, base_peak = results[0][1], results[0][3]
+    report(args, results, pages)
+
+
+def report(args: argparse.Namespace, results: list[Level], pages: dict[tuple[str, str], Probe]) -> None:
+    n = args.tasks
+    base = results[0]
     rows = []
-    for level, elapsed, idle, peak, cpu in results:
-        per_extra = f"{(peak - base_peak) / (level - 1):.0f}" if level > 1 else "-"
+    for r in results:
+        per_extra = f"{(r.peak - base.peak) / (r.concurrency - 1):.0f}" if r.concurrency > 1 else "-"
         rows.append(
             (
-                level,
-                f"{elapsed:.1f}",
-                f"{args.tasks / elapsed * 60:.1f}",
-                f"{base_time / elapsed:.2f}x",
-                f"{idle:.0f}",
-                f"{peak:.0f}",
+                r.concurrency,
+                f"{r.elapsed:.1f}",
+                f"{n / r.elapsed * 60:.1f}",
+                f"{base.elapsed / r.elapsed:.2f}x",
+                f"{r.idle:.0f}",
+                f"{r.peak:.0f}",
                 per_extra,
-                f"{cpu:.0f}%",
+                f"{r.cpu:.0f}%",
+                f"{r.loads / n:.1f}",
+                ", ".join(f"{k} {v}" for k, v in sorted(r.statuses.items())),
             )
         )
+    mix = "all types" if args.mix == "all" else args.mix
     show(
-        f"Concurrency: {args.tasks} claims per level, portal latency {args.latency_ms} ms "
-        + " ".join(args.env),
+        f"Concurrency: {n} tasks per level ({mix}, payer {args.payer}), portal latency "
+        f"{args.latency_ms} ms, {'PostgreSQL' if args.database_url else 'SQLite'} " + " ".join(args.env),
         [
             "concurrency",
             "time s",
@@ -100,12 +248,50 @@ def main() -> None:
             "peak PSS MB",
             "MB per extra task",
             "CPU",
+            "pages/task",
+            "final states",
         ],
         rows,
         [
             "targets: >= 5x at concurrency 8; <= 80 MB PSS per extra concurrent task",
             "PSS: worker process + every descendant (driver, Chromium processes); CPU: whole machine",
         ],
+    )
+    cpu_rows = []
+    for r in results:
+        total = sum(r.cpu_by.values())
+        cpu_rows.append(
+            (
+                r.concurrency,
+                *(f"{r.cpu_by.get(g, 0.0) / n:.2f}" for g in CPU_GROUPS),
+                f"{total / n:.2f}",
+                f"{total / r.elapsed / psutil.cpu_count():.0%}",
+            )
+        )
+    show(
+        "CPU seconds per task, by process (the timed window)",
+        [
+            "concurrency",
+            "worker (Python)",
+            "Playwright driver",
+            "Chromium",
+            "API server",
+            "mock portal",
+            "all",
+            "of the machine",
+        ],
+        cpu_rows,
+    )
+    probe_rows = []
+    for (kind, payer), p in sorted(pages.items()):
+        runs = [x for r in results for x in r.runs.get((kind, payer), [])]
+        median = f"{statistics.median(runs):.2f}" if runs else "-"
+        probe_rows.append((kind, payer, p.loads, f"{p.run:.2f}", p.status, median))
+    show(
+        "Per task type, one task alone (first level, after the warm-up): pages loaded and worker run",
+        ["type", "payer", "page loads", "run s (alone)", "final state", "run s (median, every level)"],
+        probe_rows,
+        ["page loads: documents and frames the portal served (a redirect counts twice)"],
     )
 
 

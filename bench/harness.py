@@ -11,13 +11,15 @@ import contextlib
 import os
 import platform
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,18 +28,32 @@ from typing import Any
 import httpx
 import psutil
 import pyotp
+import sqlalchemy as sa
 from claims import CLAIM_NUMBER, Claim, claims
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import col, select
 
+from runner.core import db
 from runner.core.settings import Settings
 from runner.core.system import build
+from runner.core.tables import Task
 from runner.core.webhooks.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 FINAL = {"completed", "completed_with_issues", "failed"}
 console = Console(width=160)
+
+
+def _stop(signum: int, _frame: object) -> None:
+    """SIGTERM (`timeout`, `kill`) ends a benchmark like Ctrl-C: the `finally` blocks stop every
+    process it started (Python's default would exit at once and leave them running)."""
+    sys.exit(128 + signum)
+
+
+if Path(sys.argv[0]).resolve().parent == Path(__file__).resolve().parent:  # a benchmark, not pytest
+    signal.signal(signal.SIGTERM, _stop)
 
 
 def free_port() -> int:
@@ -77,8 +93,9 @@ def process(
 class Portal:
     """A running mock portal and its admin API."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pid: int | None = None) -> None:
         self.url = url
+        self.pid = pid  # its process, when it runs as one
         self.admin = httpx.Client(base_url=url, timeout=30)
 
     @property
@@ -122,8 +139,9 @@ def running_portal(work: Path, latency_ms: int, fixtures: Path | None = None) ->
     command = [PY, "-m", "mock_portal", "--port", port, "--admin"]
     if fixtures is not None:
         command += ["--fixtures", str(fixtures)]
-    with process("mock portal", command, dict(os.environ), work / "portal.log", f"{url}/_mock/payers"):
-        portal = Portal(url)
+    ready = f"{url}/_mock/payers"
+    with process("mock portal", command, dict(os.environ), work / "portal.log", ready) as proc:
+        portal = Portal(url, proc.pid)
         warm_up(portal)
         portal.reset(latency_ms=latency_ms)
         yield portal
@@ -150,11 +168,11 @@ class Account:
     credential_id: str
 
 
-def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
+def env_for(data_dir: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
         "SOPWRIGHT_DATA_DIR": str(data_dir),
-        "SOPWRIGHT_DATABASE_URL": "",
+        "SOPWRIGHT_DATABASE_URL": database_url or "",
         "SOPWRIGHT_SECRET_KEY": SECRET_KEY,
         "SOPWRIGHT_ALLOW_HOSTS": "127.0.0.1",
         "SOPWRIGHT_POLL_SCALE": "0.02",
@@ -166,41 +184,95 @@ def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
 SECRET_KEY = base64.b64encode(os.urandom(32)).decode()  # one per bench run: no key file, no warning
 
 
-def settings_for(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, allow_hosts="127.0.0.1", database_url=None, secret_key=SECRET_KEY)
+def settings_for(data_dir: Path, database_url: str | None = None) -> Settings:
+    return Settings(
+        data_dir=data_dir, allow_hosts="127.0.0.1", database_url=database_url, secret_key=SECRET_KEY
+    )
 
 
-def set_up_account(data_dir: Path, portal: Portal, webhook_url: str, *, max_sessions: int = 2) -> Account:
-    """An account like the demo's, with one Acme login (`max_sessions` at once)."""
-    core = build(settings_for(data_dir))
+@contextlib.contextmanager
+def fresh_database(admin_url: str, prefix: str = "sopwright_bench") -> Iterator[str]:
+    """A new database on the PostgreSQL server of `admin_url` (any database on it), migrated to
+    head; dropped afterwards, whatever happens."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = db.create_engine(url)
+        db.upgrade(engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def database(admin_url: str | None) -> Iterator[str | None]:
+    """None (SQLite in the run's data directory) or a fresh PostgreSQL database (dropped after)."""
+    if admin_url is None:
+        yield None
+        return
+    if not admin_url.startswith("postgresql"):
+        raise SystemExit(
+            f"--database-url must be a PostgreSQL URL (postgresql+psycopg://...), not {admin_url!r}: "
+            "the run creates a database of its own on that server; without it the run uses SQLite."
+        )
+    with fresh_database(admin_url) as url:
+        yield url
+
+
+def set_up_account(
+    data_dir: Path,
+    portal: Portal,
+    webhook_url: str,
+    *,
+    max_sessions: int = 2,
+    payers: Sequence[str] = ("acme",),
+    database_url: str | None = None,
+) -> Account:
+    """An account like the demo's, with one login per payer (`max_sessions` at once each, no
+    practical rate limit: a benchmark measures the machinery, not the limiter)."""
+    core = build(settings_for(data_dir, database_url))
     try:
         created = core.accounts.create("Bench Clinic", webhook_url=webhook_url)
         core.accounts.set_defaults(
             created.account.id,
             {"billing_npi": "2000000002", "provider_npi": "2000000002", "tax_id": "123456789"},
         )
-        user = portal.user()
-        row = core.credentials.add(
-            created.account.id,
-            payer="acme",
-            url=portal.acme,
-            username=user["username"],
-            password=user["password"],
-            totp_secret=user["totp_secret"],
-            max_sessions=max_sessions,
-        )
-        return Account(created.account.id, created.api_key, created.webhook_secret, row.id)
+        ids = []
+        for payer in payers:
+            user = portal.user(payer)
+            row = core.credentials.add(
+                created.account.id,
+                payer=payer,
+                url=f"{portal.url}/{payer}",
+                username=user["username"],
+                password=user["password"],
+                totp_secret=user["totp_secret"],
+                max_sessions=max_sessions,
+                rate_per_minute=100_000,
+            )
+            ids.append(row.id)
+        return Account(created.account.id, created.api_key, created.webhook_secret, ids[0])
     finally:
         core.close()
 
 
-def forget_session(data_dir: Path, credential_id: str) -> None:
+def forget_session(data_dir: Path, credential_id: str, database_url: str | None = None) -> None:
     """Drop the login's saved portal session: the next task signs in afresh."""
-    core = build(settings_for(data_dir))
+    core = build(settings_for(data_dir, database_url))
     try:
         core.credentials.save_session(credential_id, None)
     finally:
         core.close()
+
+
+# Answers a task waiting for input: (api, task id, its problems) -> answered?
+Answer = Callable[[httpx.Client, str, list[dict[str, str]]], bool]
 
 
 @dataclass
@@ -212,17 +284,62 @@ class Stack:
     api_url: str
     account: Account
     receiver: Receiver
+    serve_pid: int
+    database_url: str | None = None  # None: SQLite in `work`
 
     def api(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.account.api_key}"}
         return httpx.Client(base_url=self.api_url, headers=headers, timeout=60)
+
+    def wait_final(
+        self,
+        api: httpx.Client,
+        ids: Sequence[str],
+        timeout: float,
+        answer: Answer | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Wait until every task is final, reading their statuses from the database (cheap, and
+        not through the API whose CPU is measured); then the tasks by id, from the API. A task
+        waiting for input is passed to `answer(api, id, problems)`, which answers it and returns
+        True, or the wait stops with an error (as it does on a task waiting for a review)."""
+        url = self.database_url or settings_for(self.work).resolved_database_url()
+        engine = db.create_engine(url)
+        answered: set[str] = set()
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                with db.session_scope(engine, readonly=True) as session:
+                    query = select(Task.id, Task.status, Task.problems, Task.notes).where(
+                        col(Task.id).in_(list(ids))
+                    )
+                    rows = session.exec(query).all()
+                open_ = [r for r in rows if r[1] not in FINAL]
+                if not open_ and len(rows) == len(ids):
+                    break
+                for task_id, status, problems, notes in open_:
+                    if status == "waiting_for_input" and task_id not in answered:
+                        if answer is None or not answer(api, task_id, list(problems or [])):
+                            raise RuntimeError(f"a task is waiting for input: {notes}")
+                        answered.add(task_id)
+                    elif status == "pending_review":
+                        raise RuntimeError(f"a task is waiting for a review: {notes}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{len(open_)} of {len(ids)} tasks not final after {timeout:.0f} s")
+                time.sleep(0.2)
+        finally:
+            engine.dispose()
+        return {task_id: api.get(f"/tasks/{task_id}").json() for task_id in ids}
+
+    def forget_session(self) -> None:
+        """Drop the (first) login's saved portal session: its next task signs in afresh."""
+        forget_session(self.work, self.account.credential_id, self.database_url)
 
     @contextlib.contextmanager
     def worker(self, concurrency: int, **env: str) -> Iterator[psutil.Process]:
         """A `sopwright worker` process, yielded once its browser is up (the root of its tree)."""
         command = [PY, "-m", "runner.cli.main", "worker", "--concurrency", str(concurrency)]
         log = self.work / f"worker-{concurrency}-{time.monotonic_ns()}.log"
-        with process("worker", command, env_for(self.work, **env), log) as proc:
+        with process("worker", command, env_for(self.work, self.database_url, **env), log) as proc:
             root = psutil.Process(proc.pid)
             deadline = time.monotonic() + 60
             while not any("chrom" in p.name() for p in _tree(root)[1:]):
@@ -247,6 +364,76 @@ def pss_mb(root: psutil.Process) -> float:
     return total / 1e6
 
 
+def kind_of(proc: psutil.Process) -> str:
+    """What a process of a worker's tree is: python, driver (Playwright's node), browser (Chromium's
+    main process), or Chromium's `--type=` (renderer, gpu-process, utility, zygote, ...)."""
+    try:
+        name, cmdline = proc.name(), proc.cmdline()
+    except psutil.Error:
+        return "gone"
+    if "python" in name:
+        return "python"
+    if name.startswith("node"):
+        return "driver"
+    kind = next((arg.split("=", 1)[1] for arg in cmdline if arg.startswith("--type=")), None)
+    if kind is not None:
+        return kind
+    return "browser" if "chrom" in name or "headless" in name else name
+
+
+def pss_by_kind(root: psutil.Process) -> dict[str, tuple[int, float]]:
+    """(processes, PSS MB) of a process tree, by `kind_of`."""
+    found: dict[str, tuple[int, float]] = {}
+    for proc in _tree(root):
+        with contextlib.suppress(psutil.Error):
+            pss = proc.memory_full_info().pss / 1e6
+            count, total = found.get(kind_of(proc), (0, 0.0))
+            found[kind_of(proc)] = (count + 1, total + pss)
+    return found
+
+
+CPU_GROUPS = ("worker", "driver", "chromium", "api", "portal")
+
+
+def _cpu_of(proc: psutil.Process) -> float:
+    """CPU seconds of a process, counting the children it has reaped (an exited renderer's time
+    moves to its parent's cumulative children times, so nothing is lost between two readings)."""
+    with contextlib.suppress(psutil.Error):
+        t = proc.cpu_times()
+        return t.user + t.system + t.children_user + t.children_system
+    return 0.0
+
+
+def cpu_seconds(roots: dict[str, psutil.Process]) -> dict[str, float]:
+    """CPU seconds so far by group: a root named "worker" is split into the worker's Python, the
+    Playwright driver and Chromium (every process of the browser); other roots count whole."""
+    found = dict.fromkeys(CPU_GROUPS, 0.0)
+    for name, root in roots.items():
+        for proc in _tree(root):
+            group = name
+            if name == "worker":
+                kind = kind_of(proc)
+                group = "worker" if kind == "python" else "driver" if kind == "driver" else "chromium"
+            found[group] = found.get(group, 0.0) + _cpu_of(proc)
+    return found
+
+
+class CpuMeter:
+    """CPU seconds by group (`cpu_seconds`) spent while the block runs: read before and after."""
+
+    def __init__(self, roots: dict[str, psutil.Process]) -> None:
+        self.roots = roots
+        self.spent: dict[str, float] = {}
+
+    def __enter__(self) -> CpuMeter:
+        self._before = cpu_seconds(self.roots)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        after = cpu_seconds(self.roots)
+        self.spent = {k: after[k] - self._before.get(k, 0.0) for k in after}
+
+
 @contextlib.contextmanager
 def stack(
     *,
@@ -256,21 +443,30 @@ def stack(
     max_sessions: int = 2,
     env: dict[str, str] | None = None,
     receiver: Receiver | None = None,
+    payers: Sequence[str] = ("acme",),
+    fixtures: Callable[[Path], Path] | None = None,
+    database_url: str | None = None,
 ) -> Iterator[Stack]:
+    """Everything a system benchmark needs; `fixtures(work)` may write the portal's seed data;
+    `database_url`: a PostgreSQL server to make a fresh database on (default SQLite)."""
     work = Path(tempfile.mkdtemp(prefix="sopwright-bench-"))
     receiver = receiver or Receiver()
     receiver.start()
     try:
-        with running_portal(work, latency_ms) as portal:
-            account = set_up_account(work, portal, receiver.url, max_sessions=max_sessions)
+        seed = fixtures(work) if fixtures is not None else None
+        with database(database_url) as url, running_portal(work, latency_ms, seed) as portal:
+            account = set_up_account(
+                work, portal, receiver.url, max_sessions=max_sessions, payers=payers, database_url=url
+            )
             port = free_port()
             command = [PY, "-m", "runner.cli.main", "serve", "--port", str(port)]
             if not worker:
                 command.append("--no-worker")
             extra = {"SOPWRIGHT_WORKER_CONCURRENCY": str(concurrency), **(env or {})}
-            url = f"http://127.0.0.1:{port}"
-            with process("API", command, env_for(work, **extra), work / "serve.log", f"{url}/healthz"):
-                yield Stack(work, portal, url, account, receiver)
+            api_url = f"http://127.0.0.1:{port}"
+            serve_env = env_for(work, url, **extra)
+            with process("API", command, serve_env, work / "serve.log", f"{api_url}/healthz") as serve:
+                yield Stack(work, portal, api_url, account, receiver, serve.pid, url)
     finally:
         receiver.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -285,29 +481,10 @@ def post_claims(api: httpx.Client, batch: Sequence[Claim]) -> list[str]:
         response = api.post("/tasks", json={"type": "submit_claim", "data": claim.task_data()})
         response.raise_for_status()
         task = response.json()
-        if task["status"] != "pending":
-            raise RuntimeError(
-                f"a sample claim was not accepted as pending: {task['status']}: {task['notes']}"
-            )
+        if task["status"] in ("waiting_for_input", "failed"):  # else pending, or already claimed
+            raise RuntimeError(f"a sample claim was refused ({task['status']}): {task['notes']}")
         ids.append(task["id"])
     return ids
-
-
-def wait_final(api: httpx.Client, ids: Sequence[str], timeout: float) -> dict[str, dict[str, Any]]:
-    """Poll until every task is final (or raise after `timeout` seconds); the tasks by id."""
-    deadline = time.monotonic() + timeout
-    done: dict[str, dict[str, Any]] = {}
-    while True:
-        for task_id in ids:
-            if task_id not in done:
-                task = api.get(f"/tasks/{task_id}").json()
-                if task["status"] in FINAL:
-                    done[task_id] = task
-        if len(done) == len(ids):
-            return done
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{len(ids) - len(done)} of {len(ids)} tasks not final after {timeout:.0f} s")
-        time.sleep(0.1)
 
 
 def check_completed(tasks: dict[str, dict[str, Any]]) -> None:
@@ -359,3 +536,14 @@ def show(
     for note in notes:
         console.print(note)
     console.print(f"machine: {machine()}")
+
+
+# -- the mock portal's counts -----------------------------------------------------------------
+
+
+def page_loads(portal: Portal, payer: str | None = None) -> int:
+    """Pages and frames the portal served since its last reset (every payer, or one): its traffic
+    inspection API (`GET /_mock/traffic`). A POST answered by a redirect counts twice (two
+    requests); a script's fetch() and static files do not count."""
+    counts = portal.admin.get("/_mock/traffic").json()["page_loads"]
+    return sum(n for key, dests in counts.items() if payer in (None, key) for n in dests.values())

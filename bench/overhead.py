@@ -1,6 +1,7 @@
 """Overhead: N claims through the whole system against a hand-written Playwright script.
 
     .venv/bin/python bench/overhead.py [--claims 20] [--latency-ms 300] [--no-variant]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 Every side submits the same N claims (member SYN100001, one service line) to the same mock portal
 with the same latency; the portal is reset between sides so the claims are never duplicates. The
@@ -9,9 +10,11 @@ through `POST /tasks` (`sopwright serve --no-worker` plus one `sopwright worker 
 its browser already started, as the embedded worker's would be) and is timed from the first POST
 to the last webhook received by a local receiver. A second system row runs with
 `SOPWRIGHT_TRACE=off`, to show what tracing still costs (none on first attempts by default).
-Page loads per claim are the portal's count of browser navigations (pages and frames, every
-redirect hop), the script's login and the system's first sign-in spread over the N claims.
-Target: system / script <= 1.2 per claim; page loads at most the script's + 1.
+Beside the times: CPU seconds per claim by process (the script's or the worker's Python,
+Playwright's driver, Chromium, the API server, the mock portal) and page loads per claim (the
+mock portal's count, sign-in included). With `--database-url` (a PostgreSQL server) the system
+uses a database of its own made there for the run and dropped after; without it, SQLite.
+Target: system / script <= 1.2 per claim.
 """
 
 from __future__ import annotations
@@ -21,9 +24,22 @@ import asyncio
 import statistics
 import threading
 import time
+from dataclasses import dataclass
 
+import psutil
 from claims import Claim, claims
-from harness import Stack, check_completed, post_claims, run_seconds, show, stack, wait_final, when
+from harness import (
+    CPU_GROUPS,
+    CpuMeter,
+    Stack,
+    check_completed,
+    page_loads,
+    post_claims,
+    run_seconds,
+    show,
+    stack,
+    when,
+)
 from minimal import playwright_script
 
 from runner.core.webhooks.receiver import Received, Receiver
@@ -40,6 +56,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=300, help="portal latency per page (every side)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds for the system's N tasks")
     parser.add_argument("--no-variant", action="store_true", help="skip the SOPWRIGHT_TRACE=off row")
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server (default: SQLite)")
     args = parser.parse_args()
     n = args.claims
     receipts: list[float] = []
@@ -50,11 +67,17 @@ def main() -> None:
             receipts.append(time.time())
 
     batch = claims(n)
-    rows = []
-    notes = []
-    with stack(latency_ms=args.latency_ms, worker=False, receiver=Receiver(on_request=stamp)) as s:
-        script = asyncio.run(playwright_script(s.portal.acme, s.portal.user(), batch))
-        script_loads = s.portal.page_loads()
+    rows, cpu_rows, notes = [], [], []
+    with stack(
+        latency_ms=args.latency_ms,
+        worker=False,
+        receiver=Receiver(on_request=stamp),
+        database_url=args.database_url,
+    ) as s:
+        before = page_loads(s.portal)
+        portal = {"portal": psutil.Process(s.portal.pid)}
+        script = asyncio.run(playwright_script(s.portal.acme, s.portal.user(), batch, portal))
+        script_pages = page_loads(s.portal) - before
         script_per = script.total / n
         rows.append(
             (
@@ -64,28 +87,31 @@ def main() -> None:
                 f"{script.total:.1f}",
                 f"{script_per:.2f}",
                 "1.00",
-                _per(script_loads, n),
+                f"{script_pages / n:.1f}",
             )
         )
+        cpu_rows.append(_cpu_row("hand-written Playwright script", script.cpu, n))
         for label, env in VARIANTS[: 1 if args.no_variant else None]:
-            total, runs, first_claim, loads = _system(s, batch, env, receipts, args.timeout, args.latency_ms)
+            side = _system(s, batch, env, receipts, args.timeout, args.latency_ms)
             rows.append(
                 (
                     label,
                     "(in task 1)",
-                    f"{statistics.median(runs):.2f} (worker run)",
-                    f"{total:.1f}",
-                    f"{total / n:.2f}",
-                    f"{total / n / script_per:.2f}",
-                    _per(loads, n),
+                    f"{statistics.median(side.runs):.2f} (worker run)",
+                    f"{side.total:.1f}",
+                    f"{side.total / n:.2f}",
+                    f"{side.total / n / script_per:.2f}",
+                    f"{side.pages / n:.1f}",
                 )
             )
+            cpu_rows.append(_cpu_row(label, side.cpu, n))
             notes.append(
-                f"{label}: first task claimed {first_claim:.2f} s after its POST; worker run per task "
-                f"min {min(runs):.2f} / max {max(runs):.2f} s"
+                f"{label}: first task claimed {side.first_claim:.2f} s after its POST; worker run per task "
+                f"min {min(side.runs):.2f} / max {max(side.runs):.2f} s"
             )
+    database = "PostgreSQL" if args.database_url else "SQLite"
     show(
-        f"Overhead: {n} claims, concurrency 1, portal latency {args.latency_ms} ms",
+        f"Overhead: {n} claims, concurrency 1, portal latency {args.latency_ms} ms, {database}",
         [
             "side",
             "login s",
@@ -93,41 +119,67 @@ def main() -> None:
             "total s",
             "per claim s (total / N)",
             "ratio",
-            "page loads / claim",
+            "pages/claim",
         ],
         rows,
-        ["target: ratio <= 1.2", *notes],
+        ["target: ratio <= 1.2", "pages/claim: the mock portal's page loads / N, sign-in included", *notes],
     )
+    show(
+        "CPU seconds per claim, by process (login to last claim; system: first POST to last webhook)",
+        [
+            "side",
+            "Python (script / worker)",
+            "Playwright driver",
+            "Chromium",
+            "API server",
+            "mock portal",
+            "all",
+        ],
+        cpu_rows,
+    )
+
+
+def _cpu_row(label: str, spent: dict[str, float], n: int) -> tuple[str, ...]:
+    cells = [f"{spent[g] / n:.2f}" if g in spent and (g != "api" or spent[g]) else "-" for g in CPU_GROUPS]
+    return (label, *cells, f"{sum(spent.values()) / n:.2f}")
+
+
+@dataclass
+class Side:
+    total: float
+    runs: list[float]
+    first_claim: float
+    pages: int
+    cpu: dict[str, float]
 
 
 def _system(
     s: Stack, batch: list[Claim], env: dict[str, str], receipts: list[float], timeout: float, latency: int
-) -> tuple[float, list[float], float, int | None]:
+) -> Side:
     n = len(batch)
-    with s.worker(1, **env), s.api() as api:
+    with s.worker(1, **env) as root, s.api() as api:
         # One task first (the worker's first context and imports), then a fresh portal: the
         # measured claims start signed out, as the script did, and are not duplicates.
-        wait_final(api, post_claims(api, claims(1, first=90_000)), timeout)
+        s.wait_final(api, post_claims(api, claims(1, first=90_000)), timeout)
         s.portal.reset(latency_ms=latency)
         time.sleep(0.5)  # the warm-up's webhook
         receipts.clear()
-        start = time.time()
-        ids = post_claims(api, batch)
-        tasks = wait_final(api, ids, timeout)
-        loads = s.portal.page_loads()
-        deadline = time.monotonic() + 30
-        while len(receipts) < n and time.monotonic() < deadline:
-            time.sleep(0.05)
+        roots = {"worker": root, "api": psutil.Process(s.serve_pid), "portal": psutil.Process(s.portal.pid)}
+        before = page_loads(s.portal)
+        with CpuMeter(roots) as meter:
+            start = time.time()
+            ids = post_claims(api, batch)
+            tasks = s.wait_final(api, ids, timeout)
+            deadline = time.monotonic() + 30
+            while len(receipts) < n and time.monotonic() < deadline:
+                time.sleep(0.05)
+        pages = page_loads(s.portal) - before
     check_completed(tasks)
     if len(receipts) < n:
         raise RuntimeError(f"only {len(receipts)} of {n} webhooks arrived")
     runs = [run_seconds(t) for t in tasks.values()]
     first_claim = min(when(t["startedAt"]) for t in tasks.values()) - start
-    return max(receipts[:n]) - start, runs, first_claim, loads
-
-
-def _per(loads: int | None, n: int) -> str:
-    return "n/a" if loads is None else f"{loads / n:.2f}"
+    return Side(max(receipts[:n]) - start, runs, first_claim, pages, meter.spent)
 
 
 if __name__ == "__main__":

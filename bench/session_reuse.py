@@ -1,13 +1,15 @@
 """Session reuse: 20 claims on one portal login, reusing the saved session vs a fresh login each.
 
     .venv/bin/python bench/session_reuse.py [--tasks 20] [--latency-ms 300]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
 One `sopwright serve --no-worker` and one `sopwright worker --concurrency 1` (default settings).
 The two modes alternate task by task (reuse, fresh, reuse, ...), so a change in the machine's
 load hits both alike: before a "fresh" task the login's saved session is deleted (as if session
 reuse did not exist), so its `login` step signs in with password and TOTP. Each task is posted
 alone and waited for; its time is the worker's run (startedAt to completedAt), which leaves out
-the worker's idle polling. Target: fresh / reuse >= 1.5.
+the worker's idle polling. With `--database-url` (a PostgreSQL server) the run uses a database
+of its own made there and dropped after; without it, SQLite. Target: fresh / reuse >= 1.5.
 """
 
 from __future__ import annotations
@@ -20,12 +22,10 @@ from claims import Claim, claims
 from harness import (
     Stack,
     check_completed,
-    forget_session,
     post_claims,
     run_seconds,
     show,
     stack,
-    wait_final,
     when,
 )
 
@@ -35,16 +35,21 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=20, help="tasks per mode")
     parser.add_argument("--latency-ms", type=int, default=300)
     parser.add_argument("--timeout", type=float, default=120, help="seconds per task")
+    parser.add_argument("--database-url", default=None, help="a PostgreSQL server (default: SQLite)")
     args = parser.parse_args()
     runs: dict[str, list[float]] = {"reuse": [], "fresh": []}
     logins: dict[str, list[float]] = {"reuse": [], "fresh": []}
-    with stack(latency_ms=args.latency_ms, worker=False) as s, s.worker(1), s.api() as api:
+    with (
+        stack(latency_ms=args.latency_ms, worker=False, database_url=args.database_url) as s,
+        s.worker(1),
+        s.api() as api,
+    ):
         batch = iter(claims(2 * args.tasks + 1))
         _one(s, api, next(batch), args.timeout)  # warm-up: the worker's first context; a saved session
         for _ in range(args.tasks):
             for mode in ("reuse", "fresh"):
                 if mode == "fresh":
-                    forget_session(s.work, s.account.credential_id)
+                    s.forget_session()
                 run, login = _one(s, api, next(batch), args.timeout)
                 runs[mode].append(run)
                 logins[mode].append(login)
@@ -62,7 +67,8 @@ def main() -> None:
         )
     ratio = sum(runs["fresh"]) / sum(runs["reuse"])
     show(
-        f"Session reuse: claims on one login, portal latency {args.latency_ms} ms, concurrency 1",
+        f"Session reuse: claims on one login, portal latency {args.latency_ms} ms, concurrency 1, "
+        + ("PostgreSQL" if args.database_url else "SQLite"),
         ["mode", "tasks", "login step s (median)", "task s (median)", "task s (mean)", "total s"],
         rows,
         [f"fresh / reuse (total): {ratio:.2f}x — target >= 1.5x"],
@@ -72,7 +78,7 @@ def main() -> None:
 def _one(s: Stack, api: httpx.Client, claim: Claim, timeout: float) -> tuple[float, float]:
     """Post one claim, wait for it; (worker run seconds, login step seconds)."""
     (task_id,) = post_claims(api, [claim])
-    tasks = wait_final(api, [task_id], timeout)
+    tasks = s.wait_final(api, [task_id], timeout)
     check_completed(tasks)
     steps = api.get(f"/tasks/{task_id}/trajectory").json()["attempts"][-1]["steps"]
     login = next(st for st in steps if st["step_id"] == "login")

@@ -1,5 +1,6 @@
 """The browser pool without a browser: endpoint labels for logs, the launch options sent to a
-browser server, and a clear error when no configured server answers."""
+browser server, which local Chromium is launched, and a clear error when no configured server
+answers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from handlers.browser import LAUNCH_ARGS, server_launch_options
+import handlers.browser
+from handlers.browser import LAUNCH_ARGS, launch_options, server_launch_options
 from runner.core.browser import BrowserPool, BrowserUnavailable, endpoint_label
 
 
@@ -39,6 +41,16 @@ def test_server_launch_options_send_the_configured_path_unchecked() -> None:
     options = server_launch_options("/opt/elsewhere/chrome", headless=True)
     assert options == {"headless": True, "args": LAUNCH_ARGS, "executablePath": "/opt/elsewhere/chrome"}
     assert "executablePath" not in server_launch_options(None)
+
+
+def test_headless_runs_prefer_the_system_headless_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    installed = {"chromium": "/usr/bin/chromium", "/usr/lib/chromium/chromium-headless-shell": "shell"}
+    monkeypatch.setattr(handlers.browser, "_bundled_chromium", lambda: None)
+    monkeypatch.setattr(handlers.browser.shutil, "which", installed.get)
+    assert launch_options(headless=True)["executable_path"] == "shell"
+    assert launch_options(headless=False)["executable_path"] == "/usr/bin/chromium"  # a window: full
+    del installed["/usr/lib/chromium/chromium-headless-shell"]
+    assert launch_options(headless=True)["executable_path"] == "/usr/bin/chromium"  # no shell: full
 
 
 def test_pool_rejects_a_zero_cap() -> None:
