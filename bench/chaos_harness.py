@@ -12,14 +12,11 @@ only when the portal's inspection API shows no submission of that task. The figu
 
 from __future__ import annotations
 
-import contextlib
 import random
 import shutil
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +27,7 @@ from chaos_fleet import Fleet
 from chaos_receiver import FlakyReceiver
 from chaos_report import ChaosReport, key_of, measure, scan_logs, submissions_by_key, task_rows
 from chaos_tasks import PAYER_NAME, ChaosTask, chaos_fixtures, chaos_tasks
-from harness import FINAL, PY, SECRET_KEY, Portal, env_for, free_port, process, running_portal
+from harness import FINAL, PY, SECRET_KEY, Portal, env_for, free_port, fresh_database, process, running_portal
 from sqlmodel import select
 
 from handlers.engine import RECONCILE_GATE
@@ -66,25 +63,6 @@ class ChaosConfig:
     kill_past_submit: bool = False
     lease_seconds: float = 5.0
     keep_work_dir: bool | None = None  # logs, artifacts; None: kept when a check fails
-
-
-@contextlib.contextmanager
-def fresh_database(admin_url: str) -> Iterator[str]:
-    """A new database on the server of `admin_url`, migrated to head; dropped afterwards."""
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"sopwright_chaos_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        engine = db.create_engine(url)
-        db.upgrade(engine)
-        engine.dispose()
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 @dataclass

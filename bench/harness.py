@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,10 +27,12 @@ from typing import Any
 import httpx
 import psutil
 import pyotp
+import sqlalchemy as sa
 from claims import CLAIM_NUMBER, Claim, claims
 from rich.console import Console
 from rich.table import Table
 
+from runner.core import db
 from runner.core.settings import Settings
 from runner.core.system import build
 from runner.core.webhooks.receiver import Receiver
@@ -140,6 +143,25 @@ def warm_up(portal: Portal) -> None:
         answer = client.post("/claims/new", data=claims(1, first=99_000)[0].form())
         if CLAIM_NUMBER.search(answer.text) is None:
             raise RuntimeError("the warm-up claim was not accepted by the mock portal")
+
+
+@contextlib.contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """A new database on the server of `admin_url`, migrated to head; dropped afterwards."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"sopwright_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = db.create_engine(url)
+        db.upgrade(engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 @dataclass
