@@ -97,12 +97,17 @@ class Dispatcher:
         """Lease up to `batch` due deliveries, send them concurrently, settle them; how many."""
         claimed = self._store.claim(self.name, now=self._clock(), lease=self._lease, limit=self._batch)
         if len(claimed) == 1:
-            self.settle(self._send_safely(claimed[0]))
+            self._attempt(claimed[0])
         elif claimed:
             with ThreadPoolExecutor(max_workers=len(claimed), thread_name_prefix="webhook") as pool:
-                for sent in pool.map(self._send_safely, claimed):
-                    self.settle(sent)
+                # Each thread settles its own attempt: a fast endpoint's is recorded without waiting
+                # for a slow one's, and the settling transactions overlap.
+                for _ in pool.map(self._attempt, claimed):
+                    pass
         return len(claimed)
+
+    def _attempt(self, claimed: Claimed) -> None:
+        self.settle(self._send_safely(claimed))
 
     def _send_safely(self, claimed: Claimed) -> Sent:
         """`send`, with a bug or a broken secret counted as a failed attempt (not a stuck lease)."""
@@ -189,15 +194,17 @@ class Dispatcher:
     def run_forever(self, stop: threading.Event) -> None:
         """Dispatch until `stop` is set (then call `wake()` to end an idle wait at once).
 
-        Rounds run back to back while work is due; when idle, the dispatcher waits until it is
-        woken, the next delivery is due, or `poll_interval` has passed.
+        Rounds run back to back while they claim full batches; otherwise the dispatcher waits
+        until it is woken, the next delivery is due, or `poll_interval` has passed.
         """
         log.info("webhook dispatcher started", extra={"dispatcher": self.name})
         with self._listening():
             while not stop.is_set():
                 self._woken.clear()  # before the round: a wake-up during it means "look again"
                 try:
-                    wait = 0.0 if self.run_once() else self._idle_wait()
+                    # A full batch: more may be due now. Otherwise anything committed since the
+                    # claim has rung the bell, and a retry due meanwhile shows in `_idle_wait`.
+                    wait = 0.0 if self.run_once() >= self._batch else self._idle_wait()
                 except Exception:
                     log.exception(
                         "webhook dispatcher round failed; retrying shortly", extra={"dispatcher": self.name}

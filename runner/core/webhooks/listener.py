@@ -3,9 +3,10 @@
 The transaction that makes a delivery due sends `pg_notify` (wakeup.py), delivered on commit
 only. The listener runs in its own thread on an autocommit connection outside the engine's pool
 (TCP keepalives on, so a silently dead peer is noticed), and calls `on_notify` for each batch of
-notifications. When the connection drops it reconnects with a backoff (0.5 s doubling to 30 s),
-and calls `on_notify` once after every (re)connect: a delivery committed while nobody listened is
-found by that round. The dispatcher's poll stays the fallback.
+notifications, except those whose payload is `ignore` (sent by this process: its own bell has
+already woken its dispatchers). When the connection drops it reconnects with a backoff (0.5 s
+doubling to 30 s), and calls `on_notify` once after every (re)connect: a delivery committed while
+nobody listened is found by that round. The dispatcher's poll stays the fallback.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Listener:
         on_notify: Callable[[], None],
         *,
         channel: str = CHANNEL,
+        ignore: str | None = None,
         retry_first: float = 0.5,
         retry_max: float = 30.0,
         check_every: float = 60.0,
@@ -57,6 +59,7 @@ class Listener:
         self._connect = connect
         self._on_notify = on_notify
         self._channel = channel
+        self._ignore = ignore  # a payload that needs no wake-up (this process's bell already rang)
         self._retry_first = retry_first
         self._retry_max = retry_max
         self._check_every = check_every  # idle seconds before a `SELECT 1` checks the connection
@@ -111,5 +114,6 @@ class Listener:
                     connection.execute("SELECT 1")  # raises if the connection died quietly
                 # Also drains notifications that arrived during LISTEN or SELECT 1 (psycopg keeps
                 # them aside); a closed connection raises here.
-                if list(connection.notifies(timeout=0)):
+                payloads = [notify.payload for notify in connection.notifies(timeout=0)]
+                if any(payload != self._ignore for payload in payloads):
                     self._on_notify()

@@ -81,7 +81,7 @@ class Webhooks:
         if self._engine.dialect.name != "postgresql":
             return None
         connect = connector(self._engine)
-        return lambda on_notify: Listener(connect, on_notify)
+        return lambda on_notify: Listener(connect, on_notify, ignore=self.wakeup.token)
 
     def deliveries(
         self,

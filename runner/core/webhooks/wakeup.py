@@ -14,6 +14,7 @@ Dispatchers still poll as a fallback (a lost notification, a process without the
 from __future__ import annotations
 
 import threading
+import uuid
 import weakref
 
 import sqlalchemy as sa
@@ -32,6 +33,9 @@ class Wakeup:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: weakref.WeakSet[threading.Event] = weakref.WeakSet()
+        # The payload of the NOTIFYs sent by commits that ring this bell: the listeners of its
+        # own dispatchers ignore them (the bell already woke them).
+        self.token = uuid.uuid4().hex
 
     def subscribe(self, woken: threading.Event) -> None:
         """Set `woken` on every later ring (held weakly: a dropped subscriber just goes away)."""
@@ -62,16 +66,22 @@ def announce(session: Session) -> None:
 
 def _notify(session: Session) -> None:
     if session.info.get(_ANNOUNCED) and session.get_bind().dialect.name == "postgresql":
+        wakeup = _installed(session)
         # Identical notifications of one transaction are folded into one by PostgreSQL.
-        session.execute(sa.select(sa.func.pg_notify(CHANNEL, "")))
+        session.execute(sa.select(sa.func.pg_notify(CHANNEL, wakeup.token if wakeup else "")))
 
 
 def _ring(session: Session) -> None:
     if not session.info.pop(_ANNOUNCED, False):
         return
-    wakeup = session.get_bind().get_execution_options().get(_OPTION)
-    if isinstance(wakeup, Wakeup):
+    wakeup = _installed(session)
+    if wakeup is not None:
         wakeup.ring()
+
+
+def _installed(session: Session) -> Wakeup | None:
+    wakeup = session.get_bind().get_execution_options().get(_OPTION)
+    return wakeup if isinstance(wakeup, Wakeup) else None
 
 
 def _forget(session: Session) -> None:

@@ -262,3 +262,31 @@ def terminate_listeners(engine: sa.Engine) -> int:
             {"name": APPLICATION_NAME},
         )
         return len(ended.all())
+
+
+@on_postgres_only
+def test_the_listener_ignores_what_its_own_process_announced(system: System) -> None:
+    calls: list[int] = []
+    called = threading.Condition()
+
+    def on_notify() -> None:
+        with called:
+            calls.append(1)
+            called.notify_all()
+
+    def wait_for_calls(count: int) -> None:
+        with called:
+            assert called.wait_for(lambda: len(calls) >= count, timeout=WAIT), f"{len(calls)} calls"
+
+    listener = Listener(connector(system.engine), on_notify, ignore=system.webhooks.wakeup.token)
+    listener.start()
+    try:
+        wait_for_calls(1)  # connected
+        # Twenty transactions of this process, then one of another: only the last one calls.
+        for payload in [system.webhooks.wakeup.token] * 20 + ["another process"]:
+            with system.engine.begin() as connection:
+                connection.execute(sa.select(sa.func.pg_notify(CHANNEL, payload)))
+        wait_for_calls(2)
+    finally:
+        listener.stop()
+    assert len(calls) == 2
