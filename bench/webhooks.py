@@ -5,7 +5,8 @@
 
 `sopwright serve --no-worker` (the API and a webhook dispatcher in one process, as `serve` runs
 them) and a local receiver that verifies every signature. Tasks reach a final state without a
-browser, one every `--gap-ms`, so the moments fall anywhere in the dispatcher's cycle:
+browser, one every `--gap-ms` (on a fixed schedule: 20 a second by default, for every path), so
+the moments fall anywhere in the dispatcher's cycle:
 
 - `in-process`: each task is cancelled through the API, in the dispatcher's own process (the
   commit wakes it there; on PostgreSQL a NOTIFY is sent as well);
@@ -167,9 +168,11 @@ def measure(
     before = len(receiver.received)
     ids = post_claims(bench.api, claims(tasks, first=before))
     load_start = os.getloadavg()[0]
-    for task_id in ids:
+    start = time.monotonic()
+    for index, task_id in enumerate(ids):
+        # On a fixed schedule, whatever one cancel costs: every path gets the same rate.
+        time.sleep(max(0.0, start + index * gap_ms / 1000 - time.monotonic()))
         bench.cancel(path, task_id)
-        time.sleep(gap_ms / 1000)
     received = receiver.wait_for(before + len(ids), timeout=120)[before:]
     load_end = os.getloadavg()[0]
     lags: dict[str, float] = {}
