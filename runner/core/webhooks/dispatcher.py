@@ -97,17 +97,14 @@ class Dispatcher:
         """Lease up to `batch` due deliveries, send them concurrently, settle them; how many."""
         claimed = self._store.claim(self.name, now=self._clock(), lease=self._lease, limit=self._batch)
         if len(claimed) == 1:
-            self._attempt(claimed[0])
+            self.settle(self._send_safely(claimed[0]))
         elif claimed:
             with ThreadPoolExecutor(max_workers=len(claimed), thread_name_prefix="webhook") as pool:
-                # Each thread settles its own attempt: a fast endpoint's is recorded without waiting
-                # for a slow one's, and the settling transactions overlap.
-                for _ in pool.map(self._attempt, claimed):
-                    pass
+                # Settled one after the other: on SQLite, concurrent writers would sleep in its busy
+                # handler (up to 100 ms a try).
+                for sent in pool.map(self._send_safely, claimed):
+                    self.settle(sent)
         return len(claimed)
-
-    def _attempt(self, claimed: Claimed) -> None:
-        self.settle(self._send_safely(claimed))
 
     def _send_safely(self, claimed: Claimed) -> Sent:
         """`send`, with a bug or a broken secret counted as a failed attempt (not a stuck lease)."""
