@@ -1,74 +1,198 @@
-"""Webhooks: time from a task's final state to the receiver's 2xx, p50 and p99.
+"""Webhooks: time from a task's final state to the receiver's request, p50 and p99.
 
-    .venv/bin/python bench/webhooks.py [--tasks 200] [--gap-ms 50]
+    .venv/bin/python bench/webhooks.py [--tasks 200] [--gap-ms 50] [--database-url URL]
+                                       [--paths in-process,cross-process]
 
-`sopwright serve --no-worker` (API and the webhook dispatcher in one process, as `serve` runs
+`sopwright serve --no-worker` (the API and a webhook dispatcher in one process, as `serve` runs
 them) and a local receiver that verifies every signature. Tasks reach a final state without a
-browser: each is created (pending) and then cancelled through the API (`failed`), one every
-`--gap-ms`, so the moments fall anywhere in the dispatcher's polling cycle. The final state's
-time is the task's own `failedAt` (the transaction that also writes the delivery to the outbox);
-the 2xx time is when the receiver got the request. The portal is not involved.
+browser, one every `--gap-ms` (on a fixed schedule: 20 a second by default, for every path), so
+the moments fall anywhere in the dispatcher's cycle:
+
+- `in-process`: each task is cancelled through the API, in the dispatcher's own process (the
+  commit wakes it there; on PostgreSQL a NOTIFY is sent as well);
+- `cross-process`: each task is cancelled by another process (this one, through `runner.core`,
+  as a worker or a CLI command would, with no dispatcher of its own): on PostgreSQL the serve
+  process's dispatcher is woken by LISTEN/NOTIFY, on SQLite it finds the row at its next poll.
+
+The final state's time is the task's own `failedAt` (the transaction that also writes the
+delivery to the outbox); the other time is when the receiver got the request. No portal is
+involved. With `--database-url` (a PostgreSQL server), a fresh database is created on it for the
+run and dropped afterwards; without, a SQLite file in a temporary directory.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import shutil
 import statistics
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 from claims import claims
-from harness import percentile, post_claims, show, stack, when
+from harness import (
+    PY,
+    SECRET_KEY,
+    env_for,
+    free_port,
+    fresh_database,
+    percentile,
+    post_claims,
+    process,
+    show,
+    when,
+)
 
+from runner.core.settings import Settings
+from runner.core.system import System, build
 from runner.core.webhooks.receiver import Received, Receiver
+
+PATHS = ("in-process", "cross-process")
+
+
+@contextlib.contextmanager
+def database(server_url: str | None, work: Path) -> Iterator[str]:
+    if server_url is None:
+        yield f"sqlite:///{work / 'sopwright.db'}"
+        return
+    with fresh_database(server_url) as url:
+        yield url
+
+
+class Arrivals:
+    """When each webhook-id first reached the receiver."""
+
+    def __init__(self) -> None:
+        self.at: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def stamp(self, request: Received) -> None:
+        now = time.time()
+        with self._lock:
+            self.at.setdefault(request.webhook_id, now)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=200)
+    parser.add_argument("--tasks", type=int, default=200, help="per path")
     parser.add_argument("--gap-ms", type=float, default=50, help="between two final states")
+    parser.add_argument("--database-url", help="a PostgreSQL server (a fresh database is made on it)")
+    parser.add_argument("--paths", default=",".join(PATHS), help="comma-separated: " + ", ".join(PATHS))
     args = parser.parse_args()
-    arrived: dict[str, float] = {}
-    lock = threading.Lock()
+    paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    if unknown := sorted(set(paths) - set(PATHS)):
+        parser.error(f"unknown path(s) {', '.join(unknown)}; choose from {', '.join(PATHS)}")
 
-    def stamp(request: Received) -> None:
-        now = time.time()
-        with lock:
-            arrived.setdefault(request.webhook_id, now)
-
-    receiver = Receiver(on_request=stamp)
-    with stack(latency_ms=0, worker=False, receiver=receiver) as s, s.api() as api:
-        ids = post_claims(api, claims(args.tasks))
-        for task_id in ids:
-            api.post(f"/tasks/{task_id}/cancel", json={"reason": "bench"}).raise_for_status()
-            time.sleep(args.gap_ms / 1000)
-        deadline = time.monotonic() + 60
-        while len(arrived) < len(ids) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        received = list(receiver.received)
-    lags, seen = [], set()
-    for request in received:
-        if request.webhook_id in seen:
-            continue  # a retry of a delivery already counted
-        seen.add(request.webhook_id)
-        event = request.verify(s.account.secret)
-        lags.append((arrived[request.webhook_id] - when(event["data"]["failedAt"])) * 1000)
-    if len(lags) < len(ids):
-        raise RuntimeError(f"only {len(lags)} of {len(ids)} webhooks arrived")
+    arrivals = Arrivals()
+    receiver = Receiver(on_request=arrivals.stamp)
+    rows: list[tuple[object, ...]] = []
+    with receiver.running(), running(args.database_url, receiver.url) as bench:
+        for path in paths:
+            lags, load = measure(bench, path, arrivals, receiver, args.tasks, args.gap_ms)
+            rows.append((bench.database, path, *figures(lags), load))
+    columns = ["database", "path", "deliveries", "p50 ms", "p99 ms", "mean ms", "min ms", "max ms"]
     show(
-        f"Webhooks: final state -> 2xx, one task every {args.gap_ms:g} ms",
-        ["deliveries", "p50 ms", "p99 ms", "mean ms", "min ms", "max ms"],
+        f"Webhooks: final state -> receiver, one final state every {args.gap_ms:g} ms",
+        [*columns, "load avg (1 min)"],
+        rows,
         [
-            (
-                len(lags),
-                f"{percentile(lags, 50):.0f}",
-                f"{percentile(lags, 99):.0f}",
-                f"{statistics.mean(lags):.0f}",
-                f"{min(lags):.0f}",
-                f"{max(lags):.0f}",
-            )
+            "every delivery verified with the account's secret (standardwebhooks); the load average "
+            "at the start and at the end of each row"
         ],
-        ["every delivery verified with the account's secret (standardwebhooks)"],
+    )
+
+
+@dataclass
+class Bench:
+    database: str
+    core: System  # this process's wiring: no dispatcher runs here
+    api: httpx.Client
+    account_id: str
+    secret: str
+
+    def cancel(self, path: str, task_id: str) -> None:
+        if path == "in-process":
+            self.api.post(f"/tasks/{task_id}/cancel", json={"reason": "bench"}).raise_for_status()
+        else:
+            self.core.tasks.cancel(self.account_id, task_id, reason="bench", actor="bench")
+
+
+@contextlib.contextmanager
+def running(server_url: str | None, receiver_url: str) -> Iterator[Bench]:
+    """A database, an account, and `sopwright serve --no-worker` on it; all gone afterwards."""
+    work = Path(tempfile.mkdtemp(prefix="sopwright-bench-"))
+    try:
+        with database(server_url, work) as url:
+            settings = Settings(
+                data_dir=work, database_url=url, secret_key=SECRET_KEY, webhook_allow_hosts="127.0.0.1"
+            )
+            core = build(settings)
+            try:
+                account_id, api_key, secret = set_up(core, receiver_url)
+                port = free_port()
+                command = [PY, "-m", "runner.cli.main", "serve", "--no-worker", "--port", str(port)]
+                env = env_for(work, SOPWRIGHT_DATABASE_URL=url)
+                api_url = f"http://127.0.0.1:{port}"
+                headers = {"Authorization": f"Bearer {api_key}"}
+                with (
+                    process("API", command, env, work / "serve.log", f"{api_url}/healthz"),
+                    httpx.Client(base_url=api_url, headers=headers, timeout=60) as api,
+                ):
+                    name = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+                    yield Bench(name, core, api, account_id, secret)
+            finally:
+                core.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def set_up(core: System, receiver_url: str) -> tuple[str, str, str]:
+    """An account with the webhook URL and the defaults the sample claims need."""
+    created = core.accounts.create("Bench Clinic", webhook_url=receiver_url)
+    core.accounts.set_defaults(
+        created.account.id, {"billing_npi": "2000000002", "provider_npi": "2000000002", "tax_id": "123456789"}
+    )
+    return created.account.id, created.api_key, created.webhook_secret
+
+
+def measure(
+    bench: Bench, path: str, arrivals: Arrivals, receiver: Receiver, tasks: int, gap_ms: float
+) -> tuple[list[float], str]:
+    """Make `tasks` new tasks final along `path`; each one's lag from `failedAt` to its arrival."""
+    before = len(receiver.received)
+    ids = post_claims(bench.api, claims(tasks, first=before))
+    load_start = os.getloadavg()[0]
+    start = time.monotonic()
+    for index, task_id in enumerate(ids):
+        # On a fixed schedule, whatever one cancel costs: every path gets the same rate.
+        time.sleep(max(0.0, start + index * gap_ms / 1000 - time.monotonic()))
+        bench.cancel(path, task_id)
+    received = receiver.wait_for(before + len(ids), timeout=120)[before:]
+    load_end = os.getloadavg()[0]
+    lags: dict[str, float] = {}
+    for request in received:
+        event = request.verify(bench.secret)
+        lag = (arrivals.at[request.webhook_id] - when(event["data"]["failedAt"])) * 1000
+        lags.setdefault(request.webhook_id, lag)  # a retry of a delivery already counted is not
+    if len(lags) < len(ids):
+        raise RuntimeError(f"only {len(lags)} of {len(ids)} webhooks arrived within 120 s")
+    return list(lags.values()), f"{load_start:.1f} -> {load_end:.1f}"
+
+
+def figures(lags: list[float]) -> tuple[object, ...]:
+    return (
+        len(lags),
+        f"{percentile(lags, 50):.0f}",
+        f"{percentile(lags, 99):.0f}",
+        f"{statistics.mean(lags):.0f}",
+        f"{min(lags):.0f}",
+        f"{max(lags):.0f}",
     )
 
 

@@ -7,7 +7,6 @@ import json
 import signal
 import threading
 from datetime import timedelta
-from types import FrameType
 from typing import Annotated
 
 import typer
@@ -121,15 +120,16 @@ def dispatch(
             sent = dispatcher.run_until_idle()
             out.print(f"{sent} webhook attempt(s) made.")
             return
-        stop = threading.Event()
-
-        def _stop(_signum: int, _frame: FrameType | None) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGINT, _stop)
-        signal.signal(signal.SIGTERM, _stop)
-        out.print(f"Webhook dispatcher {dispatcher.name} running; Ctrl-C to stop.")
-        dispatcher.run_forever(stop)
+        # The dispatcher runs in a thread; this one waits for SIGINT/SIGTERM, blocked so that no
+        # handler interrupts a thread holding a lock (threads started here inherit the mask).
+        signals = {signal.SIGINT, signal.SIGTERM}
+        signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+        try:
+            with dispatcher.in_background():
+                out.print(f"Webhook dispatcher {dispatcher.name} running; Ctrl-C to stop.")
+                signal.sigwait(signals)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
 
 
 @webhooks_app.command("receive")

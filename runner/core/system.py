@@ -24,6 +24,7 @@ from runner.core.tasks import Tasks
 from runner.core.webhooks.errors import UnsafeWebhookUrl
 from runner.core.webhooks.service import Webhooks
 from runner.core.webhooks.tester import WebhookTester
+from runner.core.webhooks.wakeup import Wakeup, ring_on_commit
 from sops.loader import SopLibrary
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,10 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
     guard = destinations.for_use("webhook", UnsafeWebhookUrl, require_https=settings.production)
     portal_guard = destinations.for_use("portal", UnsafePortalUrl)
     artifacts = ArtifactStore(data_dir / "artifacts")
+    wakeup = Wakeup()  # this process's dispatchers, rung after each commit that makes a delivery due
+    ring_on_commit(engine, wakeup)
     accounts = Accounts(engine, box, url_check=guard.check_url)
-    webhooks = Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout)
+    webhooks = Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout, wakeup=wakeup)
     return System(
         settings=settings,
         engine=engine,

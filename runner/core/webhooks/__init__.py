@@ -7,6 +7,8 @@
     schedule.py    Svix's retry schedule with jitter and Retry-After
     store.py       leases, attempts, the delivery log, redelivery
     dispatcher.py  claims due deliveries and sends them (worker, serve, or `webhooks dispatch`)
+    wakeup.py      wakes dispatchers when a due delivery commits (in-process; NOTIFY on PostgreSQL)
+    listener.py    LISTEN on PostgreSQL: a NOTIFY from any process wakes a dispatcher
     service.py     what the API and CLI call
     receiver.py    a real HTTP receiver for tests and demos (verifies with `standardwebhooks`)
 

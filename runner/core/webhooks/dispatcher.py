@@ -5,6 +5,10 @@ Start it from other code in a thread (`with dispatcher.in_background(): ...`, or
 (`await asyncio.to_thread(dispatcher.run_forever, stop)` with a `threading.Event`), or run one
 round with `run_once()`. Any number of dispatchers may share a database. A delivery's outcome
 never touches the task: a failed webhook is the delivery's state, not the task's.
+
+When idle, a running dispatcher waits for whichever comes first: a wake-up (a delivery committed
+in this process, or on PostgreSQL a NOTIFY from any process: wakeup.py, listener.py), the next
+pending delivery's due time (a retry), or `poll_interval` (the fallback).
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from runner.core.accounts import Accounts
 from runner.core.tables import utcnow
@@ -28,8 +33,22 @@ from runner.core.webhooks.outbox import NO_URL, in_task_order
 from runner.core.webhooks.schedule import RetrySchedule, parse_retry_after
 from runner.core.webhooks.sender import Outcome, Sender
 from runner.core.webhooks.store import Claimed, DeliveryStore, Settlement
+from runner.core.webhooks.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
+
+
+class Listening(Protocol):
+    """What a dispatcher needs of a listener: started with it, stopped with it."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+# A listener (listener.py) built for a running dispatcher: calls its argument on each wake-up.
+Listen = Callable[[Callable[[], None]], Listening]
+_MIN_WAIT = 0.05  # seconds: the shortest idle wait (a due row another transaction holds locked)
 
 
 @dataclass(frozen=True)
@@ -55,6 +74,8 @@ class Dispatcher:
         batch: int = 8,
         lease: timedelta = timedelta(seconds=60),
         poll_interval: float = 1.0,
+        wakeup: Wakeup | None = None,
+        listen: Listen | None = None,
     ) -> None:
         self._store = store
         self._sender = sender
@@ -65,6 +86,10 @@ class Dispatcher:
         self._batch = batch
         self._lease = lease
         self._poll_interval = poll_interval
+        self._woken = threading.Event()
+        if wakeup is not None:
+            wakeup.subscribe(self._woken)
+        self._listen = listen
 
     # -- one round ------------------------------------------------------------------------
 
@@ -75,6 +100,8 @@ class Dispatcher:
             self.settle(self._send_safely(claimed[0]))
         elif claimed:
             with ThreadPoolExecutor(max_workers=len(claimed), thread_name_prefix="webhook") as pool:
+                # Settled one after the other: on SQLite, concurrent writers would sleep in its busy
+                # handler (up to 100 ms a try).
                 for sent in pool.map(self._send_safely, claimed):
                     self.settle(sent)
         return len(claimed)
@@ -162,19 +189,50 @@ class Dispatcher:
     # -- long-running ---------------------------------------------------------------------
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Dispatch until `stop` is set; rounds run back to back while work is due."""
+        """Dispatch until `stop` is set (then call `wake()` to end an idle wait at once).
+
+        Rounds run back to back while they claim full batches; otherwise the dispatcher waits
+        until it is woken, the next delivery is due, or `poll_interval` has passed.
+        """
         log.info("webhook dispatcher started", extra={"dispatcher": self.name})
-        while not stop.is_set():
-            try:
-                count = self.run_once()
-            except Exception:
-                log.exception(
-                    "webhook dispatcher round failed; retrying shortly", extra={"dispatcher": self.name}
-                )
-                count = 0
-            if count == 0:
-                stop.wait(self._poll_interval)
+        with self._listening():
+            while not stop.is_set():
+                self._woken.clear()  # before the round: a wake-up during it means "look again"
+                try:
+                    # A full batch: more may be due now. Otherwise anything committed since the
+                    # claim has rung the bell, and a retry due meanwhile shows in `_idle_wait`.
+                    wait = 0.0 if self.run_once() >= self._batch else self._idle_wait()
+                except Exception:
+                    log.exception(
+                        "webhook dispatcher round failed; retrying shortly", extra={"dispatcher": self.name}
+                    )
+                    wait = self._poll_interval
+                if wait > 0:
+                    self._woken.wait(wait)
         log.info("webhook dispatcher stopped", extra={"dispatcher": self.name})
+
+    def wake(self) -> None:
+        """Look for due deliveries now instead of at the end of the idle wait (thread-safe)."""
+        self._woken.set()
+
+    def _idle_wait(self) -> float:
+        """Seconds until the next pending delivery is due, at most `poll_interval`."""
+        due = self._store.next_due()
+        if due is None:
+            return self._poll_interval
+        return min(self._poll_interval, max(_MIN_WAIT, (due - self._clock()).total_seconds()))
+
+    @contextmanager
+    def _listening(self) -> Iterator[None]:
+        if self._listen is None:
+            yield
+            return
+        listener = self._listen(self.wake)
+        listener.start()
+        try:
+            yield
+        finally:
+            listener.stop()
 
     @contextmanager
     def in_background(self) -> Iterator[threading.Thread]:
@@ -188,4 +246,5 @@ class Dispatcher:
             yield thread
         finally:
             stop.set()
+            self.wake()
             thread.join(timeout=30)

@@ -7,6 +7,9 @@ same transaction (result, notes) are in it: it is the task exactly as GET /tasks
 
 An account without a webhook URL still gets the row, marked `skipped` at once: the event is
 visible in the delivery log and can be redelivered once a URL is configured.
+
+A due row is announced (wakeup.py): dispatchers are woken when the transaction commits, not at
+their next poll.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from runner.core.public import TaskPublic, iso_z, task_json
 from runner.core.states import TaskStatus
 from runner.core.tables import Account, Task, TaskFile, WebhookDelivery
 from runner.core.webhooks.events import OPTIONAL_EVENT_FOR_STATUS, DeliveryStatus, WebhookEvent
+from runner.core.webhooks.wakeup import announce
 
 _PENDING_SNAPSHOTS = "sopwright.webhooks.snapshots"
 _TASK_KEYS = [field.serialization_alias or name for name, field in TaskPublic.model_fields.items()]
@@ -66,6 +70,8 @@ def on_transition(
         event.listen(session, "before_commit", _refresh_snapshots)
         event.listen(session, "after_rollback", _forget_snapshots)
     pending.append((delivery, task))
+    if has_url:
+        announce(session)  # dispatchers wake when this commits (wakeup.py)
 
 
 def envelope(kind: WebhookEvent, at: datetime, data: dict[str, Any]) -> dict[str, Any]:

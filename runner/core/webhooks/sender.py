@@ -6,7 +6,7 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -42,19 +42,30 @@ class Outcome:
 
 
 class Sender:
+    """Sends POSTs, from any number of threads at once. One TLS context serves every https send:
+    it is built at the first one (loading the CA bundle costs tens of ms), never for plain http."""
+
     def __init__(
-        self, guard: AddressGuard, *, timeout: float = 15.0, ssl_context: ssl.SSLContext | None = None
+        self,
+        guard: AddressGuard,
+        *,
+        timeout: float = 15.0,
+        ssl_context: ssl.SSLContext | None = None,
+        tls: Callable[[], ssl.SSLContext] = ssl.create_default_context,
     ) -> None:
         self._guard = guard
         self._timeout = timeout
         self._ssl_context = ssl_context
+        self._tls = tls
+        self._tls_lock = threading.Lock()
 
     def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Outcome:
         try:
             target = self._guard.target(url)
         except UnsafeDestination as exc:
             return Outcome(None, 0, error=f"refused: {exc.message}", refused=True)
-        transport = PinnedTransport(target.address, ssl_context=self._ssl_context)
+        context = self._context() if target.url.startswith("https:") else None
+        transport = PinnedTransport(target.address, ssl_context=context)
         # httpx's timeout applies to each read and write; the deadline bounds the whole attempt.
         deadline = threading.Timer(self._timeout, transport.abort)
         deadline.daemon = True
@@ -89,6 +100,12 @@ class Sender:
         elif not 200 <= code < 300:
             error = f"HTTP {code}"
         return Outcome(code, latency, error=error, snippet=_snippet(raw), retry_after=retry_after)
+
+    def _context(self) -> ssl.SSLContext:
+        with self._tls_lock:
+            if self._ssl_context is None:
+                self._ssl_context = self._tls()
+            return self._ssl_context
 
 
 def _read_some(response: httpx.Response) -> bytes:

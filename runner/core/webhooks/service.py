@@ -16,13 +16,15 @@ from runner.core.tables import Account, WebhookAttempt, WebhookDelivery, utcnow
 from runner.core.tables.base import new_id
 from runner.core.webhooks import signing
 from runner.core.webhooks.clock import Clock
-from runner.core.webhooks.dispatcher import Dispatcher
+from runner.core.webhooks.dispatcher import Dispatcher, Listen
 from runner.core.webhooks.errors import EndpointDisabled, NoWebhookUrl
 from runner.core.webhooks.events import OPTIONAL_EVENTS, DeliveryStatus, WebhookEvent
+from runner.core.webhooks.listener import Listener, connector
 from runner.core.webhooks.outbox import envelope
 from runner.core.webhooks.schedule import RetrySchedule
 from runner.core.webhooks.sender import Outcome, Sender
 from runner.core.webhooks.store import DeliveryPage, DeliveryStore
+from runner.core.webhooks.wakeup import Wakeup
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,15 @@ class Webhooks:
         timeout: float = 15.0,
         clock: Clock = utcnow,
         schedule: RetrySchedule | None = None,
+        wakeup: Wakeup | None = None,
     ) -> None:
         self._engine = engine
         self._accounts = accounts
         self.guard = guard
         self.store = DeliveryStore(engine)
         self.sender = Sender(guard, timeout=timeout)
+        # Rung after a commit that makes a delivery due (system.py installs it on the engine).
+        self.wakeup = wakeup or Wakeup()
         self._timeout = timeout
         self._clock = clock
         self._schedule = schedule
@@ -67,7 +72,16 @@ class Webhooks:
             # Longer than the slowest attempt (connect, write and read may each take `timeout`).
             lease=timedelta(seconds=max(60.0, 4 * self._timeout)),
             poll_interval=poll_interval,
+            wakeup=self.wakeup,
+            listen=self._listen(),
         )
+
+    def _listen(self) -> Listen | None:
+        """On PostgreSQL, each running dispatcher LISTENs for other processes' deliveries."""
+        if self._engine.dialect.name != "postgresql":
+            return None
+        connect = connector(self._engine)
+        return lambda on_notify: Listener(connect, on_notify, ignore=self.wakeup.token)
 
     def deliveries(
         self,

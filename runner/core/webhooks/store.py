@@ -26,6 +26,7 @@ from runner.core.tables.base import as_utc
 from runner.core.webhooks.errors import DeliveryInFlight
 from runner.core.webhooks.events import DeliveryStatus
 from runner.core.webhooks.sender import Outcome
+from runner.core.webhooks.wakeup import announce
 
 REDACTED = "[redacted]"
 SNIPPET_CHARS = 200
@@ -92,6 +93,18 @@ class DeliveryStore:
                 statement = lease_them.where(col(t.id).in_(locked), due).returning(*returning)
             rows = session.execute(statement).all()
         return [Claimed(r[0], r[1], r[2], r[3], r[4], token) for r in rows]
+
+    def next_due(self) -> datetime | None:
+        """When the earliest pending delivery can next be claimed (its attempt time, or the end of
+        another dispatcher's lease on it); None when nothing is pending."""
+        t = WebhookDelivery
+        attempt_at, lease_end = col(t.next_attempt_at), col(t.lease_expires_at)
+        ready_at = sa.case(
+            (sa.and_(lease_end.is_not(None), lease_end > attempt_at), lease_end), else_=attempt_at
+        )
+        statement = sa.select(sa.func.min(ready_at)).where(col(t.status) == DeliveryStatus.PENDING.value)
+        with session_scope(self._engine, readonly=True) as session:
+            return as_utc(session.execute(statement).scalar())
 
     def settle(
         self,
@@ -209,6 +222,7 @@ class DeliveryStore:
             delivery.last_error = None
             delivery.delivered_at = None
             session.add(delivery)
+            announce(session)
         return delivery
 
     def sent_since(self, account_id: str, event: str, since: datetime) -> list[datetime]:

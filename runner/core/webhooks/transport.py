@@ -89,12 +89,13 @@ class _ResponseStream(httpx.SyncByteStream):
 
 
 class PinnedTransport(httpx.BaseTransport):
+    """`ssl_context` is needed for https only (the sender builds one and reuses it)."""
+
     def __init__(self, address: str, *, ssl_context: ssl.SSLContext | None = None) -> None:
         self._backend = _PinnedBackend(address)
+        self._tls = ssl_context is not None
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context or ssl.create_default_context(),
-            max_connections=1,
-            network_backend=self._backend,
+            ssl_context=ssl_context, max_connections=1, network_backend=self._backend
         )
 
     @property
@@ -107,6 +108,9 @@ class PinnedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         assert isinstance(request.stream, httpx.SyncByteStream)
+        if request.url.scheme == "https" and not self._tls:
+            # httpcore would fall back to its own CA bundle (certifi), not the system's.
+            raise ValueError("PinnedTransport needs an ssl_context for https")
         core_request = httpcore.Request(
             method=request.method,
             url=httpcore.URL(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -144,4 +145,27 @@ def test_the_local_receiver_prints_verified_events(env: dict[str, str]) -> None:
         assert "signature check failed" in child.stdout.readline()
     finally:
         child.terminate()
+        child.communicate(timeout=10)
+
+
+def test_the_dispatcher_command_sends_until_sigterm(
+    env: dict[str, str], core: System, receiver: Receiver
+) -> None:
+    created = run_json(["accounts", "create", "Clinic", "--webhook-url", receiver.url], env)
+    command = [sys.executable, "-m", "runner.cli.main", "webhooks", "dispatch"]
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        assert "running; Ctrl-C to stop" in child.stdout.readline()
+        # Written by this process: on SQLite the other process finds it at its next poll.
+        clinic = Clinic(core, "Other", None)
+        clinic.id = created["account_id"]
+        clinic.finish(clinic.task(), TaskStatus.FAILED)
+        [request] = receiver.wait_for(1, timeout=30)
+        request.verify(created["webhook_secret"])
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=30) == 0, child.communicate()
+    finally:
+        if child.poll() is None:
+            child.kill()
         child.communicate(timeout=10)

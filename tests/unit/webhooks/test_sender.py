@@ -99,6 +99,25 @@ def test_https_to_the_pinned_address_verifies_the_certificate_for_the_name(
     assert len(tls_receiver.received) == 1
 
 
+def test_one_tls_context_per_sender_built_at_its_first_https_send(
+    tls_receiver: Receiver, certificate: tuple[Path, Path], receiver: Receiver
+) -> None:
+    built: list[ssl.SSLContext] = []
+
+    def trust() -> ssl.SSLContext:
+        built.append(ssl.create_default_context(cafile=str(certificate[0])))
+        return built[-1]
+
+    guard = AddressGuard(["127.0.0.1", NAME], resolver=lambda host, port: ["127.0.0.1"])
+    sender = Sender(guard, tls=trust)
+    assert sender.post(receiver.url, {}, b"{}").ok
+    assert built == []  # plain http loads no CA bundle
+    for _ in range(3):
+        outcome = sender.post(f"https://{NAME}:{tls_receiver.port}/hooks", {}, b"{}")
+        assert outcome.ok, outcome.error
+    assert len(built) == 1 and len(tls_receiver.received) == 3
+
+
 def test_the_receiver_calls_back_for_each_request() -> None:
     seen: list[str] = []
     with Receiver(on_request=lambda request: seen.append(request.path)).running() as receiver:
