@@ -9,7 +9,9 @@ script logs in once (timed) and submits the claims on one page. The system gets 
 through `POST /tasks` (`sopwright serve --no-worker` plus one `sopwright worker --concurrency 1`,
 its browser already started, as the embedded worker's would be) and is timed from the first POST
 to the last webhook received by a local receiver. A second system row runs with
-`SOPWRIGHT_TRACE=off`, to show what tracing still costs (none on first attempts by default).
+`SOPWRIGHT_TRACE=off`, to show what tracing still costs (none on first attempts by default), and a
+third with `SOPWRIGHT_WARM_CONTEXT_SECONDS=0` (a new browser context per task), to show what warm
+contexts save.
 Beside the times: CPU seconds per claim by process (the script's or the worker's Python,
 Playwright's driver, Chromium, the API server, the mock portal) and page loads per claim (the
 mock portal's count, sign-in included). With `--database-url` (a PostgreSQL server) the system
@@ -47,6 +49,7 @@ from runner.core.webhooks.receiver import Received, Receiver
 VARIANTS = [
     ("sopwright, default settings", {}),
     ("sopwright, SOPWRIGHT_TRACE=off", {"SOPWRIGHT_TRACE": "off"}),
+    ("sopwright, no warm contexts", {"SOPWRIGHT_WARM_CONTEXT_SECONDS": "0"}),
 ]
 
 
@@ -55,7 +58,9 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=20)
     parser.add_argument("--latency-ms", type=int, default=300, help="portal latency per page (every side)")
     parser.add_argument("--timeout", type=float, default=600, help="seconds for the system's N tasks")
-    parser.add_argument("--no-variant", action="store_true", help="skip the SOPWRIGHT_TRACE=off row")
+    parser.add_argument(
+        "--no-variant", action="store_true", help="skip the rows with tracing off and with no warm contexts"
+    )
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server (default: SQLite)")
     args = parser.parse_args()
     n = args.claims

@@ -3,7 +3,8 @@
     .venv/bin/python bench/session_reuse.py [--tasks 20] [--latency-ms 300]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 
-One `sopwright serve --no-worker` and one `sopwright worker --concurrency 1` (default settings).
+One `sopwright serve --no-worker` and one `sopwright worker --concurrency 1` (default settings but
+warm contexts off, which would keep a signed-in context through the "fresh" tasks).
 The two modes alternate task by task (reuse, fresh, reuse, ...), so a change in the machine's
 load hits both alike: before a "fresh" task the login's saved session is deleted (as if session
 reuse did not exist), so its `login` step signs in with password and TOTP. Each task is posted
@@ -41,7 +42,9 @@ def main() -> None:
     logins: dict[str, list[float]] = {"reuse": [], "fresh": []}
     with (
         stack(latency_ms=args.latency_ms, worker=False, database_url=args.database_url) as s,
-        s.worker(1),
+        # Warm contexts off: a kept context would stay signed in through the "fresh" tasks too
+        # (overhead.py measures warm contexts against none).
+        s.worker(1, SOPWRIGHT_WARM_CONTEXT_SECONDS="0"),
         s.api() as api,
     ):
         batch = iter(claims(2 * args.tasks + 1))
