@@ -280,6 +280,7 @@ class BrowserPool:
             candidates = [s for s in self._servers if s.down_until <= now and s.taken < self._max_contexts]
             if not candidates and await self._evict():
                 continue  # every reachable server was full: a warm context gave way to this task
+            if candidates:
                 server = min(candidates, key=lambda s: (s.taken, not s.connected))
                 server.reserved += 1
                 return server
