@@ -219,13 +219,13 @@ def test_idle_warning_mid_step_keeps_the_session(
     answer "stay signed in" when it is in the way, and the task goes through."""
     caplog.set_level(logging.INFO, logger="sopwright.steps")
     clinic.add_login(payer)
-    # The modal comes up 5 s after each sign of activity: it interrupts the form, but a loaded machine
-    # still gets through an action or two between two modals.
-    clinic.portal.set_knobs(idle_timeout_seconds=120, idle_warning_seconds=115)
+    # The modal comes up 20 s after each sign of activity: it interrupts the form once (the hook
+    # below waits for it), and a loaded machine still gets through the form before the next one.
+    clinic.portal.set_knobs(idle_timeout_seconds=300, idle_warning_seconds=280)
     task = clinic.create("submit_claim", task_data.claim(payer))
 
     async def linger(ctx: StepContext) -> None:  # a clerk-slow form: wait until the modal is up
-        await ctx.page.get_by_test_id("idle-modal").wait_for(state="visible")
+        await ctx.page.get_by_test_id("idle-modal").wait_for(state="visible", timeout=90_000)
 
     clinic.run(portals=with_hook(payer, "open_claim_form", linger))
     done = clinic.get(task.id)
