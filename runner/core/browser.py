@@ -13,9 +13,9 @@ closes, also when its server dies under it.
 Warm contexts (`warm_seconds` > 0): a task that ended well may `park` its context under a key (its
 account and portal login); the next task with the same key gets it back from `new_context` instead
 of a new context restored from the stored session: signed in already, its HTTP cache and
-connections warm. A parked context has no page (its pages are closed, so no renderer process and
-nothing of the last task on screen); it is closed after `warm_seconds` unused, when the pool stops,
-or to free a slot for another context. Keys never mix: another account or login never gets it.
+connections warm. A parked context keeps one page, emptied (about:blank: nothing of the
+last task on screen); it is closed after `warm_seconds` unused, when the pool stops, or to free a
+slot for another context. Keys never mix: another account or login never gets it.
 
 With an egress gate (runner.core.egress), every context goes out through it, so the destination
 policy holds for every request a page makes; service workers are blocked either way (no portal
@@ -205,14 +205,19 @@ class BrowserPool:
 
     async def park(self, context: BrowserContext, warm_key: str) -> None:
         """Keep `context` for the next `new_context(warm_key=...)`, or close it when warm contexts
-        are off. Its pages are closed first: the next task starts on a page of its own."""
+        are off. Its pages are closed but one, which is emptied (about:blank) for the next task."""
         server = next((s for s in self._servers if context in s.open), None)
         if self._warm_seconds <= 0 or server is None or not server.connected:
             await context.close()
             return
         try:
-            for page in list(context.pages):
+            first, *others = context.pages or [None]
+            for page in others:
                 await page.close()
+            if first is not None:
+                # One blank page is kept: the next task opens no new tab (and, most often, no new
+                # renderer process), and starts on a page that shows nothing of the last task.
+                await first.goto("about:blank")
         except Exception:
             await _close_quietly(context)
             return

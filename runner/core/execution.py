@@ -161,7 +161,8 @@ class Executor:
         plan = TracePlan(self._settings.trace, task.attempts)
         if plan.records:
             await context.tracing.start(screenshots=True, snapshots=True)
-        page = await context.new_page()
+        # A warm context hands over its emptied page; a new context opens one.
+        page = context.pages[0] if context.pages else await context.new_page()
         folder = self._artifacts.dir_for(task.account_id, task.id, trajectory.id)
         ctx = StepContext(
             page=page,

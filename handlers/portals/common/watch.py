@@ -1,7 +1,9 @@
 """Per-page watchers a step installs once: the last document response (for the portal's
 Retry-After) and the idle-timeout modal (answered "stay signed in" whenever it gets in the way).
 
-Pages are the key: every attempt gets a new page, so nothing leaks between tasks.
+Pages are the key. A page may serve several tasks of one login (the runner's warm contexts): the
+watchers are the same for each, and the record of the last document is rewritten by the next
+task's first navigation.
 """
 
 from __future__ import annotations
