@@ -211,13 +211,13 @@ class BrowserPool:
             await context.close()
             return
         try:
-            first, *others = context.pages or [None]
-            for page in others:
+            pages = list(context.pages)
+            for page in pages[1:]:
                 await page.close()
-            if first is not None:
+            if pages:
                 # One blank page is kept: the next task opens no new tab (and, most often, no new
                 # renderer process), and starts on a page that shows nothing of the last task.
-                await first.goto("about:blank")
+                await pages[0].goto("about:blank")
         except Exception:
             await _close_quietly(context)
             return
