@@ -20,7 +20,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -286,6 +286,7 @@ class Stack:
     receiver: Receiver
     serve_pid: int
     database_url: str | None = None  # None: SQLite in `work`
+    reviews: list[str] = field(default_factory=list)  # notes of reviews rejected by `wait_final`
 
     def api(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.account.api_key}"}
@@ -297,11 +298,14 @@ class Stack:
         ids: Sequence[str],
         timeout: float,
         answer: Answer | None = None,
+        *,
+        reject_reviews: bool = False,
     ) -> dict[str, dict[str, Any]]:
         """Wait until every task is final, reading their statuses from the database (cheap, and
         not through the API whose CPU is measured); then the tasks by id, from the API. A task
         waiting for input is passed to `answer(api, id, problems)`, which answers it and returns
-        True, or the wait stops with an error (as it does on a task waiting for a review)."""
+        True, or the wait stops with an error; so does a task waiting for a review, unless
+        `reject_reviews` (then it is rejected, and its notes are kept in `self.reviews`)."""
         url = self.database_url or settings_for(self.work).resolved_database_url()
         engine = db.create_engine(url)
         answered: set[str] = set()
@@ -322,7 +326,11 @@ class Stack:
                             raise RuntimeError(f"a task is waiting for input: {notes}")
                         answered.add(task_id)
                     elif status == "pending_review":
-                        raise RuntimeError(f"a task is waiting for a review: {notes}")
+                        if not reject_reviews:
+                            raise RuntimeError(f"a task is waiting for a review: {notes}")
+                        # Counted, and ended (rejected: failed) so that the run can finish.
+                        api.post(f"/tasks/{task_id}/review", json={"decision": "reject"}).raise_for_status()
+                        self.reviews.append(str(notes))
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{len(open_)} of {len(ids)} tasks not final after {timeout:.0f} s")
                 time.sleep(0.2)
