@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from runner.api.bodylimit import ENVELOPE_BYTES, allow_uploads, upload_limit
@@ -81,8 +82,13 @@ async def _read_multipart(request: Request, allowed: set[str], limits: UploadLim
         form = await request.form(
             max_files=limits.max_files + 1, max_fields=len(allowed) + 5, max_part_size=max_text + 1024
         )
-    except MultiPartException as exc:
-        raise InvalidRequest(f"The multipart body cannot be read: {exc.message}") from None
+    except (MultiPartException, StarletteHTTPException) as exc:
+        # Starlette reports a multipart it cannot parse as an HTTP 400 (wrapping its
+        # MultiPartException): too many parts or a part too large is a 413, the rest a 422.
+        message = exc.message if isinstance(exc, MultiPartException) else str(exc.detail)
+        if any(word in message.lower() for word in ("too many", "exceeded maximum size", "maximum size")):
+            raise TooLarge(f"The multipart body is too large: {message}") from None
+        raise InvalidRequest(f"The multipart body cannot be read: {message}") from None
     try:
         values: dict[str, Any] = {}
         raw_files: list[tuple[str | None, bytes]] = []

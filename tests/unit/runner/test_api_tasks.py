@@ -465,3 +465,26 @@ def test_the_timeline_names_the_api_key_that_acted(api: TestClient, caller: Call
         }
     key_id = caller.api_key.removeprefix("sk_").split("_", 1)[0]
     assert actors == {f"api:{key_id}"}
+
+
+def test_multipart_errors_are_413_or_422_as_documented(
+    api: TestClient, caller: Caller, system: System
+) -> None:
+    too_many = [
+        ("files", (f"f{n}.txt", b"x", "text/plain")) for n in range(system.upload_limits.max_files + 2)
+    ]
+    response = api.post("/tasks", data={"type": "check_eligibility"}, files=too_many, headers=caller.headers)
+    assert response.status_code == 413, response.text
+    fields = {f"extra{n}": "x" for n in range(20)}
+    response = api.post(
+        "/tasks",
+        data={"type": "check_eligibility", **fields},
+        files=[("files", ("a.txt", b"x", "text/plain"))],
+        headers=caller.headers,
+    )
+    assert response.status_code == 413, response.text
+    headers = {**caller.headers, "Content-Type": "multipart/form-data"}  # no boundary
+    response = api.post("/tasks", content=b"--x\r\n", headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid_request"
+    assert api.get("/tasks", headers=caller.headers).json()["data"] == []  # nothing was stored
