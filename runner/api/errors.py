@@ -68,14 +68,19 @@ async def _sopwright_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = [
-        {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "message": err.get("msg", "")}
-        for err in exc.errors()
-    ]
+    problems = [_problem(err) for err in exc.errors()]
     summary = "; ".join(f"{p['field'] or 'body'}: {p['message']}" for p in problems)
     return error_response(
         422, "invalid_request", f"The request is not valid: {summary}", {"problems": problems}
     )
+
+
+def _problem(err: Any) -> dict[str, str]:
+    if err.get("type") == "json_invalid":  # its "loc" is the character offset, not a field
+        reason = (err.get("ctx") or {}).get("error") or "it cannot be parsed"
+        return {"field": "", "message": f"the request body is not valid JSON ({reason})"}
+    field = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+    return {"field": field, "message": err.get("msg", "")}
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

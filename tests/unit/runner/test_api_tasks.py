@@ -488,3 +488,16 @@ def test_multipart_errors_are_413_or_422_as_documented(
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "invalid_request"
     assert api.get("/tasks", headers=caller.headers).json()["data"] == []  # nothing was stored
+
+
+@pytest.mark.parametrize("action", ["review", "cancel", "input"])
+def test_malformed_json_on_an_action_is_a_422_that_says_so(
+    api: TestClient, caller: Caller, action: str
+) -> None:
+    created = api.post(
+        "/tasks", json={"type": "check_eligibility", "data": "member_id: 1"}, headers=caller.headers
+    )
+    headers = {**caller.headers, "Content-Type": "application/json"}
+    response = api.post(f"/tasks/{created.json()['id']}/{action}", content=b"{bad", headers=headers)
+    assert response.status_code == 422, response.text
+    assert "not valid JSON" in response.json()["error"]["message"]
