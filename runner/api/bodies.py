@@ -85,6 +85,9 @@ async def _read_multipart(request: Request, allowed: set[str], limits: UploadLim
     except (MultiPartException, StarletteHTTPException) as exc:
         # Starlette reports a multipart it cannot parse as an HTTP 400 (wrapping its
         # MultiPartException): too many parts or a part too large is a 413, the rest a 422.
+        # Other statuses (the body limit's 413) pass through as they are.
+        if isinstance(exc, StarletteHTTPException) and exc.status_code != 400:
+            raise
         message = exc.message if isinstance(exc, MultiPartException) else str(exc.detail)
         if any(word in message.lower() for word in ("too many", "exceeded maximum size", "maximum size")):
             raise TooLarge(f"The multipart body is too large: {message}") from None

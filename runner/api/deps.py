@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from runner.core import keys
 from runner.core.errors import Unauthorized
@@ -20,7 +21,15 @@ def get_system(request: Request) -> System:
 SystemDep = Annotated[System, Depends(get_system)]
 
 
-def get_account(request: Request, system: SystemDep) -> Account:
+# Declares the Bearer scheme in the OpenAPI document (the header is read below, with our errors).
+_BEARER = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer sk_...`.")
+
+
+def get_account(
+    request: Request,
+    system: SystemDep,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
+) -> Account:
     header = request.headers.get("authorization")
     if not header:
         raise Unauthorized("Missing API key: send `Authorization: Bearer <api-key>`.")

@@ -9,9 +9,10 @@ from pydantic import BaseModel
 
 from runner.api.artifacts import artifact_response
 from runner.api.deps import AccountDep, SystemDep
+from runner.api.schemas import ERROR_RESPONSES
 from runner.core.public import iso_z
 
-router = APIRouter(prefix="/tasks", tags=["trajectories"])
+router = APIRouter(prefix="/tasks", tags=["trajectories"], responses=ERROR_RESPONSES)
 
 
 class StepPublic(BaseModel):

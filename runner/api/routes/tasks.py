@@ -13,13 +13,14 @@ from pydantic import BaseModel, Field
 
 from runner.api.bodies import read_body, text_field
 from runner.api.deps import AccountDep, SystemDep, actor_of
+from runner.api.schemas import ERROR_RESPONSES, INPUT_BODY
 from runner.core.errors import InvalidRequest
 from runner.core.public import TaskPublic, task_public
 from runner.core.states import TaskStatus
 from runner.core.tasks import TaskFilter
 from sops.types import TaskType
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+router = APIRouter(prefix="/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
 
 _CREATE_BODY = {
     "requestBody": {
@@ -125,7 +126,12 @@ def get_task(task_id: str, system: SystemDep, account: AccountDep) -> TaskPublic
     return task_public(*system.tasks.get(account.id, task_id))
 
 
-@router.post("/{task_id}/input", response_model=TaskPublic, summary="Supply missing or corrected data")
+@router.post(
+    "/{task_id}/input",
+    response_model=TaskPublic,
+    openapi_extra=INPUT_BODY,
+    summary="Supply missing or corrected data",
+)
 async def supply_input(task_id: str, request: Request, system: SystemDep, account: AccountDep) -> TaskPublic:
     body = await read_body(
         request,

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from runner.api.deps import AccountDep, SystemDep
+from runner.api.schemas import ERROR_RESPONSES
 from runner.core.webhooks.events import DeliveryStatus
 from runner.core.webhooks.public import (
     DeliveryList,
@@ -16,7 +17,7 @@ from runner.core.webhooks.public import (
     webhook_test_result,
 )
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=ERROR_RESPONSES)
 
 
 @router.get("/deliveries", response_model=DeliveryList, summary="List webhook deliveries, newest first")

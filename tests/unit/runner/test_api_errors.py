@@ -42,3 +42,21 @@ def test_an_unexpected_error_on_a_read_is_short() -> None:
     assert response.status_code == 500
     message = response.json()["error"]["message"]
     assert message.startswith("Something went wrong on our side (incident ") and message.endswith(").")
+
+
+def test_the_openapi_document_names_the_scheme_every_status_and_every_body(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    assert doc["components"]["securitySchemes"]["HTTPBearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key: `Authorization: Bearer sk_...`.",
+    }
+    for path, methods in doc["paths"].items():
+        for method, operation in methods.items():
+            assert operation.get("security") == [{"HTTPBearer": []}], (method, path)
+            assert {"401", "404", "422", "429", "500"} <= set(operation["responses"]), (method, path)
+            error = operation["responses"]["422"]["content"]["application/json"]["schema"]
+            assert error == {"$ref": "#/components/schemas/ErrorBody"}
+    for path in ("/tasks", "/tasks/{task_id}/input"):
+        content = doc["paths"][path]["post"]["requestBody"]["content"]
+        assert set(content) == {"application/json", "multipart/form-data"}, path

@@ -1,0 +1,60 @@
+"""What the OpenAPI document says about errors: one body shape for every 4xx and 5xx, listed on
+every route that takes an API key, so that a generated client knows each status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable: e.g. `invalid_request`, `not_found`.")
+    message: str = Field(description="What is wrong and how to fix it, for a person.")
+    details: dict[str, Any] = Field(description="Context: e.g. `problems` (field, message), `limit`.")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+# Every route with an API key may answer these (routes add none of their own).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _error("Missing, malformed, unknown or revoked API key."),
+    404: _error("No such task, file or delivery in this account (another account's is a 404 too)."),
+    409: _error("The task's status does not allow this, or the Idempotency-Key was used with another body."),
+    413: _error("The body, a file or the number of files or fields is over its limit."),
+    415: _error("A file's content is of a type that is not accepted."),
+    422: _error("The request is not valid: the message and `details.problems` say what to fix."),
+    429: _error("Too many requests of this kind for now: see the Retry-After header."),
+    500: _error("Something went wrong on our side; the message carries an incident id."),
+}
+
+# The body of `POST /tasks/{id}/input`, read by hand (JSON or multipart with files).
+INPUT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"data": {"type": "string", "description": "`key: value` lines or JSON"}},
+                },
+                "example": {"data": "date_of_birth: 1990-01-15"},
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "data": {"type": "string"},
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    },
+                }
+            },
+        },
+        "required": True,
+    }
+}
