@@ -16,16 +16,23 @@ from types import FrameType
 
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """SIGTERM becomes SystemExit(143) for the block (SIGINT is already KeyboardInterrupt)."""
+    """SIGTERM becomes SystemExit(143) and SIGINT KeyboardInterrupt for the block."""
 
     def _exit(signum: int, _frame: FrameType | None) -> None:
         raise SystemExit(128 + signum)
 
+    def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
     previous = signal.signal(signal.SIGTERM, _exit)
+    # Python leaves SIGINT ignored when the process started with it ignored (a parent that runs
+    # its children in the background does that): the command must stop on SIGINT all the same.
+    previous_int = signal.signal(signal.SIGINT, _interrupt)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def stop(proc: subprocess.Popen[bytes], *, timeout: float = 45) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -80,7 +81,9 @@ def post_chunked(
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
-    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    # Off the main thread: pytest-playwright keeps an event loop running there after an e2e test.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, app(scope, receive, send)).result(timeout=120)  # type: ignore[arg-type]
     start = messages[0]
     raw_headers = start["headers"]
     assert isinstance(raw_headers, list)
