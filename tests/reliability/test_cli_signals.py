@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -49,12 +50,15 @@ def _running(cmdline_part: str, procs: list[psutil.Process]) -> bool:
 def _stop_and_check(proc: subprocess.Popen[bytes], signum: int) -> None:
     children = _descendants(proc)
     assert children, "the command started no process"
-    proc.send_signal(signum)
-    proc.wait(timeout=SECONDS)
-    _gone, alive = psutil.wait_procs(children, timeout=SECONDS)
-    for child in alive:  # do not leak them into the rest of the run, then fail
-        child.kill()
-    assert not alive, f"left running after {signal.Signals(signum).name}: {[c.pid for c in alive]}"
+    try:
+        proc.send_signal(signum)
+        proc.wait(timeout=SECONDS)
+        _gone, alive = psutil.wait_procs(children, timeout=SECONDS)
+        assert not alive, f"left running after {signal.Signals(signum).name}: {[c.pid for c in alive]}"
+    finally:
+        for child in children:  # never leak them into the rest of the run, whatever failed
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
