@@ -28,8 +28,10 @@ async def find_claim_submission(ctx: StepContext) -> bool | None:
     first = min(line["service_date"] for line in lines)
     total = f"{sum(float(line['charge']) for line in lines):.2f}"
     search = ClaimSearch(ctx.page)
+    # Reaching the search (signing in again included) is retried like any step; only
+    # the search itself can tell "cannot look it up".
+    await open_screen(ctx, "claims/status", search.heading, what="claim status")
     try:
-        await open_screen(ctx, "claims/status", search.heading, what="claim status")
         await search.member_id.fill(fields["member_id"])
         await search.service_from.fill(us_date(first))
         await search.service_to.fill(us_date(first))
@@ -57,8 +59,10 @@ async def find_claim_submission(ctx: StepContext) -> bool | None:
 async def find_authorization_submission(ctx: StepContext) -> bool | None:
     wanted = sorted((p["procedure_code"], int(p.get("units", 1))) for p in ctx.fields["procedures"])
     lookup = AuthLookup(ctx.page)
+    # Reaching the search (signing in again included) is retried like any step; only
+    # the search itself can tell "cannot look it up".
+    await open_screen(ctx, "auths/lookup", lookup.heading, what="authorization lookup")
     try:
-        await open_screen(ctx, "auths/lookup", lookup.heading, what="authorization lookup")
         await lookup.member_id.fill(ctx.fields["member_id"])
         await lookup.search.click()
         where = await arrive(ctx, {"found": lookup.rows, "none": lookup.no_results}, what="lookup results")
@@ -100,8 +104,10 @@ def _wanted_dates(ctx: StepContext) -> tuple[str | None, ...]:
 async def find_appeal_submission(ctx: StepContext) -> bool | None:
     number = ctx.fields["original_claim_number"]
     listing = AppealList(ctx.page)
+    # Reaching the search (signing in again included) is retried like any step; only
+    # the search itself can tell "cannot look it up".
+    await open_screen(ctx, "appeals", listing.heading, what="the appeal list")
     try:
-        await open_screen(ctx, "appeals", listing.heading, what="the appeal list")
         await listing.claim_number.fill(number)
         await listing.search.click()
         where = await arrive(ctx, {"found": listing.rows, "none": listing.no_results}, what="appeal results")

@@ -28,8 +28,10 @@ async def find_claim_submission(ctx: StepContext) -> bool | None:
     first = min(line["service_date"] for line in lines)
     total = f"{sum(float(line['charge']) for line in lines):.2f}"
     query = urlencode({"member_id": ctx.fields["member_id"], "service_from": first, "service_to": first})
+    # Reaching the search (signing in again included) is retried like any step; only
+    # the search itself can tell "cannot look it up".
+    inquiry = ClaimStatusInquiry(await open_workspace(ctx, f"claim-status?{query}"))
     try:
-        inquiry = ClaimStatusInquiry(await open_workspace(ctx, f"claim-status?{query}"))
         where = await in_frame(ctx, {"found": inquiry.rows, "none": inquiry.no_results}, what="claim search")
     except PortalChanged:
         return None
@@ -50,8 +52,10 @@ async def find_claim_submission(ctx: StepContext) -> bool | None:
 
 async def find_authorization_submission(ctx: StepContext) -> bool | None:
     wanted = sorted((p["procedure_code"], int(p.get("units", 1))) for p in ctx.fields["procedures"])
+    # Reaching the search (signing in again included) is retried like any step; only
+    # the search itself can tell "cannot look it up".
+    frame = await open_workspace(ctx, "auth-status?" + urlencode({"member_id": ctx.fields["member_id"]}))
     try:
-        frame = await open_workspace(ctx, "auth-status?" + urlencode({"member_id": ctx.fields["member_id"]}))
         inquiry = AuthStatusInquiry(frame)
         where = await in_frame(ctx, {"found": inquiry.rows, "none": inquiry.no_results}, what="auth search")
         if where == "none":
@@ -93,8 +97,10 @@ def _wanted_dates(ctx: StepContext) -> tuple[str, ...]:
 
 async def find_appeal_submission(ctx: StepContext) -> bool | None:
     number = ctx.fields["original_claim_number"]
+    # Reaching the search (signing in again included) is retried like any step; only
+    # the search itself can tell "cannot look it up".
+    listing = DisputeList(await open_workspace(ctx, "disputes?" + urlencode({"claim_number": number})))
     try:
-        listing = DisputeList(await open_workspace(ctx, "disputes?" + urlencode({"claim_number": number})))
         where = await in_frame(ctx, {"found": listing.rows, "none": listing.no_results}, what="dispute list")
     except PortalChanged:
         return None
