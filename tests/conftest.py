@@ -28,6 +28,21 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _hypothesis_regex_imported_early() -> None:
+    """Import hypothesis's regex strategies before any test starts a thread.
+
+    pytest rewrites every module of a plugin distribution (hypothesis is one) with `ast.parse` when
+    it is first imported, and CPython 3.11 keeps the AST converter's recursion depth in one
+    per-interpreter counter that a conversion in another thread (a test's server or worker thread)
+    can disturb mid-way. A fresh-clone CI run failed once with "SystemError: AST constructor
+    recursion depth mismatch" when hypothesis imported this module lazily, in the middle of a
+    webhook signing test. (Not at conftest import: hypothesis warns about loading its charmap
+    during plugin initialisation.)
+    """
+    import hypothesis.strategies._internal.regex  # noqa: F401
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, migrated to head."""
