@@ -350,8 +350,8 @@ class Executor:
         if isinstance(error, SessionExpired):
             self._credentials.save_session(credential.id, None)
         portal = portal_key(credential.url)
-        held = self._health.record(portal, lease, error if outcome is None else None)
         with session_scope(self._engine) as session:
+            held = self._health.record(session, portal, lease, error if outcome is None else None)
             current = self._queue.hold(session, lease)
             if held is not None:  # the portal is down: this attempt is given back (breaker.py)
                 decision = Decision(

@@ -2,9 +2,9 @@
 so that every worker sees the same state.
 
 A healthy portal costs a read per attempt, never a write: its row is locked only when there is
-something to change (a fault, or the first answer after faults). Locks are taken row of the
-portal first, tasks after (the attempt's own task is written in a later transaction), so two
-workers never wait on each other in opposite orders.
+something to change (a fault, or the first answer after faults). Locks are taken in one order,
+the portal's row first and task rows after (an attempt's end records it, then concludes its task,
+in one transaction), so two workers never wait on each other in opposite orders.
 
 Side effects of the rules: when a run of faults trips the breaker, the attempts it cost are
 given back and those tasks wait for the portal (`Task.held_for_portal`); when the portal answers
@@ -83,7 +83,7 @@ class PortalHealthBook:
 
     def admit(self, key: str, lease: Lease) -> Admit | Wait:
         """Before an attempt opens a browser: go on, go on as the probe, or wait for the portal."""
-        if not self.rules.enabled or not self._troubled(key, down_only=True):
+        if not self.rules.enabled or not self._down(key):
             return Admit()
         now = self._clock()
         with session_scope(self._engine) as session:
@@ -99,38 +99,39 @@ class PortalHealthBook:
             session.add(row)
         return decision
 
-    def record(self, key: str, lease: Lease, error: BaseException | None) -> Held | None:
-        """What an attempt's end says about its portal; a Held if the attempt is to be given back."""
+    def record(self, session: Session, key: str, lease: Lease, error: BaseException | None) -> Held | None:
+        """What an attempt's end says about its portal, written in the caller's transaction (the
+        one that concludes the attempt, so that a trip never misses an attempt still being
+        concluded); a Held if the attempt is to be given back instead of counted."""
         signal = breaker.signal_of(error)
         if not self.rules.enabled or signal is Signal.NOTHING:
             return None
+        now = self._clock()
         if signal is Signal.ANSWERED:
-            if self._troubled(key, down_only=False):
-                self._answered(key)
+            if breaker.needs_reset(session.get(PortalHealth, key)):
+                self._answered(session, key, now)
             return None
         assert error is not None
-        now = self._clock()
-        with session_scope(self._engine) as session:
-            row = _locked(session, key, now)
-            was_up = row.state == PortalState.UP
-            refund = breaker.on_fault(
-                row,
-                task_id=lease.task_id,
-                token=lease.token,
-                reason=breaker.fault_reason(error),
-                now=now,
-                rules=self.rules,
-            )
-            session.add(row)
-            if not breaker.is_down(row):
-                return None
-            until = as_utc(row.next_probe_at) or now
-            note = held_note(key, row.last_fault, until)
-            if was_up:
-                log.warning("portal down", extra={"portal": key, "faults": row.consecutive_faults})
-                _give_back(session, key, Counter(refund), until, note)
-            self._alert_if_due(session, row, now)
-            return Held(until, note)
+        row = _locked(session, key, now)
+        was_up = row.state == PortalState.UP
+        refund = breaker.on_fault(
+            row,
+            task_id=lease.task_id,
+            token=lease.token,
+            reason=breaker.fault_reason(error),
+            now=now,
+            rules=self.rules,
+        )
+        session.add(row)
+        if not breaker.is_down(row):
+            return None
+        until = as_utc(row.next_probe_at) or now
+        note = held_note(key, row.last_fault, until)
+        if was_up:
+            log.warning("portal down", extra={"portal": key, "faults": row.consecutive_faults})
+            _give_back(session, key, Counter(refund), until, note)
+        self._alert_if_due(session, row, now)
+        return Held(until, note)
 
     def views(self, *, account_id: str | None = None) -> list[PortalView]:
         """Every portal with a row, with how many tasks wait for it (of one account, if given:
@@ -175,27 +176,24 @@ class PortalHealthBook:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _troubled(self, key: str, *, down_only: bool) -> bool:
-        """A lock-free read: is there anything to do for this portal?"""
+    def _down(self, key: str) -> bool:
+        """A lock-free read: is this portal down (the only case where admitting takes a lock)?"""
         with session_scope(self._engine, readonly=True) as session:
             row = session.get(PortalHealth, key)
-        return (row is not None and breaker.is_down(row)) if down_only else breaker.needs_reset(row)
+        return row is not None and breaker.is_down(row)
 
-    def _answered(self, key: str) -> None:
-        now = self._clock()
-        with session_scope(self._engine) as session:
-            row = _locked(session, key, now)
-            resumed = breaker.on_answer(row, now=now)
-            session.add(row)
-            if resumed:
-                woken = session.execute(
-                    sa.update(Task)
-                    .where(col(Task.held_for_portal) == key)
-                    .where(col(Task.status) == TaskStatus.PENDING.value)
-                    .values(run_after=now, held_for_portal=None)
-                    .execution_options(synchronize_session=False)
-                )
-                log.info("portal up again", extra={"portal": key, "resumed": woken.rowcount})  # type: ignore[attr-defined]
+    def _answered(self, session: Session, key: str, now: datetime) -> None:
+        row = _locked(session, key, now)
+        if breaker.on_answer(row, now=now):
+            woken = session.execute(
+                sa.update(Task)
+                .where(col(Task.held_for_portal) == key)
+                .where(col(Task.status) == TaskStatus.PENDING.value)
+                .values(run_after=now, held_for_portal=None)
+                .execution_options(synchronize_session=False)
+            )
+            log.info("portal up again", extra={"portal": key, "resumed": woken.rowcount})  # type: ignore[attr-defined]
+        session.add(row)
 
     def _alert_if_due(self, session: Session, row: PortalHealth, now: datetime) -> None:
         if not breaker.alert_due(row, now=now, rules=self.rules):

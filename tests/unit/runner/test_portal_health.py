@@ -61,6 +61,10 @@ class Rig:
     def claim(self, n: int) -> list[Lease]:
         return [lease for lease, _ in self.queue.claim("w1", n)]
 
+    def record(self, lease: Lease, error: BaseException | None) -> Held | None:
+        with session_scope(self.system.engine) as session:
+            return self.book.record(session, KEY, lease, error)
+
     def counted_retry(self, lease: Lease) -> None:
         """An attempt that ended in a fault while the portal was up: it counts (as the executor does)."""
         self.queue.release(lease, reason="retrying", run_after=self.clock.now + timedelta(seconds=3600))
@@ -73,9 +77,9 @@ class Rig:
         ids = self.tasks(RULES.threshold)
         leases = self.claim(RULES.threshold)
         for lease in leases[:-1]:
-            assert self.book.record(KEY, lease, DOWN) is None
+            assert self.record(lease, DOWN) is None
             self.counted_retry(lease)
-        held = self.book.record(KEY, leases[-1], DOWN)
+        held = self.record(leases[-1], DOWN)
         assert held is not None
         self.held(leases[-1], held)
         return ids
@@ -114,7 +118,7 @@ def test_a_run_of_faults_marks_the_portal_down_and_gives_its_attempts_back(rig: 
 def test_faults_below_the_threshold_count_as_attempts(rig: Rig) -> None:
     [task_id] = rig.tasks(1)
     [lease] = rig.claim(1)
-    assert rig.book.record(KEY, lease, DOWN) is None
+    assert rig.record(lease, DOWN) is None
     rig.counted_retry(lease)
     assert rig.task(task_id).attempts == 1 and rig.row().state == PortalState.UP
 
@@ -122,9 +126,9 @@ def test_faults_below_the_threshold_count_as_attempts(rig: Rig) -> None:
 def test_task_side_errors_reset_the_count_without_a_write_when_healthy(rig: Rig) -> None:
     rig.tasks(3)
     first, second, third = rig.claim(3)
-    rig.book.record(KEY, first, DOWN)
-    rig.book.record(KEY, second, NeedsInput("the member id does not match"))
-    rig.book.record(KEY, third, DOWN)
+    rig.record(first, DOWN)
+    rig.record(second, NeedsInput("the member id does not match"))
+    rig.record(third, DOWN)
     assert rig.row().state == PortalState.UP and rig.row().consecutive_faults == 1
 
 
@@ -155,7 +159,7 @@ def test_a_failed_probe_costs_nothing_and_backs_off(rig: Rig) -> None:
     for other in others:
         rig.queue.release(other, reason="waiting", unused=True, held_for=KEY)
     assert rig.book.admit(KEY, lease) == Admit(probe=True)
-    held = rig.book.record(KEY, lease, DOWN)
+    held = rig.record(lease, DOWN)
     assert held is not None and held.until == rig.clock.now + timedelta(seconds=120)
     rig.held(lease, held)
     assert rig.task(lease.task_id).attempts == 0
@@ -182,7 +186,7 @@ def test_when_the_probe_answers_every_held_task_is_due_at_once(rig: Rig) -> None
         assert isinstance(gate, Wait)
         rig.queue.release(other, reason="waiting", run_after=gate.until, unused=True, held_for=KEY)
     assert rig.claim(10) == []
-    assert rig.book.record(KEY, probe, None) is None  # the portal answered
+    assert rig.record(probe, None) is None  # the portal answered
     assert rig.row().state == PortalState.UP
     resumed = {lease.task_id for lease in rig.claim(10)}
     assert resumed == set(ids) - {probe.task_id}
@@ -197,7 +201,7 @@ def test_portal_down_goes_once_to_accounts_that_opted_in(rig: Rig, system: Syste
     rig.clock.now += timedelta(seconds=1799)
     [lease] = rig.claim(1)
     assert rig.book.admit(KEY, lease) == Admit(probe=True)
-    held = rig.book.record(KEY, lease, DOWN)
+    held = rig.record(lease, DOWN)
     assert held is not None
     rig.held(lease, held)
     assert deliveries(system) == []  # not down long enough yet
@@ -205,7 +209,7 @@ def test_portal_down_goes_once_to_accounts_that_opted_in(rig: Rig, system: Syste
     for _ in range(2):  # two probes after the delay: one event
         [lease] = rig.claim(1)
         assert rig.book.admit(KEY, lease) == Admit(probe=True)
-        held = rig.book.record(KEY, lease, DOWN)
+        held = rig.record(lease, DOWN)
         assert held is not None
         rig.held(lease, held)
         rig.clock.now = held.until
@@ -244,7 +248,7 @@ def test_the_breaker_off_admits_everything(system: System) -> None:
     rig.book = PortalHealthBook(system.engine, BreakerRules(threshold=0), clock=rig.clock)
     rig.tasks(5)
     for lease in rig.claim(5):
-        assert rig.book.record(KEY, lease, DOWN) is None
+        assert rig.record(lease, DOWN) is None
         assert rig.book.admit(KEY, lease) == Admit()
     with session_scope(system.engine, readonly=True) as session:
         assert session.get(PortalHealth, KEY) is None
