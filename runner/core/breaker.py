@@ -1,4 +1,5 @@
-"""The circuit breaker of one portal: its rules, pure (no database; `portal_health` applies them).
+"""The circuit breaker of one portal: its rules, pure (no database, no browser: `portal_health`
+applies them, `portal_faults` says which errors are the portal's).
 
     up ──`threshold` portal-side faults in a row──> down ──next_probe_at──> probing (one task)
      ^                                               ^                          │
@@ -19,20 +20,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import TimeoutError as PlaywrightTimeout
-
-from handlers.errors import PortalUnavailable, StepError
 from runner.core.tables import PortalHealth
 from runner.core.tables.base import as_utc
-
-_NET_ERROR = re.compile(r"net::(ERR_[A-Z_]+)")
 
 
 class PortalState(StrEnum):
@@ -42,11 +36,20 @@ class PortalState(StrEnum):
 
 
 class Signal(StrEnum):
-    """What an attempt's end says about its portal."""
+    """What an attempt's end says about its portal (`portal_faults.verdict` reads it off an error)."""
 
     FAULT = "fault"
     ANSWERED = "answered"
     NOTHING = "nothing"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    signal: Signal
+    reason: str | None = None  # for a fault: one clause, no PHI
+
+
+ANSWERED = Verdict(Signal.ANSWERED)
 
 
 @dataclass(frozen=True)
@@ -87,26 +90,6 @@ def portal_key(url: str) -> str:
     except ValueError:
         port = None
     return f"{host}:{port}" if port else host
-
-
-def signal_of(error: BaseException | None) -> Signal:
-    if error is None or (isinstance(error, StepError) and not isinstance(error, PortalUnavailable)):
-        return Signal.ANSWERED
-    if isinstance(error, PortalUnavailable | PlaywrightTimeout):
-        return Signal.FAULT
-    if isinstance(error, PlaywrightError) and _NET_ERROR.search(error.message or ""):
-        return Signal.FAULT
-    return Signal.NOTHING
-
-
-def fault_reason(error: BaseException) -> str:
-    """One clause without PHI (a Playwright message may hold a URL with a member id: not kept)."""
-    if isinstance(error, StepError):
-        return error.message[:500]
-    if isinstance(error, PlaywrightTimeout):
-        return "the portal did not answer in time"
-    found = _NET_ERROR.search(getattr(error, "message", "") or "")
-    return f"the portal could not be reached ({found.group(1)})" if found else "the portal failed"
 
 
 def admit(

@@ -30,6 +30,7 @@ from runner.core.db import session_scope
 from runner.core.errors import NotFound
 from runner.core.files import FileStore
 from runner.core.limits import Hold, LoginLimits
+from runner.core.portal_faults import verdict
 from runner.core.portal_health import PortalHealthBook, held_note
 from runner.core.queue import Lease, LeaseLost, Queue, conclude
 from runner.core.retries import Decision
@@ -351,7 +352,7 @@ class Executor:
             self._credentials.save_session(credential.id, None)
         portal = portal_key(credential.url)
         with session_scope(self._engine) as session:
-            held = self._health.record(session, portal, lease, error if outcome is None else None)
+            held = self._health.record(session, portal, lease, verdict(error if outcome is None else None))
             current = self._queue.hold(session, lease)
             if held is not None:  # the portal is down: this attempt is given back (breaker.py)
                 decision = Decision(

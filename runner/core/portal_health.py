@@ -26,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from runner.core import breaker
-from runner.core.breaker import Admit, BreakerRules, PortalState, Signal, Wait
+from runner.core.breaker import Admit, BreakerRules, PortalState, Signal, Verdict, Wait
 from runner.core.db import session_scope
 from runner.core.public import iso_z
 from runner.core.queue import Lease
@@ -99,26 +99,24 @@ class PortalHealthBook:
             session.add(row)
         return decision
 
-    def record(self, session: Session, key: str, lease: Lease, error: BaseException | None) -> Held | None:
+    def record(self, session: Session, key: str, lease: Lease, verdict: Verdict) -> Held | None:
         """What an attempt's end says about its portal, written in the caller's transaction (the
         one that concludes the attempt, so that a trip never misses an attempt still being
         concluded); a Held if the attempt is to be given back instead of counted."""
-        signal = breaker.signal_of(error)
-        if not self.rules.enabled or signal is Signal.NOTHING:
+        if not self.rules.enabled or verdict.signal is Signal.NOTHING:
             return None
         now = self._clock()
-        if signal is Signal.ANSWERED:
+        if verdict.signal is Signal.ANSWERED:
             if breaker.needs_reset(session.get(PortalHealth, key)):
                 self._answered(session, key, now)
             return None
-        assert error is not None
         row = _locked(session, key, now)
         was_up = row.state == PortalState.UP
         refund = breaker.on_fault(
             row,
             task_id=lease.task_id,
             token=lease.token,
-            reason=breaker.fault_reason(error),
+            reason=verdict.reason or "the portal failed",
             now=now,
             rules=self.rules,
         )

@@ -20,11 +20,16 @@ from handlers.errors import (
 )
 from runner.core import breaker
 from runner.core.breaker import Admit, BreakerRules, PortalState, Signal, Wait
+from runner.core.portal_faults import verdict
 from runner.core.tables import PortalHealth
 
 T0 = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)
 RULES = BreakerRules(threshold=3, backoff_seconds=60, max_backoff_seconds=300, alert_after_seconds=1800)
 DOWN = PortalUnavailable("The Acme Health portal is down for maintenance.", retry_after=3600)
+
+
+def signal_of(error: BaseException | None) -> Signal:
+    return verdict(error).signal
 
 
 def fresh() -> PortalHealth:
@@ -55,7 +60,7 @@ def tripped() -> PortalHealth:
     ids=["maintenance", "5xx", "timeout", "connection"],
 )
 def test_portal_side_faults_count(error: BaseException) -> None:
-    assert breaker.signal_of(error) is Signal.FAULT
+    assert signal_of(error) is Signal.FAULT
 
 
 @pytest.mark.parametrize(
@@ -72,15 +77,12 @@ def test_portal_side_faults_count(error: BaseException) -> None:
     ids=["outcome", "needs-input", "review", "login-refused", "page-changed", "rate-limit", "signed-out"],
 )
 def test_task_side_errors_are_answers_from_the_portal(error: BaseException | None) -> None:
-    assert breaker.signal_of(error) is Signal.ANSWERED
+    assert signal_of(error) is Signal.ANSWERED
 
 
 def test_errors_that_say_nothing_of_the_portal_count_neither_way() -> None:
-    assert breaker.signal_of(RuntimeError("a bug")) is Signal.NOTHING
-    assert (
-        breaker.signal_of(PlaywrightError("Target page, context or browser has been closed"))
-        is Signal.NOTHING
-    )
+    assert signal_of(RuntimeError("a bug")) is Signal.NOTHING
+    assert signal_of(PlaywrightError("Target page, context or browser has been closed")) is Signal.NOTHING
 
 
 def test_fault_reasons_keep_no_url() -> None:

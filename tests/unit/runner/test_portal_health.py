@@ -15,6 +15,7 @@ from handlers.errors import NeedsInput, PortalUnavailable
 from runner.core.breaker import Admit, BreakerRules, PortalState, Wait
 from runner.core.db import session_scope
 from runner.core.metrics import FleetCollector
+from runner.core.portal_faults import verdict
 from runner.core.portal_health import Held, PortalHealthBook
 from runner.core.queue import Lease, Queue
 from runner.core.system import System
@@ -63,7 +64,7 @@ class Rig:
 
     def record(self, lease: Lease, error: BaseException | None) -> Held | None:
         with session_scope(self.system.engine) as session:
-            return self.book.record(session, KEY, lease, error)
+            return self.book.record(session, KEY, lease, verdict(error))
 
     def counted_retry(self, lease: Lease) -> None:
         """An attempt that ended in a fault while the portal was up: it counts (as the executor does)."""
