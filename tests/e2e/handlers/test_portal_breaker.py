@@ -24,6 +24,7 @@ from runner.core.portal_health import PortalHealthBook
 from runner.core.queue import Queue
 from runner.core.tables import PortalHealth, Task, metadata, utcnow
 from runner.core.tables.base import as_utc
+from runner.core.tracing import TraceMode
 from runner.core.worker import Worker
 from sops.types import TaskType
 from tests.e2e.handlers import task_data
@@ -77,7 +78,7 @@ class Runner:
             files=system.files,
             artifacts=system.artifacts,
             portals=portal_handlers(),
-            settings=ExecutionSettings(trace="off", poll_scale=POLL_SCALE),
+            settings=ExecutionSettings(trace=TraceMode.OFF, poll_scale=POLL_SCALE),
             clock=self.clock,
             health=self.health,
         )

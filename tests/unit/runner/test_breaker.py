@@ -87,11 +87,11 @@ def test_errors_that_say_nothing_of_the_portal_count_neither_way() -> None:
 
 def test_fault_reasons_keep_no_url() -> None:
     error = PlaywrightError("net::ERR_NAME_NOT_RESOLVED at https://portal.example/elig?member=SYN100001")
-    assert breaker.fault_reason(error) == "the portal could not be reached (ERR_NAME_NOT_RESOLVED)"
+    assert verdict(error).reason == "the portal could not be reached (ERR_NAME_NOT_RESOLVED)"
     assert (
-        breaker.fault_reason(PlaywrightTimeout("Timeout at https://x/?m=1"))
-        == "the portal did not answer in time"
+        verdict(PlaywrightTimeout("Timeout at https://x/?m=1")).reason == "the portal did not answer in time"
     )
+    assert verdict(DOWN).reason == "The Acme Health portal is down for maintenance."
 
 
 def test_the_threshold_trips_and_hands_back_the_streak() -> None:
