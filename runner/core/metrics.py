@@ -52,7 +52,9 @@ class AttemptOutcome(StrEnum):
     RELEASED = "released"  # the worker stopped and gave the task back
     LOST = "lost"  # the lease was taken away (reaped)
     CRASHED = "crashed"  # an unexpected error outside the SOP run; retried after a back-off
-    DEFERRED = "deferred"  # never started: the portal login stayed busy; back to the queue
+    DEFERRED = (
+        "deferred"  # never started: the portal login stayed busy or the portal is down; back to the queue
+    )
 
 
 class FleetCollector(Collector):
