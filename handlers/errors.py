@@ -2,6 +2,8 @@
 
     StepError
      ├── Transient            the portal is down, slow, rate-limiting or erroring: retry later
+     │    ├── PortalUnavailable  the portal itself is down (maintenance page, server error): the
+     │    │                      runner's breaker counts these across tasks (runner/core/breaker.py)
      │    └── SessionExpired  logged out mid-task: log in again (the runner retries the attempt)
      ├── NeedsInput           the payer says some data is wrong and a person can correct it
      ├── NeedsReview          a CAPTCHA, or an outcome the script cannot classify
@@ -27,6 +29,10 @@ class Transient(StepError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class PortalUnavailable(Transient):
+    """The portal answered with a maintenance page or a server error: its fault, not the task's."""
 
 
 class SessionExpired(Transient):

@@ -23,13 +23,17 @@ from handlers.errors import LoginRefused, SessionExpired
 from handlers.registry import PortalHandler
 from runner.core import outcomes
 from runner.core.artifacts import ArtifactStore, redact_zip
+from runner.core.breaker import Wait, portal_key
 from runner.core.browser import BrowserPool
 from runner.core.credentials import PortalCredentials
 from runner.core.db import session_scope
 from runner.core.errors import NotFound
 from runner.core.files import FileStore
 from runner.core.limits import Hold, LoginLimits
+from runner.core.portal_faults import verdict
+from runner.core.portal_health import PortalHealthBook, held_note
 from runner.core.queue import Lease, LeaseLost, Queue, conclude
+from runner.core.retries import Decision
 from runner.core.sopbook import SopBook
 from runner.core.states import TaskStatus
 from runner.core.tables import PortalCredential, Task, TaskFile, Trajectory, utcnow
@@ -66,6 +70,7 @@ class Executor:
         portals: Mapping[str, PortalHandler],
         settings: ExecutionSettings = ExecutionSettings(),
         clock: Callable[[], datetime] = utcnow,
+        health: PortalHealthBook | None = None,
     ) -> None:
         self._engine = engine
         self._queue = queue
@@ -77,6 +82,7 @@ class Executor:
         self._settings = settings
         self._clock = clock
         self._limits = LoginLimits(engine, queue, clock=clock)
+        self._health = health or PortalHealthBook(engine, clock=clock)  # each portal's breaker
 
     async def run(self, lease: Lease, browser: BrowserPool) -> bool:
         """One attempt; False if it never started because the portal login stayed busy (the task
@@ -111,6 +117,8 @@ class Executor:
             note = f"sopwright has no step scripts for the {credential.payer!r} portal."
             await asyncio.to_thread(self._park, lease, TaskStatus.FAILED, note, [])
             return True
+        if not await self._portal_admits(lease, credential):
+            return False
         hold = await self._hold_login(lease, credential)
         if hold is None:
             return False
@@ -120,6 +128,20 @@ class Executor:
         finally:
             await asyncio.to_thread(self._limits.release, hold)
         return True
+
+    async def _portal_admits(self, lease: Lease, credential: PortalCredential) -> bool:
+        """False if the portal is down (and this task is not its probe): the task goes back to the
+        queue without spending an attempt, due when the portal is checked or answers again."""
+        key = portal_key(credential.url)
+        gate = await asyncio.to_thread(self._health.admit, key, lease)
+        if not isinstance(gate, Wait):
+            return True
+        note = held_note(key, gate.reason, gate.until)
+        await asyncio.to_thread(
+            self._queue.release, lease, reason=note, run_after=gate.until, unused=True, held_for=key
+        )
+        log.info("portal down; task held", extra={"task_id": lease.task_id, "portal": key})
+        return False
 
     async def _hold_login(self, lease: Lease, credential: PortalCredential) -> Hold | None:
         """Wait (the task stays `dispatching`, its lease renewed) for a session on the login within
@@ -328,9 +350,17 @@ class Executor:
             self._credentials.login_succeeded(credential.id)
         if isinstance(error, SessionExpired):
             self._credentials.save_session(credential.id, None)
+        portal = portal_key(credential.url)
         with session_scope(self._engine) as session:
+            held = self._health.record(session, portal, lease, verdict(error if outcome is None else None))
             current = self._queue.hold(session, lease)
-            if outcome is not None:
+            if held is not None:  # the portal is down: this attempt is given back (breaker.py)
+                decision = Decision(
+                    TaskStatus.PENDING, held.note, result=ctx.result or None, run_after=held.until
+                )
+                current.attempts = max(0, current.attempts - 1)
+                current.held_for_portal = portal
+            elif outcome is not None:
                 decision = outcomes.from_outcome(
                     sop, outcome, fields=dict(task.fields), result=ctx.result, task_number=task.task_number
                 )

@@ -11,7 +11,8 @@ Two kinds, kept apart on purpose:
 
 `scrape_registry` joins the two for an endpoint: the fleet's figures plus the process's default
 registry (the in-process worker of `sopwright serve`, and Python's process and GC figures).
-Labels are task types, statuses and attempt outcomes only: no account, no PHI, bounded cardinality.
+Labels are task types, statuses, attempt outcomes and portal keys (the host of a login URL, one
+per portal) only: no account, no PHI, bounded cardinality.
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from prometheus_client import REGISTRY, CollectorRegistry, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
+from runner.core.breaker import PortalState
 from runner.core.db import session_scope
 from runner.core.states import TaskStatus
-from runner.core.tables import Task, WebhookAttempt, WebhookDelivery, utcnow
+from runner.core.tables import PortalHealth, Task, WebhookAttempt, WebhookDelivery, utcnow
 from runner.core.tables.base import as_utc
 from runner.core.webhooks.events import DeliveryStatus
 from sops.types import TaskType
@@ -50,7 +52,9 @@ class AttemptOutcome(StrEnum):
     RELEASED = "released"  # the worker stopped and gave the task back
     LOST = "lost"  # the lease was taken away (reaped)
     CRASHED = "crashed"  # an unexpected error outside the SOP run; retried after a back-off
-    DEFERRED = "deferred"  # never started: the portal login stayed busy; back to the queue
+    DEFERRED = (
+        "deferred"  # never started: the portal login stayed busy or the portal is down; back to the queue
+    )
 
 
 class FleetCollector(Collector):
@@ -96,6 +100,7 @@ class FleetCollector(Collector):
             sent, failed = session.execute(
                 select(sa.func.count(), sa.func.coalesce(sa.func.sum(not_2xx), 0)).select_from(WebhookAttempt)
             ).one()
+            portals = _portal_families(session, now)
 
         tasks = GaugeMetricFamily("sopwright_tasks", "Tasks by status and type.", labels=["status", "type"])
         counts = {(str(s), str(t)): int(n) for s, t, n in by_status}
@@ -132,7 +137,41 @@ class FleetCollector(Collector):
             "sopwright_webhook_attempt_failures", "Webhook POSTs without a 2xx answer (or with no answer)."
         )
         refused.add_metric([], int(failed))
-        return [tasks, made, retried, age, outbox, posts, refused]
+        return [tasks, made, retried, age, outbox, posts, refused, *portals]
+
+
+def _portal_families(session: Session, now: datetime) -> list[Metric]:
+    """Each portal's breaker (portal_health.py), labelled by portal key."""
+    held = dict(
+        session.execute(
+            select(Task.held_for_portal, sa.func.count())
+            .where(col(Task.held_for_portal).is_not(None))
+            .where(col(Task.status) == TaskStatus.PENDING.value)
+            .group_by(col(Task.held_for_portal))
+        ).all()
+    )
+    up = GaugeMetricFamily(
+        "sopwright_portal_up", "0 while a portal's breaker holds it down.", labels=["portal"]
+    )
+    faults = GaugeMetricFamily(
+        "sopwright_portal_consecutive_faults", "Portal-side faults in a row, across tasks.", labels=["portal"]
+    )
+    down = GaugeMetricFamily(
+        "sopwright_portal_down_seconds", "How long a portal has been down (0 when up).", labels=["portal"]
+    )
+    waiting = GaugeMetricFamily(
+        "sopwright_portal_held_tasks",
+        "Tasks waiting for a down portal (no attempt spent).",
+        labels=["portal"],
+    )
+    for row in session.exec(select(PortalHealth).order_by(col(PortalHealth.key))):
+        since = as_utc(row.down_since)
+        is_up = row.state == PortalState.UP.value
+        up.add_metric([row.key], 1 if is_up else 0)
+        faults.add_metric([row.key], row.consecutive_faults)
+        down.add_metric([row.key], 0.0 if is_up or since is None else max(0.0, (now - since).total_seconds()))
+        waiting.add_metric([row.key], int(held.get(row.key, 0)))
+    return [up, faults, down, waiting]
 
 
 class WorkerMetrics(Collector):

@@ -9,6 +9,10 @@ LoginRefused                                                    -> failed (the l
 anything else (PortalChanged, UnknownStep, a bug)               -> retried like Transient, then failed
 the worker died (its lease expired; decided by the reaper)      -> retried at once, then failed
 
+Before these rules, the portal's breaker (breaker.py, portal_health.py) may take the attempt: a
+portal-side fault on a portal that is down (or that this fault marks down) sends the task back to
+`pending`, its attempt given back, until the portal is checked again.
+
 Retrying and giving up are `runner.core.retries`; a failed task that got past the submit mark says
 it may have reached the payer.
 """

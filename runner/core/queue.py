@@ -82,6 +82,7 @@ class Queue:
                 task.lease_token += 1
                 task.lease_expires_at = now + timedelta(seconds=self.lease_seconds)
                 task.attempts += 1
+                task.held_for_portal = None
                 move(session, task, TaskStatus.DISPATCHING, actor=f"worker:{owner}", action="claim", now=now)
                 claimed.append((Lease(task.id, owner, task.lease_token), task))
         return claimed
@@ -107,18 +108,28 @@ class Queue:
                 raise LeaseLost(lease.task_id)
 
     def release(
-        self, lease: Lease, *, reason: str, run_after: datetime | None = None, unused: bool = False
+        self,
+        lease: Lease,
+        *,
+        reason: str,
+        run_after: datetime | None = None,
+        unused: bool = False,
+        held_for: str | None = None,
     ) -> bool:
         """Give a task back to the queue (shutdown, transient error). False if the lease was lost.
 
         `unused`: the claim never became an attempt (e.g. its portal login was busy), so it does
-        not count toward the task's attempts.
+        not count toward the task's attempts. `held_for`: the portal is down (portal_health.py);
+        `reason` becomes the task's notes, and the task is due again as soon as the portal answers.
         """
         try:
             with session_scope(self._engine) as session:
                 task = self.hold(session, lease)
                 _drop_lease(task)
                 task.run_after = run_after or self._clock()
+                if held_for is not None:
+                    task.held_for_portal = held_for
+                    task.notes = reason
                 if unused:
                     task.attempts = max(0, task.attempts - 1)
                 move(

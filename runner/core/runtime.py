@@ -30,6 +30,7 @@ def build_executor(system: System, *, portals: Mapping[str, PortalHandler] | Non
             reconcile=settings.reconcile,
             screenshot_budget=settings.screenshot_budget_bytes,
         ),
+        health=system.portal_health,
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from runner.core.breaker import BreakerRules
 from runner.core.private import private_dir
 from runner.core.tracing import DEFAULT_TRACE_MODE, TraceMode
 
@@ -111,6 +112,33 @@ class Settings(BaseSettings):
         default="", description="The former name of `allow_hosts`, still read: its entries are added."
     )
     webhook_timeout: float = Field(default=15.0, gt=0, description="Seconds before a webhook POST gives up.")
+    breaker_threshold: int = Field(
+        default=5,
+        ge=0,
+        description="Portal-side faults in a row (maintenance, 5xx, timeouts), across tasks, that mark a "
+        "portal down: its tasks then wait without spending attempts. 0 turns the breaker off.",
+    )
+    breaker_backoff_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="A down portal is first checked again after this; doubles per failed check.",
+    )
+    breaker_max_backoff_seconds: float = Field(
+        default=600, gt=0, description="The longest wait between two checks of a down portal."
+    )
+    portal_down_webhook_after: float = Field(
+        default=1800,
+        ge=0,
+        description="Seconds a portal stays down before the `portal_down` webhook (opt-in) is sent.",
+    )
+
+    def breaker_rules(self) -> BreakerRules:
+        return BreakerRules(
+            threshold=self.breaker_threshold,
+            backoff_seconds=self.breaker_backoff_seconds,
+            max_backoff_seconds=max(self.breaker_max_backoff_seconds, self.breaker_backoff_seconds),
+            alert_after_seconds=self.portal_down_webhook_after,
+        )
 
     def allowed_hosts(self) -> str:
         """The allow list of the destination policy: `allow_hosts` and its former name, together."""

@@ -17,6 +17,7 @@ from runner.core.errors import UnsafePortalUrl
 from runner.core.files import FileStore, UploadLimits
 from runner.core.history import History
 from runner.core.operators import Operators
+from runner.core.portal_health import PortalHealthBook
 from runner.core.queue import Queue
 from runner.core.settings import Settings
 from runner.core.sopbook import SopBook
@@ -50,6 +51,7 @@ class System:
     artifacts: ArtifactStore
     history: History
     operators: Operators
+    portal_health: PortalHealthBook  # each portal's circuit breaker
 
     def close(self) -> None:
         self.webhook_tester.close()
@@ -104,4 +106,5 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
         artifacts=artifacts,
         history=History(engine, artifacts),
         operators=Operators(engine),
+        portal_health=PortalHealthBook(engine, settings.breaker_rules()),
     )

@@ -9,7 +9,7 @@ from typing import NoReturn
 
 from playwright.async_api import Page
 
-from handlers.errors import NeedsReview, SessionExpired, Transient
+from handlers.errors import NeedsReview, PortalUnavailable, SessionExpired, Transient
 from handlers.portals.common.watch import last_document
 
 RATE_LIMIT_PAUSE_SECONDS = 60.0
@@ -26,14 +26,14 @@ class Hazard(StrEnum):
 def raise_hazard(hazard: Hazard, *, portal: str, page: Page) -> NoReturn:
     retry_after = last_document(page).retry_after
     if hazard is Hazard.MAINTENANCE:
-        raise Transient(f"The {portal} portal is down for maintenance.", retry_after=retry_after)
+        raise PortalUnavailable(f"The {portal} portal is down for maintenance.", retry_after=retry_after)
     if hazard is Hazard.RATE_LIMITED:
         raise Transient(
             f"The {portal} portal is limiting requests (too many requests).",
             retry_after=retry_after or RATE_LIMIT_PAUSE_SECONDS,
         )
     if hazard is Hazard.SERVER_ERROR:
-        raise Transient(f"The {portal} portal answered with a server error.", retry_after=retry_after)
+        raise PortalUnavailable(f"The {portal} portal answered with a server error.", retry_after=retry_after)
     if hazard is Hazard.CAPTCHA:
         raise NeedsReview(
             f"The {portal} portal asks to prove a human is there (a CAPTCHA). A person must solve it "

@@ -127,12 +127,19 @@ def render(request: Request, template: str, context: dict[str, Any], *, status: 
     nav_counts = context.get("counts") or (
         request.app.state.system.tasks.counts(signed.account.id) if signed is not None else {}
     )
+    # Every page of a signed-in account shows the portals of its logins that are down.
+    portals_down = (
+        request.app.state.system.portal_health.down_for_account(signed.account.id)
+        if signed is not None
+        else []
+    )
     response = templates.TemplateResponse(
         request,
         template,
         {
             "root": root_of(request),
             "me": signed,
+            "portals_down": portals_down,
             "nav_counts": nav_counts,
             "csrf": signed.session.csrf_token if signed is not None else "",
             "flash": flash,

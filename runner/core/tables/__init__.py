@@ -6,6 +6,7 @@ All tables are imported here so that `SQLModel.metadata` is complete for Alembic
 from runner.core.tables.accounts import Account, ApiKey, PortalCredential, PortalSession, SopOverride
 from runner.core.tables.base import metadata, utcnow
 from runner.core.tables.operators import Operator, OperatorSession
+from runner.core.tables.portals import PortalHealth
 from runner.core.tables.tasks import Task, TaskEvent, TaskFile, Trajectory, TrajectoryStep
 from runner.core.tables.webhooks import WebhookAttempt, WebhookDelivery
 
@@ -15,6 +16,7 @@ __all__ = [
     "Operator",
     "OperatorSession",
     "PortalCredential",
+    "PortalHealth",
     "PortalSession",
     "SopOverride",
     "Task",

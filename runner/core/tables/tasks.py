@@ -51,6 +51,8 @@ class Task(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=200)
     lease_expires_at: datetime | None = ts_column()
     lease_token: int = Field(default=0)  # fencing token: bumped on every claim
+    # The portal (breaker key) this pending task waits for; made due when the portal answers again.
+    held_for_portal: str | None = Field(default=None, max_length=300, index=True)
     submit_attempted_at: datetime | None = ts_column()  # the exactly-once mark (DESIGN.md §5)
     review_step: str | None = Field(default=None, max_length=100)  # the gate waiting for a reviewer
     approved_gates: list[str] = json_column([])  # review gates a reviewer has approved

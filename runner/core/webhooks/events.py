@@ -11,11 +11,14 @@ class WebhookEvent(StrEnum):
     TASK_FINISHED = "task_finished"  # always on: the Serene event, one per task
     TASK_WAITING_FOR_INPUT = "task_waiting_for_input"  # opt-in (Account.webhook_events)
     TASK_PENDING_REVIEW = "task_pending_review"  # opt-in
+    PORTAL_DOWN = "portal_down"  # opt-in: a portal of the account's logins is down (not a task's)
     WEBHOOK_TEST = "webhook_test"  # sent by `POST /webhooks/test`, never retried
 
 
 # The events an account may subscribe to on top of task_finished.
-OPTIONAL_EVENTS = frozenset({WebhookEvent.TASK_WAITING_FOR_INPUT, WebhookEvent.TASK_PENDING_REVIEW})
+OPTIONAL_EVENTS = frozenset(
+    {WebhookEvent.TASK_WAITING_FOR_INPUT, WebhookEvent.TASK_PENDING_REVIEW, WebhookEvent.PORTAL_DOWN}
+)
 
 OPTIONAL_EVENT_FOR_STATUS: dict[TaskStatus, WebhookEvent] = {
     TaskStatus.WAITING_FOR_INPUT: WebhookEvent.TASK_WAITING_FOR_INPUT,

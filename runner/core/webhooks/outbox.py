@@ -74,6 +74,26 @@ def on_transition(
         announce(session)  # dispatchers wake when this commits (wakeup.py)
 
 
+def account_event(
+    session: Session, account: Account, kind: WebhookEvent, data: dict[str, Any], now: datetime
+) -> WebhookDelivery:
+    """Add the delivery row of an event about the account rather than one task (`portal_down`)."""
+    has_url = bool(account.webhook_url)
+    delivery = WebhookDelivery(
+        account_id=account.id,
+        event=kind.value,
+        status=(DeliveryStatus.PENDING if has_url else DeliveryStatus.SKIPPED).value,
+        next_attempt_at=now if has_url else None,
+        last_error=None if has_url else NO_URL,
+        created_at=now,
+    )
+    delivery.payload = envelope(kind, now, data)
+    session.add(delivery)
+    if has_url:
+        announce(session)
+    return delivery
+
+
 def envelope(kind: WebhookEvent, at: datetime, data: dict[str, Any]) -> dict[str, Any]:
     """The stored payload: the Serene envelope without `signature` (added, signed, at send time)."""
     return {"event": kind.value, "created_at": iso_z(at), "data": data}

@@ -9,9 +9,14 @@ import pytest
 from standardwebhooks import Webhook
 from webhook_clinic import Clinic
 
+from handlers.errors import PortalUnavailable
+from runner.core.breaker import BreakerRules
 from runner.core.db import session_scope
 from runner.core.destinations import AddressGuard
+from runner.core.portal_faults import verdict
+from runner.core.portal_health import PortalHealthBook
 from runner.core.public import task_json
+from runner.core.queue import Lease
 from runner.core.states import TaskStatus
 from runner.core.system import System
 from runner.core.tables import Account
@@ -325,3 +330,34 @@ def test_in_background_dispatches_until_the_block_ends(system: System, receiver:
         request.verify(clinic.secret)
     assert not thread.is_alive()
     assert request.webhook_id == delivery_id
+
+
+def test_portal_down_is_dispatched_signed_like_any_event(
+    system: System, clinic: Clinic, receiver: Receiver, dispatcher: Dispatcher, clock: FakeClock
+) -> None:
+    system.webhooks.set_events(clinic.id, ["portal_down"])
+    system.credentials.add(
+        clinic.id,
+        payer="acme",
+        url="http://127.0.0.1:8123/acme",
+        username="b",
+        password="p",
+        totp_secret=None,
+    )
+    rules = BreakerRules(threshold=1, backoff_seconds=60, alert_after_seconds=0)
+    book = PortalHealthBook(system.engine, rules, clock=clock)
+    task_id = clinic.task()
+    with session_scope(system.engine) as session:
+        held = book.record(
+            session,
+            "127.0.0.1:8123",
+            Lease(task_id, "w", 0),
+            verdict(PortalUnavailable("The Acme portal is down.")),
+        )
+    assert held is not None
+    assert dispatcher.run_once() == 1
+    [request] = receiver.received
+    envelope = request.verify(clinic.secret)
+    assert envelope["event"] == "portal_down"
+    assert envelope["data"]["portal"] == "127.0.0.1:8123" and envelope["data"]["payers"] == ["acme"]
+    assert envelope["data"]["last_fault"] == "The Acme portal is down."
