@@ -241,9 +241,12 @@ def test_a_one_megabyte_string_is_refused_quickly() -> None:
     ],
 )
 def test_large_hostile_inputs_parse_in_bounded_time(text: str) -> None:
-    started = time.perf_counter()
+    # These inputs are what makes a backtracking pattern go quadratic or worse: at their size that
+    # is hours, while the linear parse takes well under a second on an idle machine. The bound only
+    # tells those apart; it is far above what a loaded machine needs (a 2 s bound failed at load 15).
+    started = time.process_time()
     parse_data(text)
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 60
 
 
 def test_injection_looking_text_is_just_data() -> None:
