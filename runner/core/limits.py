@@ -35,6 +35,12 @@ WINDOW = timedelta(seconds=60)
 SESSION_RETRY_SECONDS = 1.0
 
 
+def batch_rate(rate_per_minute: int) -> int:
+    """Starts per minute batch tasks may take of a login: all but a tenth (at least one) of its
+    rate, so an interactive task always finds a start left in the minute."""
+    return rate_per_minute - max(1, rate_per_minute // 10) if rate_per_minute > 1 else rate_per_minute
+
+
 @dataclass(frozen=True)
 class Hold:
     id: str
@@ -92,6 +98,8 @@ class LoginLimits:
                         f"{credential.max_sessions} sessions (one is kept for interactive work)",
                     )
             rate = credential.rate_per_minute
+            if task.priority == Priority.BATCH.value:
+                rate = batch_rate(rate)
             if rate > 0 and len(recent) >= rate:
                 frees_at = recent[len(recent) - rate] + WINDOW
                 return Busy(

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from runner.core import db
 from runner.core.accounts import Accounts
 from runner.core.artifacts import ArtifactStore
+from runner.core.batches import Batches
 from runner.core.credentials import PortalCredentials
 from runner.core.crypto import SecretBox
 from runner.core.destinations import AddressGuard
@@ -41,6 +42,7 @@ class System:
     box: SecretBox
     accounts: Accounts
     tasks: Tasks
+    batches: Batches
     sops: SopBook
     files: FileStore
     upload_limits: UploadLimits
@@ -79,19 +81,22 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
     ring_on_commit(engine, wakeup)
     accounts = Accounts(engine, box, url_check=guard.check_url)
     webhooks = Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout, wakeup=wakeup)
+    tasks = Tasks(
+        engine,
+        files,
+        sops,
+        max_data_chars=settings.max_data_chars,
+        timely_filing_days=settings.timely_filing_days,
+    )
+    credentials = PortalCredentials(engine, box, guard=portal_guard)
     return System(
         settings=settings,
         engine=engine,
         destinations=destinations,
         box=box,
         accounts=accounts,
-        tasks=Tasks(
-            engine,
-            files,
-            sops,
-            max_data_chars=settings.max_data_chars,
-            timely_filing_days=settings.timely_filing_days,
-        ),
+        tasks=tasks,
+        batches=Batches(engine, tasks, credentials, max_data_chars=settings.max_data_chars),
         sops=sops,
         files=files,
         upload_limits=UploadLimits(
@@ -101,7 +106,7 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
         ),
         webhooks=webhooks,
         webhook_tester=WebhookTester(webhooks, timeout=min(TEST_TIMEOUT, settings.webhook_timeout)),
-        credentials=PortalCredentials(engine, box, guard=portal_guard),
+        credentials=credentials,
         queue=Queue(engine, sops=sops, lease_seconds=settings.lease_seconds),
         artifacts=artifacts,
         history=History(engine, artifacts),

@@ -153,6 +153,7 @@ class Tasks:
         actor: str,
         now: datetime,
         batch_id: int | None = None,
+        batch_row: int | None = None,
         idempotency_key: str | None = None,
         request_hash: str | None = None,
     ) -> Task:
@@ -170,6 +171,7 @@ class Tasks:
             status=TaskStatus.PENDING.value,
             priority=priority.value,
             batch_id=batch_id,
+            batch_row=batch_row,
             handler=rendered.handler,
             title=rendered.title,
             instructions=rendered.instructions,

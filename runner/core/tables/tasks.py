@@ -36,6 +36,7 @@ class Task(SQLModel, table=True):
         default="interactive", max_length=16, sa_column_kwargs={"server_default": "interactive"}
     )
     batch_id: int | None = Field(default=None, foreign_key="batches.id", index=True)
+    batch_row: int | None = Field(default=None)  # the row of the batch's file it came from
     handler: str = Field(max_length=100)
     title: str = Field(max_length=300)
     instructions: str = Field(sa_type=sa.Text)

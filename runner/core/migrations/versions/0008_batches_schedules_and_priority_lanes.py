@@ -70,6 +70,7 @@ def upgrade() -> None:
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('priority', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False, server_default='interactive'))
         batch_op.add_column(sa.Column('batch_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('batch_row', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_tasks_batch_id'), ['batch_id'], unique=False)
         batch_op.create_foreign_key('fk_tasks_batch_id', 'batches', ['batch_id'], ['id'])
 
@@ -79,6 +80,7 @@ def downgrade() -> None:
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.drop_constraint('fk_tasks_batch_id', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_tasks_batch_id'))
+        batch_op.drop_column('batch_row')
         batch_op.drop_column('batch_id')
         batch_op.drop_column('priority')
 
