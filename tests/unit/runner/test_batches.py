@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
@@ -45,11 +47,11 @@ def counts_in_db(system: System) -> tuple[int, int]:
 def mixed_rows() -> Iterator[str]:
     for i in range(50):
         if i == 7:
-            yield f"300000007,Pat Seven,1990-13-45,acme,2000000002"  # no such date
+            yield "300000007,Pat Seven,1990-13-45,acme,2000000002"  # no such date
         elif i == 19:
-            yield f"300000019,Pat Nineteen,1980-01-01,acme,1234567890"  # NPI fails its check digit
+            yield "300000019,Pat Nineteen,1980-01-01,acme,1234567890"  # NPI fails its check digit
         elif i in (30, 31):
-            yield f",Pat Missing,1980-01-01,acme,2000000002"  # no member id: waits for input
+            yield ",Pat Missing,1980-01-01,acme,2000000002"  # no member id: waits for input
         else:
             yield good_row(i)
 
@@ -203,3 +205,25 @@ def test_batch_finished_is_written_once_when_the_last_task_is_final(
     assert data["id"] == batch["id"] and data["counts"]["failed"] == 3 and data["progress"] == 1.0
     shown = api.get(f"/batches/{batch['id']}", headers=caller.headers).json()
     assert shown["finishedAt"] is not None and shown["finished"] == 3
+
+
+def test_two_workers_finishing_the_last_two_tasks_at_once_write_one_batch_finished(
+    api: TestClient, caller: Caller, system: System
+) -> None:
+    for round_ in range(5):
+        batch = post_csv(api, caller, csv_file([good_row(2 * round_), good_row(2 * round_ + 1)])).json()
+        with session_scope(system.engine, readonly=True) as session:
+            ids = [t.id for t in session.exec(select(Task).where(Task.batch_id == batch["id"])).all()]
+        barrier = threading.Barrier(2)
+
+        def cancel(task_id: str) -> None:
+            barrier.wait()
+            system.tasks.cancel(caller.account_id, task_id, reason=None, actor="test")
+
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(cancel, ids))
+        with session_scope(system.engine, readonly=True) as session:
+            events = session.exec(
+                select(WebhookDelivery).where(WebhookDelivery.event == "batch_finished")
+            ).all()
+        assert len([e for e in events if e.payload["data"]["id"] == batch["id"]]) == 1

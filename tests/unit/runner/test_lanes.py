@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
+from sqlmodel import col, select
 
+from runner.core.batchfile import read_csv
 from runner.core.db import session_scope
 from runner.core.limits import Busy, Hold, LoginLimits
 from runner.core.queue import Lease, Queue
 from runner.core.system import System
-from runner.core.tables import Task
+from runner.core.tables import Task, utcnow
+from runner.core.tables.base import as_utc
 from tests.unit.runner.callers import Caller
 from tests.unit.runner.test_limits import login
 from tests.unit.runner.test_queue import Clock, pending_task
@@ -116,3 +119,58 @@ def test_post_tasks_takes_a_priority_and_defaults_to_interactive(api: TestClient
     )
     assert wrong.status_code == 422
     assert "Unknown priority 'urgent'" in wrong.json()["error"]["message"]
+
+
+def fifty_row_batch(system: System, account_id: str) -> int:
+    rows = "\r\n".join(
+        ["member_id,patient,DOB,payer"]
+        + [f"3000{i:05d},Pat Alder,1980-02-{1 + i % 28:02d},acme" for i in range(50)]
+    )
+    account = system.accounts.find(account_id)
+    batch = system.batches.create(
+        account,
+        read_csv(rows.encode(), max_rows=100),
+        type="check_eligibility",
+        priority=None,
+        source="fifty.csv",
+        request_hash="fifty",
+        actor="test",
+    )
+    assert batch.id is not None and batch.created == 50
+    return batch.id
+
+
+def test_a_fifty_row_batch_yields_to_an_interactive_task_and_to_its_session_reserve(system: System) -> None:
+    clock = Clock()
+    account_id, credential_id = login(system, max_sessions=3, rate_per_minute=1000)
+    fifty_row_batch(system, account_id)
+    account = system.accounts.find(account_id)
+    clock.now = utcnow() + timedelta(minutes=5)  # every batch task is due (spread at 900 a minute)
+    queue = Queue(system.engine, sops=system.sops, lease_seconds=30, clock=clock)
+    limits = LoginLimits(system.engine, queue, clock=clock)
+
+    first = [lease for lease, task in queue.claim("w1", 4)]
+    holds = [limits.acquire(credential_id, lease) for lease in first]
+    assert [isinstance(h, Hold) for h in holds] == [True, True, False, False]  # 2 of 3 sessions
+    for lease in first[2:]:
+        queue.release(lease, reason="login busy", unused=True)
+
+    urgent = system.tasks.create(account, type="check_eligibility", data=ELIGIBILITY, actor="front-desk")
+    [(lease, task)] = queue.claim("w2", 1)
+    assert task.id == urgent.id and task.priority == "interactive"  # before 48 due batch tasks
+    assert isinstance(limits.acquire(credential_id, lease), Hold)  # the session kept for it
+
+
+def test_a_batch_is_spread_by_its_logins_rate_after_what_is_queued(system: System) -> None:
+    account_id, _ = login(system, max_sessions=2, rate_per_minute=30)  # batch tasks: 27 a minute
+    first, second = fifty_row_batch(system, account_id), fifty_row_batch(system, account_id)
+    with session_scope(system.engine, readonly=True) as session:
+        due = [
+            as_utc(t.run_after)
+            for t in session.exec(
+                select(Task).where(col(Task.batch_id).in_([first, second])).order_by(col(Task.task_number))
+            )
+        ]
+    gaps = {round((b - a).total_seconds(), 3) for a, b in zip(due, due[1:], strict=False) if a and b}
+    assert gaps == {round(60 / 27, 3)}  # evenly spaced, the second batch after the first
+    assert len(due) == 100
