@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from runner.cli.accounts import accounts_app, keys_app
+from runner.cli.batches_cmd import batches_app, tasks_app
 from runner.cli.demo import demo
 from runner.cli.replay import replay
 from runner.cli.serve import db_app, portal, serve
@@ -28,6 +29,8 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(users_app, name="users")
 accounts_app.command("rotate-webhook-secret")(rotate_webhook_secret)
 app.add_typer(portals_app, name="portals")
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(batches_app, name="batches")
 app.add_typer(artifacts_app, name="artifacts")
 app.command("serve")(serve)
 app.command("worker")(worker)
