@@ -33,6 +33,7 @@ class TaskFilter:
     created_before: datetime | None = None
     payer: str | None = None
     task_number: int | None = None
+    batch_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,8 @@ class Tasks:
             statement = statement.where(Task.payer == filters.payer)
         if filters.task_number is not None:
             statement = statement.where(Task.task_number == filters.task_number)
+        if filters.batch_id is not None:
+            statement = statement.where(col(Task.batch_id) == filters.batch_id)
         if cursor:
             at, last_id = cursors.decode(cursor)
             statement = statement.where(

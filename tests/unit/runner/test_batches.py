@@ -8,6 +8,7 @@ import io
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 from fastapi.testclient import TestClient
@@ -207,6 +208,11 @@ def test_batch_finished_is_written_once_when_the_last_task_is_final(
     assert shown["finishedAt"] is not None and shown["finished"] == 3
 
 
+def cancel_after(barrier: threading.Barrier, system: System, account_id: str, task_id: str) -> None:
+    barrier.wait()
+    system.tasks.cancel(account_id, task_id, reason=None, actor="test")
+
+
 def test_two_workers_finishing_the_last_two_tasks_at_once_write_one_batch_finished(
     api: TestClient, caller: Caller, system: System
 ) -> None:
@@ -215,13 +221,8 @@ def test_two_workers_finishing_the_last_two_tasks_at_once_write_one_batch_finish
         with session_scope(system.engine, readonly=True) as session:
             ids = [t.id for t in session.exec(select(Task).where(Task.batch_id == batch["id"])).all()]
         barrier = threading.Barrier(2)
-
-        def cancel(task_id: str) -> None:
-            barrier.wait()
-            system.tasks.cancel(caller.account_id, task_id, reason=None, actor="test")
-
         with ThreadPoolExecutor(2) as pool:
-            list(pool.map(cancel, ids))
+            list(pool.map(partial(cancel_after, barrier, system, caller.account_id), ids))
         with session_scope(system.engine, readonly=True) as session:
             events = session.exec(
                 select(WebhookDelivery).where(WebhookDelivery.event == "batch_finished")

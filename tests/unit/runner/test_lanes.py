@@ -3,6 +3,7 @@ for interactive work; on SQLite and PostgreSQL (no browser)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -171,6 +172,6 @@ def test_a_batch_is_spread_by_its_logins_rate_after_what_is_queued(system: Syste
                 select(Task).where(col(Task.batch_id).in_([first, second])).order_by(col(Task.task_number))
             )
         ]
-    gaps = {round((b - a).total_seconds(), 3) for a, b in zip(due, due[1:], strict=False) if a and b}
+    gaps = {round((b - a).total_seconds(), 3) for a, b in itertools.pairwise(due) if a and b}
     assert gaps == {round(60 / 27, 3)}  # evenly spaced, the second batch after the first
     assert len(due) == 100
