@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -14,12 +17,13 @@ from runner.core.batches import Batches
 from runner.core.credentials import PortalCredentials
 from runner.core.crypto import SecretBox
 from runner.core.destinations import AddressGuard
-from runner.core.errors import UnsafePortalUrl
+from runner.core.errors import UnsafeDestination, UnsafePortalUrl
 from runner.core.files import FileStore, UploadLimits
 from runner.core.history import History
 from runner.core.operators import Operators
 from runner.core.portal_health import PortalHealthBook
 from runner.core.queue import Queue
+from runner.core.schedules import Schedules
 from runner.core.settings import Settings
 from runner.core.sopbook import SopBook
 from runner.core.tasks import Tasks
@@ -43,6 +47,7 @@ class System:
     accounts: Accounts
     tasks: Tasks
     batches: Batches
+    schedules: Schedules
     sops: SopBook
     files: FileStore
     upload_limits: UploadLimits
@@ -89,6 +94,10 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
         timely_filing_days=settings.timely_filing_days,
     )
     credentials = PortalCredentials(engine, box, guard=portal_guard)
+    batches = Batches(engine, tasks, credentials, max_data_chars=settings.max_data_chars)
+    source_guard = destinations.for_use(
+        "schedule source", UnsafeDestination, require_https=settings.production
+    )
     return System(
         settings=settings,
         engine=engine,
@@ -96,7 +105,15 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
         box=box,
         accounts=accounts,
         tasks=tasks,
-        batches=Batches(engine, tasks, credentials, max_data_chars=settings.max_data_chars),
+        batches=batches,
+        schedules=Schedules(
+            engine,
+            batches,
+            source_guard,
+            max_bytes=settings.batch_max_bytes,
+            max_rows=settings.batch_max_rows,
+            owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
+        ),
         sops=sops,
         files=files,
         upload_limits=UploadLimits(

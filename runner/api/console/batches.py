@@ -1,4 +1,5 @@
-"""The batches page: each import with its progress, refused rows, and a link into its tasks."""
+"""The batches page: each import with its progress, refused rows, and a link into its tasks; a
+banner for each schedule whose last firing could not read its source."""
 
 from __future__ import annotations
 
@@ -27,4 +28,7 @@ def batch_list(
     found = system.batches.recent(me.account.id, limit=PAGE_SIZE + 1, before=before)
     shown = [batch_public(b, c) for b, c in found[:PAGE_SIZE]]
     more = shown[-1].id if len(found) > PAGE_SIZE and shown else None
-    return render(request, "batches.html", {"batches": shown, "more": more, "before": before})
+    failing = [s for s in system.schedules.of_account(me.account.id) if s.last_error]
+    return render(
+        request, "batches.html", {"batches": shown, "more": more, "before": before, "failing": failing}
+    )

@@ -52,6 +52,8 @@ class Schedule(SQLModel, table=True):
     priority: str = Field(default="batch", max_length=16)
     next_fire_at: datetime | None = ts_column(index=True)  # None while paused
     paused_at: datetime | None = ts_column()
+    lease_owner: str | None = Field(default=None, max_length=200)  # the process firing it now
+    lease_expires_at: datetime | None = ts_column()
     last_fired_at: datetime | None = ts_column()
     last_batch_id: int | None = Field(default=None)
     last_error: str | None = Field(default=None, sa_type=sa.Text)

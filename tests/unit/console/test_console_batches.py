@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from runner.core.batchfile import read_csv
+from runner.core.db import session_scope
+from runner.core.errors import SopwrightError
 from runner.core.system import System
-from runner.core.tables import Account
+from runner.core.tables import Account, Schedule, utcnow
 from tests.unit.console.signed import Person
 from tests.unit.runner.test_batches import csv_file, good_row
 
@@ -42,3 +48,23 @@ def test_the_batches_page_shows_progress_and_links_into_the_tasks(
     assert len(re.findall(r"<tr[^>]*data-testid=\"task-row\"", tasks.text)) == 2
     system.tasks.create(clinic, type="check_eligibility", data="member id: X", actor="test")
     assert len(re.findall(r"<tr[^>]*data-testid=\"task-row\"", viewer.get("/tasks").text)) == 3
+
+
+def test_a_failed_schedule_shows_a_banner(
+    system: System, viewer: Person, clinic: Account, tmp_path: Path
+) -> None:
+    schedule = system.schedules.add(
+        clinic, cron="0 18 * * 1-5", type="check_eligibility", source=str(tmp_path / "none.csv")
+    )
+    assert schedule.id is not None
+    assert 'data-testid="schedule-failed"' not in viewer.get("/batches").text
+    with pytest.raises(SopwrightError):
+        system.schedules.run_now(schedule.id)  # run-now says so at once; a timed firing records it
+    with session_scope(system.engine) as session:
+        row = session.get(Schedule, schedule.id)
+        assert row is not None
+        row.next_fire_at = utcnow() - timedelta(minutes=1)
+        session.add(row)
+    assert system.schedules.fire_due() == 1
+    page = viewer.get("/batches").text
+    assert 'data-testid="schedule-failed"' in page and "none.csv does not exist" in page

@@ -54,6 +54,8 @@ def upgrade() -> None:
     sa.Column('priority', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('next_fire_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('paused_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('lease_owner', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('lease_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_fired_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_batch_id', sa.Integer(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
