@@ -95,11 +95,15 @@ def show(
 def list_batches(
     account: Annotated[str, typer.Argument(help="Account name or id.")],
     limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The account's batches, newest first."""
     with system() as core:
         found = core.accounts.find(account)
         shown = [batch_public(b, c) for b, c in core.batches.recent(found.id, limit=limit)]
+    if as_json:
+        print_json([b.model_dump(mode="json", by_alias=True) for b in shown])
+        return
     table = Table("id", "source", "type", "created", "refused", "finished", "progress", "created at")
     for b in shown:
         table.add_row(

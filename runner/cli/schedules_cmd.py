@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from runner.cli.context import out, system
+from runner.cli.context import out, print_json, system
 from runner.core.public import iso_z
 from sops.types import TaskType
 
@@ -43,11 +43,35 @@ def add(
 
 
 @schedules_app.command("list")
-def list_schedules(account: Annotated[str | None, typer.Argument(help="Account name or id.")] = None) -> None:
+def list_schedules(
+    account: Annotated[str | None, typer.Argument(help="Account name or id.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """Schedules with their next firing and last outcome."""
     with system() as core:
         account_id = core.accounts.find(account).id if account else None
         found = core.schedules.of_account(account_id)
+    if as_json:
+        print_json(
+            [
+                {
+                    "id": s.id,
+                    "account_id": s.account_id,
+                    "cron": s.cron,
+                    "timezone": s.timezone,
+                    "type": s.type,
+                    "source": s.source,
+                    "priority": s.priority,
+                    "paused": s.paused_at is not None,
+                    "next_fire_at": iso_z(s.next_fire_at),
+                    "last_fired_at": iso_z(s.last_fired_at),
+                    "last_batch_id": s.last_batch_id,
+                    "last_error": s.last_error,
+                }
+                for s in found
+            ]
+        )
+        return
     table = Table("id", "cron", "zone", "type", "source", "next", "last batch", "last error")
     for s in found:
         table.add_row(

@@ -208,15 +208,20 @@ class Batches:
         fields = {key: value for key, value in values.items() if key.lower() not in BATCH_COLUMNS}
         try:
             task_type = intake.task_type_of(str(own["type"])) if own.get("type") else batch_type
-            if task_type is None:
-                return refuse("type", "no task type: fill the row's type or send `type` with the batch")
+        except SopwrightError as exc:
+            return refuse("type", exc.message)
+        if task_type is None:
+            return refuse("type", "no task type: fill the row's type or send `type` with the batch")
+        try:
             row_lane = intake.priority_of(str(own["priority"]), default=lane) if own.get("priority") else lane
+        except SopwrightError as exc:
+            return refuse("priority", exc.message)
+        try:
             data = text if text is not None else json.dumps(fields, ensure_ascii=False, default=str)
             data = intake.check_data_text(data, self._max_data_chars) or ""
             checked = self._tasks.check(account, task_type, intake.read_inputs(data, ()))
         except SopwrightError as exc:
-            field = str(exc.details.get("field") or ("type" if "type" in exc.message.split(":")[0] else ""))
-            return refuse(field, exc.message)
+            return refuse("", exc.message)
         invalid = [p for p in checked.check.problems if not p.missing]
         if invalid:
             return [{"row": number, "field": p.field, "reason": p.message} for p in invalid]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from tests.unit.runner.test_batches import csv_file, good_row
@@ -30,8 +31,8 @@ def test_import_a_csv_then_show_the_batch_and_its_results(env: dict[str, str], t
         ("3", "pending"),
         ("4", "refused"),
     ]
-    listed = run(["batches", "list", "Clinic CLI"], {**env, "COLUMNS": "200"})
-    assert "appointments.csv" in listed.stdout
+    listed = json.loads(run(["batches", "list", "Clinic CLI", "--json"], env).stdout)
+    assert [(b["id"], b["source"], b["created"]) for b in listed] == [(1, "appointments.csv", 2)]
 
 
 def test_a_bad_file_is_one_clear_line(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.unit.runner.test_batches import csv_file, good_row
@@ -9,7 +10,6 @@ from tests.unit.runner.test_cli import env, run  # noqa: F401  (the fixture)
 
 
 def test_the_schedule_commands(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
-    wide = {**env, "COLUMNS": "200"}
     assert run(["accounts", "create", "Clinic Cron"], env).returncode == 0
     source = tmp_path / "appointments.csv"
     source.write_bytes(csv_file([good_row(1), good_row(2)]))
@@ -31,9 +31,10 @@ def test_the_schedule_commands(env: dict[str, str], tmp_path: Path) -> None:  # 
     )
     assert added.returncode == 0, added.stderr
     assert "Schedule 1: next firing" in added.stdout
-    assert "0 18 * * 1-5" in run(["schedules", "list", "Clinic Cron"], wide).stdout
+    [listed] = json.loads(run(["schedules", "list", "Clinic Cron", "--json"], env).stdout)
+    assert listed["cron"] == "0 18 * * 1-5" and listed["timezone"] == "America/New_York"
     assert run(["schedules", "pause", "1"], env).returncode == 0
-    assert "paused" in run(["schedules", "list"], wide).stdout
+    assert json.loads(run(["schedules", "list", "--json"], env).stdout)[0]["paused"] is True
     assert "next firing" in run(["schedules", "resume", "1"], env).stdout
     fired = run(["schedules", "run-now", "1"], env)
     assert fired.returncode == 0 and "batch 1 with 2 tasks" in fired.stdout
