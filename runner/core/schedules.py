@@ -14,24 +14,18 @@ A firing whose source cannot be read (no such file, an HTTP error, a file that i
 CSV) records why on the schedule (`last_error`, shown on the console's Batches page) and writes a
 `schedule_failed` webhook; the schedule goes on to its next due time.
 
-Sources: a path on the machine that fires, or an http(s) URL checked by the destination policy
-(https only in production). `{date}` in the source is the firing's date in the schedule's time
-zone and `{date+N}` the Nth business day after it (Saturday and Sunday skipped), e.g.
-`appointments-{date+1}.csv` is the next business day's file.
+Sources (a path or a URL, with `{date}` / `{date+N}`) are read by `sources.py`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import httpx
 import sqlalchemy as sa
 from croniter import croniter
 from sqlmodel import Session, col, select
@@ -41,6 +35,7 @@ from runner.core.batches import Batches, fingerprint
 from runner.core.db import session_scope
 from runner.core.destinations import AddressGuard
 from runner.core.errors import IdempotencyConflict, InvalidRequest, NotFound, SopwrightError
+from runner.core.sources import read_source, source_for
 from runner.core.states import Priority
 from runner.core.tables import Account, Batch, Schedule, utcnow
 from runner.core.tables.base import as_utc
@@ -51,14 +46,6 @@ log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 600.0  # reading a large source and creating 10,000 tasks fits well inside
 POLL_SECONDS = 15.0  # the longest a due schedule waits for a process to look
-FETCH_TIMEOUT = 30.0
-_DATE = re.compile(r"\{date(?:\+(\d{1,2}))?\}")
-
-
-class SourceError(SopwrightError):
-    """A firing could not read its source (the file, the URL or the CSV in it)."""
-
-    code = "schedule_source"
 
 
 def next_due(cron: str, timezone: str, after: datetime) -> datetime:
@@ -74,20 +61,6 @@ def latest_due(cron: str, timezone: str, first: datetime, now: datetime) -> date
     local = (now + timedelta(seconds=1)).astimezone(ZoneInfo(timezone))
     previous: datetime = croniter(cron, local).get_prev(datetime)
     return max(first, previous.astimezone(ZoneInfo("UTC")))
-
-
-def source_for(source: str, due: datetime, timezone: str) -> str:
-    """`source` with `{date}` / `{date+N}` filled in for a firing at `due`."""
-    day = due.astimezone(ZoneInfo(timezone)).date()
-    return _DATE.sub(lambda m: _business_days_after(day, int(m.group(1) or 0)).isoformat(), source)
-
-
-def _business_days_after(day: date, count: int) -> date:
-    while count > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            count -= 1
-    return day
 
 
 class Schedules:
@@ -293,7 +266,7 @@ class Schedules:
 
     def _create_batch(self, schedule: Schedule, due: datetime, *, key: str) -> Batch:
         location = source_for(schedule.source, due, schedule.timezone)
-        content = self._read(location)
+        content = read_source(location, self._guard, max_bytes=self._max_bytes)
         rows = batchfile.read_csv(content, max_rows=self._max_rows)
         with session_scope(self._engine, readonly=True) as session:
             account = session.get(Account, schedule.account_id)
@@ -317,38 +290,6 @@ class Schedules:
             if existing is None:
                 raise
             return existing
-
-    def _read(self, location: str) -> bytes:
-        if "://" in location:
-            return self._fetch(location)
-        path = Path(location)
-        try:
-            size = path.stat().st_size
-            batchfile.check_size(size, self._max_bytes)
-            return path.read_bytes()
-        except FileNotFoundError:
-            raise SourceError(f"The source file {location} does not exist.") from None
-        except IsADirectoryError:
-            raise SourceError(f"The source {location} is a directory, not a CSV file.") from None
-        except PermissionError:
-            raise SourceError(f"The source file {location} cannot be read (permission denied).") from None
-
-    def _fetch(self, url: str) -> bytes:
-        self._guard.check_url(url, warn_unresolvable=False)
-        try:
-            with (
-                httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=False, trust_env=False) as client,
-                client.stream("GET", url) as response,
-            ):
-                if response.status_code != 200:
-                    raise SourceError(f"The source URL answered HTTP {response.status_code}.")
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body.extend(chunk)
-                    batchfile.check_size(len(body), self._max_bytes)
-                return bytes(body)
-        except httpx.HTTPError as exc:
-            raise SourceError(f"The source URL could not be fetched ({type(exc).__name__}).") from None
 
     # -- running beside serve and worker --------------------------------------------------
 

@@ -17,7 +17,8 @@ from sqlmodel import select
 from runner.core import db
 from runner.core.db import session_scope
 from runner.core.errors import InvalidRequest
-from runner.core.schedules import Schedules, next_due, source_for
+from runner.core.schedules import Schedules, next_due
+from runner.core.sources import source_for
 from runner.core.system import System
 from runner.core.tables import Account, Batch, Schedule, Task, WebhookDelivery
 from tests.unit.runner.test_batches import csv_file, good_row
