@@ -253,7 +253,9 @@ class Schedules:
                     "due_at": due.isoformat().replace("+00:00", "Z"),
                     "error": error,
                 }
-                outbox.on_account_event(session, schedule.account_id, WebhookEvent.SCHEDULE_FAILED, now, data)
+                account = session.get(Account, schedule.account_id)
+                if account is not None:
+                    outbox.account_event(session, account, WebhookEvent.SCHEDULE_FAILED, data, now)
             session.add(schedule)
         log.info(
             "schedule fired",

@@ -1,7 +1,7 @@
 """batches, schedules and priority lanes
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-04
 
 Every task gets a lane (`priority`, existing tasks `interactive`) and may belong to a batch.
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0008'
-down_revision: str | None = '0004'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
