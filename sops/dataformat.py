@@ -119,6 +119,12 @@ def _is_known(key: str) -> bool:
     return key in KNOWN_KEYS or bool(_INDEXED_LINE.match(key) or _INDEXED_DX.match(key))
 
 
+def known_key(key: str) -> str | None:
+    """The canonical field a client's key (a CSV column) names, or None if it names none."""
+    canonical = canonical_key(key)
+    return canonical if _is_known(canonical) else None
+
+
 def _unquote(value: str) -> str:
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from runner.api import errors
 from runner.api.bodylimit import BodyLimit, text_limit
 from runner.api.console import create_console
-from runner.api.routes import health, history, metrics, tasks, webhooks
+from runner.api.routes import batches, health, history, metrics, tasks, webhooks
 from runner.core.metrics import scrape_registry
 from runner.core.system import System
 
@@ -25,6 +25,7 @@ def create_app(system: System) -> FastAPI:
     # Every body is counted as it arrives (the console's too): routes taking files raise the limit.
     app.add_middleware(BodyLimit, limit=text_limit(system.settings.max_data_chars))
     app.include_router(tasks.router)
+    app.include_router(batches.router)
     app.include_router(webhooks.router)
     app.include_router(history.router)
     app.include_router(health.router)

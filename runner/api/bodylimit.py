@@ -101,6 +101,13 @@ def allow_uploads(request: Request, limits: UploadLimits) -> None:
         budget.limit = max(budget.limit, upload_limit(limits))
 
 
+def allow_body(request: Request, limit: int) -> None:
+    """Raise this request's limit to `limit` bytes (a route that takes a large body), before reading."""
+    budget = request.scope.get(_SCOPE_KEY)
+    if isinstance(budget, _Budget):
+        budget.limit = max(budget.limit, limit)
+
+
 def _declared_length(scope: Scope) -> int | None:
     value = Headers(scope=scope).get("content-length")
     return int(value) if value is not None and value.isdigit() else None

@@ -34,7 +34,8 @@ def serve(
     with system() as core, worker_in_background(core) if with_worker else contextlib.nullcontext():
         out.print(f"sopwright API on http://{host}:{port} (data dir {core.settings.data_dir})")
         # The webhook dispatcher runs beside the API (more may run elsewhere: `sopwright webhooks dispatch`).
-        with core.webhooks.dispatcher().in_background():
+        # Schedules fire from here too: once per due time however many processes run (a row lease).
+        with core.webhooks.dispatcher().in_background(), core.schedules.in_background():
             # log_config=None: uvicorn's loggers go through ours (JSON lines with SOPWRIGHT_LOG_FORMAT=json).
             uvicorn.run(
                 create_app(core),

@@ -40,6 +40,7 @@ def worker(
         with (
             metrics_server(core, runner, metrics_host),
             core.webhooks.dispatcher().in_background(),
+            core.schedules.in_background(),
             boundary(),
         ):
             stats = asyncio.run(_run_until_signalled(runner, once=once))

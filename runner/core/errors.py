@@ -7,6 +7,7 @@ SopwrightError
  │    └── IdempotencyConflict same Idempotency-Key, different request
  ├── InvalidRequest           the request is malformed or names something unknown
  │    ├── UnknownTaskType
+ │    ├── BatchFileError      a batch's file as a whole cannot be read (runner.core.batchfile)
  │    └── UnsafeDestination   a URL names an internal address (runner.core.destinations)
  │         └── UnsafePortalUrl   a portal login's URL (webhooks have UnsafeWebhookUrl)
  ├── Unauthorized             missing, unknown or revoked API key
@@ -14,6 +15,7 @@ SopwrightError
  ├── UploadRejected           a file or the data is too large or of a refused type
  │    ├── TooLarge
  │    └── UnsupportedType
+ ├── SourceError              a schedule's source cannot be read (runner.core.sources)
  ├── BrowserUnavailable       no browser server gave a context in time (runner.core.browser)
  └── ConfigError              the installation is misconfigured (settings, SOP overrides, key)
 """

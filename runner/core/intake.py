@@ -14,6 +14,7 @@ from typing import Any
 
 from runner.core.errors import InvalidRequest, TooLarge, UnknownTaskType
 from runner.core.files import Upload
+from runner.core.states import Priority
 from sops.dataformat import parse_data
 from sops.errors import DataFormatError
 from sops.inputs import InputCheck, check_inputs, text_from_documents
@@ -31,6 +32,17 @@ def task_type_of(value: str | None) -> TaskType:
         raise UnknownTaskType(
             f"Unknown task type {value!r}: use one of {VALID_TYPES}.", valid_types=list(TaskType)
         ) from None
+
+
+def priority_of(value: str | None, *, default: Priority) -> Priority:
+    """The lane a request asks for (`interactive` or `batch`), or `default` when it names none."""
+    if value is None or not value.strip():
+        return default
+    try:
+        return Priority(value.strip().lower())
+    except ValueError:
+        lanes = ", ".join(p.value for p in Priority)
+        raise InvalidRequest(f"Unknown priority {value!r}: use one of {lanes}.", field="priority") from None
 
 
 def check_data_text(data: str | None, max_chars: int) -> str | None:

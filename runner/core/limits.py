@@ -8,6 +8,10 @@ killed mid-attempt frees its hold when its lease runs out, without anyone cleani
 
 Acquiring locks the login's row (`FOR UPDATE` on PostgreSQL; SQLite's immediate transactions
 serialise all writers), so two workers never both take the last slot.
+
+Lanes: a login with `max_sessions > 1` keeps one session for interactive work. Batch tasks hold
+at most `max_sessions - 1` of its sessions at once, so the front desk's urgent check finds a
+session free however large the nightly batch is; interactive tasks may use them all.
 """
 
 from __future__ import annotations
@@ -22,12 +26,19 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from runner.core.db import session_scope
 from runner.core.queue import Lease, Queue
+from runner.core.states import Priority
 from runner.core.tables import PortalCredential, PortalSession, Task, utcnow
 from runner.core.tables.base import as_utc
 
 WINDOW = timedelta(seconds=60)
 # How soon to ask again when every session is taken (a hold can end at any moment).
 SESSION_RETRY_SECONDS = 1.0
+
+
+def batch_rate(rate_per_minute: int) -> int:
+    """Starts per minute batch tasks may take of a login: all but a tenth (at least one) of its
+    rate, so an interactive task always finds a start left in the minute."""
+    return rate_per_minute - max(1, rate_per_minute // 10) if rate_per_minute > 1 else rate_per_minute
 
 
 @dataclass(frozen=True)
@@ -54,7 +65,7 @@ class LoginLimits:
         """A hold on the login for this attempt, or how long to wait. LeaseLost if the task is gone."""
         now = self._clock()
         with session_scope(self._engine) as session:
-            self._queue.hold(session, lease)
+            task = self._queue.hold(session, lease)
             credential = session.exec(
                 select(PortalCredential).where(PortalCredential.id == credential_id).with_for_update()
             ).one()
@@ -75,7 +86,20 @@ class LoginLimits:
                     SESSION_RETRY_SECONDS,
                     f"all {credential.max_sessions} sessions of this portal login are in use",
                 )
+            if task.priority == Priority.BATCH.value and credential.max_sessions > 1:
+                reserve = credential.max_sessions - 1
+                batch_live = session.exec(
+                    self._live(credential_id, now).where(col(Task.priority) == Priority.BATCH.value)
+                ).all()
+                if len(batch_live) >= reserve:
+                    return Busy(
+                        SESSION_RETRY_SECONDS,
+                        f"batch tasks use at most {reserve} of this portal login's "
+                        f"{credential.max_sessions} sessions (one is kept for interactive work)",
+                    )
             rate = credential.rate_per_minute
+            if task.priority == Priority.BATCH.value:
+                rate = batch_rate(rate)
             if rate > 0 and len(recent) >= rate:
                 frees_at = recent[len(recent) - rate] + WINDOW
                 return Busy(

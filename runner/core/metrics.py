@@ -11,8 +11,8 @@ Two kinds, kept apart on purpose:
 
 `scrape_registry` joins the two for an endpoint: the fleet's figures plus the process's default
 registry (the in-process worker of `sopwright serve`, and Python's process and GC figures).
-Labels are task types, statuses, attempt outcomes and portal keys (the host of a login URL, one
-per portal) only: no account, no PHI, bounded cardinality.
+Labels are task types, statuses, lanes (`interactive`, `batch`), attempt outcomes and portal keys
+(the host of a login URL, one per portal) only: no account, no PHI, bounded cardinality.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 
 from runner.core.breaker import PortalState
 from runner.core.db import session_scope
-from runner.core.states import TaskStatus
+from runner.core.states import Priority, TaskStatus
 from runner.core.tables import PortalHealth, Task, WebhookAttempt, WebhookDelivery, utcnow
 from runner.core.tables.base import as_utc
 from runner.core.webhooks.events import DeliveryStatus
@@ -86,14 +86,17 @@ class FleetCollector(Collector):
         not_2xx = sa.case((col(WebhookAttempt.status_code).between(200, 299), 0), else_=1)
         with session_scope(self._engine, readonly=True) as session:
             by_status = session.execute(
-                select(Task.status, Task.type, sa.func.count()).group_by(col(Task.status), col(Task.type))
+                select(Task.status, Task.type, Task.priority, sa.func.count()).group_by(
+                    col(Task.status), col(Task.type), col(Task.priority)
+                )
             ).all()
             by_type = session.execute(select(Task.type, attempts, retries).group_by(col(Task.type))).all()
             oldest = session.execute(
-                select(sa.func.min(due_since))
+                select(Task.priority, sa.func.min(due_since))
                 .where(col(Task.status) == TaskStatus.PENDING.value)
                 .where(due_since <= now)
-            ).scalar()
+                .group_by(col(Task.priority))
+            ).all()
             deliveries = session.execute(
                 select(WebhookDelivery.status, sa.func.count()).group_by(col(WebhookDelivery.status))
             ).all()
@@ -102,13 +105,15 @@ class FleetCollector(Collector):
             ).one()
             portals = _portal_families(session, now)
 
-        tasks = GaugeMetricFamily("sopwright_tasks", "Tasks by status and type.", labels=["status", "type"])
-        counts = {(str(s), str(t)): int(n) for s, t, n in by_status}
+        tasks = GaugeMetricFamily(
+            "sopwright_tasks", "Tasks by status, type and lane.", labels=["status", "type", "lane"]
+        )
+        counts = {(str(s), str(t), str(p)): int(n) for s, t, p, n in by_status}
         for status in TaskStatus:
             for task_type in TaskType:
-                tasks.add_metric(
-                    [status.value, task_type.value], counts.get((status.value, task_type.value), 0)
-                )
+                for lane in Priority:
+                    key = (status.value, task_type.value, lane.value)
+                    tasks.add_metric(list(key), counts.get(key, 0))
         made = CounterMetricFamily(
             "sopwright_task_attempts", "Attempts claimed by workers, by task type.", labels=["type"]
         )
@@ -120,11 +125,15 @@ class FleetCollector(Collector):
             a, r = per_type.get(task_type.value, (0, 0))
             made.add_metric([task_type.value], a)
             retried.add_metric([task_type.value], r)
-        waited = as_utc(oldest)
         age = GaugeMetricFamily(
-            "sopwright_queue_oldest_due_seconds", "How long the longest-waiting due pending task has waited."
+            "sopwright_queue_oldest_due_seconds",
+            "How long the longest-waiting due pending task of each lane has waited.",
+            labels=["lane"],
         )
-        age.add_metric([], max(0.0, (now - waited).total_seconds()) if waited else 0.0)
+        waited = {str(lane): as_utc(at) for lane, at in oldest}
+        for lane in Priority:
+            since = waited.get(lane.value)
+            age.add_metric([lane.value], max(0.0, (now - since).total_seconds()) if since else 0.0)
         outbox = GaugeMetricFamily(
             "sopwright_webhook_deliveries", "Webhook deliveries by status.", labels=["status"]
         )
@@ -181,14 +190,14 @@ class WorkerMetrics(Collector):
         self.claim_latency = Histogram(
             "sopwright_claim_latency_seconds",
             "From a task being due (run_after, else created_at) to its claim.",
-            ["type"],
+            ["type", "lane"],
             buckets=CLAIM_BUCKETS,
             registry=None,
         )
         self.attempt_duration = Histogram(
             "sopwright_task_attempt_duration_seconds",
-            "One attempt, claim to end, by task type and outcome (finished, released, lost, crashed).",
-            ["type", "outcome"],
+            "One attempt, claim to end, by task type, lane and outcome (finished, released, lost, crashed).",
+            ["type", "lane", "outcome"],
             buckets=DURATION_BUCKETS,
             registry=None,
         )
@@ -203,17 +212,17 @@ class WorkerMetrics(Collector):
         claimed_at = as_utc(task.updated_at)
         if due is not None and claimed_at is not None:
             waited = max(0.0, (claimed_at - due).total_seconds())
-            self.claim_latency.labels(type=task.type).observe(waited)
+            self.claim_latency.labels(type=task.type, lane=task.priority).observe(waited)
 
     def started(self) -> float:
         """An attempt begins: count it in flight; pass the returned mark to `ended`."""
         self.in_flight.inc()
         return time.monotonic()
 
-    def ended(self, started: float, *, task_type: str, outcome: AttemptOutcome) -> None:
+    def ended(self, started: float, *, task_type: str, lane: str, outcome: AttemptOutcome) -> None:
         self.in_flight.dec()
         elapsed = time.monotonic() - started
-        self.attempt_duration.labels(type=task_type, outcome=outcome.value).observe(elapsed)
+        self.attempt_duration.labels(type=task_type, lane=lane, outcome=outcome.value).observe(elapsed)
 
     def collect(self) -> Iterable[Metric]:
         yield from self.claim_latency.collect()

@@ -61,6 +61,8 @@ class TaskPublic(BaseModel):
     updated_at: str = Field(serialization_alias="updatedAt")
     # Our additions.
     type: str
+    priority: str
+    batch_id: int | None
     payer: str | None
     result: dict[str, Any] | None
     fields: dict[str, Any]
@@ -91,6 +93,8 @@ def task_public(task: Task, files: list[TaskFile]) -> TaskPublic:
         created_at=created,
         updated_at=updated,
         type=task.type,
+        priority=task.priority,
+        batch_id=task.batch_id,
         payer=task.payer,
         result=pruned(task.result),
         fields=pruned(task.fields),

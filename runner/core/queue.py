@@ -26,7 +26,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from runner.core import retries
 from runner.core.db import session_scope
 from runner.core.sopbook import SopBook
-from runner.core.states import TaskStatus
+from runner.core.states import Priority, TaskStatus
 from runner.core.tables import Task, Trajectory, utcnow
 from runner.core.tables.base import as_utc
 from runner.core.transitions import move
@@ -35,6 +35,8 @@ from sops.types import TaskType
 log = logging.getLogger(__name__)
 
 _LEASED = (TaskStatus.DISPATCHING.value, TaskStatus.RUNNING.value)
+# The lanes: a due interactive task goes before every due batch task, whatever their due times.
+_LANE_ORDER = sa.case((col(Task.priority) == Priority.INTERACTIVE.value, 0), else_=1)
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class Queue:
         self._clock = clock
 
     def claim(self, owner: str, limit: int) -> list[tuple[Lease, Task]]:
-        """Claim up to `limit` due tasks, oldest due first."""
+        """Claim up to `limit` due tasks: interactive before batch, then oldest due first."""
         if limit <= 0:
             return []
         now = self._clock()
@@ -72,7 +74,7 @@ class Queue:
                 select(Task)
                 .where(Task.status == TaskStatus.PENDING.value)
                 .where(sa.or_(col(Task.run_after).is_(None), col(Task.run_after) <= now))
-                .order_by(col(Task.run_after), col(Task.created_at))
+                .order_by(_LANE_ORDER, col(Task.run_after), col(Task.created_at))
                 .limit(limit)
                 .with_for_update(skip_locked=True)
             )

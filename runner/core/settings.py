@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     max_files: int = Field(default=10, description="Most files per task.")
     max_total_bytes: int = Field(default=100 * 1024 * 1024, description="Largest total upload per request.")
     max_data_chars: int = Field(default=64 * 1024, description="Longest accepted `data` text.")
+    batch_max_rows: int = Field(
+        default=10_000, ge=1, description="Most rows in one batch (a CSV or JSON list)."
+    )
+    batch_max_bytes: int = Field(
+        default=20 * 1024 * 1024, ge=1024, description="Largest batch file (CSV) or JSON batch body."
+    )
     timely_filing_days: int = Field(default=365, description="Default claim timely-filing window.")
     log_level: str = Field(default="INFO", description="Python log level.")
     log_format: LogFormat = Field(default=LogFormat.TEXT, description="`text` or `json` logs.")

@@ -22,6 +22,13 @@ class TaskStatus(StrEnum):
         return self in FINAL_STATUSES
 
 
+class Priority(StrEnum):
+    """A task's lane: workers take due interactive tasks before due batch tasks."""
+
+    INTERACTIVE = "interactive"  # the default of POST /tasks: someone is waiting for the answer
+    BATCH = "batch"  # the default of batches and schedules: throttled, after interactive work
+
+
 FINAL_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.COMPLETED_WITH_ISSUES, TaskStatus.FAILED})
 
 S = TaskStatus

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -10,15 +13,17 @@ import sqlalchemy as sa
 from runner.core import db
 from runner.core.accounts import Accounts
 from runner.core.artifacts import ArtifactStore
+from runner.core.batches import Batches
 from runner.core.credentials import PortalCredentials
 from runner.core.crypto import SecretBox
 from runner.core.destinations import AddressGuard
-from runner.core.errors import UnsafePortalUrl
+from runner.core.errors import UnsafeDestination, UnsafePortalUrl
 from runner.core.files import FileStore, UploadLimits
 from runner.core.history import History
 from runner.core.operators import Operators
 from runner.core.portal_health import PortalHealthBook
 from runner.core.queue import Queue
+from runner.core.schedules import Schedules
 from runner.core.settings import Settings
 from runner.core.sopbook import SopBook
 from runner.core.tasks import Tasks
@@ -41,6 +46,8 @@ class System:
     box: SecretBox
     accounts: Accounts
     tasks: Tasks
+    batches: Batches
+    schedules: Schedules
     sops: SopBook
     files: FileStore
     upload_limits: UploadLimits
@@ -79,18 +86,33 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
     ring_on_commit(engine, wakeup)
     accounts = Accounts(engine, box, url_check=guard.check_url)
     webhooks = Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout, wakeup=wakeup)
+    tasks = Tasks(
+        engine,
+        files,
+        sops,
+        max_data_chars=settings.max_data_chars,
+        timely_filing_days=settings.timely_filing_days,
+    )
+    credentials = PortalCredentials(engine, box, guard=portal_guard)
+    batches = Batches(engine, tasks, credentials, max_data_chars=settings.max_data_chars)
+    source_guard = destinations.for_use(
+        "schedule source", UnsafeDestination, require_https=settings.production
+    )
     return System(
         settings=settings,
         engine=engine,
         destinations=destinations,
         box=box,
         accounts=accounts,
-        tasks=Tasks(
+        tasks=tasks,
+        batches=batches,
+        schedules=Schedules(
             engine,
-            files,
-            sops,
-            max_data_chars=settings.max_data_chars,
-            timely_filing_days=settings.timely_filing_days,
+            batches,
+            source_guard,
+            max_bytes=settings.batch_max_bytes,
+            max_rows=settings.batch_max_rows,
+            owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
         ),
         sops=sops,
         files=files,
@@ -101,7 +123,7 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
         ),
         webhooks=webhooks,
         webhook_tester=WebhookTester(webhooks, timeout=min(TEST_TIMEOUT, settings.webhook_timeout)),
-        credentials=PortalCredentials(engine, box, guard=portal_guard),
+        credentials=credentials,
         queue=Queue(engine, sops=sops, lease_seconds=settings.lease_seconds),
         artifacts=artifacts,
         history=History(engine, artifacts),

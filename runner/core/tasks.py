@@ -16,7 +16,7 @@ from runner.core.db import session_scope
 from runner.core.errors import IdempotencyConflict, InvalidRequest, InvalidTransition, NotFound
 from runner.core.files import FileStore, Upload
 from runner.core.sopbook import SopBook
-from runner.core.states import TaskStatus, check_transition
+from runner.core.states import Priority, TaskStatus, check_transition
 from runner.core.tables import Account, Task, TaskEvent, TaskFile, utcnow
 from runner.core.transitions import move, record
 from sops.dataformat import merge_raw
@@ -33,6 +33,7 @@ class TaskFilter:
     created_before: datetime | None = None
     payer: str | None = None
     task_number: int | None = None
+    batch_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,18 @@ class Tasks:
         data: str | None,
         uploads: Sequence[Upload] = (),
         idempotency_key: str | None = None,
+        priority: str | None = None,
         actor: str,
     ) -> Task:
         """Check everything first, then store the task, its files and its first event at once."""
         task, _files = self.create_with_files(
-            account, type=type, data=data, uploads=uploads, idempotency_key=idempotency_key, actor=actor
+            account,
+            type=type,
+            data=data,
+            uploads=uploads,
+            idempotency_key=idempotency_key,
+            priority=priority,
+            actor=actor,
         )
         return task
 
@@ -86,11 +94,13 @@ class Tasks:
         data: str | None,
         uploads: Sequence[Upload] = (),
         idempotency_key: str | None = None,
+        priority: str | None = None,
         actor: str,
     ) -> tuple[Task, list[TaskFile]]:
         """`create`, with the task's file rows: all that `POST /tasks` answers, from one transaction
         (the SOP override is looked up inside it; nothing is read back afterwards)."""
         task_type = intake.task_type_of(type)
+        lane = intake.priority_of(priority, default=Priority.INTERACTIVE)
         data = intake.check_data_text(data, self._max_data_chars)
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 255):
             raise InvalidRequest("The Idempotency-Key header must be 1-255 characters.")
@@ -107,35 +117,19 @@ class Tasks:
             self._files.put(upload)
         try:
             with session_scope(self._engine) as session:
-                resolved = self._sops.resolve(account.id, task_type, session=session)
-                number = self._next_number(session, account.id)
-                rendered = render_task(
-                    resolved.sop, task_number=number, fields=checked.check.fields, portal_name=checked.payer
-                )
-                task = Task(
-                    account_id=account.id,
-                    task_number=number,
-                    type=task_type.value,
-                    status=TaskStatus.PENDING.value,
-                    handler=rendered.handler,
-                    title=rendered.title,
-                    instructions=rendered.instructions,
+                task = self.insert(
+                    session,
+                    account,
+                    task_type,
+                    checked,
                     data=data,
-                    raw_inputs=checked.raw,
-                    fields=checked.check.fields,
-                    payer=checked.payer,
-                    sop_version=resolved.sop.version,
-                    sop_source=resolved.source,
+                    priority=lane,
+                    run_after=now,
+                    actor=actor,
+                    now=now,
                     idempotency_key=idempotency_key,
                     request_hash=fingerprint,
-                    run_after=now,
-                    created_at=now,
-                    updated_at=now,
                 )
-                session.add(task)
-                session.flush()
-                record(session, task, actor=actor, kind="create", message="Task created.")
-                self._apply_check(session, task, checked, actor=actor, action="create")
                 files = [_file_row(task, upload) for upload in uploads]
                 session.add_all(files)
         except IntegrityError:
@@ -146,6 +140,63 @@ class Tasks:
                     return existing
             raise
         return task, files
+
+    def insert(
+        self,
+        session: Session,
+        account: Account,
+        task_type: TaskType,
+        checked: intake.Checked,
+        *,
+        data: str | None,
+        priority: Priority,
+        run_after: datetime,
+        actor: str,
+        now: datetime,
+        batch_id: int | None = None,
+        batch_row: int | None = None,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+    ) -> Task:
+        """Store one checked task (pending, or waiting_for_input naming its problems) and its first
+        event in the caller's transaction. `POST /tasks` and batches both create tasks here."""
+        resolved = self._sops.resolve(account.id, task_type, session=session)
+        number = self._next_number(session, account.id)
+        rendered = render_task(
+            resolved.sop, task_number=number, fields=checked.check.fields, portal_name=checked.payer
+        )
+        task = Task(
+            account_id=account.id,
+            task_number=number,
+            type=task_type.value,
+            status=TaskStatus.PENDING.value,
+            priority=priority.value,
+            batch_id=batch_id,
+            batch_row=batch_row,
+            handler=rendered.handler,
+            title=rendered.title,
+            instructions=rendered.instructions,
+            data=data,
+            raw_inputs=checked.raw,
+            fields=checked.check.fields,
+            payer=checked.payer,
+            sop_version=resolved.sop.version,
+            sop_source=resolved.source,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            run_after=run_after,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(task)
+        session.flush()
+        record(session, task, actor=actor, kind="create", message="Task created.")
+        self._apply_check(session, task, checked, actor=actor, action="create")
+        return task
+
+    def check(self, account: Account, task_type: TaskType, raw: dict[str, Any]) -> intake.Checked:
+        """Check parsed inputs against the task type, with the account's defaults (no storing)."""
+        return intake.check(task_type, raw, self._defaults(account), self._clock().date())
 
     def _defaults(self, account: Account) -> dict[str, Any]:
         """The account's defaults, over the installation's (the timely-filing window)."""
@@ -222,6 +273,8 @@ class Tasks:
             statement = statement.where(Task.payer == filters.payer)
         if filters.task_number is not None:
             statement = statement.where(Task.task_number == filters.task_number)
+        if filters.batch_id is not None:
+            statement = statement.where(col(Task.batch_id) == filters.batch_id)
         if cursor:
             at, last_id = cursors.decode(cursor)
             statement = statement.where(
@@ -352,7 +405,14 @@ class Tasks:
                 action="retry",
             )
         uploads = [Upload(f.filename, f.content_type, self._files.read(f.sha256)) for f in files]
-        task = self.create(account, type=original.type, data=original.data, uploads=uploads, actor=actor)
+        task = self.create(
+            account,
+            type=original.type,
+            data=original.data,
+            uploads=uploads,
+            priority=original.priority,
+            actor=actor,
+        )
         with session_scope(self._engine) as session:
             old, new = original.task_number, task.task_number
             record(session, task, actor=actor, kind="retry_of", message=f"Retry of task #{old}.")

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from runner.core import batchstate
 from runner.core.states import TaskStatus, check_transition
 from runner.core.tables import Task, TaskEvent, utcnow
 from runner.core.webhooks import outbox
@@ -51,6 +52,8 @@ def move(
         )
     )
     outbox.on_transition(session, task, current, target, now)
+    if target.is_final and task.batch_id is not None:
+        batchstate.on_task_final(session, task, now)  # the batch_finished event, once
 
 
 def record(session: Session, task: Task, *, actor: str, kind: str, message: str | None = None) -> None:

@@ -90,7 +90,9 @@ class Worker:
                 self.stats.claimed += len(claimed)
                 for lease, task in claimed:
                     self.metrics.claimed(task)
-                    job = asyncio.create_task(self._execute(lease, task.type), name=f"task-{lease.task_id}")
+                    job = asyncio.create_task(
+                        self._execute(lease, task.type, task.priority), name=f"task-{lease.task_id}"
+                    )
                     running.add(job)
                     job.add_done_callback(running.discard)
                 if once and not running and not claimed:
@@ -119,7 +121,7 @@ class Worker:
         if pending:
             await asyncio.wait(pending)
 
-    async def _execute(self, lease: Lease, task_type: str) -> None:
+    async def _execute(self, lease: Lease, task_type: str, lane: str) -> None:
         job = asyncio.current_task()
         assert job is not None
         beat = asyncio.create_task(self._heartbeat(lease, job))
@@ -158,7 +160,7 @@ class Worker:
             with contextlib.suppress(LeaseLost):
                 await asyncio.to_thread(self._executor.crashed, lease, exc)
         finally:
-            self.metrics.ended(started, task_type=task_type, outcome=outcome)
+            self.metrics.ended(started, task_type=task_type, lane=lane, outcome=outcome)
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat

@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from runner.api.console import errors, new_task, queues, settings_page, signin, tasks
+from runner.api.console import batches, errors, new_task, queues, settings_page, signin, tasks
 from runner.api.console.throttle import SignInThrottle
 from runner.core.system import System
 
@@ -61,6 +61,6 @@ def create_console(system: System) -> FastAPI:
 
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for module in (signin, tasks, queues, new_task, settings_page):
+    for module in (signin, tasks, queues, batches, new_task, settings_page):
         app.include_router(module.router)
     return app

@@ -73,6 +73,7 @@ def task_list(
     created_from: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     created_to: Annotated[str | None, Query(alias="to", max_length=10)] = None,
     number: Annotated[str | None, Query(max_length=12)] = None,
+    batch: Annotated[str | None, Query(max_length=12)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     account = me.account
@@ -89,6 +90,7 @@ def task_list(
         type=chosen_type,
         payer=payer or None,
         task_number=wanted,
+        batch_id=int(batch) if batch and batch.isdigit() else None,
         created_after=datetime.combine(start, time.min, UTC) - timedelta(microseconds=1) if start else None,
         created_before=datetime.combine(end + timedelta(days=1), time.min, UTC) if end else None,
     )
@@ -101,6 +103,7 @@ def task_list(
         "from": created_from or "",
         "to": created_to or "",
         "number": number or "",
+        "batch": batch if batch and batch.isdigit() else "",
     }
     return render(
         request,

@@ -32,6 +32,11 @@ _CREATE_BODY = {
                     "properties": {
                         "type": {"type": "string", "enum": [t.value for t in TaskType]},
                         "data": {"type": "string", "description": "`key: value` lines or a JSON object"},
+                        "priority": {
+                            "type": "string",
+                            "enum": ["interactive", "batch"],
+                            "default": "interactive",
+                        },
                     },
                 },
                 "example": {
@@ -48,6 +53,7 @@ _CREATE_BODY = {
                     "properties": {
                         "type": {"type": "string"},
                         "data": {"type": "string"},
+                        "priority": {"type": "string", "enum": ["interactive", "batch"]},
                         "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
                     },
                 }
@@ -81,7 +87,7 @@ async def create_task(
 ) -> TaskPublic:
     body = await read_body(
         request,
-        allowed={"type", "data", "files"},
+        allowed={"type", "data", "files", "priority"},
         limits=system.upload_limits,
         max_text=system.settings.max_data_chars,
     )
@@ -92,6 +98,7 @@ async def create_task(
         data=text_field(body.values, "data"),
         uploads=body.uploads,
         idempotency_key=idempotency_key,
+        priority=text_field(body.values, "priority"),
         actor=actor_of(request, account),
     )
     # The store is synchronous: one trip off the event loop creates the task and builds the answer.

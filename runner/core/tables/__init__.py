@@ -5,6 +5,7 @@ All tables are imported here so that `SQLModel.metadata` is complete for Alembic
 
 from runner.core.tables.accounts import Account, ApiKey, PortalCredential, PortalSession, SopOverride
 from runner.core.tables.base import metadata, utcnow
+from runner.core.tables.batches import Batch, Schedule
 from runner.core.tables.operators import Operator, OperatorSession
 from runner.core.tables.portals import PortalHealth
 from runner.core.tables.tasks import Task, TaskEvent, TaskFile, Trajectory, TrajectoryStep
@@ -13,11 +14,13 @@ from runner.core.tables.webhooks import WebhookAttempt, WebhookDelivery
 __all__ = [
     "Account",
     "ApiKey",
+    "Batch",
     "Operator",
     "OperatorSession",
     "PortalCredential",
     "PortalHealth",
     "PortalSession",
+    "Schedule",
     "SopOverride",
     "Task",
     "TaskEvent",

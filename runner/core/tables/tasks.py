@@ -31,6 +31,12 @@ class Task(SQLModel, table=True):
     task_number: int
     type: str = Field(max_length=64)
     status: str = Field(max_length=32)
+    # states.Priority, the queue's lane: due interactive tasks are claimed before due batch tasks.
+    priority: str = Field(
+        default="interactive", max_length=16, sa_column_kwargs={"server_default": "interactive"}
+    )
+    batch_id: int | None = Field(default=None, foreign_key="batches.id", index=True)
+    batch_row: int | None = Field(default=None)  # the row of the batch's file it came from
     handler: str = Field(max_length=100)
     title: str = Field(max_length=300)
     instructions: str = Field(sa_type=sa.Text)

@@ -13,6 +13,14 @@ class WebhookEvent(StrEnum):
     TASK_PENDING_REVIEW = "task_pending_review"  # opt-in
     PORTAL_DOWN = "portal_down"  # opt-in: a portal of the account's logins is down (not a task's)
     WEBHOOK_TEST = "webhook_test"  # sent by `POST /webhooks/test`, never retried
+    BATCH_FINISHED = "batch_finished"  # always on: every task of a batch is final
+    SCHEDULE_FAILED = "schedule_failed"  # always on: a schedule's firing could not read its source
+
+
+# Events whose `data` is a task (the others carry a batch, a schedule or a message).
+TASK_EVENTS = frozenset(
+    {WebhookEvent.TASK_FINISHED, WebhookEvent.TASK_WAITING_FOR_INPUT, WebhookEvent.TASK_PENDING_REVIEW}
+)
 
 
 # The events an account may subscribe to on top of task_finished.

@@ -23,7 +23,7 @@ from sqlmodel import Session, select
 from runner.core.public import TaskPublic, iso_z, task_json
 from runner.core.states import TaskStatus
 from runner.core.tables import Account, Task, TaskFile, WebhookDelivery
-from runner.core.webhooks.events import OPTIONAL_EVENT_FOR_STATUS, DeliveryStatus, WebhookEvent
+from runner.core.webhooks.events import OPTIONAL_EVENT_FOR_STATUS, TASK_EVENTS, DeliveryStatus, WebhookEvent
 from runner.core.webhooks.wakeup import announce
 
 _PENDING_SNAPSHOTS = "sopwright.webhooks.snapshots"
@@ -102,7 +102,7 @@ def envelope(kind: WebhookEvent, at: datetime, data: dict[str, Any]) -> dict[str
 def in_task_order(payload: dict[str, Any]) -> dict[str, Any]:
     """The payload with `data` in GET /tasks/{id}'s key order (PostgreSQL's JSONB reorders keys)."""
     data = payload.get("data")
-    if payload.get("event") == WebhookEvent.WEBHOOK_TEST.value or not isinstance(data, dict):
+    if payload.get("event") not in TASK_EVENTS or not isinstance(data, dict):
         return payload
     ordered = {key: data[key] for key in _TASK_KEYS if key in data}
     ordered.update((key, value) for key, value in data.items() if key not in ordered)

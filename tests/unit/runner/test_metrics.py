@@ -89,15 +89,20 @@ def test_metrics_count_tasks_retries_and_webhooks(
     found = samples(response.text)
 
     assert value(found, "sopwright_database_up") == 1
-    assert value(found, "sopwright_tasks", status="pending", type="check_eligibility") == 2
-    assert value(found, "sopwright_tasks", status="completed", type="check_eligibility") == 1
-    assert value(found, "sopwright_tasks", status="failed", type="submit_claim") == 1
-    assert value(found, "sopwright_tasks", status="running", type="submit_appeal") == 0
+    assert (
+        value(found, "sopwright_tasks", status="pending", type="check_eligibility", lane="interactive") == 2
+    )
+    assert (
+        value(found, "sopwright_tasks", status="completed", type="check_eligibility", lane="interactive") == 1
+    )
+    assert value(found, "sopwright_tasks", status="failed", type="submit_claim", lane="interactive") == 1
+    assert value(found, "sopwright_tasks", status="running", type="submit_appeal", lane="interactive") == 0
     assert value(found, "sopwright_task_attempts_total", type="check_eligibility") == 3
     assert value(found, "sopwright_task_retries_total", type="check_eligibility") == 1
     assert value(found, "sopwright_task_retries_total", type="submit_claim") == 2
     assert value(found, "sopwright_task_retries_total", type="submit_appeal") == 0
-    assert 290 < value(found, "sopwright_queue_oldest_due_seconds") < 3600
+    assert 290 < value(found, "sopwright_queue_oldest_due_seconds", lane="interactive") < 3600
+    assert value(found, "sopwright_queue_oldest_due_seconds", lane="batch") == 0
     assert value(found, "sopwright_webhook_deliveries", status="delivered") == 1
     assert value(found, "sopwright_webhook_deliveries", status="failed") == 1
     assert value(found, "sopwright_webhook_deliveries", status="pending") == 0
@@ -111,8 +116,8 @@ def test_metrics_count_tasks_retries_and_webhooks(
 
 def test_empty_database_reports_zeros_and_the_probes_still_answer(client: TestClient) -> None:
     found = samples(client.get("/metrics").text)
-    assert value(found, "sopwright_tasks", status="pending", type="submit_claim") == 0
-    assert value(found, "sopwright_queue_oldest_due_seconds") == 0
+    assert value(found, "sopwright_tasks", status="pending", type="submit_claim", lane="interactive") == 0
+    assert value(found, "sopwright_queue_oldest_due_seconds", lane="interactive") == 0
     assert value(found, "sopwright_webhook_attempts_total") == 0
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").status_code == 200
@@ -124,7 +129,12 @@ def test_an_unreadable_database_says_so_instead_of_failing_the_scrape(tmp_path: 
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'missing' / 'x.db'}")
     registry.register(FleetCollector(engine))
     assert registry.get_sample_value("sopwright_database_up") == 0
-    assert registry.get_sample_value("sopwright_tasks", {"status": "pending", "type": "submit_claim"}) is None
+    assert (
+        registry.get_sample_value(
+            "sopwright_tasks", {"status": "pending", "type": "submit_claim", "lane": "batch"}
+        )
+        is None
+    )
     engine.dispose()
 
 
@@ -207,7 +217,7 @@ def test_the_worker_observes_claim_latency_duration_and_in_flight(system: System
     assert executor.in_flight_seen == [1.0, 1.0, 1.0, 1.0]
     assert r.get_sample_value("sopwright_worker_tasks_in_flight") == 0
     assert r.get_sample_value("sopwright_browser_contexts_in_use") == 2
-    eligibility = {"type": "check_eligibility"}
+    eligibility = {"type": "check_eligibility", "lane": "interactive"}
     # Each task had been due for five minutes when it was claimed.
     assert r.get_sample_value("sopwright_claim_latency_seconds_count", eligibility) == 2
     assert r.get_sample_value("sopwright_claim_latency_seconds_bucket", {**eligibility, "le": "120.0"}) == 0
@@ -216,9 +226,18 @@ def test_the_worker_observes_claim_latency_duration_and_in_flight(system: System
     duration = "sopwright_task_attempt_duration_seconds_count"
     assert r.get_sample_value(duration, {**eligibility, "outcome": "finished"}) == 1
     assert r.get_sample_value(duration, {**eligibility, "outcome": "lost"}) == 1
-    assert r.get_sample_value(duration, {"type": "submit_claim", "outcome": "crashed"}) == 1
-    assert r.get_sample_value(duration, {"type": "submit_claim", "outcome": "finished"}) is None
-    assert r.get_sample_value(duration, {"type": "submit_appeal", "outcome": "deferred"}) == 1
+    assert (
+        r.get_sample_value(duration, {"type": "submit_claim", "lane": "interactive", "outcome": "crashed"})
+        == 1
+    )
+    assert (
+        r.get_sample_value(duration, {"type": "submit_claim", "lane": "interactive", "outcome": "finished"})
+        is None
+    )
+    assert (
+        r.get_sample_value(duration, {"type": "submit_appeal", "lane": "interactive", "outcome": "deferred"})
+        == 1
+    )
 
 
 def test_the_in_process_worker_shows_on_the_api_endpoint(system: System, client: TestClient) -> None:
@@ -246,7 +265,12 @@ def test_the_worker_command_serves_metrics_on_its_port(metered: System, account_
     with metrics_server(metered, worker, "127.0.0.1"):
         response = httpx.get(f"http://127.0.0.1:{metered.settings.metrics_port}/metrics", timeout=10)
         found = samples(response.text)
-        assert value(found, "sopwright_tasks", status="waiting_for_input", type="submit_appeal") == 1
+        assert (
+            value(
+                found, "sopwright_tasks", status="waiting_for_input", type="submit_appeal", lane="interactive"
+            )
+            == 1
+        )
         assert value(found, "sopwright_worker_tasks_in_flight") == 0
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{metered.settings.metrics_port}/metrics", timeout=2)

@@ -1,0 +1,45 @@
+"""`sopwright tasks import` and `sopwright batches show|list`, in-process (the console script's app)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from tests.unit.runner.test_batches import csv_file, good_row
+from tests.unit.runner.test_cli import env, run  # noqa: F401  (the fixture)
+
+
+def test_import_a_csv_then_show_the_batch_and_its_results(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    assert run(["accounts", "create", "Clinic CLI"], env).returncode == 0
+    source = tmp_path / "appointments.csv"
+    source.write_bytes(csv_file([good_row(1), good_row(2), "300000003,Pat Elm,1990-13-45,acme,2000000002"]))
+
+    imported = run(["tasks", "import", "Clinic CLI", str(source), "--type", "check_eligibility"], env)
+    assert imported.returncode == 0, imported.stderr
+    said = " ".join(imported.stdout.split())  # the console wraps long lines
+    assert "3 rows, 2 tasks created (0 waiting for input), 1 rows refused" in said
+    assert "date_of_birth" in imported.stdout
+
+    results = tmp_path / "results.csv"
+    shown = run(["batches", "show", "1", "--csv", str(results)], env)
+    assert shown.returncode == 0, shown.stderr
+    with results.open(encoding="utf-8") as handle:
+        records = list(csv.DictReader(handle))
+    assert [(r["row"], r["status"]) for r in records] == [
+        ("2", "pending"),
+        ("3", "pending"),
+        ("4", "refused"),
+    ]
+    listed = json.loads(run(["batches", "list", "Clinic CLI", "--json"], env).stdout)
+    assert [(b["id"], b["source"], b["created"]) for b in listed] == [(1, "appointments.csv", 2)]
+
+
+def test_a_bad_file_is_one_clear_line(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+    assert run(["accounts", "create", "Clinic CLI"], env).returncode == 0
+    source = tmp_path / "bad.csv"
+    source.write_bytes(csv_file([good_row(1)], header="member_id;patient;DOB;payer;provider_npi"))
+    failed = run(["tasks", "import", "Clinic CLI", str(source), "--type", "check_eligibility"], env)
+    assert failed.returncode == 1
+    assert "semicolons" in failed.stderr and "Traceback" not in failed.stderr
+    assert run(["batches", "show", "1"], env).returncode == 1
