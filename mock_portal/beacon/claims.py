@@ -1,6 +1,7 @@
 """Beacon claims (inside the iframe): a claim form whose service lines are added in the browser,
-the soft duplicate warning with "Submit anyway", acknowledgement, status search and detail with
-acknowledged -> in process -> finalized on later polls."""
+the billing provider held to the organization of the provider context, the soft duplicate warning
+with "Submit anyway", acknowledgement, status search and detail with acknowledged -> in process ->
+finalized on later polls."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from mock_portal.models import User
 from mock_portal.pages import render
 from mock_portal.payers import BEACON as PAYER
 from mock_portal.sessions import Session
+from mock_portal.store import PortalState
 from mock_portal.validation import PLACES_OF_SERVICE, FieldErrors, parse_iso_date
 from mock_portal.workflows import claims
 from mock_portal.workflows.claims import ClaimOutcome
@@ -56,6 +58,29 @@ def defaults(session: Session) -> dict[str, str]:
     }
 
 
+def billing_provider_problems(state: PortalState, session: Session, npi: str, tax_id: str) -> FieldErrors:
+    """An exchange bills for the organization chosen in the provider context: the billing NPI must
+    be one of its providers and the billing tax ID its TIN (nothing is sent to the payer if not)."""
+    errors = FieldErrors()
+    org = state.organization(session.tax_id)
+    if org is None:  # a context always names a seeded organization; nothing to hold the claim to
+        return errors
+    tin = f"{org.tax_id[:2]}-{org.tax_id[2:]}"
+    if npi not in {p.npi for p in org.providers}:
+        errors.add(
+            "billing_npi",
+            f"Billing NPI {npi} is not a provider of {org.name} (TIN {tin}). Enter the NPI of one "
+            "of this organization's providers, or change the organization.",
+        )
+    if tax_id != org.tax_id:
+        errors.add(
+            "tax_id",
+            f"Billing Tax ID {tax_id[:2]}-{tax_id[2:]} does not match the selected organization, "
+            f"{org.name} (TIN {tin}).",
+        )
+    return errors
+
+
 @router.get("/claims/new")
 def new_claim(request: Request) -> Response:
     session, user = ready(request)
@@ -72,6 +97,9 @@ async def submit(request: Request) -> Response:
     parsed = parse_claim(form, parse_iso_date, now.date(), PAYER.timely_filing_days)
     if isinstance(parsed, FieldErrors):
         return form_page(request, user, form, errors=parsed)
+    refused = billing_provider_problems(portal.state, _session, parsed.billing_npi, parsed.tax_id)
+    if refused:
+        return form_page(request, user, form, errors=refused)
     result = claims.submit(
         portal.state,
         payer=PAYER.key,
