@@ -29,8 +29,8 @@ import pytest
 
 from runner.core.settings import Settings
 from runner.core.system import System
-from tests.support.ports import free_port
 from tests.support.logins import add_logins
+from tests.support.ports import free_port
 from tests.support.task_fixtures import task_fixture
 
 pytestmark = pytest.mark.reliability
