@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from runner.cli.main import app
 from runner.core import db
+from runner.core.settings import Settings
+from runner.core.system import build
 
 
 def test_cli_names_a_login_after_its_portal_or_as_told(tmp_path: Path) -> None:
@@ -19,7 +21,6 @@ def test_cli_names_a_login_after_its_portal_or_as_told(tmp_path: Path) -> None:
         "SOPWRIGHT_DATA_DIR": str(tmp_path / "data"),
         "SOPWRIGHT_ALLOW_HOSTS": "127.0.0.1",
         "PORTAL_PASSWORD": "pw",
-        "COLUMNS": "250",
     }
     runner = CliRunner()
     assert runner.invoke(app, ["accounts", "create", "Clinic"], env=env).exit_code == 0
@@ -30,8 +31,14 @@ def test_cli_names_a_login_after_its_portal_or_as_told(tmp_path: Path) -> None:
     assert first.exit_code == 0, first.stderr
     assert "Beacon Exchange (beacon)" in " ".join(first.stdout.split())
     assert runner.invoke(app, acme, env=env).exit_code == 0
-    listed = runner.invoke(app, ["portals", "list", "Clinic"], env=env)
-    assert "Beacon Exchange" in listed.stdout and "Acme Provider Portal" in listed.stdout
+    assert runner.invoke(app, ["portals", "list", "Clinic"], env=env).exit_code == 0
+    core = build(Settings(data_dir=tmp_path / "data", database_url=None, allow_hosts="127.0.0.1"))
+    try:
+        [account] = core.accounts.all()
+        names = {r.payer: r.name for r in core.credentials.of_account(account.id)}
+    finally:
+        core.close()
+    assert names == {"acme": "Acme Provider Portal", "beacon": "Beacon Exchange"}
     too_long = runner.invoke(app, [*beacon, "--name", "x" * 201], env=env)
     assert too_long.exit_code == 1 and "portal name" in too_long.stderr and "Traceback" not in too_long.output
 
