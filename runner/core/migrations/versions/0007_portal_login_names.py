@@ -1,7 +1,7 @@
 """portal logins: the portal's name as a person knows it
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-04
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0007'
-down_revision: str | None = '0004'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
