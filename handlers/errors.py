@@ -6,6 +6,8 @@
      │    │                      runner's breaker counts these across tasks (runner/core/breaker.py)
      │    └── SessionExpired  logged out mid-task: log in again (the runner retries the attempt)
      ├── NeedsInput           the payer says some data is wrong and a person can correct it
+     │    └── FormRefused     ... said by the portal answering a form with its errors: it took
+     │                        nothing, so a submit it refused was no submission
      ├── NeedsReview          a CAPTCHA, or an outcome the script cannot classify
      ├── LoginRefused         the portal refused the credentials (or locked the account)
      └── PortalChanged        an expected element never appeared: the page is not what the script knows
@@ -49,6 +51,10 @@ class NeedsInput(StepError):
     def __init__(self, message: str, *, problems: list[InputProblem] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
+
+
+class FormRefused(NeedsInput):
+    """The portal answered the form with what is wrong instead of taking it."""
 
 
 class NeedsReview(StepError):

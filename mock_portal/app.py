@@ -8,10 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from mock_portal import acme, admin, beacon
 from mock_portal.access import Redirect
-from mock_portal.acme import acme_router
-from mock_portal.admin import admin_router
-from mock_portal.beacon import beacon_router
 from mock_portal.hazards import MOCK_HEADER, install_hazards
 from mock_portal.pages import Pages
 from mock_portal.payers import PAYERS
@@ -33,6 +31,7 @@ def create_app(config: PortalConfig | None = None) -> FastAPI:
         openapi_url="/_mock/openapi.json" if config.admin else None,
     )
     app.state.portal = portal
+    app.state.pages = pages  # what `pages.render` renders with (the routers are module-level)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.exception_handler(Redirect)
@@ -52,9 +51,9 @@ def create_app(config: PortalConfig | None = None) -> FastAPI:
 
     install_hazards(app, portal, pages)
     for payer in PAYERS.values():
-        app.include_router(session_router(payer, pages))
-    app.include_router(acme_router(pages))
-    app.include_router(beacon_router(pages))
+        app.include_router(session_router(payer))
+    app.include_router(acme.router)
+    app.include_router(beacon.router)
     if config.admin:
-        app.include_router(admin_router(portal))
+        app.include_router(admin.router)
     return app

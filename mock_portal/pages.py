@@ -1,4 +1,7 @@
-"""Rendering server-side pages: one Jinja2 environment, per-render drift, common page context."""
+"""Rendering server-side pages: one Jinja2 environment, per-render drift, common page context.
+
+Each app holds its `Pages` in `app.state.pages`; routes (module-level routers) render through
+`render(request, ...)`, which finds the app's own."""
 
 from __future__ import annotations
 
@@ -73,3 +76,16 @@ class Pages:
         response = HTMLResponse(html, status_code=status_code, headers=headers)
         response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def render(
+    request: Request,
+    payer: Payer | None,
+    template: str,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """Render with the pages of the app serving `request`."""
+    pages: Pages = request.app.state.pages
+    return pages.render(request, payer, template, status_code, headers, **context)

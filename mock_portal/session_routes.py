@@ -6,11 +6,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from mock_portal.access import Redirect, client_of, portal_of, signed_in
-from mock_portal.pages import Pages
+from mock_portal.pages import render
 from mock_portal.payers import Payer
 
 
-def session_router(payer: Payer, pages: Pages) -> APIRouter:
+def session_router(payer: Payer) -> APIRouter:
+    """The same routes under each payer's base path."""
     router = APIRouter(prefix=payer.base_path, include_in_schema=False)
 
     @router.post("/session/keepalive")
@@ -34,13 +35,13 @@ def session_router(payer: Payer, pages: Pages) -> APIRouter:
 
     @router.get("/captcha")
     def captcha(request: Request) -> Response:
-        return pages.render(request, payer, "captcha.html")
+        return render(request, payer, "captcha.html")
 
     @router.post("/captcha")
     async def solve_captcha(request: Request) -> Response:
         form = await request.form()
         if form.get("not_a_robot") != "yes":
-            return pages.render(request, payer, "captcha.html", status_code=400, failed=True)
+            return render(request, payer, "captcha.html", status_code=400, failed=True)
         portal_of(request).traffic.captcha_passed(client_of(request))
         return RedirectResponse(payer.url("/login"), status_code=303)
 

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from handlers.portals import portal_names
 from runner.api.app import create_app
 from runner.core import db
 from runner.core.crypto import SecretBox
@@ -94,7 +95,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def system(settings: Settings) -> Iterator[System]:
-    core = build(settings)
+    core = build(settings, portal_names=portal_names())
     yield core
     core.close()
 

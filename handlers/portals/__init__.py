@@ -20,3 +20,8 @@ def portal_handlers() -> dict[str, PortalHandler]:
     """Every known portal's handler, by portal key (the `--payer` of `sopwright portals add`)."""
     handlers: list[PortalHandler] = [acme_handler(), beacon_handler()]
     return {handler.key: handler for handler in handlers}
+
+
+def portal_names() -> dict[str, str]:
+    """Each portal's name as a person knows it, by key: what a new login is called by default."""
+    return {key: handler.name for key, handler in portal_handlers().items()}

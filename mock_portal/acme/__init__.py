@@ -5,11 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from mock_portal.acme import appeals, auths, claims, eligibility, signin
-from mock_portal.pages import Pages
 
-
-def acme_router(pages: Pages) -> APIRouter:
-    router = APIRouter(include_in_schema=False)  # HTML pages: the OpenAPI docs are for /_mock/
-    for module in (signin, eligibility, claims, auths, appeals):
-        router.include_router(module.router(pages))
-    return router
+router = APIRouter(include_in_schema=False)  # HTML pages: the OpenAPI docs are for /_mock/
+for _module in (signin, eligibility, claims, auths, appeals):
+    router.include_router(_module.router)

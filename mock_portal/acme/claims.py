@@ -12,7 +12,7 @@ from mock_portal.access import portal_of, signed_in
 from mock_portal.claim_form import LINE_FIELDS, MAX_LINES, line_count, parse_claim
 from mock_portal.forms import form_dict
 from mock_portal.models import User
-from mock_portal.pages import Pages
+from mock_portal.pages import render
 from mock_portal.payers import ACME as PAYER
 from mock_portal.sessions import Session
 from mock_portal.validation import PLACES_OF_SERVICE, FieldErrors, parse_us_date
@@ -42,147 +42,147 @@ def _remove_line(form: dict[str, str], index: int) -> dict[str, str]:
     return out
 
 
-def router(pages: Pages) -> APIRouter:
-    r = APIRouter(prefix=PAYER.base_path)
+router = APIRouter(prefix=PAYER.base_path)
 
-    def form_page(
-        request: Request, session: Session, user: User, form: dict[str, str], **extra: Any
-    ) -> Response:
-        return pages.render(
-            request,
-            PAYER,
-            "acme/claim_form.html",
-            session=session,
-            user=user,
-            form=form,
-            lines=range(line_count(form)),
-            pos_options=POS_OPTIONS,
-            resubmission=RESUBMISSION,
-            **extra,
-        )
 
-    @r.get("/claims/new")
-    def new_claim(request: Request) -> Response:
-        session, user = signed_in(request, PAYER)
-        return form_page(request, session, user, {"line_count": "1", "resubmission_code": "1"})
+def form_page(request: Request, session: Session, user: User, form: dict[str, str], **extra: Any) -> Response:
+    return render(
+        request,
+        PAYER,
+        "acme/claim_form.html",
+        session=session,
+        user=user,
+        form=form,
+        lines=range(line_count(form)),
+        pos_options=POS_OPTIONS,
+        resubmission=RESUBMISSION,
+        **extra,
+    )
 
-    @r.post("/claims/new")
-    async def submit_claim(request: Request) -> Response:
-        session, user = signed_in(request, PAYER)
-        portal = portal_of(request)
-        form = form_dict(await request.form())
-        action = form.pop("action", "submit")
-        if action == "add_line":
-            form["line_count"] = str(min(MAX_LINES, line_count(form) + 1))
-            return form_page(request, session, user, form)
-        if action.startswith("remove_line_"):
-            return form_page(request, session, user, _remove_line(form, int(action.rsplit("_", 1)[1])))
-        now = portal.clock.now()
-        parsed = parse_claim(form, parse_us_date, now.date(), PAYER.timely_filing_days)
-        if isinstance(parsed, FieldErrors):
-            return form_page(request, session, user, form, errors=parsed)
-        result = claims.submit(
-            portal.state,
-            payer=PAYER.key,
-            username=user.username,
-            form=parsed,
-            now=now,
-            duplicate_mode=portal.duplicate_mode(PAYER),
-            confirmed_duplicate=form.get("confirm_duplicate") == "yes",
-        )
-        if result.outcome is ClaimOutcome.DUPLICATE_BLOCKED:
-            errors = FieldErrors()
-            errors.add("member_id", f"This claim duplicates claim {result.duplicate_of}, already on file.")
-            return form_page(request, session, user, form, errors=errors, duplicate_of=result.duplicate_of)
-        if result.outcome is ClaimOutcome.DUPLICATE_WARNING:
-            hidden = {k: val for k, val in form.items() if k != "confirm_duplicate"}
-            return pages.render(
-                request,
-                PAYER,
-                "acme/claim_duplicate.html",
-                session=session,
-                user=user,
-                hidden=hidden,
-                duplicate_of=result.duplicate_of,
-            )
-        return pages.render(
-            request,
-            PAYER,
-            "acme/claim_result.html",
-            session=session,
-            user=user,
-            result=result,
-            claim_form=parsed,
-            labels=STATUS_LABELS,
-        )
 
-    @r.get("/claims/status")
-    def status(request: Request) -> Response:
-        session, user = signed_in(request, PAYER)
-        portal = portal_of(request)
-        query = dict(request.query_params)
-        results = None
+@router.get("/claims/new")
+def new_claim(request: Request) -> Response:
+    session, user = signed_in(request, PAYER)
+    return form_page(request, session, user, {"line_count": "1", "resubmission_code": "1"})
+
+
+@router.post("/claims/new")
+async def submit_claim(request: Request) -> Response:
+    session, user = signed_in(request, PAYER)
+    portal = portal_of(request)
+    form = form_dict(await request.form())
+    action = form.pop("action", "submit")
+    if action == "add_line":
+        form["line_count"] = str(min(MAX_LINES, line_count(form) + 1))
+        return form_page(request, session, user, form)
+    if action.startswith("remove_line_"):
+        return form_page(request, session, user, _remove_line(form, int(action.rsplit("_", 1)[1])))
+    now = portal.clock.now()
+    parsed = parse_claim(form, parse_us_date, now.date(), PAYER.timely_filing_days)
+    if isinstance(parsed, FieldErrors):
+        return form_page(request, session, user, form, errors=parsed)
+    result = claims.submit(
+        portal.state,
+        payer=PAYER.key,
+        username=user.username,
+        form=parsed,
+        now=now,
+        duplicate_mode=portal.duplicate_mode(PAYER),
+        confirmed_duplicate=form.get("confirm_duplicate") == "yes",
+    )
+    if result.outcome is ClaimOutcome.DUPLICATE_BLOCKED:
         errors = FieldErrors()
-        if query:
-            start = parse_us_date(query.get("service_from", "")) if query.get("service_from") else None
-            end = parse_us_date(query.get("service_to", "")) if query.get("service_to") else None
-            if query.get("service_from") and start is None:
-                errors.add("service_from", "Enter the start date as MM/DD/YYYY.")
-            if query.get("service_to") and end is None:
-                errors.add("service_to", "Enter the end date as MM/DD/YYYY.")
-            if not (query.get("claim_number") or query.get("member_id")):
-                errors.add("claim_number", "Enter a claim number or a member ID.")
-            if not errors:
-                results = portal.state.search_claims(
-                    PAYER.key,
-                    member_id=query.get("member_id", ""),
-                    claim_number=query.get("claim_number", ""),
-                    service_from=start,
-                    service_to=end,
-                )
-        return pages.render(
+        errors.add("member_id", f"This claim duplicates claim {result.duplicate_of}, already on file.")
+        return form_page(request, session, user, form, errors=errors, duplicate_of=result.duplicate_of)
+    if result.outcome is ClaimOutcome.DUPLICATE_WARNING:
+        hidden = {k: val for k, val in form.items() if k != "confirm_duplicate"}
+        return render(
             request,
             PAYER,
-            "acme/claim_status.html",
+            "acme/claim_duplicate.html",
             session=session,
             user=user,
-            form=query,
-            errors=errors,
-            results=results,
-            labels=STATUS_LABELS,
+            hidden=hidden,
+            duplicate_of=result.duplicate_of,
         )
+    return render(
+        request,
+        PAYER,
+        "acme/claim_result.html",
+        session=session,
+        user=user,
+        result=result,
+        claim_form=parsed,
+        labels=STATUS_LABELS,
+    )
 
-    @r.get("/claims/{claim_number}")
-    def detail(request: Request, claim_number: str) -> Response:
-        session, user = signed_in(request, PAYER)
-        portal = portal_of(request)
-        claim = portal.state.claim(PAYER.key, claim_number)
-        if claim is None:
-            return pages.render(
-                request,
-                PAYER,
-                "acme/not_found.html",
-                status_code=404,
-                session=session,
-                user=user,
-                what=f"Claim {claim_number}",
+
+@router.get("/claims/status")
+def status(request: Request) -> Response:
+    session, user = signed_in(request, PAYER)
+    portal = portal_of(request)
+    query = dict(request.query_params)
+    results = None
+    errors = FieldErrors()
+    if query:
+        start = parse_us_date(query.get("service_from", "")) if query.get("service_from") else None
+        end = parse_us_date(query.get("service_to", "")) if query.get("service_to") else None
+        if query.get("service_from") and start is None:
+            errors.add("service_from", "Enter the start date as MM/DD/YYYY.")
+        if query.get("service_to") and end is None:
+            errors.add("service_to", "Enter the end date as MM/DD/YYYY.")
+        if not (query.get("claim_number") or query.get("member_id")):
+            errors.add("claim_number", "Enter a claim number or a member ID.")
+        if not errors:
+            results = portal.state.search_claims(
+                PAYER.key,
+                member_id=query.get("member_id", ""),
+                claim_number=query.get("claim_number", ""),
+                service_from=start,
+                service_to=end,
             )
-        claims.poll(
-            claim,
-            now=portal.clock.now(),
-            stage_polls=portal.knobs.claim_stage_polls,
-            stage_minutes=portal.knobs.claim_stage_minutes,
-        )
-        appeals = portal.state.appeals_for_claim(PAYER.key, claim.claim_number)
-        return pages.render(
+    return render(
+        request,
+        PAYER,
+        "acme/claim_status.html",
+        session=session,
+        user=user,
+        form=query,
+        errors=errors,
+        results=results,
+        labels=STATUS_LABELS,
+    )
+
+
+@router.get("/claims/{claim_number}")
+def detail(request: Request, claim_number: str) -> Response:
+    session, user = signed_in(request, PAYER)
+    portal = portal_of(request)
+    claim = portal.state.claim(PAYER.key, claim_number)
+    if claim is None:
+        return render(
             request,
             PAYER,
-            "acme/claim_detail.html",
+            "acme/not_found.html",
+            status_code=404,
             session=session,
             user=user,
-            claim=claim,
-            appeals=appeals,
-            labels=STATUS_LABELS,
+            what=f"Claim {claim_number}",
         )
-
-    return r
+    claims.poll(
+        claim,
+        now=portal.clock.now(),
+        stage_polls=portal.knobs.claim_stage_polls,
+        stage_minutes=portal.knobs.claim_stage_minutes,
+    )
+    appeals = portal.state.appeals_for_claim(PAYER.key, claim.claim_number)
+    return render(
+        request,
+        PAYER,
+        "acme/claim_detail.html",
+        session=session,
+        user=user,
+        claim=claim,
+        appeals=appeals,
+        labels=STATUS_LABELS,
+    )

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from mock_portal.access import portal_of, signed_in
 from mock_portal.forms import form_dict, parse_inquiry
-from mock_portal.pages import Pages
+from mock_portal.pages import render
 from mock_portal.payers import ACME as PAYER
 from mock_portal.validation import FieldErrors, parse_us_date
 from mock_portal.workflows import eligibility
@@ -22,53 +22,50 @@ SERVICE_TYPES = [
 ]
 
 
-def router(pages: Pages) -> APIRouter:
-    r = APIRouter(prefix=PAYER.base_path)
+router = APIRouter(prefix=PAYER.base_path)
 
-    @r.get("/eligibility")
-    def search(request: Request) -> Response:
-        session, user = signed_in(request, PAYER)
-        today = portal_of(request).clock.now().date()
-        form = {"service_date": today.strftime("%m/%d/%Y"), "service_type": "30"}
-        return pages.render(
+
+@router.get("/eligibility")
+def search(request: Request) -> Response:
+    session, user = signed_in(request, PAYER)
+    today = portal_of(request).clock.now().date()
+    form = {"service_date": today.strftime("%m/%d/%Y"), "service_type": "30"}
+    return render(
+        request,
+        PAYER,
+        "acme/eligibility.html",
+        session=session,
+        user=user,
+        form=form,
+        service_types=SERVICE_TYPES,
+    )
+
+
+@router.post("/eligibility")
+async def check(request: Request) -> Response:
+    session, user = signed_in(request, PAYER)
+    portal = portal_of(request)
+    now = portal.clock.now()
+    form = form_dict(await request.form())
+    parsed = parse_inquiry(form, parse_us_date, now.date())
+    if isinstance(parsed, FieldErrors):
+        return render(
             request,
             PAYER,
             "acme/eligibility.html",
             session=session,
             user=user,
             form=form,
+            errors=parsed,
             service_types=SERVICE_TYPES,
         )
-
-    @r.post("/eligibility")
-    async def check(request: Request) -> Response:
-        session, user = signed_in(request, PAYER)
-        portal = portal_of(request)
-        now = portal.clock.now()
-        form = form_dict(await request.form())
-        parsed = parse_inquiry(form, parse_us_date, now.date())
-        if isinstance(parsed, FieldErrors):
-            return pages.render(
-                request,
-                PAYER,
-                "acme/eligibility.html",
-                session=session,
-                user=user,
-                form=form,
-                errors=parsed,
-                service_types=SERVICE_TYPES,
-            )
-        result = eligibility.check(
-            portal.state, payer=PAYER.key, username=user.username, inquiry=parsed, now=now
-        )
-        return pages.render(
-            request,
-            PAYER,
-            "acme/eligibility_result.html",
-            session=session,
-            user=user,
-            result=result,
-            service_type=dict(SERVICE_TYPES).get(parsed.service_type, parsed.service_type),
-        )
-
-    return r
+    result = eligibility.check(portal.state, payer=PAYER.key, username=user.username, inquiry=parsed, now=now)
+    return render(
+        request,
+        PAYER,
+        "acme/eligibility_result.html",
+        session=session,
+        user=user,
+        result=result,
+        service_type=dict(SERVICE_TYPES).get(parsed.service_type, parsed.service_type),
+    )

@@ -6,11 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from mock_portal.beacon import auths, claims, disputes, eligibility, signin
-from mock_portal.pages import Pages
 
-
-def beacon_router(pages: Pages) -> APIRouter:
-    router = APIRouter(include_in_schema=False)  # HTML pages: the OpenAPI docs are for /_mock/
-    for module in (signin, eligibility, claims, auths, disputes):
-        router.include_router(module.router(pages))
-    return router
+router = APIRouter(include_in_schema=False)  # HTML pages: the OpenAPI docs are for /_mock/
+for _module in (signin, eligibility, claims, auths, disputes):
+    router.include_router(_module.router)

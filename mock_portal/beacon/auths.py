@@ -12,7 +12,7 @@ from mock_portal.access import portal_of
 from mock_portal.beacon.gate import ready
 from mock_portal.forms import UNIT_TYPES, build_auth, form_dict, read_auth_patient, read_auth_service
 from mock_portal.models import User
-from mock_portal.pages import Pages
+from mock_portal.pages import render
 from mock_portal.payers import BEACON as PAYER
 from mock_portal.uploads import check_documents, read_uploads
 from mock_portal.validation import PLACES_OF_SERVICE, FieldErrors, parse_iso_date
@@ -27,128 +27,130 @@ STATUS_LABELS = {
 }
 
 
-def router(pages: Pages) -> APIRouter:
-    r = APIRouter(prefix=PAYER.url("/app"))
+router = APIRouter(prefix=PAYER.url("/app"))
 
-    def form_page(request: Request, user: User, form: dict[str, str], **extra: Any) -> Response:
-        context: dict[str, Any] = {"file_errors": [], **extra}
-        return pages.render(
-            request,
-            PAYER,
-            "beacon/app_auth_form.html",
-            user=user,
-            form=form,
-            unit_types=list(UNIT_TYPES.items()),
-            pos_options=[(c, f"{c} {n}") for c, n in PLACES_OF_SERVICE.items()],
-            **context,
-        )
 
-    @r.get("/auths/new")
-    def new_auth(request: Request) -> Response:
-        session, user = ready(request)
-        form = {
-            "requesting_npi": session.npi,
-            "urgency": "standard",
-            "proc_0_unit_type": "units",
-            "payer_id": "",
-        }
-        return form_page(request, user, form | {"payer_name": ""})
+def form_page(request: Request, user: User, form: dict[str, str], **extra: Any) -> Response:
+    context: dict[str, Any] = {"file_errors": [], **extra}
+    return render(
+        request,
+        PAYER,
+        "beacon/app_auth_form.html",
+        user=user,
+        form=form,
+        unit_types=list(UNIT_TYPES.items()),
+        pos_options=[(c, f"{c} {n}") for c, n in PLACES_OF_SERVICE.items()],
+        **context,
+    )
 
-    @r.post("/auths/new")
-    async def submit(request: Request) -> Response:
-        _session, user = ready(request)
-        portal = portal_of(request)
-        now = portal.clock.now()
-        raw = await request.form()
-        form = form_dict(raw)
-        form.setdefault("payer_id", "")
-        errors = FieldErrors()
-        if not form.get("payer_id"):
-            errors.add("payer", "Select a payer from the list.")
-        patient = read_auth_patient(form, errors, parse_iso_date, now.date())
-        service = read_auth_service(form, errors, parse_iso_date)
-        documents, file_errors = check_documents(await read_uploads(raw.getlist("attachments")), portal.knobs)
-        if errors or file_errors:
-            return form_page(request, user, form, errors=errors, file_errors=file_errors)
-        request_form = build_auth(patient, service, form.get("clinical_notes", ""), form["payer_id"])
-        auth = auths.submit(
-            portal.state,
-            payer=PAYER.key,
-            username=user.username,
-            form=request_form,
-            now=now,
-            files=[doc.as_json() for doc in documents],
-            always_pend=PAYER.always_pend_auths,
-        )
-        return pages.render(
-            request,
-            PAYER,
-            "beacon/app_auth_detail.html",
-            user=user,
-            auth=auth,
-            labels=STATUS_LABELS,
-            just_submitted=True,
-            documents=documents,
-            expires=auths.expiration(auth),
-        )
 
-    @r.get("/auths/status")
-    def status(request: Request) -> Response:
-        _session, user = ready(request)
-        query = dict(request.query_params)
-        results = None
-        errors = FieldErrors()
-        if query:
-            if query.get("reference_number") or query.get("member_id"):
-                results = portal_of(request).state.search_auths(
-                    PAYER.key,
-                    member_id=query.get("member_id", ""),
-                    reference_number=query.get("reference_number", ""),
-                )
-            else:
-                errors.add("reference_number", "Enter a Case Number or a Patient Member ID.")
-        return pages.render(
-            request,
-            PAYER,
-            "beacon/app_auth_status.html",
-            user=user,
-            form=query,
-            errors=errors,
-            results=results,
-            labels=STATUS_LABELS,
-        )
+@router.get("/auths/new")
+def new_auth(request: Request) -> Response:
+    session, user = ready(request)
+    form = {
+        "requesting_npi": session.npi,
+        "urgency": "standard",
+        "proc_0_unit_type": "units",
+        "payer_id": "",
+    }
+    return form_page(request, user, form | {"payer_name": ""})
 
-    @r.get("/auths/{reference}")
-    def detail(request: Request, reference: str) -> Response:
-        _session, user = ready(request)
-        portal = portal_of(request)
-        auth = portal.state.auth(PAYER.key, reference)
-        if auth is None:
-            return pages.render(
-                request,
-                PAYER,
-                "beacon/app_not_found.html",
-                status_code=404,
-                user=user,
-                what=f"Case {reference}",
+
+@router.post("/auths/new")
+async def submit(request: Request) -> Response:
+    _session, user = ready(request)
+    portal = portal_of(request)
+    now = portal.clock.now()
+    raw = await request.form()
+    form = form_dict(raw)
+    form.setdefault("payer_id", "")
+    errors = FieldErrors()
+    if not form.get("payer_id"):
+        errors.add("payer", "Select a payer from the list.")
+    patient = read_auth_patient(form, errors, parse_iso_date, now.date())
+    service = read_auth_service(form, errors, parse_iso_date)
+    documents, file_errors = check_documents(await read_uploads(raw.getlist("attachments")), portal.knobs)
+    if errors or file_errors:
+        return form_page(request, user, form, errors=errors, file_errors=file_errors)
+    request_form = build_auth(patient, service, form.get("clinical_notes", ""), form["payer_id"])
+    auth = auths.submit(
+        portal.state,
+        payer=PAYER.key,
+        username=user.username,
+        form=request_form,
+        now=now,
+        files=[doc.as_json() for doc in documents],
+        always_pend=PAYER.always_pend_auths,
+    )
+    return render(
+        request,
+        PAYER,
+        "beacon/app_auth_detail.html",
+        user=user,
+        auth=auth,
+        labels=STATUS_LABELS,
+        just_submitted=True,
+        documents=documents,
+        expires=auths.expiration(auth),
+    )
+
+
+@router.get("/auths/status")
+def status(request: Request) -> Response:
+    _session, user = ready(request)
+    query = dict(request.query_params)
+    results = None
+    errors = FieldErrors()
+    if query:
+        if query.get("reference_number") or query.get("member_id"):
+            results = portal_of(request).state.search_auths(
+                PAYER.key,
+                member_id=query.get("member_id", ""),
+                reference_number=query.get("reference_number", ""),
             )
-        auths.poll(
-            portal.state,
-            auth,
-            now=portal.clock.now(),
-            pended_polls=portal.knobs.pended_polls,
-            pended_minutes=portal.knobs.pended_minutes,
-        )
-        return pages.render(
+        else:
+            errors.add("reference_number", "Enter a Case Number or a Patient Member ID.")
+    return render(
+        request,
+        PAYER,
+        "beacon/app_auth_status.html",
+        user=user,
+        form=query,
+        errors=errors,
+        results=results,
+        labels=STATUS_LABELS,
+    )
+
+
+@router.get("/auths/{reference}")
+def detail(request: Request, reference: str) -> Response:
+    _session, user = ready(request)
+    portal = portal_of(request)
+    auth = portal.state.auth(PAYER.key, reference)
+    if auth is None:
+        return render(
             request,
             PAYER,
-            "beacon/app_auth_detail.html",
+            "beacon/app_not_found.html",
+            status_code=404,
             user=user,
-            auth=auth,
-            labels=STATUS_LABELS,
-            just_submitted=False,
-            documents=[],
-            expires=auths.expiration(auth),
+            what=f"Case {reference}",
         )
-
-    return r
+    auths.poll(
+        portal.state,
+        auth,
+        now=portal.clock.now(),
+        pended_polls=portal.knobs.pended_polls,
+        pended_minutes=portal.knobs.pended_minutes,
+    )
+    return render(
+        request,
+        PAYER,
+        "beacon/app_auth_detail.html",
+        user=user,
+        auth=auth,
+        labels=STATUS_LABELS,
+        just_submitted=False,
+        documents=[],
+        expires=auths.expiration(auth),
+    )

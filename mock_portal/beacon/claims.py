@@ -1,6 +1,7 @@
 """Beacon claims (inside the iframe): a claim form whose service lines are added in the browser,
-the soft duplicate warning with "Submit anyway", acknowledgement, status search and detail with
-acknowledged -> in process -> finalized on later polls."""
+the billing provider held to the organization of the provider context, the soft duplicate warning
+with "Submit anyway", acknowledgement, status search and detail with acknowledged -> in process ->
+finalized on later polls."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from mock_portal.beacon.gate import ready
 from mock_portal.claim_form import line_count, parse_claim
 from mock_portal.forms import form_dict
 from mock_portal.models import User
-from mock_portal.pages import Pages
+from mock_portal.pages import render
 from mock_portal.payers import BEACON as PAYER
 from mock_portal.sessions import Session
+from mock_portal.store import PortalState
 from mock_portal.validation import PLACES_OF_SERVICE, FieldErrors, parse_iso_date
 from mock_portal.workflows import claims
 from mock_portal.workflows.claims import ClaimOutcome
@@ -30,137 +32,166 @@ STATUS_LABELS = {
 POS_OPTIONS = [(code, f"{code} {name}") for code, name in PLACES_OF_SERVICE.items()]
 
 
-def router(pages: Pages) -> APIRouter:
-    r = APIRouter(prefix=PAYER.url("/app"))
+router = APIRouter(prefix=PAYER.url("/app"))
 
-    def form_page(request: Request, user: User, form: dict[str, str], **extra: Any) -> Response:
-        return pages.render(
+
+def form_page(request: Request, user: User, form: dict[str, str], **extra: Any) -> Response:
+    return render(
+        request,
+        PAYER,
+        "beacon/app_claim_form.html",
+        user=user,
+        form=form,
+        lines=range(line_count(form)),
+        pos_options=POS_OPTIONS,
+        **extra,
+    )
+
+
+def defaults(session: Session) -> dict[str, str]:
+    return {
+        "billing_npi": session.npi,
+        "tax_id": session.tax_id,
+        "line_count": "1",
+        "payer_id": "",
+        "payer_name": "",
+    }
+
+
+def billing_provider_problems(state: PortalState, session: Session, npi: str, tax_id: str) -> FieldErrors:
+    """An exchange bills for the organization chosen in the provider context: the billing NPI must
+    be one of its providers and the billing tax ID its TIN (nothing is sent to the payer if not)."""
+    errors = FieldErrors()
+    org = state.organization(session.tax_id)
+    if org is None:  # a context always names a seeded organization; nothing to hold the claim to
+        return errors
+    tin = f"{org.tax_id[:2]}-{org.tax_id[2:]}"
+    if npi not in {p.npi for p in org.providers}:
+        errors.add(
+            "billing_npi",
+            f"Billing NPI {npi} is not a provider of {org.name} (TIN {tin}). Enter the NPI of one "
+            "of this organization's providers, or change the organization.",
+        )
+    if tax_id != org.tax_id:
+        errors.add(
+            "tax_id",
+            f"Billing Tax ID {tax_id[:2]}-{tax_id[2:]} does not match the selected organization, "
+            f"{org.name} (TIN {tin}).",
+        )
+    return errors
+
+
+@router.get("/claims/new")
+def new_claim(request: Request) -> Response:
+    session, user = ready(request)
+    return form_page(request, user, defaults(session))
+
+
+@router.post("/claims/new")
+async def submit(request: Request) -> Response:
+    _session, user = ready(request)
+    portal = portal_of(request)
+    now = portal.clock.now()
+    form = form_dict(await request.form())
+    form.setdefault("payer_id", "")
+    parsed = parse_claim(form, parse_iso_date, now.date(), PAYER.timely_filing_days)
+    if isinstance(parsed, FieldErrors):
+        return form_page(request, user, form, errors=parsed)
+    refused = billing_provider_problems(portal.state, _session, parsed.billing_npi, parsed.tax_id)
+    if refused:
+        return form_page(request, user, form, errors=refused)
+    result = claims.submit(
+        portal.state,
+        payer=PAYER.key,
+        username=user.username,
+        form=parsed,
+        now=now,
+        duplicate_mode=portal.duplicate_mode(PAYER),
+        confirmed_duplicate=form.get("confirm_duplicate") == "yes",
+    )
+    if result.outcome is ClaimOutcome.DUPLICATE_WARNING:
+        hidden = {k: val for k, val in form.items() if k != "confirm_duplicate"}
+        return render(
             request,
             PAYER,
-            "beacon/app_claim_form.html",
+            "beacon/app_claim_duplicate.html",
             user=user,
-            form=form,
-            lines=range(line_count(form)),
-            pos_options=POS_OPTIONS,
-            **extra,
+            hidden=hidden,
+            duplicate_of=result.duplicate_of,
         )
-
-    def defaults(session: Session) -> dict[str, str]:
-        return {
-            "billing_npi": session.npi,
-            "tax_id": session.tax_id,
-            "line_count": "1",
-            "payer_id": "",
-            "payer_name": "",
-        }
-
-    @r.get("/claims/new")
-    def new_claim(request: Request) -> Response:
-        session, user = ready(request)
-        return form_page(request, user, defaults(session))
-
-    @r.post("/claims/new")
-    async def submit(request: Request) -> Response:
-        _session, user = ready(request)
-        portal = portal_of(request)
-        now = portal.clock.now()
-        form = form_dict(await request.form())
-        form.setdefault("payer_id", "")
-        parsed = parse_claim(form, parse_iso_date, now.date(), PAYER.timely_filing_days)
-        if isinstance(parsed, FieldErrors):
-            return form_page(request, user, form, errors=parsed)
-        result = claims.submit(
-            portal.state,
-            payer=PAYER.key,
-            username=user.username,
-            form=parsed,
-            now=now,
-            duplicate_mode=portal.duplicate_mode(PAYER),
-            confirmed_duplicate=form.get("confirm_duplicate") == "yes",
-        )
-        if result.outcome is ClaimOutcome.DUPLICATE_WARNING:
-            hidden = {k: val for k, val in form.items() if k != "confirm_duplicate"}
-            return pages.render(
-                request,
-                PAYER,
-                "beacon/app_claim_duplicate.html",
-                user=user,
-                hidden=hidden,
-                duplicate_of=result.duplicate_of,
-            )
-        if result.outcome is ClaimOutcome.DUPLICATE_BLOCKED:
-            errors = FieldErrors()
-            errors.add("member_id", f"Duplicate claim. This claim matches claim ID {result.duplicate_of}.")
-            return form_page(request, user, form, errors=errors, duplicate_of=result.duplicate_of)
-        return pages.render(
-            request,
-            PAYER,
-            "beacon/app_claim_result.html",
-            user=user,
-            result=result,
-            payer_name=form.get("payer_name", ""),
-            labels=STATUS_LABELS,
-        )
-
-    @r.get("/claims/status")
-    def status(request: Request) -> Response:
-        _session, user = ready(request)
-        query = dict(request.query_params)
-        results = None
+    if result.outcome is ClaimOutcome.DUPLICATE_BLOCKED:
         errors = FieldErrors()
-        if query:
-            start = parse_iso_date(query["service_from"]) if query.get("service_from") else None
-            end = parse_iso_date(query["service_to"]) if query.get("service_to") else None
-            if not (query.get("claim_number") or query.get("member_id")):
-                errors.add("claim_number", "Enter a Claim ID or a Patient Member ID.")
-            else:
-                results = portal_of(request).state.search_claims(
-                    PAYER.key,
-                    member_id=query.get("member_id", ""),
-                    claim_number=query.get("claim_number", ""),
-                    service_from=start,
-                    service_to=end,
-                )
-        return pages.render(
-            request,
-            PAYER,
-            "beacon/app_claim_status.html",
-            user=user,
-            form=query,
-            errors=errors,
-            results=results,
-            labels=STATUS_LABELS,
-        )
+        errors.add("member_id", f"Duplicate claim. This claim matches claim ID {result.duplicate_of}.")
+        return form_page(request, user, form, errors=errors, duplicate_of=result.duplicate_of)
+    return render(
+        request,
+        PAYER,
+        "beacon/app_claim_result.html",
+        user=user,
+        result=result,
+        payer_name=form.get("payer_name", ""),
+        labels=STATUS_LABELS,
+    )
 
-    @r.get("/claims/{claim_number}")
-    def detail(request: Request, claim_number: str) -> Response:
-        _session, user = ready(request)
-        portal = portal_of(request)
-        claim = portal.state.claim(PAYER.key, claim_number)
-        if claim is None:
-            return pages.render(
-                request,
-                PAYER,
-                "beacon/app_not_found.html",
-                status_code=404,
-                user=user,
-                what=f"Claim ID {claim_number}",
+
+@router.get("/claims/status")
+def status(request: Request) -> Response:
+    _session, user = ready(request)
+    query = dict(request.query_params)
+    results = None
+    errors = FieldErrors()
+    if query:
+        start = parse_iso_date(query["service_from"]) if query.get("service_from") else None
+        end = parse_iso_date(query["service_to"]) if query.get("service_to") else None
+        if not (query.get("claim_number") or query.get("member_id")):
+            errors.add("claim_number", "Enter a Claim ID or a Patient Member ID.")
+        else:
+            results = portal_of(request).state.search_claims(
+                PAYER.key,
+                member_id=query.get("member_id", ""),
+                claim_number=query.get("claim_number", ""),
+                service_from=start,
+                service_to=end,
             )
-        claims.poll(
-            claim,
-            now=portal.clock.now(),
-            stage_polls=portal.knobs.claim_stage_polls,
-            stage_minutes=portal.knobs.claim_stage_minutes,
-        )
-        disputes = portal.state.appeals_for_claim(PAYER.key, claim.claim_number)
-        return pages.render(
+    return render(
+        request,
+        PAYER,
+        "beacon/app_claim_status.html",
+        user=user,
+        form=query,
+        errors=errors,
+        results=results,
+        labels=STATUS_LABELS,
+    )
+
+
+@router.get("/claims/{claim_number}")
+def detail(request: Request, claim_number: str) -> Response:
+    _session, user = ready(request)
+    portal = portal_of(request)
+    claim = portal.state.claim(PAYER.key, claim_number)
+    if claim is None:
+        return render(
             request,
             PAYER,
-            "beacon/app_claim_detail.html",
+            "beacon/app_not_found.html",
+            status_code=404,
             user=user,
-            claim=claim,
-            disputes=disputes,
-            labels=STATUS_LABELS,
+            what=f"Claim ID {claim_number}",
         )
-
-    return r
+    claims.poll(
+        claim,
+        now=portal.clock.now(),
+        stage_polls=portal.knobs.claim_stage_polls,
+        stage_minutes=portal.knobs.claim_stage_minutes,
+    )
+    disputes = portal.state.appeals_for_claim(PAYER.key, claim.claim_number)
+    return render(
+        request,
+        PAYER,
+        "beacon/app_claim_detail.html",
+        user=user,
+        claim=claim,
+        disputes=disputes,
+        labels=STATUS_LABELS,
+    )

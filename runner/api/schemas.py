@@ -41,7 +41,13 @@ INPUT_BODY: dict[str, Any] = {
             "application/json": {
                 "schema": {
                     "type": "object",
-                    "properties": {"data": {"type": "string", "description": "`key: value` lines or JSON"}},
+                    "properties": {
+                        "data": {
+                            "type": "string",
+                            "description": "`key: value` lines or JSON; leave out to check a task whose "
+                            "data is complete again (it waited on a portal login)",
+                        }
+                    },
                 },
                 "example": {"data": "date_of_birth: 1990-01-15"},
             },

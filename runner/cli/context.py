@@ -11,6 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from handlers.portals import portal_names
 from runner.cli import logs
 from runner.core.errors import SopwrightError
 from runner.core.settings import Settings
@@ -56,7 +57,7 @@ def system() -> Iterator[System]:
     settings = load_settings()
     configure_logging(settings)
     with boundary():
-        core = build(settings)
+        core = build(settings, portal_names=portal_names())
         try:
             yield core
         finally:

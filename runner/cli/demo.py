@@ -27,6 +27,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from handlers.portals import portal_names
 from runner.cli.children import stop, stop_on_signals
 from runner.cli.context import fail, out
 from runner.cli.demo_tasks import BEACON, DemoTask, demo_tasks
@@ -105,7 +106,7 @@ def _demo(*, keep: bool, timeout: float, stay: bool) -> None:
             f"{portal_url}/_mock/payers",
         ):
             out.print(f"mock portal on {portal_url}")
-            core = build(settings)
+            core = build(settings, portal_names=portal_names())
             try:
                 account = _set_up(core, portal_url, receiver.url)
             finally:

@@ -132,6 +132,13 @@ def add_portal(
     rate_per_minute: Annotated[
         int, typer.Option(help="Sessions started per minute on this login, across all workers.")
     ] = 30,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            help="The portal as your staff call it, shown in task instructions "
+            "(default: the portal's own name, e.g. Beacon Exchange; a replaced login keeps its name)."
+        ),
+    ] = None,
 ) -> None:
     """Add (or update) a portal login; secrets are encrypted at rest and never printed."""
     if bool(password_env) == password_stdin:
@@ -161,8 +168,12 @@ def add_portal(
             serves=serves,
             max_sessions=max_sessions,
             rate_per_minute=rate_per_minute,
+            name=name,
         )
-    out.print(f"Portal login {row.id} for [bold]{found.name}[/]: {row.payer} at {row.url} as {row.username}.")
+    out.print(
+        f"Portal login {row.id} for [bold]{found.name}[/]: {row.name} ({row.payer}) at {row.url} "
+        f"as {row.username}."
+    )
 
 
 @portals_app.command("list")
@@ -171,12 +182,13 @@ def list_portals(account: Annotated[str, typer.Argument(help="Account name or id
     with system() as core:
         found = core.accounts.find(account)
         rows = core.credentials.of_account(found.id)
-    table = Table("id", "payer", "serves", "url", "username", "TOTP", "sessions", "rate/min", "state")
+    table = Table("id", "payer", "name", "serves", "url", "username", "TOTP", "sessions", "rate/min", "state")
     for r in rows:
         state = f"stopped: {r.disabled_reason}" if r.disabled_at else "ok"
         table.add_row(
             r.id,
             r.payer,
+            r.name,
             ", ".join(r.serves) or "-",
             r.url,
             r.username,

@@ -22,6 +22,7 @@ TOTP = "portal_totp_secret"
 SESSION = "portal_session"
 # Most portals lock an account after 5 bad passwords; stop well before that.
 MAX_LOGIN_FAILURES = 2
+MAX_NAME = 200
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,25 @@ class Secrets:
 
 
 class PortalCredentials:
-    def __init__(self, engine: sa.Engine, box: SecretBox, *, guard: AddressGuard | None = None) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        box: SecretBox,
+        *,
+        guard: AddressGuard | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> None:
         self._engine = engine
         self._box = box
         # The destination policy for portal URLs, injected by `system.build`.
         self._guard = guard
+        # The portal registry's display names by portal key (handlers.portals), given at the edge.
+        self._names = dict(names or {})
+
+    @property
+    def default_names(self) -> Mapping[str, str]:
+        """The portal registry's names by key: what a new login is called unless named."""
+        return dict(self._names)
 
     def add(
         self,
@@ -50,9 +65,16 @@ class PortalCredentials:
         serves: list[str] | None = None,
         max_sessions: int = 2,
         rate_per_minute: int = 30,
+        name: str | None = None,
     ) -> PortalCredential:
-        """Add a login, or replace the secrets of the same payer + username (clears a stop)."""
+        """Add a login, or replace the secrets of the same payer + username (clears a stop).
+
+        `name` is the portal as a person knows it; a new login without one takes the portal
+        registry's name for the key, a replaced one keeps its own."""
         payer = payer.strip().lower()
+        name = " ".join((name or "").split())
+        if len(name) > MAX_NAME or not name.isprintable():
+            raise InvalidRequest(f"The portal name must be printable text of at most {MAX_NAME} characters.")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidRequest(f"The portal URL {url!r} must be an absolute http(s) URL.")
@@ -78,6 +100,7 @@ class PortalCredentials:
                     session.add(row)
                     session.flush()
                 row.url = url.rstrip("/")
+                row.name = name or row.name or self._names.get(payer, payer)
                 row.serves = sorted({name.strip() for name in serves or [] if name.strip()})
                 row.password_enc = self._seal(row, PASSWORD, password)
                 row.totp_secret_enc = self._seal(row, TOTP, totp_secret) if totp_secret else None
@@ -108,33 +131,48 @@ class PortalCredentials:
         """The login that runs this account's tasks for `payer`; NotFound names the configured ones.
 
         A task names its payer as the client knows it: the portal key (`acme`), the portal's name
-        (`Acme Health`, from `names`), a name that starts with the key (`Acme Health PPO`), or one
-        of the payers the login `serves` (the insurers reached through a multi-payer exchange).
+        (the login's own, or the registry's `Acme Health`), a name that starts with the key (`Acme
+        Health PPO`), or one of the payers the login `serves` (the insurers reached through a
+        multi-payer exchange).
         """
         rows = self.of_account(account_id)
         wanted = _squash(payer or "")
-        names = names or {}
+        names = {**self._names, **(names or {})}
         matches = [
             r
             for r in rows
             if wanted
             and (
                 wanted.startswith(_squash(r.payer))
-                or wanted == _squash(names.get(r.payer, ""))
+                or wanted in {_squash(r.name), _squash(names.get(r.payer, ""))} - {""}
                 or wanted in {_squash(name) for name in r.serves}
             )
         ]
         if not matches:
-            known = {r.payer for r in rows} | {name for r in rows for name in r.serves}
-            configured = ", ".join(sorted(known)) or "none"
             raise NotFound(
                 f"No portal login is configured for payer {payer or '(none given)'!r}; "
-                f"configured payers: {configured}.",
+                f"configured payers: {configured_payers(rows)}.",
                 payer=payer,
                 configured=sorted({r.payer for r in rows}),
             )
         usable = [r for r in matches if r.disabled_at is None]
         return usable[0] if usable else matches[0]
+
+    def route(self, account_id: str, payer: str | None) -> tuple[PortalCredential | None, str | None]:
+        """The login that will run a task for `payer`, or why there is none (a clerk's sentence
+        naming the payers the account has logins for and how to add one). No payer: neither,
+        the input check asks for it."""
+        if not payer:
+            return None, None
+        try:
+            return self.for_payer(account_id, payer), None
+        except NotFound:
+            rows = self.of_account(account_id)
+        return None, (
+            f"no portal login is set up for {payer!r} (this account has logins for "
+            f"{configured_payers(rows)}); an admin adds one in the console's Settings or with "
+            "`sopwright portals add`, then POST /tasks/{id}/input (an empty body will do) runs the task"
+        )
 
     def refusal(self, row: PortalCredential) -> str | None:
         """Why the browser must not open this login's URL now, or None: run before each attempt,
@@ -196,6 +234,16 @@ class PortalCredentials:
 
     def _open(self, row: PortalCredential, purpose: str, value: str) -> str:
         return self._box.open(value, purpose=purpose, account_id=row.account_id, record_id=row.id)
+
+
+def configured_payers(rows: list[PortalCredential]) -> str:
+    """The payers an account's logins reach, as a person reads them: "Beacon Exchange (beacon;
+    also Bluebird Health Plan), Acme Health (acme)", or "none"."""
+    parts = []
+    for r in rows:
+        also = f"; also {', '.join(r.serves)}" if r.serves else ""
+        parts.append(f"{r.name or r.payer} ({r.payer}{also})")
+    return ", ".join(dict.fromkeys(parts)) or "none"
 
 
 def _squash(text: str) -> str:

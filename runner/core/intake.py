@@ -8,16 +8,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from runner.core.errors import InvalidRequest, TooLarge, UnknownTaskType
 from runner.core.files import Upload
 from runner.core.states import Priority
+from runner.core.tables import PortalCredential
 from sops.dataformat import parse_data
 from sops.errors import DataFormatError
-from sops.inputs import InputCheck, check_inputs, text_from_documents
+from sops.inputs import FieldProblem, InputCheck, check_inputs, text_from_documents
 from sops.types import TaskType
 
 VALID_TYPES = ", ".join(t.value for t in TaskType)
@@ -81,6 +82,7 @@ def read_inputs(data: str | None, uploads: Sequence[Upload]) -> dict[str, Any]:
 class Checked:
     raw: dict[str, Any]
     check: InputCheck
+    portal_name: str | None = None  # the login's name for the payer, for the SOP's instructions
 
     @property
     def payer(self) -> str | None:
@@ -90,6 +92,22 @@ class Checked:
 
 def check(task_type: TaskType, raw: Mapping[str, Any], defaults: Mapping[str, Any], today: date) -> Checked:
     return Checked(dict(raw), check_inputs(task_type, raw, defaults=defaults, today=today))
+
+
+Route = tuple[PortalCredential | None, str | None]  # PortalCredentials.route: the login, or why none
+
+
+def with_login(checked: Checked, route: Route, *, required: bool = True) -> Checked:
+    """The check with the portal login taken into account: the portal's name for the SOP and,
+    when `required`, a task whose payer has no login waits for input like one with a missing
+    field (unless the payer itself is already the problem)."""
+    login, refusal = route
+    if login is not None:
+        return replace(checked, portal_name=login.name or login.payer)
+    if not required or refusal is None or any(p.field == "payer" for p in checked.check.problems):
+        return checked
+    problems = [*checked.check.problems, FieldProblem("payer", refusal)]
+    return replace(checked, check=replace(checked.check, problems=problems))
 
 
 def request_hash(task_type: TaskType, data: str | None, uploads: Sequence[Upload]) -> str:

@@ -3,7 +3,9 @@
 business outcome (completed / completed_with_issues / failed)  -> that final status, notes from the SOP
 Transient (5xx, maintenance, timeout, 429, session expired)     -> pending again with backoff, until
                                                                    the SOP's max_attempts, then failed
-NeedsInput (the payer says data is wrong)                       -> waiting_for_input with its message
+NeedsInput (the payer says data is wrong)                       -> waiting_for_input with its message;
+                                                                   a form the portal refused (FormRefused)
+                                                                   lifts the submit mark: nothing was sent
 GateReached / NeedsReview (gate, CAPTCHA, unclear outcome)      -> pending_review
 LoginRefused                                                    -> failed (the login may be stopped)
 anything else (PortalChanged, UnknownStep, a bug)               -> retried like Transient, then failed
@@ -24,7 +26,7 @@ from typing import Any
 
 from handlers.context import Outcome
 from handlers.engine import GateReached
-from handlers.errors import LoginRefused, NeedsInput, NeedsReview, StepError, Transient
+from handlers.errors import FormRefused, LoginRefused, NeedsInput, NeedsReview, StepError, Transient
 from handlers.registry import UnknownStep
 from runner.core.retries import Decision, retry_or_fail
 from runner.core.states import TaskStatus
@@ -58,7 +60,13 @@ def from_error(
         return Decision(TaskStatus.PENDING_REVIEW, error.message, result=result or None)
     if isinstance(error, NeedsInput):
         problems = [{"field": p.field, "message": p.message} for p in error.problems]
-        return Decision(TaskStatus.WAITING_FOR_INPUT, error.message, result=result or None, problems=problems)
+        return Decision(
+            TaskStatus.WAITING_FOR_INPUT,
+            error.message,
+            result=result or None,
+            problems=problems,
+            not_submitted=isinstance(error, FormRefused),
+        )
     if isinstance(error, LoginRefused):
         failed = {**result, "failure_reason": error.message}
         return Decision(TaskStatus.FAILED, f"The portal refused the login: {error.message}", result=failed)

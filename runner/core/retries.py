@@ -33,6 +33,9 @@ class Decision:
     run_after: datetime | None = None
     review_step: str | None = None
     problems: list[dict[str, str]] = field(default_factory=list)
+    # The portal refused the form with its errors: the submit mark is lifted, the next attempt
+    # submits without reconciling (there is nothing to find).
+    not_submitted: bool = False
 
 
 def backoff(sop: Sop, attempt: int, retry_after: float | None) -> float:

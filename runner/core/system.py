@@ -6,6 +6,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -65,8 +66,13 @@ class System:
         self.engine.dispose()
 
 
-def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
-    """Open the database (the embedded SQLite default migrates itself) and wire the services."""
+def build(
+    settings: Settings, *, library: SopLibrary | None = None, portal_names: Mapping[str, str] | None = None
+) -> System:
+    """Open the database (the embedded SQLite default migrates itself) and wire the services.
+
+    `portal_names` are the portal registry's display names by key (`handlers.portals.portal_names`,
+    given by the edge: the API never imports the handlers); a login is named after its portal."""
     data_dir = settings.ensure_data_dir()
     url = settings.resolved_database_url()
     engine = db.open_database(url, auto_upgrade=url.startswith("sqlite"))
@@ -86,14 +92,15 @@ def build(settings: Settings, *, library: SopLibrary | None = None) -> System:
     ring_on_commit(engine, wakeup)
     accounts = Accounts(engine, box, url_check=guard.check_url)
     webhooks = Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout, wakeup=wakeup)
+    credentials = PortalCredentials(engine, box, guard=portal_guard, names=portal_names)
     tasks = Tasks(
         engine,
         files,
         sops,
+        credentials,
         max_data_chars=settings.max_data_chars,
         timely_filing_days=settings.timely_filing_days,
     )
-    credentials = PortalCredentials(engine, box, guard=portal_guard)
     batches = Batches(engine, tasks, credentials, max_data_chars=settings.max_data_chars)
     source_guard = destinations.for_use(
         "schedule source", UnsafeDestination, require_https=settings.production

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from runner.core import cursors, intake
+from runner.core.credentials import PortalCredentials
 from runner.core.db import session_scope
 from runner.core.errors import IdempotencyConflict, InvalidRequest, InvalidTransition, NotFound
 from runner.core.files import FileStore, Upload
@@ -49,6 +50,7 @@ class Tasks:
         engine: sa.Engine,
         files: FileStore,
         sops: SopBook,
+        credentials: PortalCredentials,
         *,
         max_data_chars: int,
         timely_filing_days: int = 365,
@@ -57,6 +59,7 @@ class Tasks:
         self._engine = engine
         self._files = files
         self._sops = sops
+        self._credentials = credentials
         self._max_data_chars = max_data_chars
         self._timely_filing_days = timely_filing_days
         self._clock = clock
@@ -113,6 +116,7 @@ class Tasks:
         checked = intake.check(
             task_type, intake.read_inputs(data, uploads), self._defaults(account), now.date()
         )
+        checked = self._with_login(account.id, checked)
         for upload in uploads:
             self._files.put(upload)
         try:
@@ -163,7 +167,7 @@ class Tasks:
         resolved = self._sops.resolve(account.id, task_type, session=session)
         number = self._next_number(session, account.id)
         rendered = render_task(
-            resolved.sop, task_number=number, fields=checked.check.fields, portal_name=checked.payer
+            resolved.sop, task_number=number, fields=checked.check.fields, portal_name=checked.portal_name
         )
         task = Task(
             account_id=account.id,
@@ -195,8 +199,16 @@ class Tasks:
         return task
 
     def check(self, account: Account, task_type: TaskType, raw: dict[str, Any]) -> intake.Checked:
-        """Check parsed inputs against the task type, with the account's defaults (no storing)."""
-        return intake.check(task_type, raw, self._defaults(account), self._clock().date())
+        """Check parsed inputs against the task type, with the account's defaults (no storing),
+        and name the portal of the payer's login for the instructions."""
+        checked = intake.check(task_type, raw, self._defaults(account), self._clock().date())
+        return self._with_login(account.id, checked, required=False)
+
+    def _with_login(
+        self, account_id: str, checked: intake.Checked, *, required: bool = True
+    ) -> intake.Checked:
+        route = self._credentials.route(account_id, checked.payer)
+        return intake.with_login(checked, route, required=required)
 
     def _defaults(self, account: Account) -> dict[str, Any]:
         """The account's defaults, over the installation's (the timely-filing window)."""
@@ -329,11 +341,10 @@ class Tasks:
     def supply_input(
         self, account: Account, task_id: str, *, data: str | None, uploads: Sequence[Upload], actor: str
     ) -> Task:
-        """Merge more or corrected data into a waiting task and check again."""
+        """Merge more or corrected data into a waiting task and check again. With nothing sent, a
+        task whose data is complete is checked again as it is (it waited on a portal login)."""
         data = intake.check_data_text(data, self._max_data_chars)
         new_raw = intake.read_inputs(data, uploads) if (data or uploads) else {}
-        if not new_raw and not uploads:
-            raise InvalidRequest("Send `data` with the missing or corrected fields (or files).")
         for upload in uploads:
             self._files.put(upload)
         with session_scope(self._engine) as session:
@@ -347,9 +358,20 @@ class Tasks:
                 )
             merged = merge_raw(task.raw_inputs, new_raw)
             checked = intake.check(TaskType(task.type), merged, self._defaults(account), self._clock().date())
-            if data:
+            if not new_raw and not uploads and not checked.check.ok:
+                raise InvalidRequest("Send `data` with the missing or corrected fields (or files).")
+            checked = self._with_login(account.id, checked)
+            if checked.check.ok:  # the payer may have changed, or its login been added
+                task.instructions = render_task(
+                    self._sops.resolve(account.id, TaskType(task.type), session=session).sop,
+                    task_number=task.task_number,
+                    fields=checked.check.fields,
+                    portal_name=checked.portal_name,
+                ).instructions
+            if data and data.strip():
                 task.data = f"{task.data}\n{data}" if task.data else data
-            record(session, task, actor=actor, kind="input", message="Input supplied.")
+            message = "Input supplied." if new_raw or uploads else "Checked again."
+            record(session, task, actor=actor, kind="input", message=message)
             self._apply_check(session, task, checked, actor=actor, action="supply input")
             task.run_after = self._clock()
             for upload in uploads:

@@ -29,6 +29,7 @@ import pytest
 
 from runner.core.settings import Settings
 from runner.core.system import System
+from tests.support.logins import add_logins
 from tests.support.ports import free_port
 from tests.support.task_fixtures import task_fixture
 
@@ -128,6 +129,7 @@ def test_a_task_accepted_just_before_a_sigkill_is_there_after_a_restart(
     system: System, settings: Settings, tmp_path: Path
 ) -> None:
     created = system.accounts.create("Crash Clinic")
+    add_logins(system, created.account.id)
     log = tmp_path / "serve.log"
     pdf = a_pdf()
     with serving(settings, log) as server, api_client(server, created.api_key) as client:
@@ -148,6 +150,7 @@ def test_every_post_answered_before_a_sigkill_survives_it(
     system: System, settings: Settings, tmp_path: Path
 ) -> None:
     created = system.accounts.create("Busy Clinic")
+    add_logins(system, created.account.id)
     log = tmp_path / "serve.log"
     threads_count, kill_after = 6, 8
     accepted: dict[str, bytes] = {}  # task id -> its file

@@ -10,12 +10,13 @@ provider context when the session acts for another provider than the task's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from playwright.async_api import FrameLocator, Locator
 
 from handlers.context import StepContext
-from handlers.errors import LoginRefused, PortalChanged
+from handlers.errors import InputProblem, LoginRefused, NeedsInput, PortalChanged
 from handlers.portals.beacon.screens import (
     ContextPicker,
     LoginPage,
@@ -28,9 +29,11 @@ from handlers.portals.common.formats import totp_code
 from handlers.portals.common.hazards import Hazard, raise_hazard
 from handlers.portals.common.screens import first_visible, text_of
 from handlers.portals.common.watch import prepare_page
+from sops.fields import FIELDS
 from sops.types import TaskType
 
 PORTAL = "Beacon Exchange"
+NPI = re.compile(r"\bNPI (\d{10})\b")
 MAX_GATES = 6  # log-in, passcode, acknowledgement, context: each shows at most once per login
 # Which of the task's NPIs the exchange session should act for (the provider context).
 ACTING_NPI = {
@@ -169,8 +172,8 @@ async def _context_matches(ctx: StepContext, shell: Shell) -> bool:
 async def _choose_context(ctx: StepContext, picker: ContextPicker) -> None:
     npi = _acting_npi(ctx)
     option = picker.provider_option(npi) if npi else picker.provider.get_by_role("option").nth(1)
-    if not await option.count():
-        option = picker.provider.get_by_role("option").nth(1)
+    if npi and not await option.count():
+        raise await _not_offered(ctx, picker, npi)
     label = await text_of(option.first)
     value = await option.first.get_attribute("value") or ""
     organization = label.rsplit(" - ", 1)[-1]
@@ -178,6 +181,26 @@ async def _choose_context(ctx: StepContext, picker: ContextPicker) -> None:
     await picker.organization.select_option(await org_option.first.get_attribute("value") or "")
     await picker.provider.select_option(value)
     await picker.submit.click()
+
+
+async def _not_offered(ctx: StepContext, picker: ContextPicker, npi: str) -> NeedsInput:
+    """The task's provider is not among those this login may act for: the exchange would refuse
+    anything sent for it (a claim's billing NPI must be a provider of the chosen organization)."""
+    field = ACTING_NPI[ctx.task_type]
+    label = FIELDS[field].label
+    offered = [
+        m.group(1)
+        for t in await picker.provider.get_by_role("option").all_text_contents()
+        if (m := NPI.search(t))
+    ]
+    message = (
+        f"{label} {npi} is not a provider this {PORTAL} login can act for (it acts for NPI "
+        f"{', '.join(offered) or 'none'}); correct the {label}, or ask {PORTAL} to add the provider "
+        "to your organization"
+    )
+    return NeedsInput(
+        f"{PORTAL} cannot act for this provider: {message}.", problems=[InputProblem(field, message)]
+    )
 
 
 async def _prepare(ctx: StepContext) -> None:

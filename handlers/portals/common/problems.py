@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from playwright.async_api import FrameLocator, Locator, Page
 
-from handlers.errors import InputProblem, NeedsInput
+from handlers.errors import FormRefused, InputProblem
 
 RENAMED = {
     "claim_number": "original_claim_number",
@@ -53,9 +53,10 @@ async def summary_problems(
     return problems
 
 
-def needs_input(portal: str, problems: Sequence[InputProblem]) -> NeedsInput:
+def needs_input(portal: str, problems: Sequence[InputProblem]) -> FormRefused:
+    """The portal showed the form again with its errors: nothing was taken."""
     listed = "; ".join(p.message for p in problems) or "the form was refused"
-    return NeedsInput(f"{portal} refused the form: {listed}", problems=list(problems))
+    return FormRefused(f"{portal} refused the form: {listed}", problems=list(problems))
 
 
 def file_problems(messages: Sequence[str]) -> list[InputProblem]:

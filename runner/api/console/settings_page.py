@@ -28,6 +28,7 @@ def _page(request: Request, system: SystemDep, me: OperatorDep, *, new_key: str 
             "account": account,
             "keys": system.accounts.list_keys(account.id),
             "logins": system.credentials.of_account(account.id),
+            "portal_names": system.credentials.default_names,
             "operators": operators,
             "locked": {o.id for o in operators if (as_utc(o.locked_until) or now) > now},
             "new_key": new_key,
@@ -90,7 +91,10 @@ def save_login(request: Request, system: SystemDep, me: OperatorDep, form: FormD
             serves=[s for s in form.text("serves").split(",") if s.strip()],
             max_sessions=sessions,
             rate_per_minute=rate,
+            name=form.text("name") or None,
         )
     except ACTION_ERRORS as exc:
         return redirect(request, "/settings", error=exc.message)
-    return redirect(request, "/settings", ok=f"Portal login {row.username} on {row.payer} saved.")
+    return redirect(
+        request, "/settings", ok=f"Portal login {row.username} on {row.payer} ({row.name}) saved."
+    )

@@ -67,6 +67,8 @@ class PortalCredential(SQLModel, table=True):
     id: str = id_field()
     account_id: str = Field(foreign_key="accounts.id", index=True, max_length=36)
     payer: str = Field(max_length=64, index=True)
+    # The portal as a person knows it ("Beacon Exchange"), shown in SOP instructions.
+    name: str = Field(default="", max_length=200)
     url: str = Field(max_length=2000)
     # Payer names this login also submits to (a multi-payer exchange lists the insurers here).
     serves: list[str] = json_column([])

@@ -204,12 +204,16 @@ def test_unresolved_reconciliation_goes_to_review_and_approval_allows_one_resubm
 
 
 def test_unknown_payer_waits_for_input_naming_configured_ones(system: System) -> None:
+    """Decided at create (issue 15 item 13): the worker never spends an attempt on it."""
     account = account_with_login(system, payer="acme")
-    task = claim(system, account)
+    data = task_fixture("submit_claim").replace("payer: Acme Health", "payer: fake")
+    task = system.tasks.create(account, type="submit_claim", data=data, actor="test")
+    assert task.status == "waiting_for_input"
+    assert "no portal login is set up for 'fake'" in (task.notes or "")
+    assert "Acme Health (acme)" in (task.notes or "")
     run_worker(system, FakePortal())
     waiting = reload(system, task.id)
-    assert waiting.status == "waiting_for_input"
-    assert "configured payers: acme" in (waiting.notes or "")
+    assert waiting.status == "waiting_for_input" and waiting.attempts == 0
 
 
 def test_refused_logins_stop_the_credential_before_a_lockout(system: System) -> None:

@@ -7,6 +7,7 @@ import pytest
 from runner.core.operators import Role
 from runner.core.system import System
 from runner.core.tables import Account
+from tests.support.logins import add_logins
 from tests.support.task_fixtures import task_fixture
 from tests.unit.console.signed import Person, fast_operators, person
 
@@ -19,12 +20,16 @@ def system(system: System) -> System:
 
 @pytest.fixture
 def clinic(system: System) -> Account:
-    return system.accounts.create("Clinic").account
+    account = system.accounts.create("Clinic").account
+    add_logins(system, account.id)
+    return account
 
 
 @pytest.fixture
 def other_clinic(system: System) -> Account:
-    return system.accounts.create("Other clinic").account
+    account = system.accounts.create("Other clinic").account
+    add_logins(system, account.id)
+    return account
 
 
 @pytest.fixture

@@ -17,6 +17,12 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"allow_hosts": ""})  # as in production: nothing internal
 
 
+@pytest.fixture
+def clinic(system: System) -> Account:
+    """Without portal logins: these tests add them through the form."""
+    return system.accounts.create("Clinic").account
+
+
 def login_form(url: str) -> dict[str, str]:
     return {"payer": "acme", "url": url, "username": "biller", "password": "pw"}
 
@@ -42,6 +48,31 @@ def test_an_internal_portal_url_is_refused_with_the_setting_named(
 
 def test_a_public_portal_url_is_saved(system: System, admin: Person, clinic: Account) -> None:
     response = admin.post("/settings/logins", login_form("https://portal.invalid/acme"))
-    assert "Portal login biller on acme saved." in admin.client.get(response.headers["location"]).text
+    assert (
+        "Portal login biller on acme (Acme Health) saved."
+        in admin.client.get(response.headers["location"]).text
+    )
     [row] = system.credentials.of_account(clinic.id)
     assert row.url == "https://portal.invalid/acme"
+
+
+def test_a_login_is_named_in_the_form_or_after_its_portal(
+    system: System, admin: Person, clinic: Account
+) -> None:
+    """The form offers the portal keys with their names; the name typed (or the portal's own)
+    is what the logins table shows and what task instructions say."""
+    page = html.unescape(admin.client.get("/console/settings").text)
+    assert '<option value="beacon">Beacon Exchange</option>' in page and 'name="name"' in page
+    form = {
+        **login_form("https://portal.invalid/beacon"),
+        "payer": "beacon",
+        "name": "Beacon Provider Exchange",
+    }
+    response = admin.post("/settings/logins", form)
+    saved = html.unescape(admin.client.get(response.headers["location"]).text)
+    assert "Portal login biller on beacon (Beacon Provider Exchange) saved." in saved
+    assert "key beacon" in saved
+    [row] = system.credentials.of_account(clinic.id)
+    assert row.name == "Beacon Provider Exchange"
+    response = admin.post("/settings/logins", {**form, "name": "x" * 201})
+    assert "portal name" in html.unescape(admin.client.get(response.headers["location"]).text)

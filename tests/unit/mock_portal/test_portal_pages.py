@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, timedelta
 
@@ -84,6 +85,32 @@ def test_beacon_claim_rejection_and_validation(beacon: TestClient) -> None:
         "/beacon/app/claims/new", data={**beacon_claim("SYN100001"), "line_0_charge": "0"}
     ).text
     assert "greater than 0" in invalid and 'data-testid="bx-error-summary"' in invalid
+
+
+def test_beacon_bills_only_for_the_organization_of_the_provider_context(beacon: TestClient) -> None:
+    """The context is Maple Street (TIN 12-3456789): a billing NPI of another organization, or
+    another TIN, is refused at the form with the exchange's message, and nothing reaches the payer."""
+    other_org = beacon.post(
+        "/beacon/app/claims/new", data={**beacon_claim("SYN100001"), "billing_npi": "2123456784"}
+    ).text
+    assert 'data-testid="bx-error-summary"' in other_org
+    assert (
+        "Billing NPI 2123456784 is not a provider of Maple Street Synthetic Family Practice (TIN 12-3456789)"
+        in html.unescape(other_org)
+    )
+    unknown = beacon.post(
+        "/beacon/app/claims/new", data={**beacon_claim("SYN100001"), "billing_npi": "2000000028"}
+    ).text
+    assert "Billing NPI 2000000028 is not a provider of" in html.unescape(unknown)
+    wrong_tin = beacon.post(
+        "/beacon/app/claims/new", data={**beacon_claim("SYN100001"), "tax_id": "452345678"}
+    ).text
+    assert "Billing Tax ID 45-2345678 does not match the selected organization" in html.unescape(wrong_tin)
+    assert beacon.get("/_mock/submissions", params={"kind": "claim"}).json() == []
+    accepted = beacon.post(
+        "/beacon/app/claims/new", data={**beacon_claim("SYN100001"), "billing_npi": "2000000010"}
+    ).text
+    assert re.fullmatch(r"BX\w+", text_of(accepted, "bx-claim-id"))
 
 
 def test_acme_can_be_switched_to_a_soft_duplicate_warning(acme: TestClient) -> None:

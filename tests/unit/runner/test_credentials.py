@@ -66,8 +66,42 @@ def test_payer_selects_the_login(system: System) -> None:
         ("bluebird health plan", beacon),
     ]:
         assert system.credentials.for_payer(account.id, payer, names=names).id == expected.id
-    with pytest.raises(NotFound, match=r"configured payers: Bluebird Health Plan, acme, beacon"):
+    configured = (
+        r"configured payers: Acme Health \(acme\), Beacon Exchange \(beacon; also Bluebird Health Plan\)"
+    )
+    with pytest.raises(NotFound, match=configured):
         system.credentials.for_payer(account.id, "Cedar Mutual", names=names)
+
+
+def test_a_login_is_named_after_its_portal_unless_given_a_name(system: System) -> None:
+    """The name a person knows the portal by: the registry's for a new login, `--name` over it,
+    kept when the login's secrets are replaced without one; tasks may name the payer by it."""
+    account = system.accounts.create("Clinic").account
+    acme = add(system, account.id, "acme")
+    beacon = add(system, account.id, "beacon", name="  Beacon   Provider Exchange ")
+    other = add(system, account.id, "fake")
+    assert (acme.name, beacon.name, other.name) == ("Acme Health", "Beacon Provider Exchange", "fake")
+    assert add(system, account.id, "beacon").name == "Beacon Provider Exchange"
+    assert add(system, account.id, "beacon", name="Beacon").name == "Beacon"
+    assert system.credentials.for_payer(account.id, "beacon exchange").id == beacon.id  # the registry's
+    assert system.credentials.for_payer(account.id, "Beacon").id == beacon.id
+    for bad in ("x" * 201, "Acme\x00Health"):
+        with pytest.raises(InvalidRequest, match="portal name"):
+            add(system, account.id, "acme", name=bad)
+
+
+def test_route_says_which_login_runs_a_payer_or_how_to_add_one(system: System) -> None:
+    account = system.accounts.create("Clinic").account
+    assert system.credentials.route(account.id, None) == (None, None)
+    login, why = system.credentials.route(account.id, "Acme Health")
+    assert login is None and why is not None
+    assert "no portal login is set up for 'Acme Health'" in why and "logins for none" in why
+    assert "sopwright portals add" in why and "/input" in why
+    add(system, account.id, "beacon", serves=["Bluebird Health Plan"])
+    login, why = system.credentials.route(account.id, "Acme Health")
+    assert login is None and "Beacon Exchange (beacon; also Bluebird Health Plan)" in (why or "")
+    login, why = system.credentials.route(account.id, "Bluebird Health Plan")
+    assert login is not None and login.payer == "beacon" and why is None
 
 
 def test_refused_logins_stop_the_login_and_re_adding_clears_it(system: System) -> None:

@@ -8,7 +8,15 @@ import pytest
 
 from handlers.context import Outcome
 from handlers.engine import GateReached
-from handlers.errors import InputProblem, LoginRefused, NeedsInput, NeedsReview, PortalChanged, Transient
+from handlers.errors import (
+    FormRefused,
+    InputProblem,
+    LoginRefused,
+    NeedsInput,
+    NeedsReview,
+    PortalChanged,
+    Transient,
+)
 from handlers.registry import UnknownStep
 from runner.core import outcomes
 from runner.core.states import TaskStatus
@@ -77,6 +85,19 @@ def test_needs_input_carries_problems_and_gate_its_step() -> None:
     assert decision.problems == [{"field": "date_of_birth", "message": "mismatch"}]
     gate = outcomes.from_error(SOP, GateReached("big claim", gate="submit"), attempts=1, now=NOW, result={})
     assert gate.review_step == "submit"
+
+
+def test_a_form_the_portal_refused_lifts_the_submit_mark() -> None:
+    """The portal showed the form again with its errors: nothing was sent, so the attempt after
+    the input submits without reconciling; a payer's own "this is wrong" keeps the mark."""
+    problem = [InputProblem("tax_id", "Billing Tax ID does not match the selected organization")]
+    refused = FormRefused("Beacon Exchange refused the form", problems=problem)
+    decision = outcomes.from_error(SOP, refused, attempts=1, now=NOW, result={}, submit_attempted=True)
+    assert decision.status is TaskStatus.WAITING_FOR_INPUT and decision.not_submitted
+    said = NeedsInput("The payer says the DOB does not match.", problems=problem)
+    assert not outcomes.from_error(
+        SOP, said, attempts=1, now=NOW, result={}, submit_attempted=True
+    ).not_submitted
 
 
 def test_an_error_past_the_submit_says_what_happens_to_the_submission() -> None:
