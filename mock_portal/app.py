@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -15,8 +17,15 @@ from mock_portal.pages import Pages
 from mock_portal.payers import PAYERS
 from mock_portal.portal import Portal, PortalConfig
 from mock_portal.session_routes import session_router
+from mock_portal.validation import preload_code_set
 
 STATIC = Path(__file__).resolve().parent / "static"
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    preload_code_set()
+    yield
 
 
 def create_app(config: PortalConfig | None = None) -> FastAPI:
@@ -29,6 +38,7 @@ def create_app(config: PortalConfig | None = None) -> FastAPI:
         docs_url="/_mock/docs" if config.admin else None,
         redoc_url=None,
         openapi_url="/_mock/openapi.json" if config.admin else None,
+        lifespan=_lifespan,
     )
     app.state.portal = portal
     app.state.pages = pages  # what `pages.render` renders with (the routers are module-level)
