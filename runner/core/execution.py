@@ -41,7 +41,6 @@ from runner.core.tracing import DEFAULT_TRACE_MODE, TraceMode, TracePlan
 from runner.core.trajectory import DEFAULT_SCREENSHOT_BUDGET, TrajectoryRecorder
 from runner.core.transitions import move
 from sops.schema import Sop
-from sops.types import TaskType
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +87,7 @@ class Executor:
         """One attempt; False if it never started because the portal login stayed busy (the task
         went back to the queue without spending an attempt)."""
         task = await asyncio.to_thread(self._load, lease)
-        sop = self._sops.resolve(task.account_id, TaskType(task.type)).sop
+        sop = self._sops.resolve(task.account_id, task.type).sop
         try:
             credential = self._credentials.for_payer(
                 task.account_id, task.payer, names={key: p.name for key, p in self._portals.items()}
@@ -188,7 +187,7 @@ class Executor:
         folder = self._artifacts.dir_for(task.account_id, task.id, trajectory.id)
         ctx = StepContext(
             page=page,
-            task_type=TaskType(task.type),
+            task_type=task.type,
             fields=task.fields,
             credentials=Credentials(credential.username, secrets.password, secrets.totp_secret),
             portal_url=credential.url,
@@ -298,7 +297,7 @@ class Executor:
         now = self._clock()
         with session_scope(self._engine) as session:
             task = self._queue.hold(session, lease)
-            sop = self._sops.resolve(task.account_id, TaskType(task.type)).sop
+            sop = self._sops.resolve(task.account_id, task.type).sop
             decision = outcomes.from_error(
                 sop,
                 error,

@@ -27,10 +27,10 @@ def move(
     A move to a final state also writes the `task_finished` webhook delivery (the outbox) in this
     same transaction; its task snapshot is taken at commit.
     """
-    current = TaskStatus(task.status)
+    current = task.status
     check_transition(current, target, action=action)
     now = now or utcnow()
-    task.status = target.value
+    task.status = target
     task.updated_at = now
     if target is TaskStatus.RUNNING and task.started_at is None:
         task.started_at = now
@@ -46,8 +46,8 @@ def move(
             at=now,
             actor=actor,
             kind=action,
-            from_status=current.value,
-            to_status=target.value,
+            from_status=current,
+            to_status=target,
             message=message,
         )
     )

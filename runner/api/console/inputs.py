@@ -72,7 +72,7 @@ def _lines_text(name: str, value: Any) -> str:
 
 def input_form(task: Task) -> InputForm | None:
     """The form for a waiting task (None for any other status)."""
-    if task.status != TaskStatus.WAITING_FOR_INPUT.value:
+    if task.status is not TaskStatus.WAITING_FOR_INPUT:
         return None
     fields: list[InputField] = []
     lines_name: str | None = None

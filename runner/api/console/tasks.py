@@ -118,7 +118,7 @@ def task_list(
             "payers": system.tasks.payers(account.id),
             "types": list(TaskType),
             "problem": problem,
-            "live": any(TaskStatus(t.status) in ACTIVE for t in page.tasks) or any(counts[s] for s in ACTIVE),
+            "live": any(t.status in ACTIVE for t in page.tasks) or any(counts[s] for s in ACTIVE),
         },
     )
 
@@ -142,7 +142,7 @@ def task_context(system: SystemDep, me: OperatorDep, task_id: str) -> dict[str, 
     )
     return {
         "task": task,
-        "status": TaskStatus(task.status),
+        "status": task.status,
         "files": files,
         "attempts": attempts,
         "gate_step": last_shot,

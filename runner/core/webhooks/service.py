@@ -123,7 +123,7 @@ class Webhooks:
         delivery = WebhookDelivery(
             id=new_id(),
             account_id=account.id,
-            event=WebhookEvent.WEBHOOK_TEST.value,
+            event=WebhookEvent.WEBHOOK_TEST,
             created_at=now,
             payload=envelope(
                 WebhookEvent.WEBHOOK_TEST,

@@ -70,7 +70,7 @@ class DeliveryStore:
         token = f"{owner}/{uuid.uuid4().hex[:12]}"
         t = WebhookDelivery
         due = sa.and_(
-            col(t.status) == DeliveryStatus.PENDING.value,
+            col(t.status) == DeliveryStatus.PENDING,
             col(t.next_attempt_at) <= now,
             sa.or_(col(t.lease_expires_at).is_(None), col(t.lease_expires_at) <= now),
         )
@@ -102,7 +102,7 @@ class DeliveryStore:
         ready_at = sa.case(
             (sa.and_(lease_end.is_not(None), lease_end > attempt_at), lease_end), else_=attempt_at
         )
-        statement = sa.select(sa.func.min(ready_at)).where(col(t.status) == DeliveryStatus.PENDING.value)
+        statement = sa.select(sa.func.min(ready_at)).where(col(t.status) == DeliveryStatus.PENDING)
         with session_scope(self._engine, readonly=True) as session:
             return as_utc(session.execute(statement).scalar())
 
@@ -125,7 +125,7 @@ class DeliveryStore:
                 sa.update(t)
                 .where(col(t.id) == claimed.id, col(t.lease_owner) == claimed.token)
                 .values(
-                    status=settlement.status.value,
+                    status=settlement.status,
                     attempts=claimed.attempts + (1 if made_attempt else 0),
                     next_attempt_at=settlement.next_attempt_at,
                     lease_owner=None,
@@ -163,7 +163,7 @@ class DeliveryStore:
         if task_id is not None:
             statement = statement.where(t.task_id == task_id)
         if status is not None:
-            statement = statement.where(t.status == status.value)
+            statement = statement.where(t.status == status)
         if cursor:
             at, last_id = cursors.decode(cursor)
             statement = statement.where(
@@ -214,7 +214,7 @@ class DeliveryStore:
                     "This delivery is being sent right now; look at its attempts in a few seconds.",
                     delivery_id=delivery_id,
                 )
-            delivery.status = DeliveryStatus.PENDING.value
+            delivery.status = DeliveryStatus.PENDING
             delivery.attempts = 0
             delivery.next_attempt_at = now
             delivery.lease_owner = None
@@ -237,7 +237,7 @@ class DeliveryStore:
     def record_sent(self, delivery: WebhookDelivery, outcome: Outcome, *, url: str, now: datetime) -> None:
         """Store a delivery that was sent once, outside the queue (the test event)."""
         delivery.attempts = 1
-        delivery.status = (DeliveryStatus.DELIVERED if outcome.ok else DeliveryStatus.FAILED).value
+        delivery.status = DeliveryStatus.DELIVERED if outcome.ok else DeliveryStatus.FAILED
         delivery.last_error = outcome.error
         delivery.delivered_at = now if outcome.ok else None
         claimed = Claimed(delivery.id, delivery.account_id, delivery.event, delivery.payload, 0, "")
