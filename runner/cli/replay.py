@@ -17,7 +17,7 @@ from playwright.async_api import Page, async_playwright
 from rich.table import Table
 
 from handlers.browser import BrowserNotFound, launch_options
-from handlers.context import Credentials, Document, Outcome, StepContext
+from handlers.context import Credentials, Document, StepContext
 from handlers.engine import GateReached, Pacing, Resume, run_sop
 from handlers.errors import StepError
 from handlers.portals import portal_handlers
@@ -29,7 +29,7 @@ from sops.inputs import check_inputs
 from sops.loader import SopLibrary, load_sop_file
 from sops.render import render_outcome
 from sops.schema import Sop, Step
-from sops.types import TaskType
+from sops.types import Outcome, TaskType
 
 
 class ConsoleHooks:
@@ -111,12 +111,12 @@ def replay(
     )
     if outcome is None:
         raise typer.Exit(2)
-    notes = render_outcome(sop, outcome.value, fields=checked.fields, result=ctx.result, task_number=1)
+    notes = render_outcome(sop, outcome, fields=checked.fields, result=ctx.result, task_number=1)
     table = Table("result", "value", show_header=False)
     for key, value in ctx.result.items():
         table.add_row(key, json.dumps(value) if not isinstance(value, str) else value)
     out.print(table)
-    out.print(f"[bold]{outcome.value}[/]: {notes}")
+    out.print(f"[bold]{outcome}[/]: {notes}")
     raise typer.Exit(0 if outcome is not Outcome.FAILED else 1)
 
 

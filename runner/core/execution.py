@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from playwright.async_api import Page
 from sqlmodel import select
 
-from handlers.context import Credentials, Document, Outcome, StepContext
+from handlers.context import Credentials, Document, StepContext
 from handlers.engine import Pacing, Resume, run_sop
 from handlers.errors import LoginRefused, SessionExpired
 from handlers.registry import PortalHandler
@@ -41,6 +41,7 @@ from runner.core.tracing import DEFAULT_TRACE_MODE, TraceMode, TracePlan
 from runner.core.trajectory import DEFAULT_SCREENSHOT_BUDGET, TrajectoryRecorder
 from runner.core.transitions import move
 from sops.schema import Sop
+from sops.types import Outcome
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from handlers.context import Outcome
 from handlers.engine import GateReached
 from handlers.errors import FormRefused, LoginRefused, NeedsInput, NeedsReview, StepError, Transient
 from handlers.registry import UnknownStep
@@ -32,15 +31,23 @@ from runner.core.retries import Decision, retry_or_fail
 from runner.core.states import TaskStatus
 from sops.render import render_outcome
 from sops.schema import Sop
+from sops.types import Outcome
 
-__all__ = ["Decision", "from_error", "from_outcome"]
+__all__ = ["FINAL_STATUS", "Decision", "from_error", "from_outcome"]
+
+# The final status of each business outcome (one to one, by design: see DESIGN.md §2).
+FINAL_STATUS: dict[Outcome, TaskStatus] = {
+    Outcome.COMPLETED: TaskStatus.COMPLETED,
+    Outcome.COMPLETED_WITH_ISSUES: TaskStatus.COMPLETED_WITH_ISSUES,
+    Outcome.FAILED: TaskStatus.FAILED,
+}
 
 
 def from_outcome(
     sop: Sop, outcome: Outcome, *, fields: dict[str, Any], result: dict[str, Any], task_number: int
 ) -> Decision:
-    notes = render_outcome(sop, outcome.value, fields=fields, result=result, task_number=task_number)
-    return Decision(TaskStatus(outcome.value), notes, result=result)
+    notes = render_outcome(sop, outcome, fields=fields, result=result, task_number=task_number)
+    return Decision(FINAL_STATUS[outcome], notes, result=result)
 
 
 def from_error(

@@ -3,7 +3,7 @@ appeal, attach documents, submit (point of no return) and capture the tracking n
 
 from __future__ import annotations
 
-from handlers.context import Outcome, StepContext
+from handlers.context import StepContext
 from handlers.portals.acme.pages import ClaimDetail, ClaimSearch
 from handlers.portals.acme.request_pages import AppealForm, AppealReceived
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
@@ -11,6 +11,7 @@ from handlers.portals.common.documents import document_problems, file_payloads
 from handlers.portals.common.formats import appeal_reason, confirmation_time, us_date
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import text_of, texts_of
+from sops.types import Outcome
 
 REASONS = {"corrected_coding", "medical_necessity", "timely_filing", "bundling", "other"}
 STATUSES = {"received": "received", "in review": "in_review", "decided": "decided"}

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.context import Outcome, StepContext
+from handlers.context import StepContext
 from handlers.portals.acme.pages import ClaimDuplicateWarning, ClaimForm, ClaimResult
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
 from handlers.portals.common.formats import confirmation_time, money, us_date
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
+from sops.types import Outcome
 
 SLOTS = "ABCDEFGHIJKL"
 VISIBLE_SLOTS = 4  # E-L sit in a collapsed "More diagnosis codes" section

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from handlers.context import Outcome, StepContext
+from handlers.context import StepContext
 from handlers.errors import InputProblem, NeedsInput
 from handlers.portals.acme.pages import EligibilityResult, EligibilitySearch
 from handlers.portals.acme.session import PORTAL, arrive, open_screen
@@ -13,6 +13,7 @@ from handlers.portals.common.formats import confirmation_time, iso_from_us, mone
 from handlers.portals.common.outcomes import eligibility_rejection, network
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of
+from sops.types import Outcome
 
 
 async def open_eligibility_search(ctx: StepContext) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from handlers.context import Outcome, StepContext
+from handlers.context import StepContext
 from handlers.portals.beacon.pages import ClaimAnswer, ClaimDuplicateWarning, ClaimForm
 from handlers.portals.beacon.screens import Shell
 from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, through_gates
@@ -15,6 +15,7 @@ from handlers.portals.beacon.typeahead import choose_payer
 from handlers.portals.common.formats import confirmation_time, money
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
+from sops.types import Outcome
 
 SLOTS = "ABCDEFGHIJKL"
 STATUSES = {"acknowledged": "acknowledged", "in process": "in_process"}

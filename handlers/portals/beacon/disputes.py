@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from handlers.context import Outcome, StepContext
+from handlers.context import StepContext
 from handlers.portals.beacon.pages import ClaimDetail, ClaimStatusInquiry
 from handlers.portals.beacon.request_pages import DisputeForm, DisputeList, DisputeSubmitted
 from handlers.portals.beacon.screens import Shell
@@ -15,6 +15,7 @@ from handlers.portals.common.documents import document_problems, file_payloads
 from handlers.portals.common.formats import appeal_reason, confirmation_time
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import text_of, texts_of
+from sops.types import Outcome
 
 REASONS = {"corrected_coding", "medical_necessity", "timely_filing", "bundling", "other"}
 STATUSES = {"received": "received", "in review": "in_review", "decided": "decided"}

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import pytest
 from sqlmodel import col, select
 
-from handlers.context import Outcome
 from handlers.errors import InputProblem, LoginRefused, NeedsInput, Transient
 from handlers.fake import Action, FakePortal
 from runner.core.db import session_scope
@@ -18,6 +17,7 @@ from runner.core.runtime import build_worker
 from runner.core.settings import Settings
 from runner.core.system import System
 from runner.core.tables import Account, PortalCredential, Task, Trajectory, TrajectoryStep
+from sops.types import Outcome
 from tests.e2e.runner.threaded import run_async
 from tests.support.task_fixtures import task_fixture
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handlers.context import Outcome
 from handlers.engine import GateReached
 from handlers.errors import (
     FormRefused,
@@ -21,7 +20,7 @@ from handlers.registry import UnknownStep
 from runner.core import outcomes
 from runner.core.states import TaskStatus
 from sops.loader import SopLibrary
-from sops.types import TaskType
+from sops.types import Outcome, TaskType
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 SOP = SopLibrary.builtin().get(TaskType.SUBMIT_CLAIM)
