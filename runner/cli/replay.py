@@ -28,6 +28,7 @@ from sops.dataformat import parse_data
 from sops.inputs import check_inputs
 from sops.loader import SopLibrary, load_sop_file
 from sops.render import render_outcome
+from sops.results import UndeclaredResult, check_result
 from sops.schema import Sop, Step
 from sops.types import Outcome, TaskType
 
@@ -111,6 +112,12 @@ def replay(
     )
     if outcome is None:
         raise typer.Exit(2)
+    if ctx.result:  # as the worker does where an attempt concludes
+        ctx.result["portal"] = payer
+    try:
+        check_result(task_type, ctx.result)
+    except UndeclaredResult as exc:
+        fail(f"The step scripts are wrong: {exc.message}.")
     notes = render_outcome(sop, outcome, fields=checked.fields, result=ctx.result, task_number=1)
     table = Table("result", "value", show_header=False)
     for key, value in ctx.result.items():

@@ -40,6 +40,7 @@ from runner.core.tables import PortalCredential, Task, TaskFile, Trajectory, utc
 from runner.core.tracing import DEFAULT_TRACE_MODE, TraceMode, TracePlan
 from runner.core.trajectory import DEFAULT_SCREENSHOT_BUDGET, TrajectoryRecorder
 from runner.core.transitions import move
+from sops.results import UndeclaredResult, check_result
 from sops.schema import Sop
 from sops.types import Outcome
 
@@ -351,6 +352,12 @@ class Executor:
         if isinstance(error, SessionExpired):
             self._credentials.save_session(credential.id, None)
         portal = portal_key(credential.url)
+        if ctx.result:  # what the portal answered, and which portal answered it
+            ctx.result["portal"] = credential.payer
+        try:
+            check_result(task.type, ctx.result)
+        except UndeclaredResult as exc:
+            outcome, error = None, exc
         with session_scope(self._engine) as session:
             held = self._health.record(session, portal, lease, verdict(error if outcome is None else None))
             current = self._queue.hold(session, lease)

@@ -25,7 +25,7 @@ async def find_claim(ctx: StepContext) -> None:
     await search.search.click()
     where = await arrive(ctx, {"found": search.rows, "none": search.no_results}, what="claim search results")
     if where == "none":
-        ctx.fail(f"{PORTAL} has no claim {number}", original_claim_number=number, portal="acme")
+        ctx.fail(f"{PORTAL} has no claim {number}", original_claim_number=number)
         return
     await search.rows.first.get_by_role("link", name=number).click()
     detail = ClaimDetail(ctx.page)
@@ -41,7 +41,6 @@ async def find_claim(ctx: StepContext) -> None:
             tracking_number=tracking if tracking.lower() != "received" else None,
             appeal_status=STATUSES.get(status.rstrip(")").lower()),
             payer_message=f"an appeal is already on file ({on_file}), so none was filed again",
-            portal="acme",
         )
         return
     if not await detail.file_appeal.count():
@@ -50,7 +49,6 @@ async def find_claim(ctx: StepContext) -> None:
             f"claim {number} cannot be appealed: {PORTAL} shows it as {status.lower()}, and only a "
             "denied claim can be appealed",
             original_claim_number=number,
-            portal="acme",
         )
         return
     await detail.file_appeal.click()
@@ -112,9 +110,7 @@ async def _refused(ctx: StepContext, form: AppealForm) -> None:
         raise needs_input(PORTAL, problems)
     said = about_claim[0].message
     if "already on file" in said:
-        ctx.finish(
-            Outcome.COMPLETED_WITH_ISSUES, original_claim_number=number, payer_message=said, portal="acme"
-        )
+        ctx.finish(Outcome.COMPLETED_WITH_ISSUES, original_claim_number=number, payer_message=said)
     else:
         ctx.fail(f"{PORTAL} refused the appeal: {said}", original_claim_number=number, payer_message=said)
 
@@ -128,6 +124,5 @@ async def capture_appeal_reference(ctx: StepContext) -> None:
             appeal_status=STATUSES.get(status, "received"),
             **confirmation_time(await text_of(page.submitted_at)),
             original_claim_number=ctx.fields["original_claim_number"],
-            portal="acme",
         )
     ctx.finish(Outcome.COMPLETED)

@@ -132,7 +132,6 @@ async def read_decision(page: Page) -> dict[str, Any]:
         **decision_result(decision),
         "reference_number": await text_of(screen.reference_number),
         **confirmation_time(await text_of(screen.submitted_at)),
-        "portal": "acme",
     }
     if await screen.certification_number.count():
         result["certification_number"] = await text_of(screen.certification_number)

@@ -79,7 +79,6 @@ async def submit_claim(ctx: StepContext) -> None:
             rejection_reasons=reasons,
             reference_number=await text_of(result.trace_number),
             **confirmation_time(await text_of(result.submitted_at)),
-            portal="acme",
         )
     elif where in ("blocked", "warning"):
         existing = await text_of(form.duplicate_of)
@@ -91,7 +90,6 @@ async def submit_claim(ctx: StepContext) -> None:
             claim_status="duplicate",
             duplicate_of=existing,
             payer_message=f"{PORTAL} already has this claim as {existing}.",
-            portal="acme",
         )
     elif where == "errors":
         raise needs_input(
@@ -120,6 +118,5 @@ async def capture_claim_number(ctx: StepContext) -> None:
             claim_status="accepted",
             **confirmation_time(await text_of(page.submitted_at)),
             total_charge=money(await text_of(page.total_charge)),
-            portal="acme",
         )
     ctx.finish(Outcome.COMPLETED)

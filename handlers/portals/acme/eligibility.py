@@ -51,7 +51,6 @@ async def fill_eligibility(ctx: StepContext) -> None:
 async def read_eligibility_result(ctx: StepContext) -> None:
     page = EligibilityResult(ctx.page)
     result: dict[str, Any] = {
-        "portal": "acme",
         "reference_number": await text_of(page.control_number),
         **confirmation_time(await text_of(page.checked_at)),
     }

@@ -50,7 +50,6 @@ async def find_claim_submission(ctx: StepContext) -> bool | None:
                 claim_number=number,
                 claim_status=CLAIM_STATUSES.get(status.lower(), "accepted"),
                 total_charge=total,
-                portal="acme",
             )
             return True
     return False
@@ -121,6 +120,5 @@ async def find_appeal_submission(ctx: StepContext) -> bool | None:
         appeal_status="in_review" if status.lower() == "in review" else "received",
         **confirmation_time(submitted),
         original_claim_number=number,
-        portal="acme",
     )
     return True

@@ -83,7 +83,6 @@ async def submit_claim(ctx: StepContext) -> None:
             rejection_reasons=reasons,
             reference_number=await text_of(answer.trace_number),
             **confirmation_time(await text_of(answer.submitted_at)),
-            portal="beacon",
         )
     elif where == "warning":
         warning = ClaimDuplicateWarning(frame)
@@ -105,7 +104,6 @@ def _duplicate(ctx: StepContext, existing: str) -> None:
         claim_status="duplicate",
         duplicate_of=existing,
         payer_message=f"{PORTAL} already has this claim as {existing}.",
-        portal="beacon",
     )
 
 
@@ -131,6 +129,5 @@ async def capture_claim_number(ctx: StepContext) -> None:
             claim_status=STATUSES.get(status, "accepted"),
             **confirmation_time(await text_of(answer.submitted_at)),
             total_charge=money(await text_of(answer.total_charge)),
-            portal="beacon",
         )
     ctx.finish(Outcome.COMPLETED)

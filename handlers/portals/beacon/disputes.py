@@ -27,7 +27,7 @@ async def find_claim(ctx: StepContext) -> None:
     inquiry = ClaimStatusInquiry(frame)
     where = await in_frame(ctx, {"found": inquiry.view(number), "none": inquiry.no_results}, what="the claim")
     if where == "none":
-        ctx.fail(f"{PORTAL} has no claim {number}", original_claim_number=number, portal="beacon")
+        ctx.fail(f"{PORTAL} has no claim {number}", original_claim_number=number)
         return
     await inquiry.view(number).click()
     detail = ClaimDetail(frame)
@@ -38,7 +38,6 @@ async def find_claim(ctx: StepContext) -> None:
             Outcome.COMPLETED_WITH_ISSUES,
             original_claim_number=number,
             payer_message=f"a dispute is already on file ({on_file}), so none was filed again",
-            portal="beacon",
         )
         return
     if not await detail.dispute.count():
@@ -47,7 +46,6 @@ async def find_claim(ctx: StepContext) -> None:
             f"claim {number} cannot be disputed: {PORTAL} shows it as {status.lower()}, and only a "
             "denied claim can be disputed",
             original_claim_number=number,
-            portal="beacon",
         )
         return
     await detail.dispute.click()
@@ -132,7 +130,6 @@ async def capture_appeal_reference(ctx: StepContext) -> None:
             **confirmation_time(await text_of(submitted.submitted_at)),
             payer_message=await text_of(submitted.no_number),
             original_claim_number=number,
-            portal="beacon",
         )
         listing = DisputeList(await open_workspace(ctx, "disputes?" + urlencode({"claim_number": number})))
         await in_frame(ctx, {"listed": listing.rows}, what="the dispute in the list for the claim")

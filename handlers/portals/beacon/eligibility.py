@@ -44,7 +44,6 @@ async def fill_eligibility(ctx: StepContext) -> None:
 async def read_eligibility_result(ctx: StepContext) -> None:
     page = EligibilityResponse(Shell(ctx.page).frame)
     result: dict[str, Any] = {
-        "portal": "beacon",
         "reference_number": await text_of(page.control_number),
         **confirmation_time(await text_of(page.checked_at)),
     }

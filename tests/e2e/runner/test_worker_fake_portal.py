@@ -79,7 +79,7 @@ def test_happy_path_records_a_trajectory(system: System) -> None:
     done = reload(system, task.id)
     assert done.status == "completed", done.notes
     assert done.notes == "Claim submitted with reference FK0000000001."
-    assert done.result == {"claim_number": "FK0000000001"}
+    assert done.result == {"claim_number": "FK0000000001", "portal": "fake"}  # stamped by the runner
     assert done.submit_attempted_at is not None
     assert done.step_script_version == "fake@fake-1"
     with session_scope(system.engine, readonly=True) as session:
@@ -177,7 +177,7 @@ def test_crash_past_the_mark_is_reconciled_not_resubmitted(system: System) -> No
     portal = FakePortal(reconcile_with={"claim_number": "FK0000000042"})
     run_worker(system, portal)
     done = reload(system, task.id)
-    assert done.status == "completed" and done.result == {"claim_number": "FK0000000042"}
+    assert done.status == "completed" and done.result == {"claim_number": "FK0000000042", "portal": "fake"}
     assert portal.calls["submit_claim"] == 0 and portal.calls["reconcile"] == 1
     assert portal.calls["fill_claim"] == 0 and portal.calls["login"] == 1
 
