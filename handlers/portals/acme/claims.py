@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.context import StepContext
-from handlers.portals.acme.pages import ClaimDuplicateWarning, ClaimForm, ClaimResult
+from handlers.portals.acme.pages import ClaimDuplicateWarning, ClaimForm, ClaimResultPage
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
 from handlers.portals.common.formats import confirmation_time, money, us_date
 from handlers.portals.common.problems import needs_input, summary_problems
@@ -70,7 +70,7 @@ async def submit_claim(ctx: StepContext) -> None:
         await fill_claim(ctx)
         await form.submit.click()
         where = await _answer(ctx)
-    result = ClaimResult(ctx.page)
+    result = ClaimResultPage(ctx.page)
     if where == "rejected":
         reasons = await texts_of(result.reasons)
         ctx.fail(
@@ -98,7 +98,7 @@ async def submit_claim(ctx: StepContext) -> None:
 
 
 async def _answer(ctx: StepContext, *, signed_out_ok: bool = False) -> str:
-    form, result = ClaimForm(ctx.page), ClaimResult(ctx.page)
+    form, result = ClaimForm(ctx.page), ClaimResultPage(ctx.page)
     screens = {
         "accepted": result.accepted,
         "rejected": result.rejected,
@@ -112,7 +112,7 @@ async def _answer(ctx: StepContext, *, signed_out_ok: bool = False) -> str:
 async def capture_claim_number(ctx: StepContext) -> None:
     """Read the confirmation; after a reconciliation the number is already known (nothing to read)."""
     if not ctx.result.get("claim_number"):
-        page = ClaimResult(ctx.page)
+        page = ClaimResultPage(ctx.page)
         ctx.result.update(
             claim_number=await text_of(page.claim_number),
             claim_status="accepted",
