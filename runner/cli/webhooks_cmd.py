@@ -75,7 +75,7 @@ def send_test(
         found = core.accounts.find(account)
         sent = core.webhooks.send_test(found.id)
         delivery, attempts = core.webhooks.get(found.id, sent.delivery.id)
-    result = webhook_test_result(delivery, attempts, sent.outcome, endpoint_disabled=sent.endpoint_disabled)
+    result = webhook_test_result(delivery, attempts, sent.post, endpoint_disabled=sent.endpoint_disabled)
     if as_json:
         print_json(result.model_dump(mode="json"))
     elif result.ok:

@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 
 from runner.core.public import iso_z
 from runner.core.tables import WebhookAttempt, WebhookDelivery
-from runner.core.webhooks.sender import Outcome
+from runner.core.webhooks.sender import PostResult
 
 
 class AttemptPublic(BaseModel):
@@ -72,13 +72,13 @@ def delivery_public(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -
 
 
 def webhook_test_result(
-    delivery: WebhookDelivery, attempts: list[WebhookAttempt], outcome: Outcome, *, endpoint_disabled: bool
+    delivery: WebhookDelivery, attempts: list[WebhookAttempt], post: PostResult, *, endpoint_disabled: bool
 ) -> WebhookTestResult:
     return WebhookTestResult(
-        ok=outcome.ok,
-        status_code=outcome.status_code,
-        latency_ms=outcome.latency_ms,
-        error=outcome.error,
+        ok=post.ok,
+        status_code=post.status_code,
+        latency_ms=post.latency_ms,
+        error=post.error,
         endpoint_disabled=endpoint_disabled,
         delivery=delivery_public(delivery, attempts),
     )

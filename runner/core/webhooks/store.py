@@ -25,7 +25,7 @@ from runner.core.tables import Account, WebhookAttempt, WebhookDelivery
 from runner.core.tables.base import as_utc
 from runner.core.webhooks.errors import DeliveryInFlight
 from runner.core.webhooks.events import DeliveryStatus
-from runner.core.webhooks.sender import Outcome
+from runner.core.webhooks.sender import PostResult
 from runner.core.webhooks.wakeup import announce
 
 REDACTED = "[redacted]"
@@ -113,14 +113,14 @@ class DeliveryStore:
         *,
         now: datetime,
         url: str | None,
-        outcome: Outcome | None,
+        post: PostResult | None,
     ) -> bool:
         """Record the attempt (if one was made) and apply `settlement` if the lease is still held."""
         t = WebhookDelivery
-        made_attempt = outcome is not None
+        made_attempt = post is not None
         with session_scope(self._engine) as session:
-            if outcome is not None:
-                session.add(_attempt_row(claimed, outcome, at=now, url=url or ""))
+            if post is not None:
+                session.add(_attempt_row(claimed, post, at=now, url=url or ""))
             result = session.execute(
                 sa.update(t)
                 .where(col(t.id) == claimed.id, col(t.lease_owner) == claimed.token)
@@ -234,17 +234,17 @@ class DeliveryStore:
         with session_scope(self._engine, readonly=True) as session:
             return [created for created in (as_utc(c) for c in session.exec(statement).all()) if created]
 
-    def record_sent(self, delivery: WebhookDelivery, outcome: Outcome, *, url: str, now: datetime) -> None:
+    def record_sent(self, delivery: WebhookDelivery, post: PostResult, *, url: str, now: datetime) -> None:
         """Store a delivery that was sent once, outside the queue (the test event)."""
         delivery.attempts = 1
-        delivery.status = DeliveryStatus.DELIVERED if outcome.ok else DeliveryStatus.FAILED
-        delivery.last_error = outcome.error
-        delivery.delivered_at = now if outcome.ok else None
+        delivery.status = DeliveryStatus.DELIVERED if post.ok else DeliveryStatus.FAILED
+        delivery.last_error = post.error
+        delivery.delivered_at = now if post.ok else None
         claimed = Claimed(delivery.id, delivery.account_id, delivery.event, delivery.payload, 0, "")
         with session_scope(self._engine) as session:
             session.add(delivery)
             session.flush()
-            session.add(_attempt_row(claimed, outcome, at=now, url=url))
+            session.add(_attempt_row(claimed, post, at=now, url=url))
 
 
 def _owned(
@@ -261,15 +261,15 @@ def _owned(
     return delivery
 
 
-def _attempt_row(claimed: Claimed, outcome: Outcome, *, at: datetime, url: str) -> WebhookAttempt:
+def _attempt_row(claimed: Claimed, post: PostResult, *, at: datetime, url: str) -> WebhookAttempt:
     return WebhookAttempt(
         delivery_id=claimed.id,
         at=at,
         url=url[:2000],
-        status_code=outcome.status_code,
-        latency_ms=outcome.latency_ms,
-        error=outcome.error,
-        response_snippet=(redact(outcome.snippet, claimed.payload) or "")[:SNIPPET_CHARS] or None,
+        status_code=post.status_code,
+        latency_ms=post.latency_ms,
+        error=post.error,
+        response_snippet=(redact(post.snippet, claimed.payload) or "")[:SNIPPET_CHARS] or None,
     )
 
 
