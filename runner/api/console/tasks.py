@@ -135,16 +135,16 @@ def task_context(system: SystemDep, me: OperatorDep, task_id: str) -> dict[str, 
     """Everything the task page (and the queues' cards) show about one task."""
     account = me.account
     task, files = system.tasks.get(account.id, task_id)
-    attempts = system.history.attempts(account.id, task_id)
+    trajectories = system.trajectories.of_task(account.id, task_id)
     last_shot = next(
-        (s for a in reversed(attempts) for s in reversed(a.steps) if s.screenshot_path),
+        (s for t in reversed(trajectories) for s in reversed(t.steps) if s.screenshot_path),
         None,
     )
     return {
         "task": task,
         "status": task.status,
         "files": files,
-        "attempts": attempts,
+        "trajectories": trajectories,
         "gate_step": last_shot,
         "instructions": _SENTENCE.split(task.instructions.removeprefix("SOP:").strip()),
         "form": input_form(task),
@@ -170,7 +170,7 @@ def task_page(request: Request, system: SystemDep, me: OperatorDep, task_id: str
 
 @router.get("/tasks/{task_id}/artifacts/{name:path}", name="artifact")
 def artifact(system: SystemDep, me: OperatorDep, task_id: str, name: str) -> FileResponse:
-    return artifact_response(system.history.artifact(me.account.id, task_id, name))
+    return artifact_response(system.trajectories.artifact(me.account.id, task_id, name))
 
 
 @router.get("/tasks/{task_id}/files/{file_id}", name="task_file")

@@ -9,7 +9,7 @@ from runner.core.tables import WebhookAttempt, WebhookDelivery
 from runner.core.webhooks.sender import PostResult
 
 
-class AttemptPublic(BaseModel):
+class WebhookAttemptPublic(BaseModel):
     at: str
     url: str
     status_code: int | None = Field(description="None when no HTTP response came back.")
@@ -28,7 +28,7 @@ class DeliveryPublic(BaseModel):
     last_error: str | None
     created_at: str
     delivered_at: str | None
-    attempt_log: list[AttemptPublic]
+    attempt_log: list[WebhookAttemptPublic]
 
 
 class DeliveryList(BaseModel):
@@ -45,8 +45,8 @@ class WebhookTestResult(BaseModel):
     delivery: DeliveryPublic
 
 
-def attempt_public(attempt: WebhookAttempt) -> AttemptPublic:
-    return AttemptPublic(
+def attempt_public(attempt: WebhookAttempt) -> WebhookAttemptPublic:
+    return WebhookAttemptPublic(
         at=iso_z(attempt.at) or "",
         url=attempt.url,
         status_code=attempt.status_code,
