@@ -17,9 +17,9 @@ from runner.core.db import session_scope
 from runner.core.errors import IdempotencyConflict, InvalidRequest, InvalidTransition, NotFound
 from runner.core.files import FileStore, Upload
 from runner.core.sopbook import SopBook
-from runner.core.states import Priority, TaskStatus, check_transition
+from runner.core.states import Priority, TaskStatus
 from runner.core.tables import Account, Task, TaskEvent, TaskFile, utcnow
-from runner.core.transitions import move, record
+from runner.core.transitions import check_transition, move, record
 from sops.dataformat import merge_raw
 from sops.inputs import TIMELY_FILING_KEY
 from sops.render import render_task
