@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from runner.core import retries
-from runner.core.db import session_scope
+from runner.core.db import rowcount, session_scope
 from runner.core.sopbook import SopBook
 from runner.core.states import Priority, TaskStatus
 from runner.core.tables import Task, Trajectory, utcnow
@@ -105,7 +105,7 @@ class Queue:
                 .where(col(Task.lease_owner) == lease.owner)
                 .values(lease_expires_at=self._clock() + timedelta(seconds=self.lease_seconds))
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if rowcount(result) != 1:
                 raise LeaseLost(lease.task_id)
 
     def release(

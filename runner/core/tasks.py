@@ -287,23 +287,15 @@ class Tasks:
             statement = statement.where(Task.task_number == filters.task_number)
         if filters.batch_id is not None:
             statement = statement.where(col(Task.batch_id) == filters.batch_id)
-        if cursor:
-            at, last_id = cursors.decode(cursor)
-            statement = statement.where(
-                sa.or_(
-                    col(Task.created_at) < at,
-                    sa.and_(col(Task.created_at) == at, col(Task.id) < last_id),
-                )
-            )
-        statement = statement.order_by(col(Task.created_at).desc(), col(Task.id).desc()).limit(limit + 1)
+        statement = cursors.newest_first(
+            statement, created=col(Task.created_at), key=col(Task.id), cursor=cursor, limit=limit
+        )
         with session_scope(self._engine, readonly=True) as session:
-            rows = list(session.exec(statement).all())
-            page = rows[:limit]
+            page, next_cursor = cursors.split(list(session.exec(statement).all()), limit)
             files: dict[str, list[TaskFile]] = {t.id: [] for t in page}
             if page:
                 for f in session.exec(select(TaskFile).where(col(TaskFile.task_id).in_(list(files)))).all():
                     files[f.task_id].append(f)
-        next_cursor = cursors.encode(page[-1].created_at, page[-1].id) if len(rows) > limit else None
         return Page(page, files, next_cursor)
 
     def events(self, account_id: str, task_id: str) -> list[TaskEvent]:

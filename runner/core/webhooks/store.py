@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from runner.core import cursors
-from runner.core.db import is_sqlite, session_scope
+from runner.core.db import is_sqlite, rowcount, session_scope
 from runner.core.errors import NotFound
 from runner.core.tables import Account, WebhookAttempt, WebhookDelivery
 from runner.core.tables.base import as_utc
@@ -134,7 +134,7 @@ class DeliveryStore:
                     delivered_at=now if settlement.status is DeliveryStatus.DELIVERED else None,
                 )
             )
-            held = _rowcount(result) == 1
+            held = rowcount(result) == 1
             if held and settlement.disable_endpoint and url:
                 session.execute(
                     sa.update(Account)
@@ -164,17 +164,12 @@ class DeliveryStore:
             statement = statement.where(t.task_id == task_id)
         if status is not None:
             statement = statement.where(t.status == status)
-        if cursor:
-            at, last_id = cursors.decode(cursor)
-            statement = statement.where(
-                sa.or_(col(t.created_at) < at, sa.and_(col(t.created_at) == at, col(t.id) < last_id))
-            )
-        statement = statement.order_by(col(t.created_at).desc(), col(t.id).desc()).limit(limit + 1)
+        statement = cursors.newest_first(
+            statement, created=col(t.created_at), key=col(t.id), cursor=cursor, limit=limit
+        )
         with session_scope(self._engine, readonly=True) as session:
-            rows = list(session.exec(statement).all())
-            page = rows[:limit]
+            page, next_cursor = cursors.split(list(session.exec(statement).all()), limit)
             attempts = self._attempts(session, [d.id for d in page])
-        next_cursor = cursors.encode(page[-1].created_at, page[-1].id) if len(rows) > limit else None
         return DeliveryPage(page, attempts, next_cursor)
 
     def get(self, account_id: str, delivery_id: str) -> tuple[WebhookDelivery, list[WebhookAttempt]]:
@@ -292,7 +287,3 @@ def _leaves(value: Any) -> Iterator[str]:
             yield from _leaves(item)
     elif isinstance(value, str | int | float) and not isinstance(value, bool):
         yield str(value)
-
-
-def _rowcount(result: Any) -> int:
-    return int(result.rowcount)
