@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from runner.api.artifacts import artifact_response
+from runner.api.artifacts import artifact_response, document_response
 from runner.api.console.auth import FormDep, OperatorDep, safe_next
 from runner.api.console.inputs import input_form
 from runner.api.console.render import redirect, render
@@ -176,15 +176,7 @@ def artifact(system: SystemDep, me: OperatorDep, task_id: str, name: str) -> Fil
 @router.get("/tasks/{task_id}/files/{file_id}", name="task_file")
 def task_file(system: SystemDep, me: OperatorDep, task_id: str, file_id: str) -> Response:
     row, content = system.tasks.file(me.account.id, task_id, file_id)
-    return Response(
-        content,
-        media_type=row.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{row.filename}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return document_response(row, content)
 
 
 # -- actions ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from runner.api.artifacts import document_response
 from runner.api.bodies import read_body, text_field
 from runner.api.deps import AccountDep, SystemDep, actor_of
 from runner.api.schemas import ERROR_RESPONSES, INPUT_BODY
@@ -190,12 +191,4 @@ def cancel_task(
 @router.get("/{task_id}/files/{file_id}", summary="Download a task's document")
 def get_file(task_id: str, file_id: str, system: SystemDep, account: AccountDep) -> Response:
     row, content = system.tasks.file(account.id, task_id, file_id)
-    return Response(
-        content,
-        media_type=row.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{row.filename}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return document_response(row, content)
