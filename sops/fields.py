@@ -290,6 +290,15 @@ TYPE_FIELDS: dict[TaskType, tuple[tuple[str, bool], ...]] = {
     ),
 }
 
+# Per task type: the NPI of the provider the task acts for (a multi-provider portal session picks
+# that provider's context; one of the type's fields above).
+ACTING_PROVIDER: dict[TaskType, str] = {
+    TaskType.CHECK_ELIGIBILITY: "provider_npi",
+    TaskType.SUBMIT_CLAIM: "billing_npi",
+    TaskType.SUBMIT_PRIOR_AUTHORIZATION: "requesting_npi",
+    TaskType.SUBMIT_APPEAL: "provider_npi",
+}
+
 # Per task type: a field left empty is taken from these other keys, in order (task, then defaults).
 SYNONYMS: dict[TaskType, dict[str, tuple[str, ...]]] = {
     TaskType.CHECK_ELIGIBILITY: {},
