@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from handlers.portals import portal_names
+from handlers.portals import portal_handlers, portal_names
 from runner.api.app import create_app
 from runner.core import db
 from runner.core.crypto import SecretBox
@@ -27,6 +27,14 @@ from runner.core.tables import metadata
 POSTGRES_ADMIN_URL = os.environ.get(
     "SOPWRIGHT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+@pytest.fixture(params=sorted(portal_handlers()))
+def payer(request: pytest.FixtureRequest) -> str:
+    """Each portal sopwright has step scripts for, by key (a test taking `payer` runs on every one,
+    and on a portal added later without being edited)."""
+    key: str = request.param
+    return key
 
 
 @pytest.fixture(scope="session", autouse=True)

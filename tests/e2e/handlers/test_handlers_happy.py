@@ -13,7 +13,6 @@ from tests.e2e.handlers.sent_fields import expected
 
 pytestmark = pytest.mark.e2e
 
-PAYERS = ["acme", "beacon"]
 CLAIM_NUMBER = {"acme": r"\d{13}", "beacon": r"BX\d{2}[A-M]\d{7}"}
 CERTIFICATION = {"acme": r"PA-\d{4}-\d{2}-\d{4}", "beacon": r"BXA\d{9}"}
 REFERENCE = {"acme": r"CASE-\d{8}-\d{5}", "beacon": r"\d{10}"}
@@ -25,7 +24,6 @@ def only_submission(clinic: Clinic, payer: str, kind: str) -> dict[str, object]:
     return sent
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_check_eligibility(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("check_eligibility", task_data.eligibility(payer))
@@ -48,7 +46,6 @@ def test_check_eligibility(clinic: Clinic, payer: str) -> None:
     assert sent["identifiers"] == {"control_number": reference}
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_submit_claim(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("submit_claim", task_data.claim(payer, charges=("185.00", "120.00", "15.50")))
@@ -69,7 +66,6 @@ def test_submit_claim(clinic: Clinic, payer: str) -> None:
     assert sent["duplicate"] is False
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_submit_prior_authorization_with_documents(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create(
@@ -95,7 +91,6 @@ def test_submit_prior_authorization_with_documents(clinic: Clinic, payer: str) -
     assert {f["content_type"] for f in sent["files"]} == {"application/pdf"}
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_submit_appeal_with_documents(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("submit_appeal", task_data.appeal(payer), files=("appeal_letter.pdf",))

@@ -46,7 +46,6 @@ def test_files_the_portal_refuses_come_back_per_file(clinic: Clinic) -> None:
     assert waiting.submit_attempted_at is None and clinic.portal.submissions(kind="prior_auth") == []
 
 
-@pytest.mark.parametrize("payer", ["acme", "beacon"])
 def test_file_types_the_portal_does_not_take_are_refused_before_the_submit(
     clinic: Clinic, payer: str
 ) -> None:
