@@ -25,8 +25,6 @@ from runner.core.tables import Task, TrajectoryStep
 from tests.e2e.handlers import task_data
 from tests.e2e.handlers.conftest import Clinic, replacing, with_hook
 
-pytestmark = pytest.mark.e2e
-
 ROOT = Path(__file__).resolve().parents[3]
 CRASH_WORKER = Path(__file__).with_name("crash_worker.py")
 SUBMIT_TIMEOUT_SECONDS = 90.0

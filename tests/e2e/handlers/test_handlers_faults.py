@@ -14,8 +14,6 @@ from handlers.context import StepContext
 from tests.e2e.handlers import task_data
 from tests.e2e.handlers.conftest import Clinic, with_hook
 
-pytestmark = pytest.mark.e2e
-
 IDLE_TIMEOUT = 900  # the mock's default
 
 

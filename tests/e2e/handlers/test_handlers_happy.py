@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.e2e.handlers import task_data
 from tests.e2e.handlers.conftest import Clinic
 from tests.e2e.handlers.sent_fields import expected
-
-pytestmark = pytest.mark.e2e
 
 CLAIM_NUMBER = {"acme": r"\d{13}", "beacon": r"BX\d{2}[A-M]\d{7}"}
 CERTIFICATION = {"acme": r"PA-\d{4}-\d{2}-\d{4}", "beacon": r"BXA\d{9}"}

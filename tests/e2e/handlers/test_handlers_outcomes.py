@@ -4,12 +4,8 @@ rejected and duplicate claims, pended / partial / denied authorizations, appeals
 
 from __future__ import annotations
 
-import pytest
-
 from tests.e2e.handlers import task_data
 from tests.e2e.handlers.conftest import Clinic
-
-pytestmark = pytest.mark.e2e
 
 
 def test_member_not_found_fails_with_a_plain_reason(clinic: Clinic, payer: str) -> None:

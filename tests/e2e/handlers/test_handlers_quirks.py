@@ -4,12 +4,8 @@ masked date of birth works whether the mask is on or off."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.e2e.handlers import task_data
 from tests.e2e.handlers.conftest import Clinic
-
-pytestmark = pytest.mark.e2e
 
 
 def test_beacon_context_follows_the_tasks_provider(clinic: Clinic) -> None:

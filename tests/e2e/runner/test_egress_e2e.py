@@ -27,8 +27,6 @@ from tests.e2e.handlers import task_data
 from tests.e2e.runner.threaded import run_async
 from tests.support.portal_server import MockPortalAdmin
 
-pytestmark = pytest.mark.e2e
-
 CLAIM = Path(__file__).resolve().parents[3] / "fixtures" / "tasks" / "submit_claim.txt"
 ROADS = {"/img", "/hop-img", "/frame", "/fetch", "/ws", "/secret"}
 PAGE = """<!doctype html><title>loading</title>

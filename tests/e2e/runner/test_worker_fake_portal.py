@@ -21,8 +21,6 @@ from sops.types import Outcome
 from tests.e2e.runner.threaded import run_async
 from tests.support.task_fixtures import task_fixture
 
-pytestmark = pytest.mark.e2e
-
 CLAIM_STEPS = ["login", "open_claim_form", "fill_claim", "submit_claim", "capture_claim_number"]
 
 
