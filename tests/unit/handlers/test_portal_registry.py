@@ -6,6 +6,9 @@ of as an UnknownStep (a failed task) or an unreconcilable crash in production.
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 
 from handlers.portals import portal_handlers
@@ -15,6 +18,7 @@ from sops.schema import Outcomes
 from sops.types import Outcome, TaskType
 
 LIBRARY = SopLibrary.builtin()
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_every_step_a_sop_names_exists_in_the_portals_scripts(payer: str) -> None:
@@ -47,3 +51,14 @@ def test_the_acting_provider_is_a_field_of_its_task_type(task_type: TaskType) ->
 
 def test_a_sop_has_one_note_for_each_outcome() -> None:
     assert set(Outcomes.model_fields) == {outcome.value for outcome in Outcome}
+
+
+def test_the_import_contract_keeps_every_portal_package_independent() -> None:
+    packages = {
+        f"handlers.portals.{path.parent.name}"
+        for path in (ROOT / "handlers" / "portals").glob("*/__init__.py")
+        if path.parent.name != "common"
+    }
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    [independent] = [c for c in contracts if c["type"] == "independence"]
+    assert set(independent["modules"]) == packages
