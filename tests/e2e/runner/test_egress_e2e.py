@@ -141,7 +141,8 @@ def hostile_portal() -> PortalHandler:
 
     async def follow_redirect(ctx: StepContext) -> None:
         await ctx.page.goto(ctx.url("go"))
-        ctx.result["landed_on"] = (await ctx.page.inner_text("body"))[:200]
+        # Where the redirect landed, in a key the claim's result declares (the runner checks them).
+        ctx.result["payer_message"] = (await ctx.page.inner_text("body"))[:200]
 
     async def nothing(ctx: StepContext) -> None:
         return None
@@ -187,7 +188,7 @@ def test_a_portal_page_cannot_reach_a_refused_host_by_any_road(
     assert done.status == "completed", done.notes
     assert internal.reached == set()
     # The navigation's redirect ended on the gate's refusal, not on the internal page.
-    landed = (done.result or {})["landed_on"]
+    landed = (done.result or {})["payer_message"]
     assert "sopwright refused this request" in landed and "loopback" in landed
     assert "internal admin page" not in landed
 
