@@ -155,7 +155,7 @@ def _portal_families(session: Session, now: datetime) -> list[Metric]:
         session.execute(
             select(Task.held_for_portal, sa.func.count())
             .where(col(Task.held_for_portal).is_not(None))
-            .where(col(Task.status) == TaskStatus.PENDING.value)
+            .where(col(Task.status) == TaskStatus.PENDING)
             .group_by(col(Task.held_for_portal))
         ).all()
     )

@@ -81,8 +81,8 @@ def account_event(
     has_url = bool(account.webhook_url)
     delivery = WebhookDelivery(
         account_id=account.id,
-        event=kind.value,
-        status=(DeliveryStatus.PENDING if has_url else DeliveryStatus.SKIPPED).value,
+        event=kind,
+        status=DeliveryStatus.PENDING if has_url else DeliveryStatus.SKIPPED,
         next_attempt_at=now if has_url else None,
         last_error=None if has_url else NO_URL,
         created_at=now,
