@@ -352,6 +352,7 @@ class Executor:
         if isinstance(error, SessionExpired):
             self._credentials.save_session(credential.id, None)
         portal = portal_key(credential.url)
+        said = verdict(error if outcome is None else None)  # what the portal did, whatever the scripts
         if ctx.result:  # what the portal answered, and which portal answered it
             ctx.result["portal"] = credential.payer
         try:
@@ -359,7 +360,7 @@ class Executor:
         except UndeclaredResult as exc:
             outcome, error = None, exc
         with session_scope(self._engine) as session:
-            held = self._health.record(session, portal, lease, verdict(error if outcome is None else None))
+            held = self._health.record(session, portal, lease, said)
             current = self._queue.hold(session, lease)
             if held is not None:  # the portal is down: this attempt is given back (breaker.py)
                 decision = Decision(
