@@ -9,22 +9,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sops.types import TaskType
+from sops.types import Outcome, TaskType
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
-
-
-class Outcome(StrEnum):
-    """The business outcome a step decided (the runner maps it to the final task status)."""
-
-    COMPLETED = "completed"
-    COMPLETED_WITH_ISSUES = "completed_with_issues"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from handlers.context import Outcome, StepContext
+from handlers.context import StepContext
 from handlers.errors import NeedsReview, StepError
 from handlers.registry import PortalHandler
 from sops.render import review_required
 from sops.schema import Sop, Step
+from sops.types import Outcome
 
 RECONCILE_GATE = "reconcile"
 

@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.context import Outcome, StepContext
+from handlers.context import StepContext
 from handlers.errors import StepError
 from handlers.registry import PortalHandler, Reconciler, StepScript
-from sops.types import TaskType
+from sops.types import Outcome, TaskType
 
 Action = StepError | Outcome | dict[str, Any] | None
 

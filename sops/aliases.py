@@ -26,7 +26,7 @@ def _alias_table() -> dict[str, str]:
         for alias in (spec.name, *spec.aliases):
             table[normalise_key(alias)] = spec.name
     for name in LINE_SHORTHAND:
-        for alias in (name, *LINE_FIELDS[name][2]):
+        for alias in (name, *LINE_FIELDS[name].aliases):
             table.setdefault(normalise_key(alias), name)
     for alias in ("patient", "patient name", "name", "member name", "subscriber name", "patient full name"):
         table[normalise_key(alias)] = PATIENT_NAME
@@ -36,7 +36,7 @@ def _alias_table() -> dict[str, str]:
 PATIENT_NAME = "patient_name"  # split into patient_first_name / patient_last_name by the parser
 ALIASES = _alias_table()
 LINE_ALIASES = {
-    normalise_key(alias): name for name, (_, _, aliases) in LINE_FIELDS.items() for alias in (name, *aliases)
+    normalise_key(alias): spec.name for spec in LINE_FIELDS.values() for alias in (spec.name, *spec.aliases)
 }
 
 

@@ -31,6 +31,21 @@ class FieldSpec:
     example: str
     aliases: tuple[str, ...] = ()
     kind: Kind = Kind.TEXT
+    # A field that is a choice: the values it takes (the input models map synonyms onto them).
+    choices: tuple[str, ...] = ()
+    # A list of records (Kind.LINES): the key that starts one record in the data format.
+    line_keyword: str | None = None
+
+
+@dataclass(frozen=True)
+class LineFieldSpec:
+    """A key of one record of a list field (a service line, a procedure)."""
+
+    name: str
+    label: str
+    kind: Kind
+    aliases: tuple[str, ...] = ()
+    heading: str | None = None  # a short column heading where the label is long ("code")
 
 
 @dataclass(frozen=True)
@@ -129,6 +144,7 @@ _SPECS = (
         "cpt=99213, units=1, charge=125.00, pointers=A",
         ("service line", "line", "lines", "line item", "charge line"),
         Kind.LINES,
+        line_keyword="service line",
     ),
     FieldSpec(
         "total_charge",
@@ -162,6 +178,7 @@ _SPECS = (
         "code=97110, units=12, unit_type=visits",
         ("procedure", "procedure line", "requested service"),
         Kind.LINES,
+        line_keyword="procedure",
     ),
     FieldSpec(
         "service_from",
@@ -177,7 +194,9 @@ _SPECS = (
         ("to", "to date", "end date", "service end", "service date to"),
         Kind.DATE,
     ),
-    FieldSpec("urgency", "urgency", "standard", ("priority", "review type")),
+    FieldSpec(
+        "urgency", "urgency", "standard", ("priority", "review type"), choices=("expedited", "standard")
+    ),
     FieldSpec(
         "clinical_notes",
         "clinical notes",
@@ -189,6 +208,16 @@ _SPECS = (
         "appeal reason category",
         "medical_necessity",
         ("appeal reason", "reason type", "category", "appeal type"),
+        choices=(
+            "authorization",
+            "bundling",
+            "coordination_of_benefits",
+            "corrected_coding",
+            "duplicate",
+            "medical_necessity",
+            "other",
+            "timely_filing",
+        ),
     ),
     FieldSpec(
         "reason_text",
@@ -261,6 +290,15 @@ TYPE_FIELDS: dict[TaskType, tuple[tuple[str, bool], ...]] = {
     ),
 }
 
+# Per task type: the NPI of the provider the task acts for (a multi-provider portal session picks
+# that provider's context; one of the type's fields above).
+ACTING_PROVIDER: dict[TaskType, str] = {
+    TaskType.CHECK_ELIGIBILITY: "provider_npi",
+    TaskType.SUBMIT_CLAIM: "billing_npi",
+    TaskType.SUBMIT_PRIOR_AUTHORIZATION: "requesting_npi",
+    TaskType.SUBMIT_APPEAL: "provider_npi",
+}
+
 # Per task type: a field left empty is taken from these other keys, in order (task, then defaults).
 SYNONYMS: dict[TaskType, dict[str, tuple[str, ...]]] = {
     TaskType.CHECK_ELIGIBILITY: {},
@@ -279,24 +317,29 @@ SYNONYMS: dict[TaskType, dict[str, tuple[str, ...]]] = {
 }
 
 # Keys of one service line / procedure (`service line: cpt=99213, units=1, ...`).
-LINE_FIELDS: dict[str, tuple[str, Kind, tuple[str, ...]]] = {
-    "procedure_code": (
+_LINE_SPECS = (
+    LineFieldSpec(
+        "procedure_code",
         "procedure code",
         Kind.TEXT,
         ("cpt", "cpt code", "hcpcs", "hcpcs code", "code", "procedure"),
+        heading="code",
     ),
-    "modifiers": ("modifiers", Kind.CODES, ("modifier", "mod", "mods")),
-    "units": ("units", Kind.NUMBER, ("unit", "quantity", "qty", "days or units")),
-    "unit_type": ("unit type", Kind.TEXT, ("unit of measure",)),
-    "charge": ("charge", Kind.MONEY, ("charges", "amount", "fee", "line charge")),
-    "diagnosis_pointers": (
+    LineFieldSpec("modifiers", "modifiers", Kind.CODES, ("modifier", "mod", "mods")),
+    LineFieldSpec("units", "units", Kind.NUMBER, ("unit", "quantity", "qty", "days or units")),
+    LineFieldSpec("unit_type", "unit type", Kind.TEXT, ("unit of measure",)),
+    LineFieldSpec("charge", "charge", Kind.MONEY, ("charges", "amount", "fee", "line charge")),
+    LineFieldSpec(
+        "diagnosis_pointers",
         "diagnosis pointers",
         Kind.CODES,
         ("pointer", "pointers", "dx pointer", "dx pointers", "diagnosis pointer", "dx"),
+        heading="dx pointers",
     ),
-    "service_date": ("service date", Kind.DATE, ("date", "dos", "date of service")),
-    "place_of_service": ("place of service", Kind.TEXT, ("pos",)),
-}
+    LineFieldSpec("service_date", "service date", Kind.DATE, ("date", "dos", "date of service")),
+    LineFieldSpec("place_of_service", "place of service", Kind.TEXT, ("pos",), heading="POS"),
+)
+LINE_FIELDS: dict[str, LineFieldSpec] = {spec.name: spec for spec in _LINE_SPECS}
 # These line keys may also be given at the top level to describe a single line.
 LINE_SHORTHAND = ("procedure_code", "modifiers", "units", "unit_type", "charge", "diagnosis_pointers")
 

@@ -24,8 +24,8 @@ from sops.fields import FIELDS, LINE_FIELDS, Kind, type_fields
 from sops.results import result_keys
 from sops.schema import Sop, Step
 from sops.templating import compiled
+from sops.types import Outcome
 
-OUTCOMES = ("completed", "completed_with_issues", "failed")
 _MONEY_KEYS = frozenset({"total_charge", "charge"})
 _SPACE = re.compile(r"\s+")
 
@@ -143,7 +143,7 @@ def render_task(
 
 def render_outcome(
     sop: Sop,
-    outcome: str,
+    outcome: Outcome | str,
     *,
     fields: Mapping[str, Any],
     result: Mapping[str, Any],
@@ -151,10 +151,12 @@ def render_outcome(
     portal_name: str | None = None,
 ) -> str:
     """The one-sentence note for a final state, e.g. "Claim submitted with reference PA-2025-03-1842."."""
-    if outcome not in OUTCOMES:
+    try:
+        outcome = Outcome(outcome)
+    except ValueError:
         raise SopError(
-            f"{outcome!r} is not a final state ({', '.join(OUTCOMES)})", source=sop.type, field="outcomes"
-        )
+            f"{outcome!r} is not a final state ({', '.join(Outcome)})", source=sop.type, field="outcomes"
+        ) from None
     context = _context(sop, fields, task_number, portal_name)
     context["result"] = _View(result, dict.fromkeys(result_keys(sop.type)))
     return _render(sop, f"outcomes.{outcome}", getattr(sop.outcomes, outcome), context)

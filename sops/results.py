@@ -3,12 +3,15 @@
 A task's `result` is one of these models dumped to JSON. Every key is optional because a task may
 end before it is known (a login refused leaves only `failure_reason`). The payer's decision is a
 field here, never folded into the task status alone (DESIGN.md §2). SOP outcome templates may
-only name these keys (`result.claim_number`); the loader checks that.
+only name these keys (`result.claim_number`); the loader checks that. Step scripts may only write
+them: the runner checks a result where an attempt concludes (`check_result`), so a misspelt key
+fails the attempt (and the tests) instead of reaching the client unnoticed.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -48,7 +51,7 @@ class TaskResult(BaseModel):
     reference_number: str | None = None  # the payer's reference / control / case number
     confirmed_at: str | None = None  # ISO 8601 UTC (a bare date if the portal shows only one)
     confirmed_at_text: str | None = None  # that time as the portal printed it
-    portal: str | None = None  # which portal (handler package) carried the task out
+    portal: str | None = None  # which portal (handler package) carried the task out; stamped by the runner
 
 
 class EligibilityResult(TaskResult):
@@ -100,6 +103,26 @@ RESULTS: dict[TaskType, type[TaskResult]] = {
 }
 
 
+class UndeclaredResult(ValueError):
+    """A result carries keys its task type does not declare (a bug in the step scripts)."""
+
+    def __init__(self, task_type: TaskType, keys: list[str]) -> None:
+        self.message = (
+            f"the step scripts recorded result keys that {task_type} does not declare "
+            f"({', '.join(keys)}); see sops/results.py"
+        )
+        super().__init__(self.message)
+        self.task_type = task_type
+        self.keys = keys
+
+
 def result_keys(task_type: TaskType) -> frozenset[str]:
     """The names a `result` of `task_type` may carry."""
     return frozenset(RESULTS[task_type].model_fields)
+
+
+def check_result(task_type: TaskType, result: Mapping[str, Any]) -> None:
+    """Raise UndeclaredResult if `result` has a key that `task_type` does not declare."""
+    undeclared = sorted(set(result) - result_keys(task_type))
+    if undeclared:
+        raise UndeclaredResult(task_type, undeclared)

@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 from sops.fields import type_fields
 from sops.results import result_keys
 from sops.templating import attributes_of, check_template
-from sops.types import TaskType
+from sops.types import Outcome, TaskType
 
 STEP_NAMES = frozenset({"task", "portal", "fields"})  # what `title` and `say` may use
 OUTCOME_NAMES = STEP_NAMES | {"result"}
@@ -75,6 +75,8 @@ class Step(_Model):
 
 
 class Outcomes(_Model):
+    """The note for each `Outcome` (one field per member, by its value)."""
+
     completed: OutcomeTemplate
     completed_with_issues: OutcomeTemplate
     failed: OutcomeTemplate
@@ -141,7 +143,7 @@ def _check_names(sop: Sop) -> None:
         templates[f"steps.{index}.say"] = step.say
         if step.review is not None:
             templates[f"steps.{index}.review"] = step.review
-    for outcome in ("completed", "completed_with_issues", "failed"):
+    for outcome in Outcome:
         templates[f"outcomes.{outcome}"] = getattr(sop.outcomes, outcome)
     known = {"fields": fields, "result": results, "task": TASK_KEYS, "portal": PORTAL_KEYS}
     for where, source in templates.items():

@@ -1,4 +1,5 @@
-"""The task types sopwright knows, as a StrEnum shared by every layer."""
+"""The task types sopwright knows and the business outcomes a task can end in: StrEnums shared by
+every layer (the SOP schema, the renderer, the handlers, the runner)."""
 
 from enum import StrEnum
 
@@ -8,3 +9,12 @@ class TaskType(StrEnum):
     SUBMIT_CLAIM = "submit_claim"
     SUBMIT_PRIOR_AUTHORIZATION = "submit_prior_authorization"
     SUBMIT_APPEAL = "submit_appeal"
+
+
+class Outcome(StrEnum):
+    """The business outcome of a task's work: what a step script decides, what a SOP's `outcomes`
+    say for each, and (one to one) the final status the runner gives the task."""
+
+    COMPLETED = "completed"
+    COMPLETED_WITH_ISSUES = "completed_with_issues"
+    FAILED = "failed"

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from handlers.portals import portal_names
+from handlers.portals import portal_handlers, portal_names
 from runner.api.app import create_app
 from runner.core import db
 from runner.core.crypto import SecretBox
@@ -24,9 +24,41 @@ from runner.core.settings import Settings
 from runner.core.system import System, build
 from runner.core.tables import metadata
 
+TESTS = Path(__file__).parent
+TIERS = ("unit", "e2e", "reliability")  # a folder of tests/ each, marked by folder below
+# pytest-playwright's fixtures: a test using one drives Chromium, which the unit tier never does.
+BROWSER_FIXTURES = frozenset({"page", "context", "browser", "browser_type", "launch_browser"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with the tier of its folder, so that `-m "not e2e"` and `make test-fast` can
+    never pick up a browser test that forgot its marker; refuse a test outside the tiers and a
+    browser test in the unit tier."""
+    for item in items:
+        try:
+            tier = item.path.relative_to(TESTS).parts[0]
+        except ValueError:
+            continue  # not one of ours (a plugin's)
+        if tier not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid}: a test lives in tests/{', tests/'.join(TIERS)}.")
+        if tier == "unit" and BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            raise pytest.UsageError(
+                f"{item.nodeid} drives a browser: it belongs in tests/e2e, not tests/unit."
+            )
+        item.add_marker(tier)
+
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "SOPWRIGHT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+@pytest.fixture(params=sorted(portal_handlers()))
+def payer(request: pytest.FixtureRequest) -> str:
+    """Each portal sopwright has step scripts for, by key (a test taking `payer` runs on every one,
+    and on a portal added later without being edited)."""
+    key: str = request.param
+    return key
 
 
 @pytest.fixture(scope="session", autouse=True)

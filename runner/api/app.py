@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from runner.api import errors
 from runner.api.bodylimit import BodyLimit, text_limit
 from runner.api.console import create_console
-from runner.api.routes import batches, health, history, metrics, tasks, webhooks
+from runner.api.routes import batches, health, metrics, tasks, trajectories, webhooks
 from runner.core.metrics import scrape_registry
 from runner.core.system import System
 
@@ -27,7 +27,7 @@ def create_app(system: System) -> FastAPI:
     app.include_router(tasks.router)
     app.include_router(batches.router)
     app.include_router(webhooks.router)
-    app.include_router(history.router)
+    app.include_router(trajectories.router)
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.mount("/console", create_console(system))

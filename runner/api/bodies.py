@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
-from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from runner.api.bodylimit import ENVELOPE_BYTES, allow_uploads, upload_limit
+from runner.api.forms import FilePart, form_parts
 from runner.core.errors import InvalidRequest, TooLarge, UnsupportedType
 from runner.core.files import Upload, UploadLimits, check_uploads
 from sops import jsonlimits
@@ -79,8 +79,12 @@ async def _read_json(request: Request, allowed: set[str], max_text: int) -> dict
 
 async def _read_multipart(request: Request, allowed: set[str], limits: UploadLimits, max_text: int) -> Body:
     try:
-        form = await request.form(
-            max_files=limits.max_files + 1, max_fields=len(allowed) + 5, max_part_size=max_text + 1024
+        parts = await form_parts(
+            request,
+            max_files=limits.max_files + 1,
+            max_fields=len(allowed) + 5,
+            max_part_size=max_text + 1024,
+            max_file_bytes=limits.max_file_bytes,
         )
     except (MultiPartException, StarletteHTTPException) as exc:
         # Starlette reports a multipart it cannot parse as an HTTP 400 (wrapping its
@@ -92,27 +96,21 @@ async def _read_multipart(request: Request, allowed: set[str], limits: UploadLim
         if any(word in message.lower() for word in ("too many", "exceeded maximum size", "maximum size")):
             raise TooLarge(f"The multipart body is too large: {message}") from None
         raise InvalidRequest(f"The multipart body cannot be read: {message}") from None
-    try:
-        values: dict[str, Any] = {}
-        raw_files: list[tuple[str | None, bytes]] = []
-        for key, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                if key not in ("files", "file"):
-                    raise InvalidRequest(f"Unexpected file field {key!r}: send documents as `files`.")
-                content = await value.read(limits.max_file_bytes + 1)
-                raw_files.append((value.filename, content))
-                if len(raw_files) > limits.max_files:
-                    break
-            else:
-                if key in ("files", "file"):
-                    raise InvalidRequest("`files` must be file parts, not text.")
-                if key in values:
-                    raise InvalidRequest(f"The field {key!r} was sent more than once.")
-                values[key] = value
-        _refuse_unknown(values.keys(), allowed - {"files"})
-        return Body(values, check_uploads(raw_files, limits))
-    finally:
-        await form.close()
+    values: dict[str, Any] = {}
+    raw_files: list[tuple[str | None, bytes]] = []
+    for key, value in parts:
+        if isinstance(value, FilePart):
+            if key not in ("files", "file"):
+                raise InvalidRequest(f"Unexpected file field {key!r}: send documents as `files`.")
+            raw_files.append((value.filename, value.content))
+        else:
+            if key in ("files", "file"):
+                raise InvalidRequest("`files` must be file parts, not text.")
+            if key in values:
+                raise InvalidRequest(f"The field {key!r} was sent more than once.")
+            values[key] = value
+    _refuse_unknown(values.keys(), allowed - {"files"})
+    return Body(values, check_uploads(raw_files, limits))
 
 
 def _refuse_unknown(keys: Any, allowed: set[str]) -> None:

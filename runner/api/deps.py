@@ -1,7 +1,8 @@
-"""Request dependencies: the wired core (`System`) and the calling account."""
+"""Request dependencies: the wired core (`System`) and the caller (the account, and who acted)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -25,11 +26,20 @@ SystemDep = Annotated[System, Depends(get_system)]
 _BEARER = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer sk_...`.")
 
 
-def get_account(
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the account the API key belongs to, and the actor the task timeline names
+    (the key's public id)."""
+
+    account: Account
+    actor: str
+
+
+def get_caller(
     request: Request,
     system: SystemDep,
     _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
-) -> Account:
+) -> Caller:
     header = request.headers.get("authorization")
     if not header:
         raise Unauthorized("Missing API key: send `Authorization: Bearer <api-key>`.")
@@ -37,14 +47,15 @@ def get_account(
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("The Authorization header must be `Bearer <api-key>`.")
     account = system.accounts.authenticate(token.strip())
-    # Who acted, for the task timeline: the key's public id (authenticate has checked its shape).
-    request.state.actor = f"api:{keys.key_id_of(token.strip())}"
-    return account
+    # authenticate has checked the key's shape, so its public id can be read from it.
+    return Caller(account, actor=f"api:{keys.key_id_of(token.strip())}")
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def get_account(caller: CallerDep) -> Account:
+    return caller.account
 
 
 AccountDep = Annotated[Account, Depends(get_account)]
-
-
-def actor_of(request: Request, account: Account) -> str:
-    actor = getattr(request.state, "actor", None)
-    return actor if isinstance(actor, str) else f"api:{account.id}"

@@ -1,7 +1,9 @@
-"""`sopwright accounts ...` and `sopwright keys ...`."""
+"""`sopwright accounts ...`: create, list and configure client accounts (defaults, webhook URL and
+secret)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -12,7 +14,6 @@ from runner.core.defaults import validate_defaults
 from runner.core.public import iso_z
 
 accounts_app = typer.Typer(help="Create and configure client accounts.", no_args_is_help=True)
-keys_app = typer.Typer(help="Create and revoke API keys.", no_args_is_help=True)
 
 
 @accounts_app.command("create")
@@ -105,38 +106,23 @@ def set_webhook(
     out.print(f"Webhook URL for [bold]{found.name}[/]: {url or '(none)'}")
 
 
-@keys_app.command("create")
-def create_key(
+@accounts_app.command("rotate-webhook-secret")
+def rotate_webhook_secret(
     account: Annotated[str, typer.Argument(help="Account name or id.")],
-    label: Annotated[str | None, typer.Option(help="A note to recognise the key by.")] = None,
+    overlap_hours: Annotated[
+        float, typer.Option(min=0, help="Hours during which the old secret still signs too.")
+    ] = 24.0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Create another API key for an account (shown once)."""
+    """Make a new webhook secret (shown once); the old one also signs until the overlap ends."""
     with system() as core:
         found = core.accounts.find(account)
-        row, plaintext = core.accounts.create_key(found.id, label=label)
+        secret = core.webhooks.rotate_secret(found.id, overlap=timedelta(hours=overlap_hours))
     if as_json:
-        print_json({"key_id": row.id, "api_key": plaintext, "account_id": found.id})
+        print_json({"account_id": found.id, "webhook_secret": secret, "overlap_hours": overlap_hours})
         return
-    out.print(f"API key {row.id} for [bold]{found.name}[/]: {plaintext}")
-    out.print("[yellow]Store it now: it is not shown again.[/]")
-
-
-@keys_app.command("list")
-def list_keys(account: Annotated[str, typer.Argument(help="Account name or id.")]) -> None:
-    """List an account's API keys (ids only; secrets are never stored)."""
-    with system() as core:
-        found = core.accounts.find(account)
-        rows = core.accounts.list_keys(found.id)
-    table = Table("key id", "label", "created", "revoked")
-    for r in rows:
-        table.add_row(r.id, r.label or "-", iso_z(r.created_at), iso_z(r.revoked_at) or "-")
-    out.print(table)
-
-
-@keys_app.command("revoke")
-def revoke_key(key_id: Annotated[str, typer.Argument(help="The key id (or the whole key).")]) -> None:
-    """Revoke an API key: requests with it get 401 from now on."""
-    with system() as core:
-        row = core.accounts.revoke_key(key_id)
-    out.print(f"API key {row.id} revoked.")
+    out.print(f"New webhook secret for [bold]{found.name}[/]: {secret}")
+    out.print(
+        f"Both secrets sign for the next {overlap_hours:g} hour(s); update the receiver, then only the "
+        "new one signs. [yellow]Store it now: it is not shown again.[/]"
+    )

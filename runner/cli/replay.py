@@ -17,7 +17,7 @@ from playwright.async_api import Page, async_playwright
 from rich.table import Table
 
 from handlers.browser import BrowserNotFound, launch_options
-from handlers.context import Credentials, Document, Outcome, StepContext
+from handlers.context import Credentials, Document, StepContext
 from handlers.engine import GateReached, Pacing, Resume, run_sop
 from handlers.errors import StepError
 from handlers.portals import portal_handlers
@@ -28,8 +28,9 @@ from sops.dataformat import parse_data
 from sops.inputs import check_inputs
 from sops.loader import SopLibrary, load_sop_file
 from sops.render import render_outcome
+from sops.results import UndeclaredResult, check_result
 from sops.schema import Sop, Step
-from sops.types import TaskType
+from sops.types import Outcome, TaskType
 
 
 class ConsoleHooks:
@@ -111,12 +112,18 @@ def replay(
     )
     if outcome is None:
         raise typer.Exit(2)
-    notes = render_outcome(sop, outcome.value, fields=checked.fields, result=ctx.result, task_number=1)
+    if ctx.result:  # as the worker does where an attempt concludes
+        ctx.result["portal"] = payer
+    try:
+        check_result(task_type, ctx.result)
+    except UndeclaredResult as exc:
+        fail(f"The step scripts are wrong: {exc.message}.")
+    notes = render_outcome(sop, outcome, fields=checked.fields, result=ctx.result, task_number=1)
     table = Table("result", "value", show_header=False)
     for key, value in ctx.result.items():
         table.add_row(key, json.dumps(value) if not isinstance(value, str) else value)
     out.print(table)
-    out.print(f"[bold]{outcome.value}[/]: {notes}")
+    out.print(f"[bold]{outcome}[/]: {notes}")
     raise typer.Exit(0 if outcome is not Outcome.FAILED else 1)
 
 

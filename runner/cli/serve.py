@@ -1,4 +1,4 @@
-"""`sopwright serve`, `sopwright portal` and `sopwright db ...`."""
+"""`sopwright serve` and `sopwright portal`."""
 
 from __future__ import annotations
 
@@ -13,12 +13,9 @@ import uvicorn
 
 from runner.api.app import create_app
 from runner.cli.children import stop, stop_on_signals
-from runner.cli.context import boundary, load_settings, out, system
-from runner.cli.worker_cmd import worker_in_background
-from runner.core import db
+from runner.cli.context import out, system
+from runner.cli.worker import worker_in_background
 from sops.inputs import preload_code_set
-
-db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 
 
 def serve(
@@ -66,24 +63,3 @@ def portal(
     finally:
         stop(proc, timeout=10)
     raise typer.Exit(code)
-
-
-@db_app.command("upgrade")
-def upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
-    """Apply schema migrations (the embedded SQLite default also does this on start)."""
-    settings = load_settings()
-    with boundary():
-        engine = db.create_engine(settings.resolved_database_url())
-        db.upgrade(engine, revision)
-        out.print(f"Database at revision {db.current_revision(engine)}.")
-        engine.dispose()
-
-
-@db_app.command("current")
-def current() -> None:
-    """Show the database's schema revision and the code's."""
-    settings = load_settings()
-    with boundary():
-        engine = db.create_engine(settings.resolved_database_url())
-        out.print(f"database: {db.current_revision(engine) or 'empty'}; code: {db.head_revision()}")
-        engine.dispose()

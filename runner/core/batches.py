@@ -170,7 +170,7 @@ class Batches:
                         batch_row=item.row,
                     )
                     batch.created += 1
-                    batch.waiting += int(task.status == TaskStatus.WAITING_FOR_INPUT.value)
+                    batch.waiting += int(task.status is TaskStatus.WAITING_FOR_INPUT)
                 session.add(batch)
                 if not accepted:
                     batchstate.finish(session, batch, now)  # nothing to wait for: finished at once

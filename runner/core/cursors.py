@@ -1,4 +1,4 @@
-"""Page cursors: an opaque token naming the last row of a page (its creation time and id).
+"""Keyset paging: an opaque cursor naming the last row of a page (its creation time and id).
 
 Lists are ordered newest first by (created_at, id); the next page is what sorts after the
 cursor. A cursor comes back from the client, so it is read like any client input: bounded in
@@ -11,6 +11,11 @@ import base64
 import binascii
 import json
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
+from sqlmodel.sql.expression import SelectOfScalar
 
 from runner.core.errors import InvalidRequest
 from runner.core.tables.base import as_utc
@@ -18,6 +23,39 @@ from sops import jsonlimits
 from sops.errors import JsonRefused
 
 MAX_CURSOR_CHARS = 200  # the cursors written here are about 100 characters
+
+
+class Keyed(Protocol):
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> str: ...
+
+
+R = TypeVar("R", bound=Keyed)
+
+
+def newest_first(
+    statement: SelectOfScalar[R],
+    *,
+    created: Mapped[datetime],
+    key: Mapped[str],
+    cursor: str | None,
+    limit: int,
+) -> SelectOfScalar[R]:
+    """`statement` ordered newest first by (`created`, `key`), from after `cursor`, with one row
+    more than `limit` (so that `split` can tell whether there is a next page)."""
+    if cursor:
+        at, last_id = decode(cursor)
+        statement = statement.where(sa.or_(created < at, sa.and_(created == at, key < last_id)))
+    return statement.order_by(created.desc(), key.desc()).limit(limit + 1)
+
+
+def split(rows: list[R], limit: int) -> tuple[list[R], str | None]:
+    """The page of `rows` (read with `newest_first`) and the cursor of the next one, if any."""
+    page = rows[:limit]
+    return page, encode(page[-1].created_at, page[-1].id) if len(rows) > limit else None
 
 
 def encode(created_at: datetime, row_id: str) -> str:

@@ -28,6 +28,13 @@ def is_sqlite(engine: sa.Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def rowcount(result: sa.Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched (`Session.execute` is typed as returning a plain
+    Result, which has no `rowcount`; for those statements it is a CursorResult)."""
+    assert isinstance(result, sa.CursorResult)
+    return int(result.rowcount)
+
+
 def create_engine(url: str) -> sa.Engine:
     """An engine with the pragmas sopwright relies on (SQLite: WAL, busy timeout, foreign keys)."""
     if url.startswith("sqlite"):

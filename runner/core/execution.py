@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from playwright.async_api import Page
 from sqlmodel import select
 
-from handlers.context import Credentials, Document, Outcome, StepContext
+from handlers.context import Credentials, Document, StepContext
 from handlers.engine import Pacing, Resume, run_sop
 from handlers.errors import LoginRefused, SessionExpired
 from handlers.registry import PortalHandler
@@ -40,8 +40,9 @@ from runner.core.tables import PortalCredential, Task, TaskFile, Trajectory, utc
 from runner.core.tracing import DEFAULT_TRACE_MODE, TraceMode, TracePlan
 from runner.core.trajectory import DEFAULT_SCREENSHOT_BUDGET, TrajectoryRecorder
 from runner.core.transitions import move
+from sops.results import UndeclaredResult, check_result
 from sops.schema import Sop
-from sops.types import TaskType
+from sops.types import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class Executor:
         """One attempt; False if it never started because the portal login stayed busy (the task
         went back to the queue without spending an attempt)."""
         task = await asyncio.to_thread(self._load, lease)
-        sop = self._sops.resolve(task.account_id, TaskType(task.type)).sop
+        sop = self._sops.resolve(task.account_id, task.type).sop
         try:
             credential = self._credentials.for_payer(
                 task.account_id, task.payer, names={key: p.name for key, p in self._portals.items()}
@@ -188,7 +189,7 @@ class Executor:
         folder = self._artifacts.dir_for(task.account_id, task.id, trajectory.id)
         ctx = StepContext(
             page=page,
-            task_type=TaskType(task.type),
+            task_type=task.type,
             fields=task.fields,
             credentials=Credentials(credential.username, secrets.password, secrets.totp_secret),
             portal_url=credential.url,
@@ -298,7 +299,7 @@ class Executor:
         now = self._clock()
         with session_scope(self._engine) as session:
             task = self._queue.hold(session, lease)
-            sop = self._sops.resolve(task.account_id, TaskType(task.type)).sop
+            sop = self._sops.resolve(task.account_id, task.type).sop
             decision = outcomes.from_error(
                 sop,
                 error,
@@ -351,8 +352,15 @@ class Executor:
         if isinstance(error, SessionExpired):
             self._credentials.save_session(credential.id, None)
         portal = portal_key(credential.url)
+        said = verdict(error if outcome is None else None)  # what the portal did, whatever the scripts
+        if ctx.result:  # what the portal answered, and which portal answered it
+            ctx.result["portal"] = credential.payer
+        try:
+            check_result(task.type, ctx.result)
+        except UndeclaredResult as exc:
+            outcome, error = None, exc
         with session_scope(self._engine) as session:
-            held = self._health.record(session, portal, lease, verdict(error if outcome is None else None))
+            held = self._health.record(session, portal, lease, said)
             current = self._queue.hold(session, lease)
             if held is not None:  # the portal is down: this attempt is given back (breaker.py)
                 decision = Decision(

@@ -93,7 +93,7 @@ class FleetCollector(Collector):
             by_type = session.execute(select(Task.type, attempts, retries).group_by(col(Task.type))).all()
             oldest = session.execute(
                 select(Task.priority, sa.func.min(due_since))
-                .where(col(Task.status) == TaskStatus.PENDING.value)
+                .where(col(Task.status) == TaskStatus.PENDING)
                 .where(due_since <= now)
                 .group_by(col(Task.priority))
             ).all()
@@ -120,7 +120,7 @@ class FleetCollector(Collector):
         retried = CounterMetricFamily(
             "sopwright_task_retries", "Attempts beyond each task's first, by task type.", labels=["type"]
         )
-        per_type = {str(t): (int(a), int(r)) for t, a, r in by_type}
+        per_type = {t: (int(a), int(r)) for t, a, r in by_type}
         for task_type in TaskType:
             a, r = per_type.get(task_type.value, (0, 0))
             made.add_metric([task_type.value], a)
@@ -137,9 +137,9 @@ class FleetCollector(Collector):
         outbox = GaugeMetricFamily(
             "sopwright_webhook_deliveries", "Webhook deliveries by status.", labels=["status"]
         )
-        by_delivery = {str(s): int(n) for s, n in deliveries}
+        by_delivery = {s: int(n) for s, n in deliveries}
         for delivery in DeliveryStatus:
-            outbox.add_metric([delivery.value], by_delivery.get(delivery.value, 0))
+            outbox.add_metric([delivery], by_delivery.get(delivery, 0))
         posts = CounterMetricFamily("sopwright_webhook_attempts", "Webhook POSTs made.")
         posts.add_metric([], int(sent))
         refused = CounterMetricFamily(
@@ -155,7 +155,7 @@ def _portal_families(session: Session, now: datetime) -> list[Metric]:
         session.execute(
             select(Task.held_for_portal, sa.func.count())
             .where(col(Task.held_for_portal).is_not(None))
-            .where(col(Task.status) == TaskStatus.PENDING.value)
+            .where(col(Task.status) == TaskStatus.PENDING)
             .group_by(col(Task.held_for_portal))
         ).all()
     )

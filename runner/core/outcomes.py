@@ -8,7 +8,8 @@ NeedsInput (the payer says data is wrong)                       -> waiting_for_i
                                                                    lifts the submit mark: nothing was sent
 GateReached / NeedsReview (gate, CAPTCHA, unclear outcome)      -> pending_review
 LoginRefused                                                    -> failed (the login may be stopped)
-anything else (PortalChanged, UnknownStep, a bug)               -> retried like Transient, then failed
+UnknownStep, UndeclaredResult (the SOP, scripts, results differ) -> failed
+anything else (PortalChanged, a bug)                            -> retried like Transient, then failed
 the worker died (its lease expired; decided by the reaper)      -> retried at once, then failed
 
 Before these rules, the portal's breaker (breaker.py, portal_health.py) may take the attempt: a
@@ -24,23 +25,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from handlers.context import Outcome
 from handlers.engine import GateReached
 from handlers.errors import FormRefused, LoginRefused, NeedsInput, NeedsReview, StepError, Transient
 from handlers.registry import UnknownStep
-from runner.core.retries import Decision, retry_or_fail
+from runner.core.retries import MAY_HAVE_BEEN_SUBMITTED, Decision, retry_or_fail
 from runner.core.states import TaskStatus
 from sops.render import render_outcome
+from sops.results import UndeclaredResult
 from sops.schema import Sop
+from sops.types import Outcome
 
-__all__ = ["Decision", "from_error", "from_outcome"]
+__all__ = ["FINAL_STATUS", "Decision", "from_error", "from_outcome"]
+
+# The final status of each business outcome (one to one, by design: see DESIGN.md §2).
+FINAL_STATUS: dict[Outcome, TaskStatus] = {
+    Outcome.COMPLETED: TaskStatus.COMPLETED,
+    Outcome.COMPLETED_WITH_ISSUES: TaskStatus.COMPLETED_WITH_ISSUES,
+    Outcome.FAILED: TaskStatus.FAILED,
+}
 
 
 def from_outcome(
     sop: Sop, outcome: Outcome, *, fields: dict[str, Any], result: dict[str, Any], task_number: int
 ) -> Decision:
-    notes = render_outcome(sop, outcome.value, fields=fields, result=result, task_number=task_number)
-    return Decision(TaskStatus(outcome.value), notes, result=result)
+    notes = render_outcome(sop, outcome, fields=fields, result=result, task_number=task_number)
+    return Decision(FINAL_STATUS[outcome], notes, result=result)
 
 
 def from_error(
@@ -75,6 +84,12 @@ def from_error(
         return Decision(
             TaskStatus.FAILED, f"This SOP cannot run on this portal: {error.message}", result=failed
         )
+    if isinstance(error, UndeclaredResult):
+        declared = {k: v for k, v in result.items() if k not in error.keys}
+        notes = f"The step scripts cannot be trusted for this task: {error.message}."
+        if submit_attempted:
+            notes += f" {MAY_HAVE_BEEN_SUBMITTED}"
+        return Decision(TaskStatus.FAILED, notes, result={**declared, "failure_reason": error.message})
     return retry_or_fail(
         sop,
         attempts=attempts,

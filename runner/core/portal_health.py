@@ -139,7 +139,7 @@ class PortalHealthBook:
             counting = (
                 select(Task.held_for_portal, sa.func.count())
                 .where(col(Task.held_for_portal).is_not(None))
-                .where(Task.status == TaskStatus.PENDING.value)
+                .where(Task.status == TaskStatus.PENDING)
                 .group_by(col(Task.held_for_portal))
             )
             if account_id is not None:
@@ -186,7 +186,7 @@ class PortalHealthBook:
             woken = session.execute(
                 sa.update(Task)
                 .where(col(Task.held_for_portal) == key)
-                .where(col(Task.status) == TaskStatus.PENDING.value)
+                .where(col(Task.status) == TaskStatus.PENDING)
                 .values(run_after=now, held_for_portal=None)
                 .execution_options(synchronize_session=False)
             )
@@ -206,14 +206,14 @@ class PortalHealthBook:
                 payers.setdefault(account_id, set()).add(payer)
         for account_id, names in sorted(payers.items()):
             account = session.get(Account, account_id)
-            if account is None or WebhookEvent.PORTAL_DOWN.value not in account.webhook_events:
+            if account is None or WebhookEvent.PORTAL_DOWN not in account.webhook_events:
                 continue
             waiting = session.execute(
                 select(sa.func.count())
                 .select_from(Task)
                 .where(Task.account_id == account_id)
                 .where(col(Task.held_for_portal) == row.key)
-                .where(Task.status == TaskStatus.PENDING.value)
+                .where(Task.status == TaskStatus.PENDING)
             ).scalar_one()
             data = {
                 "portal": row.key,
@@ -274,7 +274,7 @@ def _give_back(session: Session, key: str, refund: Counter[str], until: datetime
     tasks = session.exec(
         select(Task)
         .where(col(Task.id).in_(list(refund)))
-        .where(Task.status == TaskStatus.PENDING.value)
+        .where(Task.status == TaskStatus.PENDING)
         .with_for_update(skip_locked=True)
     ).all()
     for task in tasks:

@@ -24,17 +24,16 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from runner.core import retries
-from runner.core.db import session_scope
+from runner.core.db import rowcount, session_scope
 from runner.core.sopbook import SopBook
 from runner.core.states import Priority, TaskStatus
 from runner.core.tables import Task, Trajectory, utcnow
 from runner.core.tables.base import as_utc
 from runner.core.transitions import move
-from sops.types import TaskType
 
 log = logging.getLogger(__name__)
 
-_LEASED = (TaskStatus.DISPATCHING.value, TaskStatus.RUNNING.value)
+_LEASED = (TaskStatus.DISPATCHING, TaskStatus.RUNNING)
 # The lanes: a due interactive task goes before every due batch task, whatever their due times.
 _LANE_ORDER = sa.case((col(Task.priority) == Priority.INTERACTIVE.value, 0), else_=1)
 
@@ -72,7 +71,7 @@ class Queue:
         with session_scope(self._engine) as session:
             statement = (
                 select(Task)
-                .where(Task.status == TaskStatus.PENDING.value)
+                .where(Task.status == TaskStatus.PENDING)
                 .where(sa.or_(col(Task.run_after).is_(None), col(Task.run_after) <= now))
                 .order_by(_LANE_ORDER, col(Task.run_after), col(Task.created_at))
                 .limit(limit)
@@ -106,7 +105,7 @@ class Queue:
                 .where(col(Task.lease_owner) == lease.owner)
                 .values(lease_expires_at=self._clock() + timedelta(seconds=self.lease_seconds))
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if rowcount(result) != 1:
                 raise LeaseLost(lease.task_id)
 
     def release(
@@ -173,7 +172,7 @@ class Queue:
             if task is None:
                 return 0
             owner = task.lease_owner
-            sop = self._sops.resolve(task.account_id, TaskType(task.type)).sop
+            sop = self._sops.resolve(task.account_id, task.type).sop
             decision = retries.retry_or_fail(
                 sop,
                 attempts=task.attempts,
@@ -183,7 +182,7 @@ class Queue:
                 at_once=True,
                 submit_attempted=task.submit_attempted_at is not None,
             )
-            running = task.status == TaskStatus.RUNNING.value
+            running = task.status is TaskStatus.RUNNING
             conclude(
                 session,
                 task,
@@ -208,9 +207,7 @@ class Queue:
         """Seconds until the next pending task is due (0 if one is due now), None if none is pending."""
         with session_scope(self._engine, readonly=True) as session:
             soonest, any_pending = session.execute(
-                select(sa.func.min(Task.run_after), sa.func.count()).where(
-                    Task.status == TaskStatus.PENDING.value
-                )
+                select(sa.func.min(Task.run_after), sa.func.count()).where(Task.status == TaskStatus.PENDING)
             ).one()
         if not any_pending:
             return None
@@ -252,7 +249,7 @@ def conclude(
     move(session, task, decision.status, actor=actor, action=action, message=decision.notes, now=now)
     trajectory = session.get(Trajectory, trajectory_id) if trajectory_id else None
     if trajectory is not None and trajectory.ended_at is None:
-        trajectory.outcome = decision.status.value
+        trajectory.outcome = decision.status
         trajectory.message = decision.notes
         trajectory.trace_path = trace_path
         trajectory.ended_at = now

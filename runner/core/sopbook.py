@@ -47,9 +47,7 @@ class SopBook:
             with session_scope(self._engine, readonly=True) as own:
                 return self.resolve(account_id, task_type, session=own)
         row = session.exec(
-            select(SopOverride).where(
-                SopOverride.account_id == account_id, SopOverride.type == task_type.value
-            )
+            select(SopOverride).where(SopOverride.account_id == account_id, SopOverride.type == task_type)
         ).first()
         if row is None:
             return ResolvedSop(self._library.get(task_type), "builtin")
@@ -60,12 +58,10 @@ class SopBook:
         sop = load_sop_text(source_text, source=source)
         with session_scope(self._engine) as session:
             row = session.exec(
-                select(SopOverride).where(
-                    SopOverride.account_id == account_id, SopOverride.type == sop.type.value
-                )
+                select(SopOverride).where(SopOverride.account_id == account_id, SopOverride.type == sop.type)
             ).first()
             if row is None:
-                row = SopOverride(account_id=account_id, type=sop.type.value, version=sop.version, source="")
+                row = SopOverride(account_id=account_id, type=sop.type, version=sop.version, source="")
             row.version = sop.version
             row.source = source_text
             session.add(row)
@@ -74,9 +70,7 @@ class SopBook:
     def remove(self, account_id: str, task_type: TaskType) -> None:
         with session_scope(self._engine) as session:
             row = session.exec(
-                select(SopOverride).where(
-                    SopOverride.account_id == account_id, SopOverride.type == task_type.value
-                )
+                select(SopOverride).where(SopOverride.account_id == account_id, SopOverride.type == task_type)
             ).first()
             if row is None:
                 raise NotFound(f"The account has no override for {task_type.value}.")

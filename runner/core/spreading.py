@@ -61,7 +61,7 @@ class Spreader:
             latest_by_payer = self._session.exec(
                 select(Task.payer, sa.func.max(Task.run_after))
                 .where(Task.account_id == self._account_id)
-                .where(Task.status == TaskStatus.PENDING.value)
+                .where(Task.status == TaskStatus.PENDING)
                 .where(Task.priority == Priority.BATCH.value)
                 .where(col(Task.run_after) > self._now)
                 .group_by(col(Task.payer))

@@ -20,7 +20,6 @@ from runner.core.crypto import SecretBox
 from runner.core.destinations import AddressGuard
 from runner.core.errors import UnsafeDestination, UnsafePortalUrl
 from runner.core.files import FileStore, UploadLimits
-from runner.core.history import History
 from runner.core.operators import Operators
 from runner.core.portal_health import PortalHealthBook
 from runner.core.queue import Queue
@@ -28,6 +27,7 @@ from runner.core.schedules import Schedules
 from runner.core.settings import Settings
 from runner.core.sopbook import SopBook
 from runner.core.tasks import Tasks
+from runner.core.trajectories import Trajectories
 from runner.core.webhooks.errors import UnsafeWebhookUrl
 from runner.core.webhooks.service import Webhooks
 from runner.core.webhooks.tester import WebhookTester
@@ -57,7 +57,7 @@ class System:
     credentials: PortalCredentials
     queue: Queue
     artifacts: ArtifactStore
-    history: History
+    trajectories: Trajectories
     operators: Operators
     portal_health: PortalHealthBook  # each portal's circuit breaker
 
@@ -133,7 +133,7 @@ def build(
         credentials=credentials,
         queue=Queue(engine, sops=sops, lease_seconds=settings.lease_seconds),
         artifacts=artifacts,
-        history=History(engine, artifacts),
+        trajectories=Trajectories(engine, artifacts),
         operators=Operators(engine),
         portal_health=PortalHealthBook(engine, settings.breaker_rules()),
     )

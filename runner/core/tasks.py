@@ -17,9 +17,9 @@ from runner.core.db import session_scope
 from runner.core.errors import IdempotencyConflict, InvalidRequest, InvalidTransition, NotFound
 from runner.core.files import FileStore, Upload
 from runner.core.sopbook import SopBook
-from runner.core.states import Priority, TaskStatus, check_transition
+from runner.core.states import Priority, TaskStatus
 from runner.core.tables import Account, Task, TaskEvent, TaskFile, utcnow
-from runner.core.transitions import move, record
+from runner.core.transitions import check_transition, move, record
 from sops.dataformat import merge_raw
 from sops.inputs import TIMELY_FILING_KEY
 from sops.render import render_task
@@ -172,9 +172,9 @@ class Tasks:
         task = Task(
             account_id=account.id,
             task_number=number,
-            type=task_type.value,
-            status=TaskStatus.PENDING.value,
-            priority=priority.value,
+            type=task_type,
+            status=TaskStatus.PENDING,
+            priority=priority,
             batch_id=batch_id,
             batch_row=batch_row,
             handler=rendered.handler,
@@ -253,7 +253,7 @@ class Tasks:
         if checked.check.ok:
             task.problems = []
             task.notes = None
-            if task.status != TaskStatus.PENDING.value:
+            if task.status is not TaskStatus.PENDING:
                 move(
                     session, task, TaskStatus.PENDING, actor=actor, action=action, message="Inputs complete."
                 )
@@ -274,9 +274,9 @@ class Tasks:
     def search(self, account_id: str, filters: TaskFilter, *, limit: int, cursor: str | None) -> Page:
         statement = select(Task).where(Task.account_id == account_id)
         if filters.status is not None:
-            statement = statement.where(Task.status == filters.status.value)
+            statement = statement.where(Task.status == filters.status)
         if filters.type is not None:
-            statement = statement.where(Task.type == filters.type.value)
+            statement = statement.where(Task.type == filters.type)
         if filters.created_after is not None:
             statement = statement.where(col(Task.created_at) > filters.created_after.astimezone(UTC))
         if filters.created_before is not None:
@@ -287,23 +287,15 @@ class Tasks:
             statement = statement.where(Task.task_number == filters.task_number)
         if filters.batch_id is not None:
             statement = statement.where(col(Task.batch_id) == filters.batch_id)
-        if cursor:
-            at, last_id = cursors.decode(cursor)
-            statement = statement.where(
-                sa.or_(
-                    col(Task.created_at) < at,
-                    sa.and_(col(Task.created_at) == at, col(Task.id) < last_id),
-                )
-            )
-        statement = statement.order_by(col(Task.created_at).desc(), col(Task.id).desc()).limit(limit + 1)
+        statement = cursors.newest_first(
+            statement, created=col(Task.created_at), key=col(Task.id), cursor=cursor, limit=limit
+        )
         with session_scope(self._engine, readonly=True) as session:
-            rows = list(session.exec(statement).all())
-            page = rows[:limit]
+            page, next_cursor = cursors.split(list(session.exec(statement).all()), limit)
             files: dict[str, list[TaskFile]] = {t.id: [] for t in page}
             if page:
                 for f in session.exec(select(TaskFile).where(col(TaskFile.task_id).in_(list(files)))).all():
                     files[f.task_id].append(f)
-        next_cursor = cursors.encode(page[-1].created_at, page[-1].id) if len(rows) > limit else None
         return Page(page, files, next_cursor)
 
     def events(self, account_id: str, task_id: str) -> list[TaskEvent]:
@@ -319,8 +311,8 @@ class Tasks:
             select(Task.status, sa.func.count()).where(Task.account_id == account_id).group_by(Task.status)
         )
         with session_scope(self._engine, readonly=True) as session:
-            found = {str(status): int(n) for status, n in session.exec(statement).all()}
-        return {status: found.get(status.value, 0) for status in TaskStatus}
+            found = {status: int(n) for status, n in session.exec(statement).all()}
+        return {status: found.get(status, 0) for status in TaskStatus}
 
     def payers(self, account_id: str) -> list[str]:
         """The payers the account's tasks name (for filters)."""
@@ -349,7 +341,7 @@ class Tasks:
             self._files.put(upload)
         with session_scope(self._engine) as session:
             task = _owned(session, account.id, task_id, for_update=True)
-            if task.status != TaskStatus.WAITING_FOR_INPUT.value:
+            if task.status is not TaskStatus.WAITING_FOR_INPUT:
                 raise InvalidTransition(
                     f"Cannot supply input: the task is {task.status}; input is accepted only while "
                     "it is waiting_for_input.",
@@ -357,13 +349,13 @@ class Tasks:
                     action="supply input",
                 )
             merged = merge_raw(task.raw_inputs, new_raw)
-            checked = intake.check(TaskType(task.type), merged, self._defaults(account), self._clock().date())
+            checked = intake.check(task.type, merged, self._defaults(account), self._clock().date())
             if not new_raw and not uploads and not checked.check.ok:
                 raise InvalidRequest("Send `data` with the missing or corrected fields (or files).")
             checked = self._with_login(account.id, checked)
             if checked.check.ok:  # the payer may have changed, or its login been added
                 task.instructions = render_task(
-                    self._sops.resolve(account.id, TaskType(task.type), session=session).sop,
+                    self._sops.resolve(account.id, task.type, session=session).sop,
                     task_number=task.task_number,
                     fields=checked.check.fields,
                     portal_name=checked.portal_name,
@@ -381,7 +373,7 @@ class Tasks:
     def review(self, account_id: str, task_id: str, *, approve: bool, notes: str | None, actor: str) -> Task:
         with session_scope(self._engine) as session:
             task = _owned(session, account_id, task_id, for_update=True)
-            if task.status != TaskStatus.PENDING_REVIEW.value:
+            if task.status is not TaskStatus.PENDING_REVIEW:
                 raise InvalidTransition(
                     f"Cannot review: the task is {task.status}; "
                     "only a task in pending_review can be reviewed.",
@@ -402,7 +394,7 @@ class Tasks:
     def cancel(self, account_id: str, task_id: str, *, reason: str | None, actor: str) -> Task:
         with session_scope(self._engine) as session:
             task = _owned(session, account_id, task_id, for_update=True)
-            check_transition(TaskStatus(task.status), TaskStatus.FAILED, action="cancel")
+            check_transition(task.status, TaskStatus.FAILED, action="cancel")
             task.notes = f"Cancelled: {reason}" if reason else "Cancelled at the client's request."
             task.lease_owner = None
             task.lease_expires_at = None
@@ -420,7 +412,7 @@ class Tasks:
         A final task never moves again, so a retry is a new task (with its own number).
         """
         original, files = self.get(account.id, task_id)
-        if original.status != TaskStatus.FAILED.value:
+        if original.status is not TaskStatus.FAILED:
             raise InvalidTransition(
                 f"Cannot retry: the task is {original.status}; only a failed task can be retried.",
                 status=original.status,

@@ -1,4 +1,5 @@
-"""The one place where a task's status is written: checks the table, stamps times, logs an event."""
+"""The one table of allowed status moves, and the one place where a task's status is written:
+`move` checks the table, stamps times, logs an event and writes the webhook outbox row."""
 
 from __future__ import annotations
 
@@ -7,9 +8,43 @@ from datetime import datetime
 from sqlmodel import Session
 
 from runner.core import batchstate
-from runner.core.states import TaskStatus, check_transition
+from runner.core.errors import InvalidTransition
+from runner.core.states import TaskStatus
 from runner.core.tables import Task, TaskEvent, utcnow
 from runner.core.webhooks import outbox
+
+S = TaskStatus
+# Every status write goes through `check_transition`. Cancelling is a move to FAILED, which is
+# why every non-final status may go to FAILED.
+TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
+    S.PENDING: frozenset({S.DISPATCHING, S.WAITING_FOR_INPUT, S.FAILED}),
+    S.DISPATCHING: frozenset({S.RUNNING, S.PENDING, S.FAILED}),
+    S.RUNNING: frozenset(
+        {S.PENDING, S.WAITING_FOR_INPUT, S.PENDING_REVIEW, S.COMPLETED, S.COMPLETED_WITH_ISSUES, S.FAILED}
+    ),
+    S.WAITING_FOR_INPUT: frozenset({S.PENDING, S.WAITING_FOR_INPUT, S.FAILED}),
+    S.PENDING_REVIEW: frozenset({S.PENDING, S.FAILED}),
+    S.COMPLETED: frozenset(),
+    S.COMPLETED_WITH_ISSUES: frozenset(),
+    S.FAILED: frozenset(),
+}
+
+
+def can_transition(current: TaskStatus, target: TaskStatus) -> bool:
+    return target in TRANSITIONS[current]
+
+
+def check_transition(current: TaskStatus, target: TaskStatus, *, action: str) -> None:
+    """Raise InvalidTransition with a sentence saying why `action` is refused."""
+    if can_transition(current, target):
+        return
+    if current.is_final:
+        reason = f"the task is already final ({current.value})"
+    else:
+        reason = f"the task is {current.value}"
+    raise InvalidTransition(
+        f"Cannot {action}: {reason}.", status=current.value, requested=target.value, action=action
+    )
 
 
 def move(
@@ -27,10 +62,10 @@ def move(
     A move to a final state also writes the `task_finished` webhook delivery (the outbox) in this
     same transaction; its task snapshot is taken at commit.
     """
-    current = TaskStatus(task.status)
+    current = task.status
     check_transition(current, target, action=action)
     now = now or utcnow()
-    task.status = target.value
+    task.status = target
     task.updated_at = now
     if target is TaskStatus.RUNNING and task.started_at is None:
         task.started_at = now
@@ -46,8 +81,8 @@ def move(
             at=now,
             actor=actor,
             kind=action,
-            from_status=current.value,
-            to_status=target.value,
+            from_status=current,
+            to_status=target,
             message=message,
         )
     )

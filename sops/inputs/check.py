@@ -130,7 +130,7 @@ def _label(loc: tuple[int | str, ...]) -> str:
         label = f"{_LINE_LABELS[head]} {loc[1] + 1}"
         if len(loc) >= 3:
             sub = str(loc[2])
-            label += " " + (LINE_FIELDS[sub][0] if sub in LINE_FIELDS else sub.replace("_", " "))
+            label += " " + (LINE_FIELDS[sub].label if sub in LINE_FIELDS else sub.replace("_", " "))
         return label
     return FIELDS[head].label if head in FIELDS else head.replace("_", " ")
 

@@ -26,6 +26,7 @@ from pydantic import (
 )
 
 from sops.aliases import normalise_key
+from sops.fields import FIELDS
 from sops.inputs import codes
 from sops.inputs.values import MAX_LONG_TEXT, parse_date, parse_money, parse_units, shorten, text
 from sops.types import TaskType
@@ -130,7 +131,7 @@ RESUBMISSION = {
     "void": "8",
     "cancel": "8",
 }
-URGENCY = {"standard": "standard", "routine": "standard", "expedited": "expedited", "urgent": "expedited"}
+URGENCY = {key: key for key in FIELDS["urgency"].choices} | {"routine": "standard", "urgent": "expedited"}
 UNIT_TYPES = {
     "units": "units",
     "unit": "units",
@@ -141,19 +142,7 @@ UNIT_TYPES = {
     "day": "days",
     "da": "days",
 }
-REASONS = {
-    key: key
-    for key in (
-        "corrected_coding",
-        "medical_necessity",
-        "timely_filing",
-        "bundling",
-        "authorization",
-        "duplicate",
-        "coordination_of_benefits",
-        "other",
-    )
-}
+REASONS = {key: key for key in FIELDS["reason_category"].choices}
 REASONS |= {
     "timely_filing_proof": "timely_filing",
     "coding": "corrected_coding",

@@ -33,8 +33,6 @@ from tests.support.logins import add_logins
 from tests.support.ports import free_port
 from tests.support.task_fixtures import task_fixture
 
-pytestmark = pytest.mark.reliability
-
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 60.0
 ELIGIBILITY = task_fixture("check_eligibility")

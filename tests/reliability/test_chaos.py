@@ -23,7 +23,7 @@ from tests.conftest import POSTGRES_ADMIN_URL
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from chaos_harness import ChaosConfig, ChaosReport, run_chaos
 
-pytestmark = [pytest.mark.reliability, pytest.mark.postgres]
+pytestmark = pytest.mark.postgres
 
 
 def explain(report: ChaosReport) -> str:

@@ -16,8 +16,6 @@ import pytest
 
 from tests.support.ports import free_port
 
-pytestmark = pytest.mark.reliability
-
 SOPWRIGHT = [sys.executable, "-m", "runner.cli.main"]
 SECONDS = 120  # generous: a loaded machine starts Python and Chromium slowly
 

@@ -50,8 +50,6 @@ from tests.e2e.handlers import task_data
 from tests.support.portal_server import MockPortalAdmin, running_portal
 from tests.support.ports import free_port
 
-pytestmark = pytest.mark.reliability
-
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_SECONDS = 90.0
 DOCUMENT = ROOT / "fixtures" / "documents" / "clinical_notes.pdf"

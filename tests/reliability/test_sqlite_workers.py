@@ -30,8 +30,6 @@ from runner.core.system import System, build
 from runner.core.tables import Task, TaskEvent, WebhookDelivery
 from tests.support.portal_server import MockPortalAdmin, running_portal
 
-pytestmark = pytest.mark.reliability
-
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = 240
 PROCESSES = 4

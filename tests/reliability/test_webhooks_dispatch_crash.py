@@ -23,8 +23,6 @@ from runner.core.tables import Task, WebhookDelivery
 from runner.core.transitions import move
 from runner.core.webhooks.receiver import Receiver, Reply
 
-pytestmark = pytest.mark.reliability
-
 # A dispatcher process with a given lease (short when the test kills it, so that it need not wait a
 # minute; long when it must not expire under a loaded machine), and a start signal so that several
 # begin together.

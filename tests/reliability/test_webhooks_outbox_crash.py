@@ -26,8 +26,6 @@ from runner.core.system import System, build
 from runner.core.tables import Task, WebhookDelivery
 from runner.core.transitions import move
 
-pytestmark = pytest.mark.reliability
-
 CHILD = r"""
 import json, os, sys
 from sqlalchemy import event

@@ -27,8 +27,6 @@ from runner.core.tables import Account, Task, TaskEvent
 from runner.core.tables.base import as_utc
 from tests.support.portal_server import MockPortalAdmin, running_portal
 
-pytestmark = pytest.mark.reliability
-
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_SECONDS = 90.0
 EXIT_MARGIN_SECONDS = 20.0  # beyond the grace period: cancel, release, close the browser

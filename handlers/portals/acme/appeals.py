@@ -3,7 +3,7 @@ appeal, attach documents, submit (point of no return) and capture the tracking n
 
 from __future__ import annotations
 
-from handlers.context import Outcome, StepContext
+from handlers.context import StepContext
 from handlers.portals.acme.pages import ClaimDetail, ClaimSearch
 from handlers.portals.acme.request_pages import AppealForm, AppealReceived
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
@@ -11,6 +11,7 @@ from handlers.portals.common.documents import document_problems, file_payloads
 from handlers.portals.common.formats import appeal_reason, confirmation_time, us_date
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import text_of, texts_of
+from sops.types import Outcome
 
 REASONS = {"corrected_coding", "medical_necessity", "timely_filing", "bundling", "other"}
 STATUSES = {"received": "received", "in review": "in_review", "decided": "decided"}
@@ -24,7 +25,7 @@ async def find_claim(ctx: StepContext) -> None:
     await search.search.click()
     where = await arrive(ctx, {"found": search.rows, "none": search.no_results}, what="claim search results")
     if where == "none":
-        ctx.fail(f"{PORTAL} has no claim {number}", original_claim_number=number, portal="acme")
+        ctx.fail(f"{PORTAL} has no claim {number}", original_claim_number=number)
         return
     await search.rows.first.get_by_role("link", name=number).click()
     detail = ClaimDetail(ctx.page)
@@ -40,7 +41,6 @@ async def find_claim(ctx: StepContext) -> None:
             tracking_number=tracking if tracking.lower() != "received" else None,
             appeal_status=STATUSES.get(status.rstrip(")").lower()),
             payer_message=f"an appeal is already on file ({on_file}), so none was filed again",
-            portal="acme",
         )
         return
     if not await detail.file_appeal.count():
@@ -49,7 +49,6 @@ async def find_claim(ctx: StepContext) -> None:
             f"claim {number} cannot be appealed: {PORTAL} shows it as {status.lower()}, and only a "
             "denied claim can be appealed",
             original_claim_number=number,
-            portal="acme",
         )
         return
     await detail.file_appeal.click()
@@ -111,9 +110,7 @@ async def _refused(ctx: StepContext, form: AppealForm) -> None:
         raise needs_input(PORTAL, problems)
     said = about_claim[0].message
     if "already on file" in said:
-        ctx.finish(
-            Outcome.COMPLETED_WITH_ISSUES, original_claim_number=number, payer_message=said, portal="acme"
-        )
+        ctx.finish(Outcome.COMPLETED_WITH_ISSUES, original_claim_number=number, payer_message=said)
     else:
         ctx.fail(f"{PORTAL} refused the appeal: {said}", original_claim_number=number, payer_message=said)
 
@@ -127,6 +124,5 @@ async def capture_appeal_reference(ctx: StepContext) -> None:
             appeal_status=STATUSES.get(status, "received"),
             **confirmation_time(await text_of(page.submitted_at)),
             original_claim_number=ctx.fields["original_claim_number"],
-            portal="acme",
         )
     ctx.finish(Outcome.COMPLETED)

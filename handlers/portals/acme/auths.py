@@ -10,7 +10,7 @@ from playwright.async_api import Page
 
 from handlers.context import StepContext
 from handlers.errors import InputProblem, NeedsInput
-from handlers.portals.acme.request_pages import AuthDecision, AuthWizard
+from handlers.portals.acme.request_pages import AuthDecisionPage, AuthWizard
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
 from handlers.portals.common.decisions import decision_result, settle_authorization
 from handlers.portals.common.documents import document_problems, file_payloads
@@ -95,7 +95,7 @@ async def submit_prior_authorization(ctx: StepContext) -> None:
     not taken (the wizard's draft lives in the ended session): sign in and go through it again."""
     wizard = AuthWizard(ctx.page)
     await wizard.submit.click()
-    decision = AuthDecision(ctx.page).reference_number
+    decision = AuthDecisionPage(ctx.page).reference_number
     where = await arrive(ctx, {"decision": decision}, what="the decision page", signed_out_ok=True)
     if where == "signed_out":
         ctx.log.info("session ended before the request was taken; signing in again", extra={"portal": "acme"})
@@ -117,7 +117,7 @@ async def poll_decision(ctx: StepContext) -> None:
     """Look at a pended request again; the engine repeats this step while it stays pended."""
     if ctx.result.get("decision") == "pended":
         reference = ctx.result["reference_number"]
-        page = AuthDecision(ctx.page)
+        page = AuthDecisionPage(ctx.page)
         await open_screen(ctx, f"auths/{reference}", page.reference_number, what="the authorization")
         ctx.result.update(await read_decision(ctx.page))
     ctx.still_pending = ctx.result.get("decision") == "pended"
@@ -125,14 +125,13 @@ async def poll_decision(ctx: StepContext) -> None:
 
 
 async def read_decision(page: Page) -> dict[str, Any]:
-    screen = AuthDecision(page)
+    screen = AuthDecisionPage(page)
     label = (await text_of(screen.decision)).lower()
     decision = DECISIONS.get(label, "contact_payer")
     result: dict[str, Any] = {
         **decision_result(decision),
         "reference_number": await text_of(screen.reference_number),
         **confirmation_time(await text_of(screen.submitted_at)),
-        "portal": "acme",
     }
     if await screen.certification_number.count():
         result["certification_number"] = await text_of(screen.certification_number)
@@ -147,7 +146,7 @@ async def read_decision(page: Page) -> dict[str, Any]:
     return result
 
 
-async def _rows(screen: AuthDecision) -> list[list[str]]:
+async def _rows(screen: AuthDecisionPage) -> list[list[str]]:
     rows = []
     for row in await screen.procedure_rows.all():
         rows.append(await texts_of(row.get_by_role("cell")))

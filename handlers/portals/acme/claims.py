@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from handlers.context import Outcome, StepContext
-from handlers.portals.acme.pages import ClaimDuplicateWarning, ClaimForm, ClaimResult
+from handlers.context import StepContext
+from handlers.portals.acme.pages import ClaimDuplicateWarning, ClaimForm, ClaimResultPage
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
 from handlers.portals.common.formats import confirmation_time, money, us_date
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
+from sops.types import Outcome
 
 SLOTS = "ABCDEFGHIJKL"
 VISIBLE_SLOTS = 4  # E-L sit in a collapsed "More diagnosis codes" section
@@ -69,7 +70,7 @@ async def submit_claim(ctx: StepContext) -> None:
         await fill_claim(ctx)
         await form.submit.click()
         where = await _answer(ctx)
-    result = ClaimResult(ctx.page)
+    result = ClaimResultPage(ctx.page)
     if where == "rejected":
         reasons = await texts_of(result.reasons)
         ctx.fail(
@@ -78,7 +79,6 @@ async def submit_claim(ctx: StepContext) -> None:
             rejection_reasons=reasons,
             reference_number=await text_of(result.trace_number),
             **confirmation_time(await text_of(result.submitted_at)),
-            portal="acme",
         )
     elif where in ("blocked", "warning"):
         existing = await text_of(form.duplicate_of)
@@ -90,7 +90,6 @@ async def submit_claim(ctx: StepContext) -> None:
             claim_status="duplicate",
             duplicate_of=existing,
             payer_message=f"{PORTAL} already has this claim as {existing}.",
-            portal="acme",
         )
     elif where == "errors":
         raise needs_input(
@@ -99,7 +98,7 @@ async def submit_claim(ctx: StepContext) -> None:
 
 
 async def _answer(ctx: StepContext, *, signed_out_ok: bool = False) -> str:
-    form, result = ClaimForm(ctx.page), ClaimResult(ctx.page)
+    form, result = ClaimForm(ctx.page), ClaimResultPage(ctx.page)
     screens = {
         "accepted": result.accepted,
         "rejected": result.rejected,
@@ -113,12 +112,11 @@ async def _answer(ctx: StepContext, *, signed_out_ok: bool = False) -> str:
 async def capture_claim_number(ctx: StepContext) -> None:
     """Read the confirmation; after a reconciliation the number is already known (nothing to read)."""
     if not ctx.result.get("claim_number"):
-        page = ClaimResult(ctx.page)
+        page = ClaimResultPage(ctx.page)
         ctx.result.update(
             claim_number=await text_of(page.claim_number),
             claim_status="accepted",
             **confirmation_time(await text_of(page.submitted_at)),
             total_charge=money(await text_of(page.total_charge)),
-            portal="acme",
         )
     ctx.finish(Outcome.COMPLETED)

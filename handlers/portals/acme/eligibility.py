@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from handlers.context import Outcome, StepContext
+from handlers.context import StepContext
 from handlers.errors import InputProblem, NeedsInput
-from handlers.portals.acme.pages import EligibilityResult, EligibilitySearch
+from handlers.portals.acme.pages import EligibilityResultPage, EligibilitySearch
 from handlers.portals.acme.session import PORTAL, arrive, open_screen
 from handlers.portals.common.formats import confirmation_time, iso_from_us, money, percent, us_date
 from handlers.portals.common.outcomes import eligibility_rejection, network
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of
+from sops.types import Outcome
 
 
 async def open_eligibility_search(ctx: StepContext) -> None:
@@ -40,7 +41,7 @@ async def fill_eligibility(ctx: StepContext) -> None:
     await form.submit.click()
     where = await arrive(
         ctx,
-        {"result": EligibilityResult(ctx.page).heading, "errors": form.errors},
+        {"result": EligibilityResultPage(ctx.page).heading, "errors": form.errors},
         what="the eligibility answer",
     )
     if where == "errors":
@@ -48,9 +49,8 @@ async def fill_eligibility(ctx: StepContext) -> None:
 
 
 async def read_eligibility_result(ctx: StepContext) -> None:
-    page = EligibilityResult(ctx.page)
+    page = EligibilityResultPage(ctx.page)
     result: dict[str, Any] = {
-        "portal": "acme",
         "reference_number": await text_of(page.control_number),
         **confirmation_time(await text_of(page.checked_at)),
     }

@@ -41,7 +41,7 @@ class EligibilitySearch:
             raise PortalChanged("The date of birth input did not take the typed date.")
 
 
-class EligibilityResult:
+class EligibilityResultPage:
     def __init__(self, page: Page) -> None:
         self.heading = page.get_by_role("heading", name="Eligibility result")
         self.control_number = page.get_by_test_id("eligibility-control-number")
@@ -114,7 +114,7 @@ class ClaimDuplicateWarning:
         self.cancel = page.get_by_role("link", name="Cancel")
 
 
-class ClaimResult:
+class ClaimResultPage:
     def __init__(self, page: Page) -> None:
         self.accepted = page.get_by_role("heading", name="Claim submitted")
         self.rejected = page.get_by_test_id("claim-rejected")

@@ -13,7 +13,7 @@ from handlers.context import StepContext
 from handlers.errors import PortalChanged
 from handlers.portals.acme.auths import read_decision
 from handlers.portals.acme.pages import ClaimSearch
-from handlers.portals.acme.request_pages import AppealList, AuthDecision, AuthLookup
+from handlers.portals.acme.request_pages import AppealList, AuthDecisionPage, AuthLookup
 from handlers.portals.acme.session import arrive, open_screen
 from handlers.portals.common.formats import confirmation_time, iso_from_us, money, us_date
 from handlers.portals.common.screens import text_of, texts_of
@@ -50,7 +50,6 @@ async def find_claim_submission(ctx: StepContext) -> bool | None:
                 claim_number=number,
                 claim_status=CLAIM_STATUSES.get(status.lower(), "accepted"),
                 total_charge=total,
-                portal="acme",
             )
             return True
     return False
@@ -70,7 +69,7 @@ async def find_authorization_submission(ctx: StepContext) -> bool | None:
             return False
         references = [(await texts_of(row.get_by_role("cell")))[0] for row in await lookup.rows.all()]
         for reference in references[:LOOKUP_DEPTH]:
-            screen = AuthDecision(ctx.page)
+            screen = AuthDecisionPage(ctx.page)
             await open_screen(ctx, f"auths/{reference}", screen.reference_number, what="the authorization")
             if await _procedures(screen) == wanted and await _dates(screen) in (None, _wanted_dates(ctx)):
                 ctx.result.update(await read_decision(ctx.page))
@@ -80,7 +79,7 @@ async def find_authorization_submission(ctx: StepContext) -> bool | None:
     return False
 
 
-async def _procedures(screen: AuthDecision) -> list[tuple[str, int]]:
+async def _procedures(screen: AuthDecisionPage) -> list[tuple[str, int]]:
     found = []
     for row in await screen.procedure_rows.all():
         cells = await texts_of(row.get_by_role("cell"))
@@ -89,7 +88,7 @@ async def _procedures(screen: AuthDecision) -> list[tuple[str, int]]:
     return sorted(found)
 
 
-async def _dates(screen: AuthDecision) -> tuple[str | None, ...] | None:
+async def _dates(screen: AuthDecisionPage) -> tuple[str | None, ...] | None:
     """The request's dates of service as ISO dates, or None where the page does not show them."""
     if not await screen.service_dates.count():
         return None
@@ -121,6 +120,5 @@ async def find_appeal_submission(ctx: StepContext) -> bool | None:
         appeal_status="in_review" if status.lower() == "in review" else "received",
         **confirmation_time(submitted),
         original_claim_number=number,
-        portal="acme",
     )
     return True

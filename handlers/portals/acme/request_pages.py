@@ -47,7 +47,7 @@ class AuthWizard:
         return self.page.get_by_role("radio", name=value.capitalize())
 
 
-class AuthDecision:
+class AuthDecisionPage:
     """The page shown after submitting, and on every later look at the request."""
 
     def __init__(self, page: Page) -> None:

@@ -136,7 +136,6 @@ async def read_case(frame: FrameLocator) -> dict[str, Any]:
         **decision_result(DECISIONS.get(label, "contact_payer")),
         "reference_number": await text_of(case.case_number),
         **confirmation_time(await text_of(case.submitted_at)),
-        "portal": "beacon",
     }
     if await case.certification_number.count():
         result["certification_number"] = await text_of(case.certification_number)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from handlers.context import Outcome, StepContext
+from handlers.context import StepContext
 from handlers.portals.beacon.pages import ClaimAnswer, ClaimDuplicateWarning, ClaimForm
 from handlers.portals.beacon.screens import Shell
 from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, through_gates
@@ -15,6 +15,7 @@ from handlers.portals.beacon.typeahead import choose_payer
 from handlers.portals.common.formats import confirmation_time, money
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
+from sops.types import Outcome
 
 SLOTS = "ABCDEFGHIJKL"
 STATUSES = {"acknowledged": "acknowledged", "in process": "in_process"}
@@ -82,7 +83,6 @@ async def submit_claim(ctx: StepContext) -> None:
             rejection_reasons=reasons,
             reference_number=await text_of(answer.trace_number),
             **confirmation_time(await text_of(answer.submitted_at)),
-            portal="beacon",
         )
     elif where == "warning":
         warning = ClaimDuplicateWarning(frame)
@@ -104,7 +104,6 @@ def _duplicate(ctx: StepContext, existing: str) -> None:
         claim_status="duplicate",
         duplicate_of=existing,
         payer_message=f"{PORTAL} already has this claim as {existing}.",
-        portal="beacon",
     )
 
 
@@ -130,6 +129,5 @@ async def capture_claim_number(ctx: StepContext) -> None:
             claim_status=STATUSES.get(status, "accepted"),
             **confirmation_time(await text_of(answer.submitted_at)),
             total_charge=money(await text_of(answer.total_charge)),
-            portal="beacon",
         )
     ctx.finish(Outcome.COMPLETED)

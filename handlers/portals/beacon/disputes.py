@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from handlers.context import Outcome, StepContext
+from handlers.context import StepContext
 from handlers.portals.beacon.pages import ClaimDetail, ClaimStatusInquiry
 from handlers.portals.beacon.request_pages import DisputeForm, DisputeList, DisputeSubmitted
 from handlers.portals.beacon.screens import Shell
@@ -15,6 +15,7 @@ from handlers.portals.common.documents import document_problems, file_payloads
 from handlers.portals.common.formats import appeal_reason, confirmation_time
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import text_of, texts_of
+from sops.types import Outcome
 
 REASONS = {"corrected_coding", "medical_necessity", "timely_filing", "bundling", "other"}
 STATUSES = {"received": "received", "in review": "in_review", "decided": "decided"}
@@ -26,7 +27,7 @@ async def find_claim(ctx: StepContext) -> None:
     inquiry = ClaimStatusInquiry(frame)
     where = await in_frame(ctx, {"found": inquiry.view(number), "none": inquiry.no_results}, what="the claim")
     if where == "none":
-        ctx.fail(f"{PORTAL} has no claim {number}", original_claim_number=number, portal="beacon")
+        ctx.fail(f"{PORTAL} has no claim {number}", original_claim_number=number)
         return
     await inquiry.view(number).click()
     detail = ClaimDetail(frame)
@@ -37,7 +38,6 @@ async def find_claim(ctx: StepContext) -> None:
             Outcome.COMPLETED_WITH_ISSUES,
             original_claim_number=number,
             payer_message=f"a dispute is already on file ({on_file}), so none was filed again",
-            portal="beacon",
         )
         return
     if not await detail.dispute.count():
@@ -46,7 +46,6 @@ async def find_claim(ctx: StepContext) -> None:
             f"claim {number} cannot be disputed: {PORTAL} shows it as {status.lower()}, and only a "
             "denied claim can be disputed",
             original_claim_number=number,
-            portal="beacon",
         )
         return
     await detail.dispute.click()
@@ -131,7 +130,6 @@ async def capture_appeal_reference(ctx: StepContext) -> None:
             **confirmation_time(await text_of(submitted.submitted_at)),
             payer_message=await text_of(submitted.no_number),
             original_claim_number=number,
-            portal="beacon",
         )
         listing = DisputeList(await open_workspace(ctx, "disputes?" + urlencode({"claim_number": number})))
         await in_frame(ctx, {"listed": listing.rows}, what="the dispute in the list for the claim")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from handlers.context import Outcome, StepContext
+from handlers.context import StepContext
 from handlers.portals.beacon.pages import EligibilityInquiry, EligibilityResponse
 from handlers.portals.beacon.screens import Shell
 from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace
@@ -15,6 +15,7 @@ from handlers.portals.common.formats import confirmation_time, money, percent
 from handlers.portals.common.outcomes import eligibility_rejection, network
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of
+from sops.types import Outcome
 
 
 async def open_eligibility_search(ctx: StepContext) -> None:
@@ -43,7 +44,6 @@ async def fill_eligibility(ctx: StepContext) -> None:
 async def read_eligibility_result(ctx: StepContext) -> None:
     page = EligibilityResponse(Shell(ctx.page).frame)
     result: dict[str, Any] = {
-        "portal": "beacon",
         "reference_number": await text_of(page.control_number),
         **confirmation_time(await text_of(page.checked_at)),
     }

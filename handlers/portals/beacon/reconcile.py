@@ -44,7 +44,6 @@ async def find_claim_submission(ctx: StepContext) -> bool | None:
                 claim_number=number,
                 claim_status=CLAIM_STATUSES.get(status.lower(), "accepted"),
                 total_charge=total,
-                portal="beacon",
             )
             return True
     return False
@@ -111,6 +110,5 @@ async def find_appeal_submission(ctx: StepContext) -> bool | None:
         appeal_status="in_review" if status.lower() == "in review" else "received",
         **confirmation_time(received),
         original_claim_number=number,
-        portal="beacon",
     )
     return True

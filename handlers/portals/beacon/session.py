@@ -29,19 +29,11 @@ from handlers.portals.common.formats import totp_code
 from handlers.portals.common.hazards import Hazard, raise_hazard
 from handlers.portals.common.screens import first_visible, text_of
 from handlers.portals.common.watch import prepare_page
-from sops.fields import FIELDS
-from sops.types import TaskType
+from sops.fields import ACTING_PROVIDER, FIELDS
 
 PORTAL = "Beacon Exchange"
 NPI = re.compile(r"\bNPI (\d{10})\b")
 MAX_GATES = 6  # log-in, passcode, acknowledgement, context: each shows at most once per login
-# Which of the task's NPIs the exchange session should act for (the provider context).
-ACTING_NPI = {
-    TaskType.CHECK_ELIGIBILITY: "provider_npi",
-    TaskType.SUBMIT_CLAIM: "billing_npi",
-    TaskType.SUBMIT_PRIOR_AUTHORIZATION: "requesting_npi",
-    TaskType.SUBMIT_APPEAL: "provider_npi",
-}
 
 
 async def login(ctx: StepContext) -> None:
@@ -158,7 +150,8 @@ async def _passcode(ctx: StepContext, passcode: PasscodePage) -> None:
 
 
 def _acting_npi(ctx: StepContext) -> str | None:
-    field = ACTING_NPI.get(ctx.task_type)
+    # Which of the task's NPIs the exchange session acts for (the provider context).
+    field = ACTING_PROVIDER.get(ctx.task_type)
     value = ctx.fields.get(field) if field else None
     return str(value) if value else None
 
@@ -186,7 +179,7 @@ async def _choose_context(ctx: StepContext, picker: ContextPicker) -> None:
 async def _not_offered(ctx: StepContext, picker: ContextPicker, npi: str) -> NeedsInput:
     """The task's provider is not among those this login may act for: the exchange would refuse
     anything sent for it (a claim's billing NPI must be a provider of the chosen organization)."""
-    field = ACTING_NPI[ctx.task_type]
+    field = ACTING_PROVIDER[ctx.task_type]
     label = FIELDS[field].label
     offered = [
         m.group(1)

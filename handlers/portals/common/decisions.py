@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from handlers.context import Outcome, StepContext
+from handlers.context import StepContext
 from sops.results import AUTH_DECISION_CODES
+from sops.types import Outcome
 
 FINAL_OK = {"approved", "not_required"}
 

@@ -15,13 +15,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
-from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from runner.api.bodylimit import allow_uploads, upload_limit
 from runner.api.console.errors import CsrfRefused, SignInRequired
 from runner.api.console.render import root_of
 from runner.api.deps import SystemDep
+from runner.api.forms import FilePart, form_parts
 from runner.core.errors import InvalidRequest, TooLarge
 from runner.core.files import Upload, check_uploads
 from runner.core.operators import SESSION_LIFETIME, SignedIn
@@ -112,26 +112,24 @@ async def read_form(request: Request, system: SystemDep, *, uploads: bool = True
             raise TooLarge(f"The upload is too large (limit {limits.max_total_bytes // (1024 * 1024)} MB).")
         allow_uploads(request, limits)
     try:
-        form = await request.form(
+        parts = await form_parts(
+            request,
             max_files=limits.max_files + 1 if uploads else 0,
             max_fields=200,
             max_part_size=system.settings.max_data_chars + 1024,
+            max_file_bytes=limits.max_file_bytes,
         )
     except MultiPartException as exc:
         raise InvalidRequest(f"The form cannot be read: {exc.message}") from None
-    try:
-        values: dict[str, str] = {}
-        raw_files: list[tuple[str | None, bytes]] = []
-        for key, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                content = await value.read(limits.max_file_bytes + 1)
-                if key == "files" and (value.filename or content):
-                    raw_files.append((value.filename, content))
-            else:
-                values.setdefault(key, value)
-        return Posted(values, check_uploads(raw_files, limits) if raw_files else [])
-    finally:
-        await form.close()
+    values: dict[str, str] = {}
+    raw_files: list[tuple[str | None, bytes]] = []
+    for key, value in parts:
+        if isinstance(value, FilePart):
+            if key == "files" and (value.filename or value.content):
+                raw_files.append((value.filename, value.content))
+        else:
+            values.setdefault(key, value)
+    return Posted(values, check_uploads(raw_files, limits) if raw_files else [])
 
 
 async def checked_form(request: Request, signed: OperatorDep, system: SystemDep) -> Posted:

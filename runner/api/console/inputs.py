@@ -17,15 +17,7 @@ from runner.core.states import TaskStatus
 from runner.core.tables import Task
 from sops.dataformat import LONG_TEXT
 from sops.fields import FIELDS, Kind
-from sops.inputs.models import REASONS, URGENCY
 from sops.jsonlimits import pruned
-
-# The values the input models accept for the fields that are a choice (sops.inputs.models).
-_CHOICES = {
-    "reason_category": tuple(sorted(set(REASONS.values()))),
-    "urgency": tuple(sorted(set(URGENCY.values()))),
-}
-_LINE_KEYWORD = {"service_lines": "service line", "procedures": "procedure"}
 
 
 @dataclass(frozen=True)
@@ -57,7 +49,7 @@ def _text(value: Any) -> str:
 
 
 def _lines_text(name: str, value: Any) -> str:
-    keyword = _LINE_KEYWORD[name]
+    keyword = FIELDS[name].line_keyword
     rows = value if isinstance(value, list) else []
     lines = []
     for row in rows:
@@ -72,7 +64,7 @@ def _lines_text(name: str, value: Any) -> str:
 
 def input_form(task: Task) -> InputForm | None:
     """The form for a waiting task (None for any other status)."""
-    if task.status != TaskStatus.WAITING_FOR_INPUT.value:
+    if task.status is not TaskStatus.WAITING_FOR_INPUT:
         return None
     fields: list[InputField] = []
     lines_name: str | None = None
@@ -97,7 +89,7 @@ def input_form(task: Task) -> InputForm | None:
                     missing=raw in (None, "", []),
                     multiline=top in LONG_TEXT,
                     example=spec.example,
-                    choices=_CHOICES.get(top, ()),
+                    choices=spec.choices,
                 )
             )
         else:

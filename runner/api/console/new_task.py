@@ -12,6 +12,7 @@ from runner.api.console.render import redirect, render
 from runner.api.console.tasks import ACTION_ERRORS
 from runner.api.deps import SystemDep
 from runner.core.operators import Role
+from runner.core.states import TaskStatus
 from sops.inputs import field_hints
 from sops.types import TaskType
 
@@ -53,5 +54,5 @@ def create_task(request: Request, system: SystemDep, me: OperatorDep, form: Form
         )
     except ACTION_ERRORS as exc:
         return _page(request, chosen=chosen, data=data, error=exc.message, status=422)
-    then = "it needs input first" if task.status == "waiting_for_input" else "queued"
+    then = "it needs input first" if task.status is TaskStatus.WAITING_FOR_INPUT else "queued"
     return redirect(request, f"/tasks/{task.id}", ok=f"Task #{task.task_number} created; {then}.")

@@ -74,7 +74,7 @@ def supply_input(
         )
     except ACTION_ERRORS as exc:
         return redirect(request, back, error=exc.message)
-    if task.status == TaskStatus.WAITING_FOR_INPUT.value:
+    if task.status is TaskStatus.WAITING_FOR_INPUT:
         return redirect(request, back, error=f"Task #{task.task_number} still needs input: {task.notes}")
     return redirect(request, back, ok=f"Task #{task.task_number} has what it needs and is back in the queue.")
 

@@ -22,7 +22,6 @@ from sops.fields import FIELDS, LINE_FIELDS
 
 FLASH_COOKIE = "sopwright_flash"
 LINE_ORDER = {name: index for index, name in enumerate(LINE_FIELDS)}
-_LINE_LABELS = {"procedure_code": "code", "diagnosis_pointers": "dx pointers", "place_of_service": "POS"}
 _TASK_REF = re.compile(r"task #(\d{1,9})")
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -82,7 +81,9 @@ def line_columns(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def line_label(name: str) -> str:
-    return _LINE_LABELS.get(name, name.replace("_", " "))
+    """A column heading for a key of a list's records (service lines)."""
+    spec = LINE_FIELDS.get(name)
+    return (spec.heading or spec.label) if spec else name.replace("_", " ")
 
 
 def link_tasks(request: Request, text: str | None) -> Markup:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from runner.api.artifacts import artifact_response
+from runner.api.artifacts import artifact_response, document_response
 from runner.api.console.auth import FormDep, OperatorDep, safe_next
 from runner.api.console.inputs import input_form
 from runner.api.console.render import redirect, render
@@ -118,7 +118,7 @@ def task_list(
             "payers": system.tasks.payers(account.id),
             "types": list(TaskType),
             "problem": problem,
-            "live": any(TaskStatus(t.status) in ACTIVE for t in page.tasks) or any(counts[s] for s in ACTIVE),
+            "live": any(t.status in ACTIVE for t in page.tasks) or any(counts[s] for s in ACTIVE),
         },
     )
 
@@ -135,16 +135,16 @@ def task_context(system: SystemDep, me: OperatorDep, task_id: str) -> dict[str, 
     """Everything the task page (and the queues' cards) show about one task."""
     account = me.account
     task, files = system.tasks.get(account.id, task_id)
-    attempts = system.history.attempts(account.id, task_id)
+    trajectories = system.trajectories.of_task(account.id, task_id)
     last_shot = next(
-        (s for a in reversed(attempts) for s in reversed(a.steps) if s.screenshot_path),
+        (s for t in reversed(trajectories) for s in reversed(t.steps) if s.screenshot_path),
         None,
     )
     return {
         "task": task,
-        "status": TaskStatus(task.status),
+        "status": task.status,
         "files": files,
-        "attempts": attempts,
+        "trajectories": trajectories,
         "gate_step": last_shot,
         "instructions": _SENTENCE.split(task.instructions.removeprefix("SOP:").strip()),
         "form": input_form(task),
@@ -170,21 +170,13 @@ def task_page(request: Request, system: SystemDep, me: OperatorDep, task_id: str
 
 @router.get("/tasks/{task_id}/artifacts/{name:path}", name="artifact")
 def artifact(system: SystemDep, me: OperatorDep, task_id: str, name: str) -> FileResponse:
-    return artifact_response(system.history.artifact(me.account.id, task_id, name))
+    return artifact_response(system.trajectories.artifact(me.account.id, task_id, name))
 
 
 @router.get("/tasks/{task_id}/files/{file_id}", name="task_file")
 def task_file(system: SystemDep, me: OperatorDep, task_id: str, file_id: str) -> Response:
     row, content = system.tasks.file(me.account.id, task_id, file_id)
-    return Response(
-        content,
-        media_type=row.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{row.filename}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return document_response(row, content)
 
 
 # -- actions ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from runner.api.bodylimit import ENVELOPE_BYTES, allow_body
-from runner.api.deps import AccountDep, SystemDep, actor_of
+from runner.api.deps import AccountDep, CallerDep, SystemDep
 from runner.api.schemas import ERROR_RESPONSES
 from runner.core import batchfile
 from runner.core.batches import fingerprint
@@ -96,7 +96,7 @@ class _Request:
 async def create_batch(
     request: Request,
     system: SystemDep,
-    account: AccountDep,
+    caller: CallerDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> BatchPublic:
     settings = system.settings
@@ -118,18 +118,18 @@ async def create_batch(
         )
     create = partial(
         system.batches.create,
-        account,
+        caller.account,
         body.rows,
         type=body.type,
         priority=body.priority,
         source=body.source,
         request_hash=fingerprint(body.type, body.priority, body.content),
         idempotency_key=idempotency_key,
-        actor=actor_of(request, account),
+        actor=caller.actor,
     )
     batch = await run_in_threadpool(create)
     assert batch.id is not None
-    found, counts = await run_in_threadpool(system.batches.get, account.id, batch.id)
+    found, counts = await run_in_threadpool(system.batches.get, caller.account.id, batch.id)
     return batch_public(found, counts)
 
 

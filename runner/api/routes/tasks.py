@@ -11,8 +11,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from runner.api.artifacts import document_response
 from runner.api.bodies import read_body, text_field
-from runner.api.deps import AccountDep, SystemDep, actor_of
+from runner.api.deps import AccountDep, CallerDep, SystemDep
 from runner.api.schemas import ERROR_RESPONSES, INPUT_BODY
 from runner.core.errors import InvalidRequest
 from runner.core.public import TaskPublic, task_public
@@ -82,7 +83,7 @@ class CancelRequest(BaseModel):
 async def create_task(
     request: Request,
     system: SystemDep,
-    account: AccountDep,
+    caller: CallerDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> TaskPublic:
     body = await read_body(
@@ -93,13 +94,13 @@ async def create_task(
     )
     create = partial(
         system.tasks.create_with_files,
-        account,
+        caller.account,
         type=text_field(body.values, "type"),
         data=text_field(body.values, "data"),
         uploads=body.uploads,
         idempotency_key=idempotency_key,
         priority=text_field(body.values, "priority"),
-        actor=actor_of(request, account),
+        actor=caller.actor,
     )
     # The store is synchronous: one trip off the event loop creates the task and builds the answer.
     return await run_in_threadpool(lambda: task_public(*create()))
@@ -139,7 +140,7 @@ def get_task(task_id: str, system: SystemDep, account: AccountDep) -> TaskPublic
     openapi_extra=INPUT_BODY,
     summary="Supply missing or corrected data",
 )
-async def supply_input(task_id: str, request: Request, system: SystemDep, account: AccountDep) -> TaskPublic:
+async def supply_input(task_id: str, request: Request, system: SystemDep, caller: CallerDep) -> TaskPublic:
     body = await read_body(
         request,
         allowed={"data", "files"},
@@ -149,53 +150,42 @@ async def supply_input(task_id: str, request: Request, system: SystemDep, accoun
     await run_in_threadpool(
         partial(
             system.tasks.supply_input,
-            account,
+            caller.account,
             task_id,
             data=text_field(body.values, "data"),
             uploads=body.uploads,
-            actor=actor_of(request, account),
+            actor=caller.actor,
         )
     )
-    return task_public(*await run_in_threadpool(system.tasks.get, account.id, task_id))
+    return task_public(*await run_in_threadpool(system.tasks.get, caller.account.id, task_id))
 
 
 @router.post("/{task_id}/review", response_model=TaskPublic, summary="Approve or reject a task in review")
-def review_task(
-    task_id: str, review: ReviewRequest, request: Request, system: SystemDep, account: AccountDep
-) -> TaskPublic:
+def review_task(task_id: str, review: ReviewRequest, system: SystemDep, caller: CallerDep) -> TaskPublic:
     system.tasks.review(
-        account.id,
+        caller.account.id,
         task_id,
         approve=review.decision == "approve",
         notes=review.notes,
-        actor=actor_of(request, account),
+        actor=caller.actor,
     )
-    return task_public(*system.tasks.get(account.id, task_id))
+    return task_public(*system.tasks.get(caller.account.id, task_id))
 
 
 @router.post("/{task_id}/cancel", response_model=TaskPublic, summary="Cancel a task that is not final")
 def cancel_task(
     task_id: str,
-    request: Request,
     system: SystemDep,
-    account: AccountDep,
+    caller: CallerDep,
     cancel: CancelRequest | None = None,
 ) -> TaskPublic:
     system.tasks.cancel(
-        account.id, task_id, reason=cancel.reason if cancel else None, actor=actor_of(request, account)
+        caller.account.id, task_id, reason=cancel.reason if cancel else None, actor=caller.actor
     )
-    return task_public(*system.tasks.get(account.id, task_id))
+    return task_public(*system.tasks.get(caller.account.id, task_id))
 
 
 @router.get("/{task_id}/files/{file_id}", summary="Download a task's document")
 def get_file(task_id: str, file_id: str, system: SystemDep, account: AccountDep) -> Response:
     row, content = system.tasks.file(account.id, task_id, file_id)
-    return Response(
-        content,
-        media_type=row.content_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{row.filename}"',
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return document_response(row, content)

@@ -59,5 +59,5 @@ async def send_test(system: SystemDep, account: AccountDep) -> WebhookTestResult
     # Off the request thread pool, with a short timeout and a per-account limit (tester.py).
     tested = await system.webhook_tester.send(account.id)
     return webhook_test_result(
-        tested.delivery, tested.attempts, tested.sent.outcome, endpoint_disabled=tested.sent.endpoint_disabled
+        tested.delivery, tested.attempts, tested.sent.post, endpoint_disabled=tested.sent.endpoint_disabled
     )

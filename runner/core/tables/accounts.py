@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from runner.core.tables.base import created_column, id_field, json_column, ts_column
+from runner.core.tables.base import created_column, enum_column, id_field, json_column, ts_column
+from sops.types import TaskType
 
 
 class Account(SQLModel, table=True):
@@ -50,7 +51,7 @@ class SopOverride(SQLModel, table=True):
 
     id: str = id_field()
     account_id: str = Field(foreign_key="accounts.id", index=True, max_length=36)
-    type: str = Field(max_length=64)
+    type: TaskType = enum_column(TaskType, length=64)
     version: int
     source: str = Field(sa_type=sa.Text)
     created_at: datetime = created_column()

@@ -1,10 +1,11 @@
-"""Column helpers shared by the tables: ids, UTC timestamps, portable JSON."""
+"""Column helpers shared by the tables: ids, UTC timestamps, portable JSON, enum-typed strings."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -14,6 +15,33 @@ metadata = SQLModel.metadata
 
 # JSONB on PostgreSQL, JSON (text) on SQLite.
 JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumText(sa.types.TypeDecorator[E]):
+    """A `StrEnum` stored as its value in a plain VARCHAR column (no database enum type, so adding a
+    member needs no migration): rows read back as members, and a value that is no member of the
+    enum is refused on the way in."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: sa.Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
+def enum_column(enum: type[StrEnum], *, length: int, nullable: bool = False, **field: Any) -> Any:
+    """A column holding members of `enum` (see `EnumText`); `field` as for `Field` (a default)."""
+    return Field(sa_type=EnumText(enum, length), nullable=nullable, **field)
 
 
 def utcnow() -> datetime:

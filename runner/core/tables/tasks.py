@@ -8,13 +8,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from runner.core.states import TaskStatus
 from runner.core.tables.base import (
     created_column,
+    enum_column,
     id_field,
     json_column,
     nullable_json_column,
     ts_column,
 )
+from sops.types import TaskType
 
 
 class Task(SQLModel, table=True):
@@ -29,8 +32,8 @@ class Task(SQLModel, table=True):
     id: str = id_field()
     account_id: str = Field(foreign_key="accounts.id", max_length=36)
     task_number: int
-    type: str = Field(max_length=64)
-    status: str = Field(max_length=32)
+    type: TaskType = enum_column(TaskType, length=64)
+    status: TaskStatus = enum_column(TaskStatus, length=32)
     # states.Priority, the queue's lane: due interactive tasks are claimed before due batch tasks.
     priority: str = Field(
         default="interactive", max_length=16, sa_column_kwargs={"server_default": "interactive"}
@@ -94,8 +97,8 @@ class TaskEvent(SQLModel, table=True):
     at: datetime = created_column()
     actor: str = Field(max_length=200)
     kind: str = Field(max_length=64)
-    from_status: str | None = Field(default=None, max_length=32)
-    to_status: str | None = Field(default=None, max_length=32)
+    from_status: TaskStatus | None = enum_column(TaskStatus, length=32, nullable=True, default=None)
+    to_status: TaskStatus | None = enum_column(TaskStatus, length=32, nullable=True, default=None)
     message: str | None = Field(default=None, sa_type=sa.Text)
 
 
@@ -109,7 +112,7 @@ class Trajectory(SQLModel, table=True):
     account_id: str = Field(foreign_key="accounts.id", max_length=36)
     attempt: int
     worker: str | None = Field(default=None, max_length=200)
-    outcome: str | None = Field(default=None, max_length=64)
+    outcome: TaskStatus | None = enum_column(TaskStatus, length=64, nullable=True, default=None)
     message: str | None = Field(default=None, sa_type=sa.Text)
     trace_path: str | None = Field(default=None, max_length=1000)
     started_at: datetime = created_column()

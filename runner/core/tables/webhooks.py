@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from runner.core.tables.base import created_column, id_field, json_column, ts_column
+from runner.core.tables.base import created_column, enum_column, id_field, json_column, ts_column
+from runner.core.webhooks.events import DeliveryStatus, WebhookEvent
 
 
 class WebhookDelivery(SQLModel, table=True):
@@ -20,9 +21,9 @@ class WebhookDelivery(SQLModel, table=True):
     id: str = id_field()  # also the `webhook-id` header: stable across retries
     account_id: str = Field(foreign_key="accounts.id", index=True, max_length=36)
     task_id: str | None = Field(default=None, foreign_key="tasks.id", index=True, max_length=36)
-    event: str = Field(max_length=64)
+    event: WebhookEvent = enum_column(WebhookEvent, length=64)
     payload: dict[str, Any] = json_column({})
-    status: str = Field(default="pending", max_length=32)
+    status: DeliveryStatus = enum_column(DeliveryStatus, length=32, default=DeliveryStatus.PENDING)
     attempts: int = Field(default=0)
     next_attempt_at: datetime | None = ts_column()
     lease_owner: str | None = Field(default=None, max_length=200)

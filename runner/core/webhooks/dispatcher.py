@@ -31,7 +31,7 @@ from runner.core.webhooks.clock import Clock
 from runner.core.webhooks.events import DeliveryStatus
 from runner.core.webhooks.outbox import NO_URL, in_task_order
 from runner.core.webhooks.schedule import RetrySchedule, parse_retry_after
-from runner.core.webhooks.sender import Outcome, Sender
+from runner.core.webhooks.sender import PostResult, Sender
 from runner.core.webhooks.store import Claimed, DeliveryStore, Settlement
 from runner.core.webhooks.wakeup import Wakeup
 
@@ -53,11 +53,11 @@ _MIN_WAIT = 0.05  # seconds: the shortest idle wait (a due row another transacti
 
 @dataclass(frozen=True)
 class Sent:
-    """One attempt made for a claimed delivery (or None in `outcome` when there was nowhere to send)."""
+    """One attempt made for a claimed delivery (or None in `post` when there was nowhere to send)."""
 
     claimed: Claimed
     url: str | None
-    outcome: Outcome | None
+    post: PostResult | None
     skip_reason: str | None = None
 
 
@@ -113,7 +113,7 @@ class Dispatcher:
         except Exception as exc:
             log.exception("webhook delivery could not be sent", extra={"delivery_id": claimed.id})
             return Sent(
-                claimed, None, Outcome(None, 0, error=f"not sent: internal error ({type(exc).__name__})")
+                claimed, None, PostResult(None, 0, error=f"not sent: internal error ({type(exc).__name__})")
             )
 
     def run_until_idle(self, max_rounds: int = 1000) -> int:
@@ -143,44 +143,40 @@ class Dispatcher:
         secrets = self._accounts.webhook_secrets(account, now)
         body = signing.signed_body(in_task_order(claimed.payload), secrets)
         headers = signing.headers(claimed.id, now, body, secrets)
-        outcome = self._sender.post(account.webhook_url, headers, body)
-        return Sent(claimed, account.webhook_url, outcome)
+        post = self._sender.post(account.webhook_url, headers, body)
+        return Sent(claimed, account.webhook_url, post)
 
     def settle(self, sent: Sent) -> None:
         """Record the attempt and decide: delivered, retry later, failed, or skipped."""
         now = self._clock()
-        claimed, outcome = sent.claimed, sent.outcome
-        if outcome is None:
+        claimed, post = sent.claimed, sent.post
+        if post is None:
             settlement = Settlement(DeliveryStatus.SKIPPED, error=sent.skip_reason)
-        elif outcome.ok:
+        elif post.ok:
             settlement = Settlement(DeliveryStatus.DELIVERED)
-        elif outcome.gone:
+        elif post.gone:
             settlement = Settlement(
                 DeliveryStatus.FAILED,
                 error="HTTP 410 Gone: the endpoint is disabled until its URL is set again.",
                 disable_endpoint=True,
             )
         else:
-            delay = self._schedule.next_delay(
-                claimed.attempts + 1, parse_retry_after(outcome.retry_after, now)
-            )
+            delay = self._schedule.next_delay(claimed.attempts + 1, parse_retry_after(post.retry_after, now))
             if delay is None:
-                settlement = Settlement(DeliveryStatus.FAILED, error=outcome.error)
+                settlement = Settlement(DeliveryStatus.FAILED, error=post.error)
             else:
-                settlement = Settlement(
-                    DeliveryStatus.PENDING, next_attempt_at=now + delay, error=outcome.error
-                )
-        held = self._store.settle(claimed, settlement, now=now, url=sent.url, outcome=outcome)
+                settlement = Settlement(DeliveryStatus.PENDING, next_attempt_at=now + delay, error=post.error)
+        held = self._store.settle(claimed, settlement, now=now, url=sent.url, post=post)
         log.info(
             "webhook attempt settled" + ("" if held else " (lease lost: another dispatcher owns it now)"),
             extra={
                 "delivery_id": claimed.id,
                 "account_id": claimed.account_id,
                 "webhook_event": claimed.event,
-                "attempt": claimed.attempts + (1 if outcome else 0),
+                "attempt": claimed.attempts + (1 if post else 0),
                 "delivery_status": settlement.status.value,
-                "status_code": outcome.status_code if outcome else None,
-                "latency_ms": outcome.latency_ms if outcome else None,
+                "status_code": post.status_code if post else None,
+                "latency_ms": post.latency_ms if post else None,
             },
         )
         if held and settlement.disable_endpoint:

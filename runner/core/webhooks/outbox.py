@@ -39,7 +39,7 @@ def event_for(session: Session, task: Task, current: TaskStatus, target: TaskSta
     if optional is None or current is target:
         return None
     account = session.get(Account, task.account_id)
-    if account is None or optional.value not in account.webhook_events:
+    if account is None or optional not in account.webhook_events:
         return None
     return optional
 
@@ -56,8 +56,8 @@ def on_transition(
     delivery = WebhookDelivery(
         account_id=task.account_id,
         task_id=task.id,
-        event=kind.value,
-        status=(DeliveryStatus.PENDING if has_url else DeliveryStatus.SKIPPED).value,
+        event=kind,
+        status=DeliveryStatus.PENDING if has_url else DeliveryStatus.SKIPPED,
         next_attempt_at=now if has_url else None,
         last_error=None if has_url else NO_URL,
         created_at=now,
@@ -81,8 +81,8 @@ def account_event(
     has_url = bool(account.webhook_url)
     delivery = WebhookDelivery(
         account_id=account.id,
-        event=kind.value,
-        status=(DeliveryStatus.PENDING if has_url else DeliveryStatus.SKIPPED).value,
+        event=kind,
+        status=DeliveryStatus.PENDING if has_url else DeliveryStatus.SKIPPED,
         next_attempt_at=now if has_url else None,
         last_error=None if has_url else NO_URL,
         created_at=now,

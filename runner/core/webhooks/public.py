@@ -6,10 +6,10 @@ from pydantic import BaseModel, Field
 
 from runner.core.public import iso_z
 from runner.core.tables import WebhookAttempt, WebhookDelivery
-from runner.core.webhooks.sender import Outcome
+from runner.core.webhooks.sender import PostResult
 
 
-class AttemptPublic(BaseModel):
+class WebhookAttemptPublic(BaseModel):
     at: str
     url: str
     status_code: int | None = Field(description="None when no HTTP response came back.")
@@ -28,7 +28,7 @@ class DeliveryPublic(BaseModel):
     last_error: str | None
     created_at: str
     delivered_at: str | None
-    attempt_log: list[AttemptPublic]
+    attempt_log: list[WebhookAttemptPublic]
 
 
 class DeliveryList(BaseModel):
@@ -45,8 +45,8 @@ class WebhookTestResult(BaseModel):
     delivery: DeliveryPublic
 
 
-def attempt_public(attempt: WebhookAttempt) -> AttemptPublic:
-    return AttemptPublic(
+def attempt_public(attempt: WebhookAttempt) -> WebhookAttemptPublic:
+    return WebhookAttemptPublic(
         at=iso_z(attempt.at) or "",
         url=attempt.url,
         status_code=attempt.status_code,
@@ -72,13 +72,13 @@ def delivery_public(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -
 
 
 def webhook_test_result(
-    delivery: WebhookDelivery, attempts: list[WebhookAttempt], outcome: Outcome, *, endpoint_disabled: bool
+    delivery: WebhookDelivery, attempts: list[WebhookAttempt], post: PostResult, *, endpoint_disabled: bool
 ) -> WebhookTestResult:
     return WebhookTestResult(
-        ok=outcome.ok,
-        status_code=outcome.status_code,
-        latency_ms=outcome.latency_ms,
-        error=outcome.error,
+        ok=post.ok,
+        status_code=post.status_code,
+        latency_ms=post.latency_ms,
+        error=post.error,
         endpoint_disabled=endpoint_disabled,
         delivery=delivery_public(delivery, attempts),
     )

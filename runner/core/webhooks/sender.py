@@ -22,8 +22,8 @@ _READ_LIMIT = 1024  # bytes of the response body read at most (for the log's sni
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What one attempt produced. `error` is set for everything but a 2xx."""
+class PostResult:
+    """What one HTTP POST of a webhook produced. `error` is set for everything but a 2xx."""
 
     status_code: int | None
     latency_ms: int
@@ -59,11 +59,11 @@ class Sender:
         self._tls = tls
         self._tls_lock = threading.Lock()
 
-    def post(self, url: str, headers: Mapping[str, str], body: bytes) -> Outcome:
+    def post(self, url: str, headers: Mapping[str, str], body: bytes) -> PostResult:
         try:
             target = self._guard.target(url)
         except UnsafeDestination as exc:
-            return Outcome(None, 0, error=f"refused: {exc.message}", refused=True)
+            return PostResult(None, 0, error=f"refused: {exc.message}", refused=True)
         context = self._context() if target.url.startswith("https:") else None
         transport = PinnedTransport(target.address, ssl_context=context)
         # httpx's timeout applies to each read and write; the deadline bounds the whole attempt.
@@ -88,8 +88,8 @@ class Sender:
                 retry_after = response.headers.get("retry-after")
         except httpx.HTTPError as exc:
             if transport.aborted or isinstance(exc, httpx.TimeoutException):
-                return Outcome(None, _ms(started), error=f"timed out after {self._timeout:g} s")
-            return Outcome(None, _ms(started), error=f"{type(exc).__name__}: {exc}"[:500])
+                return PostResult(None, _ms(started), error=f"timed out after {self._timeout:g} s")
+            return PostResult(None, _ms(started), error=f"{type(exc).__name__}: {exc}"[:500])
         finally:
             deadline.cancel()
             transport.close()
@@ -99,7 +99,7 @@ class Sender:
             error = f"HTTP {code}: redirects are not followed"
         elif not 200 <= code < 300:
             error = f"HTTP {code}"
-        return Outcome(code, latency, error=error, snippet=_snippet(raw), retry_after=retry_after)
+        return PostResult(code, latency, error=error, snippet=_snippet(raw), retry_after=retry_after)
 
     def _context(self) -> ssl.SSLContext:
         with self._tls_lock:

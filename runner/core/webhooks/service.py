@@ -22,7 +22,7 @@ from runner.core.webhooks.events import OPTIONAL_EVENTS, DeliveryStatus, Webhook
 from runner.core.webhooks.listener import Listener, connector
 from runner.core.webhooks.outbox import envelope
 from runner.core.webhooks.schedule import RetrySchedule
-from runner.core.webhooks.sender import Outcome, Sender
+from runner.core.webhooks.sender import PostResult, Sender
 from runner.core.webhooks.store import DeliveryPage, DeliveryStore
 from runner.core.webhooks.wakeup import Wakeup
 
@@ -30,7 +30,7 @@ from runner.core.webhooks.wakeup import Wakeup
 @dataclass(frozen=True)
 class SentTestEvent:
     delivery: WebhookDelivery
-    outcome: Outcome
+    post: PostResult
     endpoint_disabled: bool
 
 
@@ -123,7 +123,7 @@ class Webhooks:
         delivery = WebhookDelivery(
             id=new_id(),
             account_id=account.id,
-            event=WebhookEvent.WEBHOOK_TEST.value,
+            event=WebhookEvent.WEBHOOK_TEST,
             created_at=now,
             payload=envelope(
                 WebhookEvent.WEBHOOK_TEST,
@@ -134,9 +134,9 @@ class Webhooks:
         secrets = self._accounts.webhook_secrets(account, now)
         body = signing.signed_body(delivery.payload, secrets)
         sender = self.sender if timeout is None else Sender(self.guard, timeout=timeout)
-        outcome = sender.post(account.webhook_url, signing.headers(delivery.id, now, body, secrets), body)
-        self.store.record_sent(delivery, outcome, url=account.webhook_url, now=now)
-        return SentTestEvent(delivery, outcome, endpoint_disabled=account.webhook_disabled_at is not None)
+        post = sender.post(account.webhook_url, signing.headers(delivery.id, now, body, secrets), body)
+        self.store.record_sent(delivery, post, url=account.webhook_url, now=now)
+        return SentTestEvent(delivery, post, endpoint_disabled=account.webhook_disabled_at is not None)
 
     def set_events(self, account_id: str, events: Iterable[str]) -> list[str]:
         """Subscribe the account to optional events (task_finished is always sent)."""

@@ -19,13 +19,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from runner.core import cursors
-from runner.core.db import is_sqlite, session_scope
+from runner.core.db import is_sqlite, rowcount, session_scope
 from runner.core.errors import NotFound
 from runner.core.tables import Account, WebhookAttempt, WebhookDelivery
 from runner.core.tables.base import as_utc
 from runner.core.webhooks.errors import DeliveryInFlight
 from runner.core.webhooks.events import DeliveryStatus
-from runner.core.webhooks.sender import Outcome
+from runner.core.webhooks.sender import PostResult
 from runner.core.webhooks.wakeup import announce
 
 REDACTED = "[redacted]"
@@ -70,7 +70,7 @@ class DeliveryStore:
         token = f"{owner}/{uuid.uuid4().hex[:12]}"
         t = WebhookDelivery
         due = sa.and_(
-            col(t.status) == DeliveryStatus.PENDING.value,
+            col(t.status) == DeliveryStatus.PENDING,
             col(t.next_attempt_at) <= now,
             sa.or_(col(t.lease_expires_at).is_(None), col(t.lease_expires_at) <= now),
         )
@@ -102,7 +102,7 @@ class DeliveryStore:
         ready_at = sa.case(
             (sa.and_(lease_end.is_not(None), lease_end > attempt_at), lease_end), else_=attempt_at
         )
-        statement = sa.select(sa.func.min(ready_at)).where(col(t.status) == DeliveryStatus.PENDING.value)
+        statement = sa.select(sa.func.min(ready_at)).where(col(t.status) == DeliveryStatus.PENDING)
         with session_scope(self._engine, readonly=True) as session:
             return as_utc(session.execute(statement).scalar())
 
@@ -113,19 +113,19 @@ class DeliveryStore:
         *,
         now: datetime,
         url: str | None,
-        outcome: Outcome | None,
+        post: PostResult | None,
     ) -> bool:
         """Record the attempt (if one was made) and apply `settlement` if the lease is still held."""
         t = WebhookDelivery
-        made_attempt = outcome is not None
+        made_attempt = post is not None
         with session_scope(self._engine) as session:
-            if outcome is not None:
-                session.add(_attempt_row(claimed, outcome, at=now, url=url or ""))
+            if post is not None:
+                session.add(_attempt_row(claimed, post, at=now, url=url or ""))
             result = session.execute(
                 sa.update(t)
                 .where(col(t.id) == claimed.id, col(t.lease_owner) == claimed.token)
                 .values(
-                    status=settlement.status.value,
+                    status=settlement.status,
                     attempts=claimed.attempts + (1 if made_attempt else 0),
                     next_attempt_at=settlement.next_attempt_at,
                     lease_owner=None,
@@ -134,7 +134,7 @@ class DeliveryStore:
                     delivered_at=now if settlement.status is DeliveryStatus.DELIVERED else None,
                 )
             )
-            held = _rowcount(result) == 1
+            held = rowcount(result) == 1
             if held and settlement.disable_endpoint and url:
                 session.execute(
                     sa.update(Account)
@@ -163,18 +163,13 @@ class DeliveryStore:
         if task_id is not None:
             statement = statement.where(t.task_id == task_id)
         if status is not None:
-            statement = statement.where(t.status == status.value)
-        if cursor:
-            at, last_id = cursors.decode(cursor)
-            statement = statement.where(
-                sa.or_(col(t.created_at) < at, sa.and_(col(t.created_at) == at, col(t.id) < last_id))
-            )
-        statement = statement.order_by(col(t.created_at).desc(), col(t.id).desc()).limit(limit + 1)
+            statement = statement.where(t.status == status)
+        statement = cursors.newest_first(
+            statement, created=col(t.created_at), key=col(t.id), cursor=cursor, limit=limit
+        )
         with session_scope(self._engine, readonly=True) as session:
-            rows = list(session.exec(statement).all())
-            page = rows[:limit]
+            page, next_cursor = cursors.split(list(session.exec(statement).all()), limit)
             attempts = self._attempts(session, [d.id for d in page])
-        next_cursor = cursors.encode(page[-1].created_at, page[-1].id) if len(rows) > limit else None
         return DeliveryPage(page, attempts, next_cursor)
 
     def get(self, account_id: str, delivery_id: str) -> tuple[WebhookDelivery, list[WebhookAttempt]]:
@@ -214,7 +209,7 @@ class DeliveryStore:
                     "This delivery is being sent right now; look at its attempts in a few seconds.",
                     delivery_id=delivery_id,
                 )
-            delivery.status = DeliveryStatus.PENDING.value
+            delivery.status = DeliveryStatus.PENDING
             delivery.attempts = 0
             delivery.next_attempt_at = now
             delivery.lease_owner = None
@@ -234,17 +229,17 @@ class DeliveryStore:
         with session_scope(self._engine, readonly=True) as session:
             return [created for created in (as_utc(c) for c in session.exec(statement).all()) if created]
 
-    def record_sent(self, delivery: WebhookDelivery, outcome: Outcome, *, url: str, now: datetime) -> None:
+    def record_sent(self, delivery: WebhookDelivery, post: PostResult, *, url: str, now: datetime) -> None:
         """Store a delivery that was sent once, outside the queue (the test event)."""
         delivery.attempts = 1
-        delivery.status = (DeliveryStatus.DELIVERED if outcome.ok else DeliveryStatus.FAILED).value
-        delivery.last_error = outcome.error
-        delivery.delivered_at = now if outcome.ok else None
+        delivery.status = DeliveryStatus.DELIVERED if post.ok else DeliveryStatus.FAILED
+        delivery.last_error = post.error
+        delivery.delivered_at = now if post.ok else None
         claimed = Claimed(delivery.id, delivery.account_id, delivery.event, delivery.payload, 0, "")
         with session_scope(self._engine) as session:
             session.add(delivery)
             session.flush()
-            session.add(_attempt_row(claimed, outcome, at=now, url=url))
+            session.add(_attempt_row(claimed, post, at=now, url=url))
 
 
 def _owned(
@@ -261,15 +256,15 @@ def _owned(
     return delivery
 
 
-def _attempt_row(claimed: Claimed, outcome: Outcome, *, at: datetime, url: str) -> WebhookAttempt:
+def _attempt_row(claimed: Claimed, post: PostResult, *, at: datetime, url: str) -> WebhookAttempt:
     return WebhookAttempt(
         delivery_id=claimed.id,
         at=at,
         url=url[:2000],
-        status_code=outcome.status_code,
-        latency_ms=outcome.latency_ms,
-        error=outcome.error,
-        response_snippet=(redact(outcome.snippet, claimed.payload) or "")[:SNIPPET_CHARS] or None,
+        status_code=post.status_code,
+        latency_ms=post.latency_ms,
+        error=post.error,
+        response_snippet=(redact(post.snippet, claimed.payload) or "")[:SNIPPET_CHARS] or None,
     )
 
 
@@ -292,7 +287,3 @@ def _leaves(value: Any) -> Iterator[str]:
             yield from _leaves(item)
     elif isinstance(value, str | int | float) and not isinstance(value, bool):
         yield str(value)
-
-
-def _rowcount(result: Any) -> int:
-    return int(result.rowcount)

@@ -70,7 +70,7 @@ class WebhookTester:
     def send_now(self, account_id: str) -> Tested:
         """The test event, sent on the calling thread (within the per-minute limit)."""
         now = self._clock()
-        recent = self._webhooks.store.sent_since(account_id, WebhookEvent.WEBHOOK_TEST.value, now - WINDOW)
+        recent = self._webhooks.store.sent_since(account_id, WebhookEvent.WEBHOOK_TEST, now - WINDOW)
         if len(recent) >= self.per_minute:
             wait = max(1, math.ceil((min(recent) + WINDOW - now).total_seconds()))
             raise RateLimited(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from handlers.fake import FakePortal
@@ -15,8 +14,6 @@ from tests.e2e.console.conftest import Desk
 from tests.e2e.handlers.task_data import HAPPY, eligibility
 from tests.e2e.runner.threaded import run_async
 from tests.support.portal_server import MockPortalAdmin
-
-pytestmark = pytest.mark.e2e
 
 
 def test_a_form_with_a_forged_token_is_refused(desk: Desk) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from handlers.errors import InputProblem, NeedsInput
@@ -12,8 +11,6 @@ from handlers.fake import FakePortal
 from runner.core.operators import Role
 from runner.core.webhooks.receiver import Receiver
 from tests.e2e.console.conftest import Desk
-
-pytestmark = pytest.mark.e2e
 
 
 def test_sign_in_and_see_the_task_list(desk: Desk) -> None:

@@ -25,8 +25,6 @@ from runner.core.tables import Task, TrajectoryStep
 from tests.e2e.handlers import task_data
 from tests.e2e.handlers.conftest import Clinic, replacing, with_hook
 
-pytestmark = pytest.mark.e2e
-
 ROOT = Path(__file__).resolve().parents[3]
 CRASH_WORKER = Path(__file__).with_name("crash_worker.py")
 SUBMIT_TIMEOUT_SECONDS = 90.0
@@ -83,7 +81,6 @@ def step_outcomes(clinic: Clinic, trajectory_id: str | None) -> dict[str, str]:
     return {s.step_id: s.outcome for s in steps}
 
 
-@pytest.mark.parametrize("payer", ["acme", "beacon"])
 def test_worker_killed_between_submit_and_capture(clinic: Clinic, settings: Settings, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("submit_claim", task_data.claim(payer))
@@ -115,7 +112,6 @@ def test_worker_killed_between_submit_and_capture(clinic: Clinic, settings: Sett
     assert step_outcomes(clinic, done.trajectory_id)["submit"] == "reconciled"
 
 
-@pytest.mark.parametrize("payer", ["acme", "beacon"])
 @pytest.mark.parametrize("task_type", list(KINDS))
 def test_failure_after_submit_is_reconciled_not_resubmitted(
     clinic: Clinic, payer: str, task_type: str
@@ -174,7 +170,6 @@ def test_submit_that_never_reached_the_portal_goes_to_review(clinic: Clinic) -> 
     assert len(clinic.portal.submissions(kind="claim")) == 1
 
 
-@pytest.mark.parametrize("payer", ["acme", "beacon"])
 def test_an_earlier_request_of_the_same_member_is_not_taken_for_this_one(clinic: Clinic, payer: str) -> None:
     """Recurring authorizations: same member, same procedures, other dates of service. A task that
     crashed before its click must not reconcile to last month's request (and finish without one)."""

@@ -14,9 +14,6 @@ from handlers.context import StepContext
 from tests.e2e.handlers import task_data
 from tests.e2e.handlers.conftest import Clinic, with_hook
 
-pytestmark = pytest.mark.e2e
-
-PAYERS = ["acme", "beacon"]
 IDLE_TIMEOUT = 900  # the mock's default
 
 
@@ -24,7 +21,6 @@ def utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_server_errors_are_retried_then_succeed(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("check_eligibility", task_data.eligibility(payer))
@@ -41,7 +37,6 @@ def test_server_errors_are_retried_then_succeed(clinic: Clinic, payer: str) -> N
     assert done.attempts == 2
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_maintenance_waits_as_long_as_the_portal_asks(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("submit_claim", task_data.claim(payer))
@@ -70,7 +65,6 @@ def test_rate_limit_is_a_pause_not_a_failure(clinic: Clinic) -> None:
     assert "limiting requests" in (waiting.notes or "")
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_wrong_password_stops_the_login_before_a_lockout(clinic: Clinic, payer: str) -> None:
     login = clinic.add_login(payer, password="not-the-password")
     tasks = [clinic.create("check_eligibility", task_data.eligibility(payer)) for _ in range(3)]
@@ -86,7 +80,6 @@ def test_wrong_password_stops_the_login_before_a_lockout(clinic: Clinic, payer: 
     assert user["locked"] is False and user["failed_logins"] == 2
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_captcha_goes_to_a_person(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("check_eligibility", task_data.eligibility(payer))
@@ -98,7 +91,6 @@ def test_captcha_goes_to_a_person(clinic: Clinic, payer: str) -> None:
     assert clinic.portal.submissions() == []
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_session_ending_mid_task_signs_in_again_and_submits_once(
     clinic: Clinic, payer: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -133,7 +125,6 @@ CLAIM_LOADS = {
 }
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_a_stored_session_is_reused_by_the_next_task_without_a_page_load(
     clinic: Clinic, payer: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -153,7 +144,6 @@ def test_a_stored_session_is_reused_by_the_next_task_without_a_page_load(
     assert logins == ["login: signed in", "login: stored session kept for the first screen"]
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_expired_stored_session_signs_in_again(
     clinic: Clinic, payer: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -181,7 +171,6 @@ def test_expired_stored_session_signs_in_again(
     assert sent["identifiers"] == {"claim_number": (clinic.get(second.id).result or {})["claim_number"]}
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_drift_seed_changes_nothing_for_the_scripts(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     clinic.portal.set_knobs(drift_seed=7)
@@ -195,7 +184,6 @@ def test_drift_seed_changes_nothing_for_the_scripts(clinic: Clinic, payer: str) 
         assert done.status == "completed", done.notes
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_review_gate_then_approve_completes(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("submit_claim", task_data.claim(payer, charges=("3000.00", "2500.00")))
@@ -211,7 +199,6 @@ def test_review_gate_then_approve_completes(clinic: Clinic, payer: str) -> None:
     assert sent["fields"]["total_charge"] == "5500.00"
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_idle_warning_mid_step_keeps_the_session(
     clinic: Clinic, payer: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.e2e.handlers import task_data
 from tests.e2e.handlers.conftest import Clinic
 from tests.e2e.handlers.sent_fields import expected
 
-pytestmark = pytest.mark.e2e
-
-PAYERS = ["acme", "beacon"]
 CLAIM_NUMBER = {"acme": r"\d{13}", "beacon": r"BX\d{2}[A-M]\d{7}"}
 CERTIFICATION = {"acme": r"PA-\d{4}-\d{2}-\d{4}", "beacon": r"BXA\d{9}"}
 REFERENCE = {"acme": r"CASE-\d{8}-\d{5}", "beacon": r"\d{10}"}
@@ -25,7 +20,6 @@ def only_submission(clinic: Clinic, payer: str, kind: str) -> dict[str, object]:
     return sent
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_check_eligibility(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("check_eligibility", task_data.eligibility(payer))
@@ -48,7 +42,6 @@ def test_check_eligibility(clinic: Clinic, payer: str) -> None:
     assert sent["identifiers"] == {"control_number": reference}
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_submit_claim(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("submit_claim", task_data.claim(payer, charges=("185.00", "120.00", "15.50")))
@@ -69,7 +62,6 @@ def test_submit_claim(clinic: Clinic, payer: str) -> None:
     assert sent["duplicate"] is False
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_submit_prior_authorization_with_documents(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create(
@@ -95,7 +87,6 @@ def test_submit_prior_authorization_with_documents(clinic: Clinic, payer: str) -
     assert {f["content_type"] for f in sent["files"]} == {"application/pdf"}
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_submit_appeal_with_documents(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("submit_appeal", task_data.appeal(payer), files=("appeal_letter.pdf",))

@@ -4,17 +4,10 @@ rejected and duplicate claims, pended / partial / denied authorizations, appeals
 
 from __future__ import annotations
 
-import pytest
-
 from tests.e2e.handlers import task_data
 from tests.e2e.handlers.conftest import Clinic
 
-pytestmark = pytest.mark.e2e
 
-PAYERS = ["acme", "beacon"]
-
-
-@pytest.mark.parametrize("payer", PAYERS)
 def test_member_not_found_fails_with_a_plain_reason(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("check_eligibility", task_data.eligibility(payer, task_data.NOBODY))
@@ -27,7 +20,6 @@ def test_member_not_found_fails_with_a_plain_reason(clinic: Clinic, payer: str) 
     assert done.notes == f"Eligibility could not be checked: {result['failure_reason']}."
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_payer_unavailable_is_retried_later(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("check_eligibility", task_data.eligibility(payer, task_data.UNAVAILABLE))
@@ -38,7 +30,6 @@ def test_payer_unavailable_is_retried_later(clinic: Clinic, payer: str) -> None:
     assert waiting.run_after is not None
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_inactive_coverage_is_completed_with_issues(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("check_eligibility", task_data.eligibility(payer, task_data.INACTIVE))
@@ -52,7 +43,6 @@ def test_inactive_coverage_is_completed_with_issues(clinic: Clinic, payer: str) 
     assert (done.notes or "").startswith("Coverage is inactive")
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_dob_mismatch_waits_for_input_then_completes(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     wrong = task_data.Member("SYN100001", "Ada", "Testmember", "1980-04-21")
@@ -72,7 +62,6 @@ def test_dob_mismatch_waits_for_input_then_completes(clinic: Clinic, payer: str)
     assert (second["outcome"], second["fields"]["date_of_birth"]) == ("active", "1980-04-12")
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_rejected_claim_fails_with_the_payers_reasons(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("submit_claim", task_data.claim(payer, task_data.REJECTED))
@@ -91,7 +80,6 @@ def test_rejected_claim_fails_with_the_payers_reasons(clinic: Clinic, payer: str
     assert sent["outcome"] == "rejected" and sent["identifiers"]["trace_number"] == result["reference_number"]
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_duplicate_claim_is_not_submitted_again(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     first = clinic.create("submit_claim", task_data.claim(payer))
@@ -121,7 +109,6 @@ def test_pended_authorization_is_decided_on_a_later_poll(clinic: Clinic) -> None
     assert sent["outcome"] == "pended"  # the answer at submit time; decided by the later looks
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_pended_until_the_last_poll_needs_a_look(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     clinic.portal.set_knobs(pended_polls=100, pended_minutes=0)
@@ -134,7 +121,6 @@ def test_pended_until_the_last_poll_needs_a_look(clinic: Clinic, payer: str) -> 
     assert done.notes == f"Prior authorization pended (reference {result['reference_number']})."
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_denied_authorization(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("submit_prior_authorization", task_data.authorization(payer, task_data.AUTH_DENIED))
@@ -163,7 +149,6 @@ def test_partially_approved_authorization(clinic: Clinic) -> None:
     assert result["certification_number"].startswith("PA-")
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_paid_claim_cannot_be_appealed(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("submit_appeal", task_data.appeal(payer, task_data.PAID_CLAIM[payer]))
@@ -175,7 +160,6 @@ def test_paid_claim_cannot_be_appealed(clinic: Clinic, payer: str) -> None:
     assert done.submit_attempted_at is None
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_appeal_already_on_file_is_not_filed_again(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create("submit_appeal", task_data.appeal(payer, task_data.APPEALED_CLAIM[payer]))
@@ -189,7 +173,6 @@ def test_appeal_already_on_file_is_not_filed_again(clinic: Clinic, payer: str) -
     assert clinic.portal.submissions(payer=payer, kind="appeal") == []
 
 
-@pytest.mark.parametrize("payer", PAYERS)
 def test_place_of_service_the_portal_does_not_offer_asks_for_input(clinic: Clinic, payer: str) -> None:
     clinic.add_login(payer)
     task = clinic.create(

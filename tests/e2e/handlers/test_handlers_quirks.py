@@ -4,12 +4,8 @@ masked date of birth works whether the mask is on or off."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.e2e.handlers import task_data
 from tests.e2e.handlers.conftest import Clinic
-
-pytestmark = pytest.mark.e2e
 
 
 def test_beacon_context_follows_the_tasks_provider(clinic: Clinic) -> None:
@@ -46,7 +42,6 @@ def test_files_the_portal_refuses_come_back_per_file(clinic: Clinic) -> None:
     assert waiting.submit_attempted_at is None and clinic.portal.submissions(kind="prior_auth") == []
 
 
-@pytest.mark.parametrize("payer", ["acme", "beacon"])
 def test_file_types_the_portal_does_not_take_are_refused_before_the_submit(
     clinic: Clinic, payer: str
 ) -> None:

@@ -15,8 +15,6 @@ from tests.e2e.handlers import task_data
 from tests.e2e.handlers.conftest import Clinic, KeptBrowser, with_hook
 from tests.support.portal_server import MockPortalAdmin
 
-pytestmark = pytest.mark.e2e
-
 DRAFT = "draft-of-the-last-patient"
 
 

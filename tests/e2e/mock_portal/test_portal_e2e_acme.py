@@ -12,8 +12,6 @@ from playwright.sync_api import Page, expect
 
 from tests.support.portal_server import MockPortalAdmin
 
-pytestmark = pytest.mark.e2e
-
 DOCUMENTS = Path(__file__).resolve().parents[3] / "fixtures" / "documents"
 
 

@@ -7,13 +7,10 @@ import re
 from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import FrameLocator, Page, expect
 
 from tests.e2e.mock_portal.portal_flows import beacon_choose_context, beacon_sign_in
 from tests.support.portal_server import MockPortalAdmin
-
-pytestmark = pytest.mark.e2e
 
 DOCUMENTS = Path(__file__).resolve().parents[3] / "fixtures" / "documents"
 

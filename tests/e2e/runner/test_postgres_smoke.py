@@ -24,7 +24,7 @@ from tests.e2e.handlers import task_data
 from tests.e2e.handlers.conftest import POLL_SCALE, Clinic
 from tests.support.portal_server import MockPortalAdmin
 
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture

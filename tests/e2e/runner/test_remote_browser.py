@@ -30,8 +30,6 @@ from tests.e2e.runner.threaded import LoopThread, run_async
 from tests.support.browser_server import BrowserServer, running_browser_server
 from tests.support.task_fixtures import task_fixture
 
-pytestmark = pytest.mark.e2e
-
 CLAIM_STEPS = ["login", "open_claim_form", "fill_claim", "submit_claim", "capture_claim_number"]
 CHROMIUM = find_chromium()  # a path on "the server's machine" (this one); None = a bundled browser
 DEADLINE_SECONDS = 30.0

@@ -8,11 +8,8 @@ import sys
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.portal_server import MockPortalAdmin
-
-pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -27,8 +27,6 @@ from runner.core.system import System
 from runner.core.tables import Account, Task, Trajectory, TrajectoryStep
 from tests.e2e.runner.threaded import run_async
 
-pytestmark = pytest.mark.e2e
-
 FIXTURE_CLAIM = Path(__file__).resolve().parents[3] / "fixtures" / "tasks" / "submit_claim.txt"
 CLAIM_STEPS = ["login", "open_claim_form", "fill_claim", "submit_claim", "capture_claim_number"]
 PASSWORD = "Canary-Pass-4417!"

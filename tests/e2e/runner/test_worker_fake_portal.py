@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import pytest
 from sqlmodel import col, select
 
-from handlers.context import Outcome
 from handlers.errors import InputProblem, LoginRefused, NeedsInput, Transient
 from handlers.fake import Action, FakePortal
 from runner.core.db import session_scope
@@ -18,10 +17,9 @@ from runner.core.runtime import build_worker
 from runner.core.settings import Settings
 from runner.core.system import System
 from runner.core.tables import Account, PortalCredential, Task, Trajectory, TrajectoryStep
+from sops.types import Outcome
 from tests.e2e.runner.threaded import run_async
 from tests.support.task_fixtures import task_fixture
-
-pytestmark = pytest.mark.e2e
 
 CLAIM_STEPS = ["login", "open_claim_form", "fill_claim", "submit_claim", "capture_claim_number"]
 
@@ -79,7 +77,7 @@ def test_happy_path_records_a_trajectory(system: System) -> None:
     done = reload(system, task.id)
     assert done.status == "completed", done.notes
     assert done.notes == "Claim submitted with reference FK0000000001."
-    assert done.result == {"claim_number": "FK0000000001"}
+    assert done.result == {"claim_number": "FK0000000001", "portal": "fake"}  # stamped by the runner
     assert done.submit_attempted_at is not None
     assert done.step_script_version == "fake@fake-1"
     with session_scope(system.engine, readonly=True) as session:
@@ -177,7 +175,7 @@ def test_crash_past_the_mark_is_reconciled_not_resubmitted(system: System) -> No
     portal = FakePortal(reconcile_with={"claim_number": "FK0000000042"})
     run_worker(system, portal)
     done = reload(system, task.id)
-    assert done.status == "completed" and done.result == {"claim_number": "FK0000000042"}
+    assert done.status == "completed" and done.result == {"claim_number": "FK0000000042", "portal": "fake"}
     assert portal.calls["submit_claim"] == 0 and portal.calls["reconcile"] == 1
     assert portal.calls["fill_claim"] == 0 and portal.calls["login"] == 1
 

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from runner.cli.worker_cmd import metrics_server
+from runner.cli.worker import metrics_server
 from runner.core.db import session_scope
 from runner.core.metrics import FleetCollector, process_wide
 from runner.core.queue import Lease, LeaseLost, Queue

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handlers.context import Outcome
 from handlers.engine import GateReached
 from handlers.errors import (
     FormRefused,
@@ -21,7 +20,8 @@ from handlers.registry import UnknownStep
 from runner.core import outcomes
 from runner.core.states import TaskStatus
 from sops.loader import SopLibrary
-from sops.types import TaskType
+from sops.results import UndeclaredResult, check_result
+from sops.types import Outcome, TaskType
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 SOP = SopLibrary.builtin().get(TaskType.SUBMIT_CLAIM)
@@ -113,3 +113,17 @@ def test_an_error_past_the_submit_says_what_happens_to_the_submission() -> None:
         f"Gave up after {retry.max_attempts} attempts: down. It may have reached the payer before that: "
         "look for it on the portal before sending it again."
     )
+
+
+def test_a_result_key_the_task_type_does_not_declare_fails_the_task() -> None:
+    result = {"claim_numbr": "X1", "claim_status": "accepted", "portal": "acme"}
+    with pytest.raises(UndeclaredResult, match="claim_numbr") as caught:
+        check_result(TaskType.SUBMIT_CLAIM, result)
+    check_result(TaskType.SUBMIT_CLAIM, {"claim_number": "X1", "portal": "acme"})  # declared: no error
+    decision = outcomes.from_error(
+        SOP, caught.value, attempts=1, now=NOW, result=result, submit_attempted=True
+    )
+    assert decision.status is TaskStatus.FAILED
+    assert "claim_numbr" in decision.notes and "may have reached the payer" in decision.notes
+    assert decision.result is not None and "claim_numbr" not in decision.result
+    assert decision.result["claim_status"] == "accepted"

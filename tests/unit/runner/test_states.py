@@ -1,7 +1,8 @@
 import pytest
 
 from runner.core.errors import InvalidTransition
-from runner.core.states import FINAL_STATUSES, TRANSITIONS, TaskStatus, can_transition, check_transition
+from runner.core.states import FINAL_STATUSES, TaskStatus
+from runner.core.transitions import TRANSITIONS, can_transition, check_transition
 
 
 def test_exactly_serenes_eight_statuses() -> None:

@@ -28,20 +28,20 @@ def loopback_guard() -> AddressGuard:
 
 def test_a_slow_endpoint_times_out(receiver: Receiver) -> None:
     receiver.reply(Reply(200, delay=1.0))
-    outcome = Sender(loopback_guard(), timeout=0.2).post(receiver.url, {}, b"{}")
-    assert outcome.status_code is None and outcome.error == "timed out after 0.2 s" and not outcome.ok
+    post = Sender(loopback_guard(), timeout=0.2).post(receiver.url, {}, b"{}")
+    assert post.status_code is None and post.error == "timed out after 0.2 s" and not post.ok
 
 
 def test_a_closed_port_is_a_connection_error(receiver: Receiver) -> None:
     receiver.stop()
-    outcome = Sender(loopback_guard(), timeout=1).post(receiver.url, {}, b"{}")
-    assert outcome.status_code is None and "ConnectError" in (outcome.error or "")
+    post = Sender(loopback_guard(), timeout=1).post(receiver.url, {}, b"{}")
+    assert post.status_code is None and "ConnectError" in (post.error or "")
 
 
 def test_only_the_start_of_a_large_response_is_read(receiver: Receiver) -> None:
     receiver.reply(Reply(200, b"y" * 5_000_000))
-    outcome = Sender(loopback_guard(), timeout=2).post(receiver.url, {}, b"{}")
-    assert outcome.ok and outcome.snippet is not None and len(outcome.snippet) <= 1024
+    post = Sender(loopback_guard(), timeout=2).post(receiver.url, {}, b"{}")
+    assert post.ok and post.snippet is not None and len(post.snippet) <= 1024
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +86,8 @@ def test_https_to_the_pinned_address_verifies_the_certificate_for_the_name(
 ) -> None:
     trust = ssl.create_default_context(cafile=str(certificate[0]))
     sender = Sender(AddressGuard([NAME], resolver=lambda host, port: ["127.0.0.1"]), ssl_context=trust)
-    outcome = sender.post(f"https://{NAME}:{tls_receiver.port}/hooks", {}, b"{}")
-    assert outcome.ok, outcome.error
+    post = sender.post(f"https://{NAME}:{tls_receiver.port}/hooks", {}, b"{}")
+    assert post.ok, post.error
     assert tls_receiver.received[0].headers["host"] == f"{NAME}:{tls_receiver.port}"
     # The same server reached under another name fails the certificate check: SNI and verification
     # use the URL's host, not the pinned address.
@@ -113,8 +113,8 @@ def test_one_tls_context_per_sender_built_at_its_first_https_send(
     assert sender.post(receiver.url, {}, b"{}").ok
     assert built == []  # plain http loads no CA bundle
     for _ in range(3):
-        outcome = sender.post(f"https://{NAME}:{tls_receiver.port}/hooks", {}, b"{}")
-        assert outcome.ok, outcome.error
+        post = sender.post(f"https://{NAME}:{tls_receiver.port}/hooks", {}, b"{}")
+        assert post.ok, post.error
     assert len(built) == 1 and len(tls_receiver.received) == 3
 
 
@@ -155,5 +155,5 @@ def trickler() -> Iterator[int]:
 
 
 def test_an_endpoint_that_trickles_is_cut_off_at_the_deadline(trickler: int) -> None:
-    outcome = Sender(loopback_guard(), timeout=0.5).post(f"http://127.0.0.1:{trickler}/hooks", {}, b"{}")
-    assert outcome.error == "timed out after 0.5 s"
+    post = Sender(loopback_guard(), timeout=0.5).post(f"http://127.0.0.1:{trickler}/hooks", {}, b"{}")
+    assert post.error == "timed out after 0.5 s"

@@ -1,4 +1,5 @@
-"""A task's attempts as recorded (trajectories, steps, artifacts), for its owning account only."""
+"""A task's trajectories as recorded (one per attempt, with its steps and artifacts), for its owning
+account only. `runner.core.trajectory` records them while an attempt runs."""
 
 from __future__ import annotations
 
@@ -18,18 +19,20 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Attempt:
+class RecordedTrajectory:
+    """One attempt's trajectory with its steps in order."""
+
     trajectory: Trajectory
     steps: list[TrajectoryStep]
 
 
-class History:
+class Trajectories:
     def __init__(self, engine: sa.Engine, artifacts: ArtifactStore) -> None:
         self._engine = engine
         self._artifacts = artifacts
 
-    def attempts(self, account_id: str, task_id: str) -> list[Attempt]:
-        """Every attempt of the task, oldest first, each with its steps in order."""
+    def of_task(self, account_id: str, task_id: str) -> list[RecordedTrajectory]:
+        """The task's trajectories (one per attempt), oldest first, each with its steps in order."""
         with session_scope(self._engine, readonly=True) as session:
             task = session.exec(select(Task).where(Task.id == task_id, Task.account_id == account_id)).first()
             if task is None:
@@ -45,18 +48,18 @@ class History:
         by_trajectory: dict[str, list[TrajectoryStep]] = {t.id: [] for t in trajectories}
         for step in steps:
             by_trajectory[step.trajectory_id].append(step)
-        return [Attempt(t, by_trajectory[t.id]) for t in trajectories]
+        return [RecordedTrajectory(t, by_trajectory[t.id]) for t in trajectories]
 
     def artifact(self, account_id: str, task_id: str, name: str) -> Path:
         """A screenshot, page HTML or trace of the task by its recorded relative path; NotFound
         otherwise."""
         recorded = {
             path
-            for attempt in self.attempts(account_id, task_id)
+            for recorded in self.of_task(account_id, task_id)
             for path in [
-                attempt.trajectory.trace_path,
-                *(s.screenshot_path for s in attempt.steps),
-                *(s.html_path for s in attempt.steps),
+                recorded.trajectory.trace_path,
+                *(s.screenshot_path for s in recorded.steps),
+                *(s.html_path for s in recorded.steps),
             ]
             if path
         }

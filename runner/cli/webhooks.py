@@ -1,12 +1,11 @@
-"""`sopwright webhooks ...` (delivery log, redelivery, test event, subscriptions, the dispatcher)
-and `sopwright accounts rotate-webhook-secret`."""
+"""`sopwright webhooks ...`: the delivery log, redelivery, the test event, subscriptions, the
+dispatcher and a receiver."""
 
 from __future__ import annotations
 
 import json
 import signal
 import threading
-from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -75,7 +74,7 @@ def send_test(
         found = core.accounts.find(account)
         sent = core.webhooks.send_test(found.id)
         delivery, attempts = core.webhooks.get(found.id, sent.delivery.id)
-    result = webhook_test_result(delivery, attempts, sent.outcome, endpoint_disabled=sent.endpoint_disabled)
+    result = webhook_test_result(delivery, attempts, sent.post, endpoint_disabled=sent.endpoint_disabled)
     if as_json:
         print_json(result.model_dump(mode="json"))
     elif result.ok:
@@ -163,24 +162,3 @@ def receive(
         signal.signal(signal.SIGINT, lambda _s, _f: stop.set())
         signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
         stop.wait()
-
-
-def rotate_webhook_secret(
-    account: Annotated[str, typer.Argument(help="Account name or id.")],
-    overlap_hours: Annotated[
-        float, typer.Option(min=0, help="Hours during which the old secret still signs too.")
-    ] = 24.0,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Make a new webhook secret (shown once); the old one also signs until the overlap ends."""
-    with system() as core:
-        found = core.accounts.find(account)
-        secret = core.webhooks.rotate_secret(found.id, overlap=timedelta(hours=overlap_hours))
-    if as_json:
-        print_json({"account_id": found.id, "webhook_secret": secret, "overlap_hours": overlap_hours})
-        return
-    out.print(f"New webhook secret for [bold]{found.name}[/]: {secret}")
-    out.print(
-        f"Both secrets sign for the next {overlap_hours:g} hour(s); update the receiver, then only the "
-        "new one signs. [yellow]Store it now: it is not shown again.[/]"
-    )

@@ -1,4 +1,4 @@
-"""A task's attempts (trajectory) and their artifacts: screenshots, a failing step's page HTML and
+"""A task's trajectories (one per attempt) and their artifacts: screenshots, a failing step's page HTML and
 Playwright traces."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class TrajectoryPublic(BaseModel):
     "/{task_id}/trajectory", response_model=TrajectoryPublic, summary="A task's attempts, step by step"
 )
 def trajectory(task_id: str, request: Request, system: SystemDep, account: AccountDep) -> TrajectoryPublic:
-    attempts = system.history.attempts(account.id, task_id)
+    attempts = system.trajectories.of_task(account.id, task_id)
 
     def link(path: str | None) -> str | None:
         return str(request.url_for("artifact", task_id=task_id, name=path)) if path else None
@@ -97,4 +97,4 @@ def trajectory(task_id: str, request: Request, system: SystemDep, account: Accou
     "/{task_id}/artifacts/{name:path}", name="artifact", summary="A screenshot, page HTML or trace of a task"
 )
 def artifact(task_id: str, name: str, system: SystemDep, account: AccountDep) -> FileResponse:
-    return artifact_response(system.history.artifact(account.id, task_id, name))
+    return artifact_response(system.trajectories.artifact(account.id, task_id, name))
