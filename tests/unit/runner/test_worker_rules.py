@@ -20,7 +20,7 @@ from runner.core.fake_browser import FakeBrowser
 from runner.core.runtime import build_executor
 from runner.core.settings import Settings
 from runner.core.system import System
-from runner.core.tables import PortalCredential, Trajectory
+from runner.core.tables import Account, PortalCredential, Trajectory
 from runner.core.worker import Worker
 from sops.types import TaskType
 from tests.support.task_fixtures import task_fixture
@@ -29,6 +29,7 @@ from tests.unit.runner.scripted import (
     CLAIM_STEPS,
     account_with_login,
     claim,
+    claim_data,
     make_due,
     mark_submitted,
     moves,
@@ -264,16 +265,43 @@ def test_a_business_outcome_with_issues(system: System) -> None:
     assert "FK0000000007" in (done.notes or "")
 
 
-def test_an_unknown_payer_waits_for_input_naming_the_configured_ones(system: System) -> None:
+def account_with_login_for(system: System, account: Account, payer: str) -> None:
+    system.credentials.add(
+        account.id,
+        payer=payer,
+        url="http://portal.invalid/acme",
+        username="b",
+        password="pw",
+        totp_secret=None,
+    )
+
+
+def test_a_payer_without_a_login_waits_at_create_and_the_worker_spends_no_attempt(system: System) -> None:
     account = account_with_login(system, payer="acme")
-    task = claim(system, account)
+    data = claim_data()
+    task = system.tasks.create(account, type="submit_claim", data=data, actor="test")
+    assert task.status == "waiting_for_input"
     browser = run_worker(system, FakePortal())
     waiting = reload(system, task.id)
-    assert waiting.status == "waiting_for_input"
-    assert "configured payers: acme" in (waiting.notes or "")
+    assert waiting.status == "waiting_for_input" and waiting.attempts == 0 and browser.opened == []
+
+
+def test_a_login_removed_after_create_parks_the_task_in_one_move(system: System) -> None:
+    """The worker finds no login for the payer (it was removed since the task was created, another
+    one added): the task waits for input naming the configured ones, in one honest move."""
+    account = account_with_login(system)
+    task = claim(system, account)
+    with session_scope(system.engine) as session:
+        session.delete(session.exec(select(PortalCredential)).one())
+    account_with_login_for(system, account, "acme")
+    browser = run_worker(system, FakePortal())
+    waiting = reload(system, task.id)
+    assert waiting.status == "waiting_for_input", (waiting.notes, waiting.payer)
+    assert "No portal login is configured for payer 'fake'" in (waiting.notes or "")
+    assert "acme" in (waiting.notes or "")
     assert waiting.problems and waiting.problems[0]["field"] == "payer"
     assert waiting.lease_owner is None and waiting.started_at is None
-    # One honest move: the attempt never started.
+    # The attempt never started: dispatching -> waiting_for_input, no 'start'.
     assert moves(system, task.id)[-1] == ("dispatching", "waiting_for_input", "finish")
     assert browser.opened == []
 

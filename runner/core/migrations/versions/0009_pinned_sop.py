@@ -1,7 +1,7 @@
 """tasks: the SOP a task runs, pinned when it is created
 
 Revision ID: 0009
-Revises: 0008
+Revises: 0007
 Create Date: 2026-12-04
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '0009'
-down_revision: str | None = '0008'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
