@@ -30,9 +30,9 @@ from claims import claims
 from harness import running_portal, set_up_account, settings_for, show
 from playwright.async_api import BrowserContext, Route
 
-from runner.core.browser import BrowserPool
 from runner.core.db import session_scope
 from runner.core.egress import EgressGate
+from runner.core.pool import BrowserPool
 from runner.core.runtime import build_executor
 from runner.core.system import System, build
 from runner.core.tables import Task, Trajectory

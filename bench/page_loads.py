@@ -30,8 +30,8 @@ from claims import claims
 from harness import Portal, running_portal, settings_for, show
 from minimal import playwright_script
 
-from runner.core.browser import BrowserPool
 from runner.core.db import session_scope
+from runner.core.pool import BrowserPool
 from runner.core.runtime import build_executor
 from runner.core.system import System, build
 from runner.core.tables import Task, Trajectory

@@ -1,52 +1,35 @@
-"""Browser contexts for tasks: one isolated context per task, from a local Chromium or from remote
-Playwright browser servers.
+"""The browser seam: what the worker needs of a browser, and one attempt's browser context.
 
-Local (no endpoints): one Chromium per worker process, launched at start and relaunched if it died.
-Remote (`SOPWRIGHT_BROWSER_WS_ENDPOINT`): one connection per server (`playwright run-server`; each
-connection gets its own browser there). A new context goes to the reachable server with the fewest
-open contexts, at most `max_contexts` per server; a request waits for a free slot up to
-`slot_timeout`, then fails with `BrowserUnavailable` (the worker gives the task back for a retry).
-A server that refuses a connection is marked down and tried again after a back-off; one that drops
-the connection (a restart) is reconnected on the next request. A context frees its slot when it
-closes, also when its server dies under it.
+`Browser` is implemented by `runner.core.pool.BrowserPool` (Chromium, local or remote) and by
+`runner.core.fake_browser.FakeBrowser` (pages from `handlers.fake`, no Chromium), so the engine's
+and the worker's rules run in unit tests and Chromium stays in the e2e tier.
 
-Warm contexts (`warm_seconds` > 0): a task that ended well may `park` its context under a key (its
-account and portal login); the next task with the same key gets it back from `new_context` instead
-of a new context restored from the stored session: signed in already, its HTTP cache and
-connections warm. A parked context keeps one page, emptied (about:blank: nothing of the
-last task on screen); it is closed after `warm_seconds` unused, when the pool stops, or to free a
-slot for another context. Keys never mix: another account or login never gets it.
-
-With an egress gate (runner.core.egress), every context goes out through it, so the destination
-policy holds for every request a page makes; service workers are blocked either way (no portal
-needs them, and requests they make are hidden from Playwright).
+`BrowserAttempt` owns one attempt's context from open to close: a warm context of the login, or a
+new one restored from its stored session; the Playwright trace (recorded and kept per the
+attempt's `TracePlan`, redacted of the login's secrets); and at the end the session's storage
+state saved for the next attempt, and the context parked for the next task of the login (an
+attempt that ended well) or closed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import json
 import logging
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
 
-from playwright.async_api import Browser, BrowserContext, Playwright, async_playwright
-
-from handlers.browser import launch_options, server_launch_options
-from runner.core.egress import EgressGate
+from runner.core.artifacts import redact_zip
 from runner.core.errors import SopwrightError
+from runner.core.tracing import TracePlan
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page, StorageState
 
 log = logging.getLogger(__name__)
-
-CONNECT_TIMEOUT_SECONDS = 30.0  # the server launches a browser before it answers
-SLOT_TIMEOUT_SECONDS = 60.0
-RETRY_MIN_SECONDS = 1.0
-RETRY_MAX_SECONDS = 30.0
 
 
 class BrowserUnavailable(SopwrightError):
@@ -55,344 +38,156 @@ class BrowserUnavailable(SopwrightError):
     code = "browser_unavailable"
 
 
-class _Refused(Exception):
-    """A server would not connect; it is marked down (internal: the caller tries elsewhere)."""
+class Tracing(Protocol):
+    async def start(self, *, screenshots: bool | None = None, snapshots: bool | None = None) -> object: ...
+
+    async def stop(self, *, path: str | None = None) -> None: ...
 
 
-def endpoint_label(endpoint: str) -> str:
-    """The endpoint as it may appear in logs: no credentials, no query (tokens live there)."""
-    parts = urlsplit(endpoint)
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}"
-
-
-@dataclass(eq=False)
-class _Parked:
-    """A finished task's context kept for the next task of the same key."""
-
-    context: BrowserContext
-    server: _Server
-    timer: asyncio.TimerHandle | None = None
-
-
-@dataclass(eq=False)
-class _Server:
-    """One source of browser contexts: a remote endpoint, or the local Chromium (endpoint None)."""
-
-    endpoint: str | None
-    label: str
-    browser: Browser | None = None
-    reserved: int = 0  # slots taken by requests that are opening a context now
-    open: set[BrowserContext] = field(default_factory=set)
-    failures: int = 0
-    down_until: float = 0.0
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+class Context(Protocol):
+    """What an attempt needs of a browser context: its page, its trace, its session, closing."""
 
     @property
-    def taken(self) -> int:
-        return self.reserved + len(self.open)
+    def pages(self) -> Sequence[Page]: ...
 
     @property
-    def connected(self) -> bool:
-        return self.browser is not None and self.browser.is_connected()
+    def tracing(self) -> Tracing: ...
+
+    async def new_page(self) -> Page: ...
+
+    async def storage_state(self) -> StorageState: ...
+
+    async def close(self) -> None: ...
 
 
-class BrowserPool:
-    def __init__(
-        self,
-        *,
-        executable: str | None = None,
-        headless: bool = True,
-        slow_mo: float = 0,
-        endpoints: Sequence[str] = (),
-        max_contexts: int = 8,
-        slot_timeout: float = SLOT_TIMEOUT_SECONDS,
-        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
-        egress: EgressGate | None = None,
-        warm_seconds: float = 0.0,
-    ) -> None:
-        if max_contexts < 1:
-            raise ValueError("max_contexts must be at least 1")
-        self._warm_seconds = warm_seconds
-        self._parked: dict[str, list[_Parked]] = {}
-        self._executable = executable
-        self._headless = headless
-        self._slow_mo = slow_mo
-        self._max_contexts = max_contexts
-        self._slot_timeout = slot_timeout
-        self._connect_timeout = connect_timeout
-        self._remote = bool(endpoints)
-        if self._remote:
-            self._servers = [_Server(e, endpoint_label(e)) for e in endpoints]
-        else:
-            self._servers = [_Server(None, "local")]
-        self._playwright: Playwright | None = None
-        self._changed = asyncio.Event()
-        self._egress = egress
+class Browser(Protocol):
+    """What the worker needs of a browser: start and stop it, a context per attempt (restored from
+    a session's storage state, or the warm one kept under `warm_key`), a context handed back for
+    the next task of its key, and how many contexts are in use."""
 
     @property
-    def in_use(self) -> int:
-        """Browser contexts in use right now (one per running task), across all browsers."""
-        return sum(len(server.open) for server in self._servers) - self.parked
+    def in_use(self) -> int: ...
 
-    @property
-    def parked(self) -> int:
-        """Warm contexts waiting for the next task of their key."""
-        return sum(len(kept) for kept in self._parked.values())
+    async def start(self) -> None: ...
 
-    def status(self) -> list[dict[str, object]]:
-        """Per browser: its label, whether it is connected, and its open contexts."""
-        return [{"server": s.label, "up": s.connected, "open": len(s.open)} for s in self._servers]
-
-    async def start(self) -> None:
-        """Start Playwright and open every browser; remote mode fails only if no server answers."""
-        if self._egress is not None:
-            await self._egress.start()
-        self._playwright = await async_playwright().start()
-        if not self._remote:
-            await self._connect(self._servers[0])
-            return
-        await asyncio.gather(*(self._try_connect(s) for s in self._servers))
-        if not any(s.connected for s in self._servers):
-            labels = ", ".join(s.label for s in self._servers)
-            await self.stop()
-            raise BrowserUnavailable(
-                f"No browser server answered ({labels}); check SOPWRIGHT_BROWSER_WS_ENDPOINT and that "
-                "`playwright run-server` runs there."
-            )
+    async def stop(self) -> None: ...
 
     async def new_context(
-        self, *, storage_state: dict[str, Any] | None = None, warm_key: str | None = None
-    ) -> BrowserContext:
-        """A context for one task: the warm one parked under `warm_key` if there is one (its own
-        session, newer than `storage_state`), else a new one restored from `storage_state`."""
-        if warm_key is not None:
-            warm = self._unpark(warm_key)
-            if warm is not None:
-                log.debug("warm browser context reused", extra={"server": warm.server.label})
-                return warm.context
-        deadline = time.monotonic() + self._slot_timeout
-        while True:
-            server = await self._take_slot(deadline)
-            try:
-                if not server.connected:
-                    if not self._remote:
-                        log.warning("browser gone; starting a new one")
-                    await self._connect(server)
-                assert server.browser is not None
-                context = await server.browser.new_context(
-                    storage_state=storage_state,  # type: ignore[arg-type]
-                    viewport={"width": 1280, "height": 900},
-                    accept_downloads=False,
-                    service_workers="block",
-                    proxy={"server": self._egress.server} if self._egress is not None else None,
-                )
-            except _Refused:
-                continue  # marked down; try another server or wait for the back-off
-            except Exception:
-                if self._remote and not server.connected:
-                    continue  # the server went away mid-request; reconnect or go elsewhere
-                raise
-            finally:
-                server.reserved -= 1
-                self._wake()
-            server.open.add(context)
-            context.on("close", functools.partial(self._release, server))
-            log.debug("browser context opened", extra={"server": server.label, "open": len(server.open)})
-            return context
+        self, *, storage_state: StorageState | None = None, warm_key: str | None = None
+    ) -> Context: ...
 
-    async def park(self, context: BrowserContext, warm_key: str) -> None:
-        """Keep `context` for the next `new_context(warm_key=...)`, or close it when warm contexts
-        are off. Its pages are closed but one, which is emptied (about:blank) for the next task."""
-        server = next((s for s in self._servers if context in s.open), None)
-        if self._warm_seconds <= 0 or server is None or not server.connected:
-            await context.close()
-            return
+    async def park(self, context: Context, warm_key: str) -> None:
+        """Keep `context` for the next task of `warm_key` (emptied of this task), or close it."""
+        ...
+
+
+@dataclass(frozen=True)
+class AttemptEnd:
+    """How an attempt ended, as far as its browser context is concerned."""
+
+    failed: bool = False  # an error or a FAILED outcome: a trace kept "on-failure" is kept
+    keep_session: bool = True  # False after a refused login or an expired session
+    reusable: bool = False  # ended well: the context may serve the next task of its login
+
+
+class BrowserAttempt:
+    """One attempt's browser context, as an async context manager:
+
+        async with BrowserAttempt(browser, ...) as attempt:
+            ... run the SOP on attempt.page ...
+            attempt.end(AttemptEnd(failed=..., keep_session=..., reusable=...))
+
+    An attempt left without `end` (cancelled, lease lost) keeps its trace per the plan as if it
+    had not failed, saves the session, and closes the context. `trace_file` is the kept trace
+    after the block, if any.
+    """
+
+    def __init__(
+        self,
+        browser: Browser,
+        *,
+        storage_state: StorageState | None,
+        warm_key: str,
+        trace: TracePlan,
+        trace_file: Path,
+        secrets: Sequence[str],
+        save_session: Callable[[str], None],
+        task_id: str,
+    ) -> None:
+        """`secrets` are redacted from a kept trace; `save_session(storage_state_json)` stores the
+        session (it is called in a thread: it writes to the database); `task_id` is for logs."""
+        self._task_id = task_id
+        self._browser = browser
+        self._storage_state = storage_state
+        self._warm_key = warm_key
+        self._trace = trace
+        self._trace_target = trace_file
+        self._secrets = [s for s in secrets if s]
+        self._save_session = save_session
+        self._context: Context | None = None
+        self._page: Page | None = None
+        self._end = AttemptEnd()
+        self.trace_file: Path | None = None
+
+    @property
+    def page(self) -> Page:
+        if self._page is None:
+            raise RuntimeError("BrowserAttempt.page is used outside its `async with` block")
+        return self._page
+
+    def end(self, how: AttemptEnd) -> None:
+        self._end = how
+
+    async def __aenter__(self) -> BrowserAttempt:
+        context = await self._browser.new_context(storage_state=self._storage_state, warm_key=self._warm_key)
         try:
-            pages = list(context.pages)
-            for page in pages[1:]:
-                await page.close()
-            if pages:
-                # One blank page is kept: the next task opens no new tab (and, most often, no new
-                # renderer process), and starts on a page that shows nothing of the last task.
-                await pages[0].goto("about:blank")
-        except Exception:
-            await _close_quietly(context)
-            return
-        while self.parked >= self._max_contexts:  # never more warm than the pool could run at once
-            await self._evict()
-        parked = _Parked(context, server)
-        parked.timer = asyncio.get_running_loop().call_later(
-            self._warm_seconds, lambda: asyncio.ensure_future(self._expire(warm_key, parked))
-        )
-        self._parked.setdefault(warm_key, []).append(parked)
+            if self._trace.records:
+                await context.tracing.start(screenshots=True, snapshots=True)
+            # A warm context hands over its emptied page; a new context opens one.
+            self._page = context.pages[0] if context.pages else await context.new_page()
+        except BaseException:
+            await context.close()
+            raise
+        self._context = context
+        return self
 
-    def _unpark(self, warm_key: str) -> _Parked | None:
-        kept = self._parked.get(warm_key, [])
-        while kept:
-            parked = kept.pop()  # the most recently used: the likeliest to still be signed in
-            if parked.timer is not None:
-                parked.timer.cancel()
-            if parked.server.connected and parked.context in parked.server.open:
-                if not kept:
-                    self._parked.pop(warm_key, None)
-                return parked
-        self._parked.pop(warm_key, None)
-        return None
-
-    async def _expire(self, warm_key: str, parked: _Parked) -> None:
-        kept = self._parked.get(warm_key, [])
-        if parked in kept:
-            kept.remove(parked)
-            if not kept:
-                self._parked.pop(warm_key, None)
-            await _close_quietly(parked.context)
-            log.debug("warm browser context closed (idle)", extra={"server": parked.server.label})
-
-    async def _evict(self) -> bool:
-        """Close the longest-parked context; False if there is none."""
-        for warm_key, kept in list(self._parked.items()):
-            for parked in kept:
-                if parked.timer is not None:
-                    parked.timer.cancel()
-                await self._expire(warm_key, parked)
-                return True
-        return False
-
-    async def stop(self) -> None:
-        while await self._evict():
-            pass
-        for server in self._servers:
-            await self._close_browser(server)
-        if self._playwright is not None:
-            await self._playwright.stop()
-            self._playwright = None
-        if self._egress is not None:
-            await self._egress.stop()
-
-    # -- placement ----------------------------------------------------------------------------
-
-    async def _take_slot(self, deadline: float) -> _Server:
-        """Reserve a slot on the reachable server with the fewest open contexts; wait for one."""
-        if not self._remote:
-            self._servers[0].reserved += 1
-            return self._servers[0]
-        while True:
-            now = time.monotonic()
-            changed = self._changed
-            candidates = [s for s in self._servers if s.down_until <= now and s.taken < self._max_contexts]
-            if not candidates and await self._evict():
-                continue  # every reachable server was full: a warm context gave way to this task
-            if candidates:
-                server = min(candidates, key=lambda s: (s.taken, not s.connected))
-                server.reserved += 1
-                return server
-            if now >= deadline:
-                raise BrowserUnavailable(self._unavailable_message())
-            # Wake when a slot frees or the next down server may be tried again.
-            retry_at = min((s.down_until for s in self._servers if s.down_until > now), default=deadline)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), timeout=max(0.0, min(deadline, retry_at) - now))
-
-    def _unavailable_message(self) -> str:
-        down = [s.label for s in self._servers if s.down_until > time.monotonic()]
-        if len(down) == len(self._servers):
-            return f"No browser server is reachable ({', '.join(down)}); the task will be retried."
-        return (
-            f"All browser servers are busy ({self._max_contexts} contexts each) for "
-            f"{self._slot_timeout:.0f} s; the task will be retried."
-        )
-
-    def _wake(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    def _release(self, server: _Server, context: BrowserContext) -> None:
-        if context in server.open:
-            server.open.discard(context)
-            log.debug("browser context closed", extra={"server": server.label, "open": len(server.open)})
-            self._wake()
-
-    # -- connections ----------------------------------------------------------------------------
-
-    async def _try_connect(self, server: _Server) -> None:
-        with contextlib.suppress(_Refused):
-            await self._connect(server)
-
-    async def _connect(self, server: _Server) -> None:
-        """Open the server's browser (one connection at a time per server)."""
-        async with server.lock:
-            if server.connected:
-                return
-            await self._close_browser(server)
-            assert self._playwright is not None
-            chromium = self._playwright.chromium
-            if server.endpoint is None:
-                options = launch_options(self._executable, headless=self._headless, slow_mo=self._slow_mo)
-                browser = await chromium.launch(**options)  # type: ignore[arg-type]
-                log.info("browser started", extra={"version": browser.version})
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        context, self._context = self._context, None
+        assert context is not None
+        end = self._end
+        try:
+            if self._trace.records:
+                self.trace_file = await self._stop_trace(context, keep=self._trace.keeps(failed=end.failed))
+            if end.keep_session:
+                await self._store_session(context)
+        finally:
+            if end.reusable:
+                await self._browser.park(context, self._warm_key)
             else:
-                if server.down_until > time.monotonic():
-                    raise _Refused  # another request found it down while this one waited
-                options = server_launch_options(self._executable, headless=self._headless)
-                try:
-                    browser = await chromium.connect(
-                        server.endpoint,
-                        headers={"x-playwright-launch-options": json.dumps(options)},
-                        timeout=self._connect_timeout * 1000,
-                        slow_mo=self._slow_mo or None,
-                    )
-                except Exception as exc:
-                    self._mark_down(server, exc)
-                    raise _Refused from exc
-                was_down = server.failures > 0
-                server.failures = 0
-                server.down_until = 0.0
-                log.info(
-                    "browser server up" if was_down else "browser server connected",
-                    extra={"server": server.label, "version": browser.version},
-                )
-            browser.on("disconnected", lambda gone: self._on_disconnected(server, gone))
-            server.browser = browser
+                await context.close()
 
-    def _on_disconnected(self, server: _Server, browser: Browser) -> None:
-        if server.browser is not browser:
-            return
-        if self._remote:
-            log.info("browser server disconnected", extra={"server": server.label, "open": len(server.open)})
-        server.browser = None
-        # The contexts' own close events have freed their slots; this covers any that did not fire.
-        server.open.clear()
-        self._wake()
-
-    def _mark_down(self, server: _Server, error: Exception) -> None:
-        server.failures += 1
-        delay = min(RETRY_MAX_SECONDS, RETRY_MIN_SECONDS * 2 ** (server.failures - 1))
-        server.down_until = time.monotonic() + delay
-        # Playwright's first line says why (refused, timeout, no browser on the server); the rest is
-        # its call log.
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        extra = {"server": server.label, "retry_in": delay, "error": reason}
-        if server.failures == 1:
-            log.info("browser server down", extra=extra)
-        else:
-            log.debug("browser server still down", extra=extra)
-        self._wake()
-
-    async def _close_browser(self, server: _Server) -> None:
-        browser, server.browser = server.browser, None
-        if browser is not None:
+    async def _stop_trace(self, context: Context, *, keep: bool) -> Path | None:
+        """Stop the trace; the kept file (redacted: it holds the typed password), or None."""
+        target = self._trace_target
+        try:
+            await context.tracing.stop(path=str(target) if keep else None)
+            if not keep:
+                return None
             try:
-                await browser.close()
-            except Exception:  # already gone
-                log.debug("browser close failed", extra={"server": server.label}, exc_info=True)
-        server.open.clear()
+                await asyncio.to_thread(redact_zip, target, self._secrets)
+            except Exception:
+                target.unlink(missing_ok=True)  # not kept at all rather than kept unredacted
+                raise
+            return target
+        except Exception:
+            log.warning("trace could not be saved", extra={"task_id": self._task_id})
+            return None
 
-
-async def _close_quietly(context: BrowserContext) -> None:
-    try:
-        await context.close()
-    except Exception:  # its browser is already gone
-        log.debug("browser context close failed", exc_info=True)
+    async def _store_session(self, context: Context) -> None:
+        try:
+            state = json.dumps(await context.storage_state())
+        except Exception:  # the context or its browser is gone: keep the last stored session
+            return
+        await asyncio.to_thread(self._save_session, state)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import random
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from playwright.async_api import Page
 from sqlmodel import select
 
 from handlers.context import Credentials, Document, StepContext
@@ -22,9 +22,9 @@ from handlers.engine import Pacing, Resume, run_sop
 from handlers.errors import LoginRefused, SessionExpired
 from handlers.registry import PortalHandler
 from runner.core import outcomes
-from runner.core.artifacts import ArtifactStore, redact_zip
+from runner.core.artifacts import ArtifactStore
 from runner.core.breaker import Wait, portal_key
-from runner.core.browser import BrowserPool
+from runner.core.browser import AttemptEnd, Browser, BrowserAttempt
 from runner.core.credentials import PortalCredentials
 from runner.core.db import session_scope
 from runner.core.errors import NotFound
@@ -32,7 +32,7 @@ from runner.core.files import FileStore
 from runner.core.limits import Hold, LoginLimits
 from runner.core.portal_faults import verdict
 from runner.core.portal_health import PortalHealthBook, held_note
-from runner.core.queue import Lease, LeaseLost, Queue, conclude
+from runner.core.queue import Lease, LeaseLost, Queue, conclude, drop_lease
 from runner.core.retries import Decision
 from runner.core.sopbook import SopBook
 from runner.core.states import TaskStatus
@@ -85,14 +85,14 @@ class Executor:
         self._limits = LoginLimits(engine, queue, clock=clock)
         self._health = health or PortalHealthBook(engine, clock=clock)  # each portal's breaker
 
-    async def run(self, lease: Lease, browser: BrowserPool) -> bool:
-        """One attempt; False if it never started because the portal login stayed busy (the task
-        went back to the queue without spending an attempt)."""
-        task = await asyncio.to_thread(self._load, lease)
-        sop = self._sops.resolve(task.account_id, task.type).sop
+    async def run(self, lease: Lease, task: Task, browser: Browser) -> bool:
+        """One attempt at `task`, as claimed under `lease`; False if it never started because the
+        portal login stayed busy (the task went back to the queue without spending an attempt)."""
+        sop = await asyncio.to_thread(self._sops.for_task, task)
+        names = {key: p.name for key, p in self._portals.items()}
         try:
-            credential = self._credentials.for_payer(
-                task.account_id, task.payer, names={key: p.name for key, p in self._portals.items()}
+            credential = await asyncio.to_thread(
+                self._credentials.for_payer, task.account_id, task.payer, names=names
             )
         except NotFound as exc:
             problems = [{"field": "payer", "message": exc.message}]
@@ -124,7 +124,7 @@ class Executor:
         if hold is None:
             return False
         try:
-            trajectory = await asyncio.to_thread(self._start, lease, portal)
+            trajectory = await asyncio.to_thread(self._start, lease, portal, sop)
             await self._attempt(lease, task, sop, credential, portal, trajectory, browser)
         finally:
             await asyncio.to_thread(self._limits.release, hold)
@@ -174,112 +174,87 @@ class Executor:
         credential: PortalCredential,
         portal: PortalHandler,
         trajectory: Trajectory,
-        browser: BrowserPool,
+        browser: Browser,
     ) -> None:
         secrets = self._credentials.secrets(credential)
-        state = json.loads(secrets.storage_state) if secrets.storage_state else None
-        # One account's login's warm context only: never another account's or another login's.
-        warm_key = f"{task.account_id}:{credential.id}"
-        context = await browser.new_context(storage_state=state, warm_key=warm_key)
-        plan = TracePlan(self._settings.trace, task.attempts)
-        if plan.records:
-            await context.tracing.start(screenshots=True, snapshots=True)
-        # A warm context hands over its emptied page; a new context opens one.
-        page = context.pages[0] if context.pages else await context.new_page()
+        login_secrets = [secrets.password, secrets.totp_secret or ""]
         folder = self._artifacts.dir_for(task.account_id, task.id, trajectory.id)
-        ctx = StepContext(
-            page=page,
-            task_type=task.type,
-            fields=task.fields,
-            credentials=Credentials(credential.username, secrets.password, secrets.totp_secret),
-            portal_url=credential.url,
-            documents=await asyncio.to_thread(self._documents, task.id),
-            result=dict(task.result or {}),
-        )
-        last = len(sop.steps) - 1
-        recorder = TrajectoryRecorder(
-            self._engine,
-            self._queue,
-            lease,
-            trajectory_id=trajectory.id,
-            account_id=task.account_id,
-            folder=folder,
-            relative=self._artifacts.relative(folder),
-            page=page,
-            screenshots=self._settings.screenshots,
-            screenshot_budget=self._settings.screenshot_budget,
-            ends_after=lambda position: position == last or ctx.outcome is not None,
-            secrets=[secrets.password, secrets.totp_secret or ""],
-        )
-        resume = Resume(
-            # reconcile=False is the chaos test's negative control: it treats a crash past the
-            # submit as if nothing had been sent, and so can submit twice.
-            submit_attempted=self._settings.reconcile and task.submit_attempted_at is not None,
-            approved_gates=frozenset(task.approved_gates),
-        )
+        documents = await asyncio.to_thread(self._documents, task.id)
         error: BaseException | None = None
         outcome: Outcome | None = None
-        ended = False  # the run came to an end (not cancelled, lease not lost)
-        try:
-            outcome = await run_sop(
-                sop, portal, ctx, recorder, resume=resume, pacing=Pacing(self._settings.poll_scale)
+        browsing = BrowserAttempt(
+            browser,
+            storage_state=json.loads(secrets.storage_state) if secrets.storage_state else None,
+            # One account's login's warm context only: never another account's or another login's.
+            warm_key=f"{task.account_id}:{credential.id}",
+            trace=TracePlan(self._settings.trace, task.attempts),
+            trace_file=folder / "trace.zip",
+            secrets=login_secrets,
+            save_session=functools.partial(self._credentials.save_session, credential.id),
+            task_id=task.id,
+        )
+        async with browsing:
+            ctx = StepContext(
+                page=browsing.page,
+                task_type=task.type,
+                fields=task.fields,
+                credentials=Credentials(credential.username, secrets.password, secrets.totp_secret),
+                portal_url=credential.url,
+                documents=documents,
+                result=dict(task.result or {}),
             )
-            ended = True
-        except asyncio.CancelledError:
-            raise
-        except LeaseLost:
-            raise
-        except Exception as exc:
-            error = exc
-            ended = True
-        finally:
+            last = len(sop.steps) - 1
+            recorder = TrajectoryRecorder(
+                self._engine,
+                self._queue,
+                lease,
+                trajectory_id=trajectory.id,
+                account_id=task.account_id,
+                folder=folder,
+                relative=self._artifacts.relative(folder),
+                page=browsing.page,
+                screenshots=self._settings.screenshots,
+                screenshot_budget=self._settings.screenshot_budget,
+                ends_after=lambda position: position == last or ctx.outcome is not None,
+                secrets=login_secrets,
+            )
+            resume = Resume(
+                # reconcile=False is the chaos test's negative control: it treats a crash past the
+                # submit as if nothing had been sent, and so can submit twice.
+                submit_attempted=self._settings.reconcile and task.submit_attempted_at is not None,
+                approved_gates=frozenset(task.approved_gates),
+            )
+            try:
+                outcome = await run_sop(
+                    sop, portal, ctx, recorder, resume=resume, pacing=Pacing(self._settings.poll_scale)
+                )
+            except LeaseLost:
+                raise  # (as is a cancellation): the attempt did not end; nothing more is written
+            except Exception as exc:
+                error = exc
             failed = error is not None or outcome is Outcome.FAILED
-            if ended:
-                with contextlib.suppress(Exception):  # evidence only: it never changes the outcome
-                    await recorder.attempt_ended()
-            trace_path = None
-            if plan.records:
-                keep = plan.keeps(failed=failed)
-                trace_file = folder / "trace.zip"
-                try:
-                    await context.tracing.stop(path=str(trace_file) if keep else None)
-                    if keep:
-                        try:  # a trace holds the typed password: redacted, or not kept at all
-                            await asyncio.to_thread(
-                                redact_zip, trace_file, [secrets.password, secrets.totp_secret or ""]
-                            )
-                        except Exception:
-                            trace_file.unlink(missing_ok=True)
-                            raise
-                        trace_path = self._artifacts.relative(trace_file)
-                except Exception:
-                    log.warning("trace could not be saved", extra={"task_id": task.id})
-            if error is None or not isinstance(error, LoginRefused | SessionExpired):
-                state_json: str | None = None
-                with contextlib.suppress(Exception):
-                    state_json = json.dumps(await context.storage_state())
-                if state_json:
-                    await asyncio.to_thread(self._credentials.save_session, credential.id, state_json)
-            if ended and not failed and await _forget_page_storage(page):
-                await browser.park(context, warm_key)  # closes its pages; the next task opens its own
-            else:
-                await context.close()
+            browsing.end(
+                AttemptEnd(
+                    failed=failed,
+                    keep_session=not isinstance(error, LoginRefused | SessionExpired),
+                    reusable=not failed,
+                )
+            )
+            with contextlib.suppress(Exception):  # evidence only: it never changes the outcome
+                await recorder.attempt_ended()
+        trace_path = self._artifacts.relative(browsing.trace_file) if browsing.trace_file else None
         await asyncio.to_thread(
             self._finish, lease, task, sop, credential, trajectory, ctx, outcome, error, trace_path
         )
 
     # -- database writes (run in a thread) --------------------------------------------------
 
-    def _load(self, lease: Lease) -> Task:
-        with session_scope(self._engine) as session:
-            return self._queue.hold(session, lease)
-
     def _documents(self, task_id: str) -> list[Document]:
         with session_scope(self._engine, readonly=True) as session:
             rows = session.exec(select(TaskFile).where(TaskFile.task_id == task_id)).all()
         return [Document(self._files.path_for(r.sha256), r.filename, r.content_type) for r in rows]
 
-    def _start(self, lease: Lease, portal: PortalHandler) -> Trajectory:
+    def _start(self, lease: Lease, portal: PortalHandler, sop: Sop) -> Trajectory:
         with session_scope(self._engine) as session:
             task = self._queue.hold(session, lease)
             trajectory = Trajectory(
@@ -288,6 +263,7 @@ class Executor:
             session.add(trajectory)
             task.trajectory_id = trajectory.id
             task.step_script_version = f"{portal.key}@{portal.version}"
+            task.sop_version = sop.version  # what runs (the pinned SOP's, but for an unreadable pin)
             move(session, task, TaskStatus.RUNNING, actor=f"worker:{lease.owner}", action="start")
         return trajectory
 
@@ -299,7 +275,7 @@ class Executor:
         now = self._clock()
         with session_scope(self._engine) as session:
             task = self._queue.hold(session, lease)
-            sop = self._sops.resolve(task.account_id, task.type).sop
+            sop = self._sops.for_task(task, session=session)
             decision = outcomes.from_error(
                 sop,
                 error,
@@ -320,16 +296,15 @@ class Executor:
             return decision.status
 
     def _park(self, lease: Lease, status: TaskStatus, note: str, problems: list[dict[str, str]]) -> None:
-        """End an attempt before the browser (no login for the payer, login stopped)."""
+        """End an attempt before the browser (no login for the payer, login stopped): the task goes
+        from `dispatching` straight to `status`."""
         with session_scope(self._engine) as session:
             task = self._queue.hold(session, lease)
             task.notes = note
             task.problems = problems
             if status is TaskStatus.FAILED:
                 task.result = {**(task.result or {}), "failure_reason": note}
-            task.lease_owner = None
-            task.lease_expires_at = None
-            move(session, task, TaskStatus.RUNNING, actor=f"worker:{lease.owner}", action="start")
+            drop_lease(task)
             move(session, task, status, actor=f"worker:{lease.owner}", action="finish", message=note)
 
     def _finish(
@@ -400,13 +375,3 @@ class Executor:
                 trace_path=trace_path,
                 now=now,
             )
-
-
-async def _forget_page_storage(page: Page) -> bool:
-    """Clear what the portal kept in the page's storage (a form draft may hold the last task's
-    patient), before its context is handed to another task; False if that cannot be done."""
-    try:
-        await page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
-    except Exception:
-        return False
-    return True

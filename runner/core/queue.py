@@ -126,7 +126,7 @@ class Queue:
         try:
             with session_scope(self._engine) as session:
                 task = self.hold(session, lease)
-                _drop_lease(task)
+                drop_lease(task)
                 task.run_after = run_after or self._clock()
                 if held_for is not None:
                     task.held_for_portal = held_for
@@ -172,7 +172,7 @@ class Queue:
             if task is None:
                 return 0
             owner = task.lease_owner
-            sop = self._sops.resolve(task.account_id, task.type).sop
+            sop = self._sops.for_task(task, session=session)
             decision = retries.retry_or_fail(
                 sop,
                 attempts=task.attempts,
@@ -215,7 +215,8 @@ class Queue:
         return 0.0 if due is None else max(0.0, (due - self._clock()).total_seconds())
 
 
-def _drop_lease(task: Task) -> None:
+def drop_lease(task: Task) -> None:
+    """The task is no worker's any more (its token stays: it fences the last holder's writes)."""
     task.lease_owner = None
     task.lease_expires_at = None
 
@@ -239,7 +240,7 @@ def conclude(
     task.notes = decision.notes
     task.result = decision.result
     task.problems = decision.problems
-    _drop_lease(task)
+    drop_lease(task)
     if decision.run_after is not None:
         task.run_after = decision.run_after
     if decision.review_step is not None:

@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 
 from handlers.portals import portal_handlers
 from handlers.registry import PortalHandler
-from runner.core.browser import BrowserPool
 from runner.core.egress import EgressGate
 from runner.core.execution import ExecutionSettings, Executor
+from runner.core.pool import BrowserPool
 from runner.core.system import System
 from runner.core.tracing import TraceMode
 from runner.core.worker import Background, Worker

@@ -1,23 +1,39 @@
 """Which SOP runs a task: the built-in library, or the account's own override (a DB row).
 
 Overrides are validated when installed (`sopwright sops install ACCOUNT FILE`), so a stored
-override always loads; a task records the version and the source (builtin/account) it used.
+override always loads. A task pins the SOP it will run when it is created (a copy, with its
+version and source, builtin/account): the worker runs that copy, whatever is installed or
+upgraded later, so `sop_version` names what ran and matches the task's instructions.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from runner.core.db import session_scope
 from runner.core.errors import NotFound
-from runner.core.tables import SopOverride
+from runner.core.tables import SopOverride, Task
 from sops.loader import SopLibrary, load_sop_text
 from sops.schema import Sop
 from sops.types import TaskType
+
+log = logging.getLogger(__name__)
+
+
+def pin(sop: Sop) -> str:
+    """A task's own copy of its SOP (JSON), stored when the task is created."""
+    return sop.model_dump_json()
+
+
+@functools.lru_cache(maxsize=256)
+def _pinned(copy: str) -> Sop:
+    return Sop.model_validate_json(copy)
 
 
 @functools.lru_cache(maxsize=256)
@@ -52,6 +68,20 @@ class SopBook:
         if row is None:
             return ResolvedSop(self._library.get(task_type), "builtin")
         return ResolvedSop(_override(row.source, task_type), "account")
+
+    def for_task(self, task: Task, *, session: Session | None = None) -> Sop:
+        """The SOP `task` runs: the copy pinned when it was created. A task created before SOPs
+        were pinned, or whose copy an upgraded sopwright cannot read, runs the account's current
+        SOP (the attempt then records that version)."""
+        if task.pinned_sop:
+            try:
+                return _pinned(task.pinned_sop)
+            except ValidationError:
+                log.warning(
+                    "the task's pinned SOP cannot be read; it runs the current one",
+                    extra={"task_id": task.id},
+                )
+        return self.resolve(task.account_id, TaskType(task.type), session=session).sop
 
     def install(self, account_id: str, source_text: str, *, source: str) -> Sop:
         """Validate and store an account's SOP override (replacing any earlier one for that type)."""

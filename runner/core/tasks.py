@@ -16,7 +16,8 @@ from runner.core.credentials import PortalCredentials
 from runner.core.db import session_scope
 from runner.core.errors import IdempotencyConflict, InvalidRequest, InvalidTransition, NotFound
 from runner.core.files import FileStore, Upload
-from runner.core.sopbook import SopBook
+from runner.core.queue import drop_lease
+from runner.core.sopbook import SopBook, pin
 from runner.core.states import Priority, TaskStatus
 from runner.core.tables import Account, Task, TaskEvent, TaskFile, utcnow
 from runner.core.transitions import check_transition, move, record
@@ -186,6 +187,7 @@ class Tasks:
             payer=checked.payer,
             sop_version=resolved.sop.version,
             sop_source=resolved.source,
+            pinned_sop=pin(resolved.sop),
             idempotency_key=idempotency_key,
             request_hash=request_hash,
             run_after=run_after,
@@ -396,8 +398,7 @@ class Tasks:
             task = _owned(session, account_id, task_id, for_update=True)
             check_transition(task.status, TaskStatus.FAILED, action="cancel")
             task.notes = f"Cancelled: {reason}" if reason else "Cancelled at the client's request."
-            task.lease_owner = None
-            task.lease_expires_at = None
+            drop_lease(task)
             move(session, task, TaskStatus.FAILED, actor=actor, action="cancel", message=reason)
         return task
 

@@ -18,7 +18,9 @@ S = TaskStatus
 # why every non-final status may go to FAILED.
 TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
     S.PENDING: frozenset({S.DISPATCHING, S.WAITING_FOR_INPUT, S.FAILED}),
-    S.DISPATCHING: frozenset({S.RUNNING, S.PENDING, S.FAILED}),
+    # An attempt that ends before its browser opens (no login for the payer, the login stopped)
+    # goes from dispatching straight to where it waits or fails.
+    S.DISPATCHING: frozenset({S.RUNNING, S.PENDING, S.WAITING_FOR_INPUT, S.FAILED}),
     S.RUNNING: frozenset(
         {S.PENDING, S.WAITING_FOR_INPUT, S.PENDING_REVIEW, S.COMPLETED, S.COMPLETED_WITH_ISSUES, S.FAILED}
     ),

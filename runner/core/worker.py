@@ -17,18 +17,29 @@ import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from runner.core.browser import BrowserPool, BrowserUnavailable
-from runner.core.execution import Executor
+from runner.core.browser import Browser, BrowserUnavailable
 from runner.core.metrics import AttemptOutcome, WorkerMetrics
 from runner.core.queue import Lease, LeaseLost, Queue
-from runner.core.tables import utcnow
+from runner.core.tables import Task, utcnow
 
 log = logging.getLogger(__name__)
 
 BROWSER_RETRY_SECONDS = 15
 Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+class Attempts(Protocol):
+    """What the worker needs of its executor (`runner.core.execution.Executor`)."""
+
+    async def run(self, lease: Lease, task: Task, browser: Browser) -> bool:
+        """One attempt at the claimed `task`; False if it was deferred without spending one."""
+        ...
+
+    def crashed(self, lease: Lease, error: BaseException) -> object:
+        """Settle an attempt that crashed outside the SOP run (LeaseLost if no longer ours)."""
+        ...
 
 
 def worker_id() -> str:
@@ -49,8 +60,8 @@ class Worker:
     def __init__(
         self,
         queue: Queue,
-        executor: Executor,
-        browser: BrowserPool,
+        executor: Attempts,
+        browser: Browser,
         *,
         concurrency: int = 4,
         poll_interval: float = 1.0,
@@ -90,9 +101,7 @@ class Worker:
                 self.stats.claimed += len(claimed)
                 for lease, task in claimed:
                     self.metrics.claimed(task)
-                    job = asyncio.create_task(
-                        self._execute(lease, task.type, task.priority), name=f"task-{lease.task_id}"
-                    )
+                    job = asyncio.create_task(self._execute(lease, task), name=f"task-{lease.task_id}")
                     running.add(job)
                     job.add_done_callback(running.discard)
                 if once and not running and not claimed:
@@ -121,13 +130,13 @@ class Worker:
         if pending:
             await asyncio.wait(pending)
 
-    async def _execute(self, lease: Lease, task_type: str, lane: str) -> None:
+    async def _execute(self, lease: Lease, task: Task) -> None:
         job = asyncio.current_task()
         assert job is not None
         beat = asyncio.create_task(self._heartbeat(lease, job))
         started, outcome = self.metrics.started(), AttemptOutcome.CRASHED
         try:
-            if await self._executor.run(lease, self._browser):
+            if await self._executor.run(lease, task, self._browser):
                 self.stats.finished += 1
                 outcome = AttemptOutcome.FINISHED
             else:
@@ -160,7 +169,7 @@ class Worker:
             with contextlib.suppress(LeaseLost):
                 await asyncio.to_thread(self._executor.crashed, lease, exc)
         finally:
-            self.metrics.ended(started, task_type=task_type, lane=lane, outcome=outcome)
+            self.metrics.ended(started, task_type=task.type, lane=task.priority, outcome=outcome)
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat

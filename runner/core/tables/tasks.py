@@ -52,6 +52,9 @@ class Task(SQLModel, table=True):
     payer: str | None = Field(default=None, max_length=64)
     sop_version: int
     sop_source: str = Field(default="builtin", max_length=32)  # "builtin" or "account"
+    # The SOP the task runs, pinned when it was created (JSON; runner.core.sopbook.pin). NULL on
+    # tasks created before pinning: they run the account's current SOP.
+    pinned_sop: str | None = Field(default=None, sa_type=sa.Text)
     step_script_version: str | None = Field(default=None, max_length=64)
     attempts: int = Field(default=0)
     idempotency_key: str | None = Field(default=None, max_length=255)

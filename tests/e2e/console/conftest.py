@@ -24,7 +24,7 @@ from runner.core.runtime import build_worker
 from runner.core.settings import Settings
 from runner.core.system import System
 from runner.core.tables import Account
-from tests.e2e.runner.threaded import run_async
+from tests.support.threaded import run_async
 
 ROOT = Path(__file__).resolve().parents[3]
 SHOTS = ROOT / "test-results" / "console"

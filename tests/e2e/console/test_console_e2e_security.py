@@ -12,8 +12,8 @@ from runner.core.operators import MAX_FAILED_SIGN_INS, WRONG_CREDENTIALS, Role
 from runner.core.runtime import build_worker
 from tests.e2e.console.conftest import Desk
 from tests.e2e.handlers.task_data import HAPPY, eligibility
-from tests.e2e.runner.threaded import run_async
 from tests.support.portal_server import MockPortalAdmin
+from tests.support.threaded import run_async
 
 
 def test_a_form_with_a_forged_token_is_refused(desk: Desk) -> None:

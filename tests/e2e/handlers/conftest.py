@@ -18,17 +18,17 @@ import pytest
 from handlers.context import StepContext
 from handlers.portals import portal_handlers
 from handlers.registry import PortalHandler, StepScript
-from runner.core.browser import BrowserPool
 from runner.core.db import session_scope
 from runner.core.egress import EgressGate
 from runner.core.files import Upload
+from runner.core.pool import BrowserPool
 from runner.core.runtime import build_executor
 from runner.core.settings import Settings
 from runner.core.system import System
 from runner.core.tables import Account, PortalCredential, Task, Trajectory
 from runner.core.worker import Worker
-from tests.e2e.runner.threaded import LoopThread
 from tests.support.portal_server import MockPortalAdmin
+from tests.support.threaded import LoopThread
 
 DOCUMENTS = Path(__file__).resolve().parents[3] / "fixtures" / "documents"
 POLL_SCALE = 0.001  # SOP polls every 60 s: about 60 ms here

@@ -13,7 +13,7 @@ from runner.core.runtime import build_worker
 from runner.core.settings import Settings
 from runner.core.system import System
 from runner.core.webhooks.receiver import Receiver
-from tests.e2e.runner.threaded import run_async
+from tests.support.threaded import run_async
 
 pytestmark = pytest.mark.e2e
 

@@ -16,16 +16,16 @@ import pytest
 
 from handlers.context import StepContext
 from handlers.registry import PortalHandler, StepScript
-from runner.core.browser import BrowserPool
 from runner.core.db import session_scope
+from runner.core.pool import BrowserPool
 from runner.core.runtime import build_executor, build_worker
 from runner.core.settings import Settings
 from runner.core.system import System
 from runner.core.tables import Account, Task
 from runner.core.worker import Worker
 from tests.e2e.handlers import task_data
-from tests.e2e.runner.threaded import run_async
 from tests.support.portal_server import MockPortalAdmin
+from tests.support.threaded import run_async
 
 CLAIM = Path(__file__).resolve().parents[3] / "fixtures" / "tasks" / "submit_claim.txt"
 ROADS = {"/img", "/hop-img", "/frame", "/fetch", "/ws", "/secret"}

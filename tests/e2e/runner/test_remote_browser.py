@@ -19,16 +19,17 @@ from handlers.browser import find_chromium
 from handlers.context import StepContext
 from handlers.fake import FakePortal
 from handlers.registry import PortalHandler
-from runner.core.browser import BrowserPool, BrowserUnavailable
+from runner.core.browser import BrowserUnavailable
 from runner.core.db import session_scope
+from runner.core.pool import BrowserPool
 from runner.core.runtime import build_executor, build_worker
 from runner.core.settings import Settings
 from runner.core.system import System, build
 from runner.core.tables import Account, Task
 from runner.core.worker import Worker, WorkerStats
-from tests.e2e.runner.threaded import LoopThread, run_async
 from tests.support.browser_server import BrowserServer, running_browser_server
 from tests.support.task_fixtures import task_fixture
+from tests.support.threaded import LoopThread, run_async
 
 CLAIM_STEPS = ["login", "open_claim_form", "fill_claim", "submit_claim", "capture_claim_number"]
 CHROMIUM = find_chromium()  # a path on "the server's machine" (this one); None = a bundled browser
@@ -215,7 +216,7 @@ def remote_system(remote_settings: Settings) -> Iterator[System]:
 def test_worker_completes_tasks_on_a_browser_server_and_after_its_restart(
     remote_system: System, server: BrowserServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="runner.core.browser")
+    caplog.set_level(logging.INFO, logger="runner.core.pool")
     system = remote_system
     account = account_with_login(system)
     portal = FakePortal(script={"capture_claim_number": [{"claim_number": "FK0000000001"}]})
@@ -234,7 +235,7 @@ def test_worker_completes_tasks_on_a_browser_server_and_after_its_restart(
         assert server.browsers() == 1
     assert running.stats.finished == 3 and running.stats.released == 0
     assert portal.calls["submit_claim"] == 3
-    records = [r for r in caplog.records if r.levelno >= logging.INFO and r.name == "runner.core.browser"]
+    records = [r for r in caplog.records if r.levelno >= logging.INFO and r.name == "runner.core.pool"]
     changes = [(r.getMessage(), getattr(r, "server", None)) for r in records]
     messages = [m for m, _ in changes]
     assert messages[0] == "browser server connected" and messages[-1] == "browser server up"

@@ -25,12 +25,12 @@ from runner.core.runtime import build_worker
 from runner.core.settings import Settings
 from runner.core.system import System
 from runner.core.tables import Account, Task, Trajectory, TrajectoryStep
-from tests.e2e.runner.threaded import run_async
+from tests.support.threaded import run_async
 
 FIXTURE_CLAIM = Path(__file__).resolve().parents[3] / "fixtures" / "tasks" / "submit_claim.txt"
 CLAIM_STEPS = ["login", "open_claim_form", "fill_claim", "submit_claim", "capture_claim_number"]
 PASSWORD = "Canary-Pass-4417!"
-VIEWPORT = (1280, 900)  # runner.core.browser's context viewport
+VIEWPORT = (1280, 900)  # runner.core.pool's context viewport
 TALL = 3000  # px of page below the text: the full page is taller than the viewport
 
 

@@ -13,7 +13,8 @@ import pytest
 
 import handlers.browser
 from handlers.browser import LAUNCH_ARGS, launch_options, server_launch_options
-from runner.core.browser import BrowserPool, BrowserUnavailable, endpoint_label
+from runner.core.browser import BrowserUnavailable
+from runner.core.pool import BrowserPool, endpoint_label
 
 
 def closed_port() -> int:
@@ -61,7 +62,7 @@ def test_pool_rejects_a_zero_cap() -> None:
 def test_start_fails_clearly_when_no_server_answers(caplog: pytest.LogCaptureFixture) -> None:
     endpoint = f"ws://probe:secret@127.0.0.1:{closed_port()}/?token=t0k3n"
     pool = BrowserPool(endpoints=[endpoint], connect_timeout=10)
-    caplog.set_level(logging.INFO, logger="runner.core.browser")
+    caplog.set_level(logging.INFO, logger="runner.core.pool")
 
     async def start() -> None:
         await pool.start()

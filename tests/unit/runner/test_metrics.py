@@ -9,7 +9,6 @@ import socket
 import threading
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -20,7 +19,9 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from runner.cli.worker import metrics_server
+from runner.core.browser import Browser
 from runner.core.db import session_scope
+from runner.core.fake_browser import FakeBrowser
 from runner.core.metrics import FleetCollector, process_wide
 from runner.core.queue import Lease, LeaseLost, Queue
 from runner.core.runtime import build_worker
@@ -138,18 +139,6 @@ def test_an_unreadable_database_says_so_instead_of_failing_the_scrape(tmp_path: 
     engine.dispose()
 
 
-class FakeBrowser:
-    """What the worker asks of its browser pool, without Chromium."""
-
-    in_use = 2
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-
 class ScriptedExecutor:
     """Ends each attempt the way the task's script says: complete it, lose the lease, or crash."""
 
@@ -157,9 +146,13 @@ class ScriptedExecutor:
         self._system, self._queue, self._script = system, queue, script
         self.registry = CollectorRegistry()
         self.in_flight_seen: list[float | None] = []
+        self.contexts_seen: list[float | None] = []
 
-    async def run(self, lease: Lease, browser: Any) -> bool:
+    async def run(self, lease: Lease, task: Task, browser: Browser) -> bool:
         self.in_flight_seen.append(self.registry.get_sample_value("sopwright_worker_tasks_in_flight"))
+        context = await browser.new_context(warm_key=None)
+        self.contexts_seen.append(self.registry.get_sample_value("sopwright_browser_contexts_in_use"))
+        await context.close()
         action = self._script[lease.task_id]
         if action == "lose":
             raise LeaseLost(lease.task_id)
@@ -208,7 +201,7 @@ def test_the_worker_observes_claim_latency_duration_and_in_flight(system: System
     queue = Queue(system.engine, sops=system.sops, lease_seconds=30)
     script = {done: "finish", lost: "lose", crashed: "crash", deferred: "defer"}
     executor = ScriptedExecutor(system, queue, script)
-    worker = Worker(queue, executor, FakeBrowser(), concurrency=1, grace_seconds=5)  # type: ignore[arg-type]
+    worker = Worker(queue, executor, FakeBrowser(), concurrency=1, grace_seconds=5)
     executor.registry.register(worker.metrics)
 
     run_in_thread(worker)
@@ -216,7 +209,8 @@ def test_the_worker_observes_claim_latency_duration_and_in_flight(system: System
     r = executor.registry
     assert executor.in_flight_seen == [1.0, 1.0, 1.0, 1.0]
     assert r.get_sample_value("sopwright_worker_tasks_in_flight") == 0
-    assert r.get_sample_value("sopwright_browser_contexts_in_use") == 2
+    assert executor.contexts_seen == [1.0, 1.0, 1.0, 1.0]
+    assert r.get_sample_value("sopwright_browser_contexts_in_use") == 0
     eligibility = {"type": "check_eligibility", "lane": "interactive"}
     # Each task had been due for five minutes when it was claimed.
     assert r.get_sample_value("sopwright_claim_latency_seconds_count", eligibility) == 2

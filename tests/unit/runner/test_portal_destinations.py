@@ -10,7 +10,6 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -19,6 +18,7 @@ from runner.cli.main import app
 from runner.core.db import session_scope
 from runner.core.destinations import AddressGuard
 from runner.core.errors import UnsafePortalUrl
+from runner.core.fake_browser import FakeBrowser
 from runner.core.runtime import build_executor
 from runner.core.settings import Settings
 from runner.core.system import System, build
@@ -145,28 +145,9 @@ def test_cli_portals_add_refuses_an_internal_url(tmp_path: Path) -> None:
     assert allowed.exit_code == 0, allowed.stderr
 
 
-class NoBrowser:
-    """A browser pool that must not be asked for a context (the attempt ends before it)."""
-
-    in_use = 0
-
-    def __init__(self) -> None:
-        self.contexts = 0
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-    async def new_context(self, **_: Any) -> Any:
-        self.contexts += 1
-        raise AssertionError("the browser was asked for a context")
-
-
-def run_worker(system: System) -> NoBrowser:
-    browser = NoBrowser()
-    worker = Worker(system.queue, build_executor(system), browser, concurrency=1, poll_interval=0.05)  # type: ignore[arg-type]
+def run_worker(system: System) -> FakeBrowser:
+    browser = FakeBrowser()
+    worker = Worker(system.queue, build_executor(system), browser, concurrency=1, poll_interval=0.05)
     errors: list[BaseException] = []
 
     def main() -> None:  # off the main thread: pytest-playwright may own its event loop
@@ -209,7 +190,7 @@ def test_a_task_whose_portal_url_is_refused_now_fails_before_the_browser(
     task = system.tasks.create(account, type="submit_claim", data=CLAIM.read_text(), actor="test")
     assert task.status == "pending", task.notes
 
-    assert run_worker(system).contexts == 0
+    assert run_worker(system).opened == []  # the attempt ended before the browser
     with session_scope(system.engine, readonly=True) as session:
         done = session.get(Task, task.id)
     assert done is not None and done.status == "failed"

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
 
+from playwright.async_api import StorageState
 from sqlmodel import select
 
 from runner.core.db import session_scope
+from runner.core.fake_browser import FakeBrowser, FakeContext
 from runner.core.runtime import build_executor
 from runner.core.system import System
 from runner.core.tables import Task, TaskEvent, Trajectory
@@ -17,23 +18,17 @@ from runner.core.worker import Worker
 from tests.support.task_fixtures import task_fixture
 
 
-class BrokenBrowser:
-    """A browser pool that starts but never gives a context (a bug, not an outage)."""
+class BrokenBrowser(FakeBrowser):
+    """A browser that starts but never gives a context (a bug, not an outage)."""
 
-    in_use = 0
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        return None
-
-    async def new_context(self, **_: Any) -> Any:
+    async def new_context(
+        self, *, storage_state: StorageState | None = None, warm_key: str | None = None
+    ) -> FakeContext:
         raise RuntimeError("Target page, context or browser has been closed")
 
 
 def run_worker(system: System) -> None:
-    worker = Worker(system.queue, build_executor(system), BrokenBrowser(), concurrency=1, poll_interval=0.05)  # type: ignore[arg-type]
+    worker = Worker(system.queue, build_executor(system), BrokenBrowser(), concurrency=1, poll_interval=0.05)
     errors: list[BaseException] = []
 
     def main() -> None:

@@ -1,0 +1,123 @@
+"""What an attempt leaves behind besides its status, on the fake browser (SQLite and PostgreSQL):
+the login's session saved and restored (and dropped when it expired), the trace of a failed
+attempt kept and redacted, a warm context for the next task of the login only after a good
+attempt, and the SOP the task was created with run even after the account installed another."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+import yaml
+from sqlmodel import select
+
+from handlers.errors import PortalChanged, SessionExpired
+from handlers.fake import FakePortal
+from runner.core.db import session_scope
+from runner.core.fake_browser import FakeBrowser, session_of
+from runner.core.settings import Settings
+from runner.core.system import System
+from runner.core.tables import PortalCredential, Trajectory
+from sops.schema import Sop
+from sops.types import TaskType
+from tests.unit.runner.scripted import PASSWORD, account_with_login, claim, reload, run_worker
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"trace": "on-failure", "poll_scale": 0.0})
+
+
+def stored_session(system: System) -> object:
+    with session_scope(system.engine, readonly=True) as session:
+        row = session.exec(select(PortalCredential)).one()
+    state = system.credentials.secrets(row).storage_state
+    return json.loads(state) if state else None
+
+
+def test_a_good_attempts_session_is_stored_and_the_next_attempt_starts_from_it(system: System) -> None:
+    account = account_with_login(system)
+    first, second = claim(system, account), claim(system, account)
+    browser = run_worker(system, FakePortal(), concurrency=1)
+    assert [reload(system, t.id).status for t in (first, second)] == ["completed"] * 2
+    assert browser.opened[0].restored_from is None  # no session yet: a fresh sign-in
+    assert browser.opened[1].restored_from == session_of(1)  # the first attempt's session
+    assert stored_session(system) == session_of(2)
+
+
+def test_an_expired_session_is_dropped_and_the_task_retried(system: System) -> None:
+    account = account_with_login(system)
+    system.credentials.save_session(
+        system.credentials.for_payer(account.id, "fake", names={"fake": "Fake Payer"}).id,
+        json.dumps(session_of(99)),
+    )
+    task = claim(system, account)
+    browser = run_worker(system, FakePortal(script={"open_claim_form": [SessionExpired("Signed out.")]}))
+    assert browser.opened[0].restored_from == session_of(99)
+    assert reload(system, task.id).status == "pending"
+    assert stored_session(system) is None
+
+
+def test_a_failed_attempts_trace_is_kept_redacted_and_linked(system: System) -> None:
+    account = account_with_login(system)
+    task = claim(system, account)
+    run_worker(system, FakePortal(script={"fill_claim": [PortalChanged("The form changed.")]}))
+    with session_scope(system.engine, readonly=True) as session:
+        trajectory = session.exec(select(Trajectory).where(Trajectory.task_id == task.id)).one()
+    assert trajectory.trace_path is not None and trajectory.outcome == "pending"
+    with zipfile.ZipFile(system.artifacts.resolve(trajectory.trace_path)) as trace:
+        text = trace.read("trace.trace").decode()
+    assert 'name=\\"password\\"' in text and PASSWORD not in text  # the sign-in page, redacted
+
+
+def test_a_good_attempt_leaves_no_trace_on_failure_mode(system: System) -> None:
+    account = account_with_login(system)
+    task = claim(system, account)
+    run_worker(system, FakePortal())
+    with session_scope(system.engine, readonly=True) as session:
+        trajectory = session.exec(select(Trajectory).where(Trajectory.task_id == task.id)).one()
+    assert trajectory.trace_path is None
+
+
+def test_the_next_task_of_the_login_gets_the_warm_context_after_a_good_attempt_only(system: System) -> None:
+    """One worker pass, one task at a time: a failed attempt's context is closed, a good one's is
+    parked and the next task of the same login gets it, another account's task never does."""
+    account = account_with_login(system)
+    other = account_with_login(system, name="Other clinic")
+    tasks = [claim(system, account) for _ in range(3)] + [claim(system, other)]
+    browser = FakeBrowser(warm_seconds=600)
+    run_worker(
+        system,
+        FakePortal(script={"login": [PortalChanged("No sign-in form."), None]}),
+        browser=browser,
+        concurrency=1,
+    )
+    assert [reload(system, t.id).status for t in tasks] == ["pending", "completed", "completed", "completed"]
+    # Contexts: 1 for the failed attempt (closed), 2 for the second task (parked), reused by the
+    # third, and 3 for the other account's task.
+    assert len(browser.opened) == 3 and browser.reused == 1
+    assert browser.parked == 0 and browser.in_use == 0  # the worker stopped its browser
+
+
+def test_a_task_runs_the_sop_it_was_created_with(system: System) -> None:
+    account = account_with_login(system)
+    task = claim(system, account)
+    source = system.sops.library.get(TaskType.SUBMIT_CLAIM)
+    # The account installs a new version after the task was created: the task keeps its own.
+    override = source.model_copy(update={"version": 9, "steps": source.steps[:2]})
+    system.sops.install(account.id, override_yaml(override), source="override.yaml")
+    portal = FakePortal(script={"capture_claim_number": [{"claim_number": "FK0000000009"}]})
+    run_worker(system, portal)
+    done = reload(system, task.id)
+    assert done.status == "completed" and done.sop_version == 1 and done.handler == "submit_claim_1"
+    assert portal.calls["capture_claim_number"] == 1
+    newer = claim(system, account)
+    assert (newer.sop_version, newer.sop_source) == (9, "account")
+    run_worker(system, portal)
+    assert reload(system, newer.id).sop_version == 9
+    assert portal.calls["submit_claim"] == 1  # version 9 stops before the submit
+
+
+def override_yaml(sop: Sop) -> str:
+    return yaml.safe_dump(sop.model_dump(mode="json"), sort_keys=False)
