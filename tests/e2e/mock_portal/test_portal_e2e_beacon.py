@@ -16,10 +16,14 @@ DOCUMENTS = Path(__file__).resolve().parents[3] / "fixtures" / "documents"
 
 
 def workspace(page: Page, link: str) -> FrameLocator:
-    """Open a workflow and return its iframe, once loaded (a page's load waits for its iframes)."""
-    page.get_by_role("navigation", name="Workflows").get_by_role("link", name=link, exact=True).click()
-    page.wait_for_url(re.compile(r"/beacon/workspace/"))
-    page.wait_for_load_state("load")
+    """Open a workflow and return its iframe, once loaded (a page's load waits for its iframes).
+
+    The wait is for the navigation this click starts: when the page already shows a workspace
+    (the same one, opened again for a fresh form), waiting for its URL or its load state returns at
+    once, and the test then typed into the old form while the new page replaced it.
+    """
+    with page.expect_navigation(url=re.compile(r"/beacon/workspace/"), wait_until="load"):
+        page.get_by_role("navigation", name="Workflows").get_by_role("link", name=link, exact=True).click()
     return page.frame_locator(f'iframe[title="{link} workspace"]')
 
 
