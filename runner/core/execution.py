@@ -285,7 +285,9 @@ class Executor:
                 task_id=task.id, account_id=task.account_id, attempt=task.attempts, worker=lease.owner
             )
             session.add(trajectory)
+            session.flush()  # draws the trajectory's public id
             task.trajectory_id = trajectory.id
+            task.trajectory_public_id = trajectory.public_id
             task.step_script_version = f"{portal.key}@{portal.version}"
             move(session, task, TaskStatus.RUNNING, actor=f"worker:{lease.owner}", action="start")
         return trajectory

@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from runner.core import refs
 from runner.core.artifacts import ArtifactStore
 from runner.core.db import session_scope
 from runner.core.errors import NotFound
@@ -28,14 +29,21 @@ class History:
         self._engine = engine
         self._artifacts = artifacts
 
-    def attempts(self, account_id: str, task_id: str) -> list[Attempt]:
-        """Every attempt of the task, oldest first, each with its steps in order."""
+    def attempts(self, account_id: str, task_id: str | int) -> list[Attempt]:
+        """Every attempt of the task (its integer id or UUID), oldest first, each with its steps in
+        order."""
+        return self.of_task(account_id, task_id)[1]
+
+    def of_task(self, account_id: str, task_id: str | int) -> tuple[Task, list[Attempt]]:
+        """The task (its integer id or UUID) and its attempts, as `attempts` gives them."""
         with session_scope(self._engine, readonly=True) as session:
-            task = session.exec(select(Task).where(Task.id == task_id, Task.account_id == account_id)).first()
+            task = session.exec(
+                select(Task).where(refs.matching(Task.public_id, Task.id, task_id), Task.account_id == account_id)
+            ).first()
             if task is None:
                 raise NotFound("No task with this id.", task_id=task_id)
             trajectories = session.exec(
-                select(Trajectory).where(Trajectory.task_id == task_id).order_by(col(Trajectory.attempt))
+                select(Trajectory).where(Trajectory.task_id == task.id).order_by(col(Trajectory.attempt))
             ).all()
             steps = session.exec(
                 select(TrajectoryStep)
@@ -45,9 +53,9 @@ class History:
         by_trajectory: dict[str, list[TrajectoryStep]] = {t.id: [] for t in trajectories}
         for step in steps:
             by_trajectory[step.trajectory_id].append(step)
-        return [Attempt(t, by_trajectory[t.id]) for t in trajectories]
+        return task, [Attempt(t, by_trajectory[t.id]) for t in trajectories]
 
-    def artifact(self, account_id: str, task_id: str, name: str) -> Path:
+    def artifact(self, account_id: str, task_id: str | int, name: str) -> Path:
         """A screenshot, page HTML or trace of the task by its recorded relative path; NotFound
         otherwise."""
         recorded = {

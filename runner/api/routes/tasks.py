@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from runner.api.bodies import read_body, text_field
 from runner.api.deps import AccountDep, SystemDep, actor_of
-from runner.api.schemas import ERROR_RESPONSES, INPUT_BODY
+from runner.api.schemas import ERROR_RESPONSES, INPUT_BODY, TaskIdPath
 from runner.core.errors import InvalidRequest
 from runner.core.public import TaskPublic, task_public
 from runner.core.states import TaskStatus
@@ -129,7 +129,7 @@ def list_tasks(
 
 
 @router.get("/{task_id}", response_model=TaskPublic, summary="Get a task")
-def get_task(task_id: str, system: SystemDep, account: AccountDep) -> TaskPublic:
+def get_task(task_id: TaskIdPath, system: SystemDep, account: AccountDep) -> TaskPublic:
     return task_public(*system.tasks.get(account.id, task_id))
 
 
@@ -139,7 +139,7 @@ def get_task(task_id: str, system: SystemDep, account: AccountDep) -> TaskPublic
     openapi_extra=INPUT_BODY,
     summary="Supply missing or corrected data",
 )
-async def supply_input(task_id: str, request: Request, system: SystemDep, account: AccountDep) -> TaskPublic:
+async def supply_input(task_id: TaskIdPath, request: Request, system: SystemDep, account: AccountDep) -> TaskPublic:
     body = await read_body(
         request,
         allowed={"data", "files"},
@@ -161,7 +161,7 @@ async def supply_input(task_id: str, request: Request, system: SystemDep, accoun
 
 @router.post("/{task_id}/review", response_model=TaskPublic, summary="Approve or reject a task in review")
 def review_task(
-    task_id: str, review: ReviewRequest, request: Request, system: SystemDep, account: AccountDep
+    task_id: TaskIdPath, review: ReviewRequest, request: Request, system: SystemDep, account: AccountDep
 ) -> TaskPublic:
     system.tasks.review(
         account.id,
@@ -175,7 +175,7 @@ def review_task(
 
 @router.post("/{task_id}/cancel", response_model=TaskPublic, summary="Cancel a task that is not final")
 def cancel_task(
-    task_id: str,
+    task_id: TaskIdPath,
     request: Request,
     system: SystemDep,
     account: AccountDep,
@@ -188,7 +188,7 @@ def cancel_task(
 
 
 @router.get("/{task_id}/files/{file_id}", summary="Download a task's document")
-def get_file(task_id: str, file_id: str, system: SystemDep, account: AccountDep) -> Response:
+def get_file(task_id: TaskIdPath, file_id: str, system: SystemDep, account: AccountDep) -> Response:
     row, content = system.tasks.file(account.id, task_id, file_id)
     return Response(
         content,

@@ -65,7 +65,7 @@ def test_an_operator_sees_only_their_accounts_tasks(
     system.tasks.create(other_clinic, type="submit_claim", data=claim_data(), actor="test")
     system.tasks.create(other_clinic, type="submit_claim", data=claim_data(), actor="test")
     page = reviewer.get("/tasks").text
-    assert page.count('data-testid="task-row"') == 1 and mine.id in page
+    assert page.count('data-testid="task-row"') == 1 and f'href="/console/tasks/{mine.public_id}"' in page
     assert 'data-testid="count-pending">\n    <span class="n">1</span>' in page
 
 
