@@ -55,7 +55,7 @@ def test_another_accounts_task_is_not_reachable_by_url(
     assert reviewer.get(f"/tasks/number/{theirs.task_number}").status_code == 404
     listing = reviewer.get("/tasks").text
     assert theirs.id not in listing
-    assert system.tasks.get(other_clinic.id, theirs.id)[0].status == "waiting_for_input"
+    assert system.tasks.get(other_clinic.id, theirs.id)[0].status == "pending"  # not cancelled
 
 
 def test_an_operator_sees_only_their_accounts_tasks(
@@ -95,3 +95,17 @@ def test_the_json_api_keeps_its_error_shape(client: TestClient, reviewer: Person
     assert console_missing.status_code == 404 and console_missing.headers["content-type"].startswith(
         "text/html"
     )
+
+
+def test_another_accounts_task_is_404_by_integer_id_and_by_uuid(
+    system: System, clinic: Account, other_clinic: Account, reviewer: Person
+) -> None:
+    mine = system.tasks.create(clinic, type="submit_claim", data=claim_data(), actor="test")
+    theirs = system.tasks.create(other_clinic, type="submit_claim", data=claim_data(), actor="test")
+    page = reviewer.get(f"/tasks/{mine.public_id}")
+    assert page.status_code == 200 and f'action="/console/tasks/{mine.public_id}/cancel"' in page.text
+    assert reviewer.get(f"/tasks/{mine.id}").status_code == 200  # a link from before integer ids
+    for ref in (theirs.public_id, theirs.id):
+        assert reviewer.get(f"/tasks/{ref}").status_code == 404
+        assert reviewer.post(f"/tasks/{ref}/cancel", {}).status_code == 404
+    assert system.tasks.get(other_clinic.id, theirs.id)[0].status == "pending"  # not cancelled
