@@ -199,11 +199,11 @@ def test_rows_inserted_in_one_flush_get_distinct_ids(database_url: str) -> None:
     engine.dispose()
 
 
-@pytest.mark.postgres
-def test_concurrent_creates_from_several_processes_never_share_an_id(postgres_url: str) -> None:
+def test_concurrent_creates_from_several_processes_never_share_an_id(database_url: str) -> None:
     """Several engines (as several API processes would have) insert tasks of several accounts at
     once; every task gets its own id."""
-    engines = [db.create_engine(postgres_url) for _ in range(4)]
+    engines = [db.create_engine(database_url) for _ in range(4)]
+    db.upgrade(engines[0])
     accounts = [_account(engines[0], f"acct-{n}-{uuid.uuid4().hex[:6]}") for n in range(4)]
     start = threading.Barrier(len(engines))
     drawn: list[int] = []
