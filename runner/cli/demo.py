@@ -132,10 +132,10 @@ def _demo(*, keep: bool, timeout: float, stay: bool) -> None:
     finally:
         receiver.stop()
     out.print(
-        f"\nLook at a task:   curl -s -H 'Authorization: Bearer {account['api_key']}' {api_url}/tasks/TASK_ID"
+        f"\nLook at a task:   curl -s -H 'Authorization: Bearer {account['api_key']}' {api_url}/tasks/ID   (an id from the table)"
     )
     out.print(
-        "Its trajectory:   .../tasks/TASK_ID/trajectory (screenshots per step, the HTML of a failed step, "
+        "Its trajectory:   .../tasks/ID/trajectory (screenshots per step, the HTML of a failed step, "
         "traces of retried attempts)"
     )
     out.print(
@@ -230,14 +230,15 @@ def _verified(receiver: Receiver, secret: str) -> set[int]:
 
 def _table(created: dict[int, tuple[DemoTask, dict[str, Any]]], receiver: Receiver, secret: str) -> Table:
     verified = _verified(receiver, secret)
-    table = Table("#", "task", "portal", "status", "notes", "identifiers", "webhook")
-    table.columns[4].max_width = 70
+    table = Table("id", "#", "task", "portal", "status", "notes", "identifiers", "webhook")
+    table.columns[5].max_width = 70
     for sample, task in created.values():
         status = task.get("status", "?")
         colour = "green" if status in sample.expect else ("yellow" if status not in FINAL else "red")
         result = task.get("result") or {}
         ids = ", ".join(f"{k}={v}" for k, v in result.items() if k.endswith(("_number", "_of")) and v)
         table.add_row(
+            str(task.get("id", "")),
             str(task.get("task_number", "")),
             f"{sample.type} ({sample.label})",
             sample.payer,
