@@ -256,7 +256,9 @@ class Chaos:
         self.report.inputs_answered[str(task.notes)[:120]] += 1
         if asked != "payer" or sum(1 for p in task.problems or [] if p.get("field") != "payer"):
             self.report.reviews_unexpected.append(f"{task.id}: waiting for input: {task.notes}")
-            self.api.post(f"/tasks/{task.public_id}/cancel", json={"reason": "chaos operator: unexpected question"})
+            self.api.post(
+                f"/tasks/{task.public_id}/cancel", json={"reason": "chaos operator: unexpected question"}
+            )
             return
         self.api.post(f"/tasks/{task.public_id}/input", json={"data": f"payer: {PAYER_NAME[chaos.payer]}"})
 

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import Path
 from pydantic import BaseModel, Field
 
-
 # A task in a URL: its integer `id`. A task's UUID (links handed out before ids were integers)
 # names it too; anything else is a 404 like an unknown id.
 TaskIdPath = Annotated[

@@ -48,7 +48,12 @@ def list_accounts(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     if as_json:
         print_json(
             [
-                {"account_id": a.public_id, "name": a.name, "webhook_url": a.webhook_url, "defaults": a.defaults}
+                {
+                    "account_id": a.public_id,
+                    "name": a.name,
+                    "webhook_url": a.webhook_url,
+                    "defaults": a.defaults,
+                }
                 for a in accounts
             ]
         )
@@ -57,7 +62,12 @@ def list_accounts(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     for a in accounts:
         defaults = ", ".join(f"{k}={v}" for k, v in sorted(a.defaults.items()))
         table.add_row(
-            a.name, str(a.public_id), a.webhook_url or "-", defaults or "-", str(a.task_counter), iso_z(a.created_at)
+            a.name,
+            str(a.public_id),
+            a.webhook_url or "-",
+            defaults or "-",
+            str(a.task_counter),
+            iso_z(a.created_at),
         )
     out.print(table)
 

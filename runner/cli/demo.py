@@ -132,7 +132,8 @@ def _demo(*, keep: bool, timeout: float, stay: bool) -> None:
     finally:
         receiver.stop()
     out.print(
-        f"\nLook at a task:   curl -s -H 'Authorization: Bearer {account['api_key']}' {api_url}/tasks/ID   (an id from the table)"
+        f"\nLook at a task:   curl -s -H 'Authorization: Bearer {account['api_key']}' {api_url}/tasks/ID"
+        "   (an id from the table)"
     )
     out.print(
         "Its trajectory:   .../tasks/ID/trajectory (screenshots per step, the HTML of a failed step, "

@@ -38,7 +38,9 @@ class History:
         """The task (its integer id or UUID) and its attempts, as `attempts` gives them."""
         with session_scope(self._engine, readonly=True) as session:
             task = session.exec(
-                select(Task).where(refs.matching(Task.public_id, Task.id, task_id), Task.account_id == account_id)
+                select(Task).where(
+                    refs.matching(Task.public_id, Task.id, task_id), Task.account_id == account_id
+                )
             ).first()
             if task is None:
                 raise NotFound("No task with this id.", task_id=task_id)

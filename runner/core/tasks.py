@@ -379,7 +379,9 @@ class Tasks:
                 session.add(_file_row(task, upload))
         return task
 
-    def review(self, account_id: str, task_id: str | int, *, approve: bool, notes: str | None, actor: str) -> Task:
+    def review(
+        self, account_id: str, task_id: str | int, *, approve: bool, notes: str | None, actor: str
+    ) -> Task:
         with session_scope(self._engine) as session:
             task = _owned(session, account_id, task_id, for_update=True)
             if task.status != TaskStatus.PENDING_REVIEW.value:
@@ -446,7 +448,9 @@ class Tasks:
 def _owned(session: Session, account_id: str, task_id: str | int, *, for_update: bool = False) -> Task:
     """The task if it belongs to the account (named by its integer id or its UUID); another
     account's task is simply not found."""
-    statement = select(Task).where(refs.matching(Task.public_id, Task.id, task_id), Task.account_id == account_id)
+    statement = select(Task).where(
+        refs.matching(Task.public_id, Task.id, task_id), Task.account_id == account_id
+    )
     if for_update:
         statement = statement.with_for_update()
     task = session.exec(statement).first()

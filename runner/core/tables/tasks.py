@@ -30,7 +30,9 @@ class Task(SQLModel, table=True):
     id: str = id_field()
     public_id: int = public_id_field()  # the `id` clients see
     account_id: str = Field(foreign_key="accounts.id", max_length=36)
-    account_public_id: int = Field(default=None, sa_type=sa.BigInteger, nullable=False)  # the account's, as `accountId`
+    account_public_id: int = Field(
+        default=None, sa_type=sa.BigInteger, nullable=False
+    )  # the account's, as `accountId`
     task_number: int
     type: str = Field(max_length=64)
     status: str = Field(max_length=32)
@@ -66,7 +68,9 @@ class Task(SQLModel, table=True):
     review_step: str | None = Field(default=None, max_length=100)  # the gate waiting for a reviewer
     approved_gates: list[str] = json_column([])  # review gates a reviewer has approved
     trajectory_id: str | None = Field(default=None, max_length=36)
-    trajectory_public_id: int | None = Field(default=None, sa_type=sa.BigInteger)  # the same, as clients see it
+    trajectory_public_id: int | None = Field(
+        default=None, sa_type=sa.BigInteger
+    )  # the same, as clients see it
     started_at: datetime | None = ts_column()
     completed_at: datetime | None = ts_column()
     failed_at: datetime | None = ts_column()

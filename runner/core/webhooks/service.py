@@ -128,7 +128,10 @@ class Webhooks:
             payload=envelope(
                 WebhookEvent.WEBHOOK_TEST,
                 now,
-                {"accountId": account.public_id, "message": "A test event from sopwright: your endpoint works."},
+                {
+                    "accountId": account.public_id,
+                    "message": "A test event from sopwright: your endpoint works.",
+                },
             ),
         )
         secrets = self._accounts.webhook_secrets(account, now)

@@ -59,19 +59,38 @@ def _rows_at_0004(engine: sa.Engine) -> dict[str, list[str]]:
             ids["accounts"].append(account_id := str(uuid.uuid4()))
             conn.execute(
                 accounts.insert().values(
-                    id=account_id, name=name, webhook_secret_enc="x", webhook_events=[], defaults={},
-                    task_counter=0, created_at=T0 + timedelta(days=1 - n), updated_at=T0,
+                    id=account_id,
+                    name=name,
+                    webhook_secret_enc="x",
+                    webhook_events=[],
+                    defaults={},
+                    task_counter=0,
+                    created_at=T0 + timedelta(days=1 - n),
+                    updated_at=T0,
                 )
             )
         for n in range(3):
             ids["tasks"].append(task_id := str(uuid.uuid4()))
             conn.execute(
                 tasks.insert().values(
-                    id=task_id, account_id=ids["accounts"][n % 2], task_number=n + 1, type="submit_claim",
-                    status="completed", handler="submit_claim_1", title=f"Submit claim #{n + 1}",
-                    instructions="SOP: ...", raw_inputs={}, fields={}, problems=[], sop_version=1,
-                    sop_source="builtin", attempts=2, lease_token=0, approved_gates=[],
-                    created_at=T0 + timedelta(hours=n), updated_at=T0,
+                    id=task_id,
+                    account_id=ids["accounts"][n % 2],
+                    task_number=n + 1,
+                    type="submit_claim",
+                    status="completed",
+                    handler="submit_claim_1",
+                    title=f"Submit claim #{n + 1}",
+                    instructions="SOP: ...",
+                    raw_inputs={},
+                    fields={},
+                    problems=[],
+                    sop_version=1,
+                    sop_source="builtin",
+                    attempts=2,
+                    lease_token=0,
+                    approved_gates=[],
+                    created_at=T0 + timedelta(hours=n),
+                    updated_at=T0,
                 )
             )
         first = ids["tasks"][0]
@@ -79,40 +98,64 @@ def _rows_at_0004(engine: sa.Engine) -> dict[str, list[str]]:
             ids["trajectories"].append(trajectory_id := str(uuid.uuid4()))
             conn.execute(
                 trajectories.insert().values(
-                    id=trajectory_id, task_id=first, account_id=ids["accounts"][0], attempt=attempt,
+                    id=trajectory_id,
+                    task_id=first,
+                    account_id=ids["accounts"][0],
+                    attempt=attempt,
                     started_at=T0 + timedelta(minutes=attempt),
                 )
             )
             conn.execute(
                 steps.insert().values(
-                    trajectory_id=trajectory_id, position=0, step_id="login", script="login", outcome="ok",
+                    trajectory_id=trajectory_id,
+                    position=0,
+                    step_id="login",
+                    script="login",
+                    outcome="ok",
                     started_at=T0,
                 )
             )
         conn.execute(tasks.update().where(tasks.c.id == first).values(trajectory_id=ids["trajectories"][1]))
         conn.execute(
-            meta.tables["task_files"].insert().values(
-                id=str(uuid.uuid4()), task_id=first, account_id=ids["accounts"][0], filename="a.pdf",
-                content_type="application/pdf", size=1, sha256="0" * 64, created_at=T0,
+            meta.tables["task_files"]
+            .insert()
+            .values(
+                id=str(uuid.uuid4()),
+                task_id=first,
+                account_id=ids["accounts"][0],
+                filename="a.pdf",
+                content_type="application/pdf",
+                size=1,
+                sha256="0" * 64,
+                created_at=T0,
             )
         )
         conn.execute(
-            meta.tables["webhook_deliveries"].insert().values(
-                id=str(uuid.uuid4()), account_id=ids["accounts"][0], task_id=first, event="task_finished",
-                status="pending", attempts=0, created_at=T0,
+            meta.tables["webhook_deliveries"]
+            .insert()
+            .values(
+                id=str(uuid.uuid4()),
+                account_id=ids["accounts"][0],
+                task_id=first,
+                event="task_finished",
+                status="pending",
+                attempts=0,
+                created_at=T0,
                 payload={
                     "event": "task_finished",
                     "data": {
-                        "id": first, "accountId": ids["accounts"][0],
-                        "trajectory_id": ids["trajectories"][1], "task_number": 1,
+                        "id": first,
+                        "accountId": ids["accounts"][0],
+                        "trajectory_id": ids["trajectories"][1],
+                        "task_number": 1,
                     },
                 },
             )
         )
         conn.execute(
-            meta.tables["task_events"].insert().values(
-                task_id=first, account_id=ids["accounts"][0], at=T0, actor="api", kind="create"
-            )
+            meta.tables["task_events"]
+            .insert()
+            .values(task_id=first, account_id=ids["accounts"][0], at=T0, actor="api", kind="create")
         )
     return ids
 
@@ -182,8 +225,14 @@ def _account(engine: sa.Engine, name: str) -> Account:
 
 def _task(account: Account, number: int) -> Task:
     return Task(
-        account_id=account.id, task_number=number, type="submit_claim", status="pending",
-        handler="submit_claim_1", title="t", instructions="i", sop_version=1,
+        account_id=account.id,
+        task_number=number,
+        type="submit_claim",
+        status="pending",
+        handler="submit_claim_1",
+        title="t",
+        instructions="i",
+        sop_version=1,
     )
 
 
