@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -58,22 +58,14 @@ class History:
         return task, [Attempt(t, by_trajectory[t.id]) for t in trajectories]
 
     def artifact(self, account_id: str, task_id: str | int, name: str) -> Path:
-        """A screenshot, page HTML or trace of the task by its recorded relative path; NotFound
-        otherwise."""
-        recorded = {
-            path
-            for attempt in self.attempts(account_id, task_id)
-            for path in [
-                attempt.trajectory.trace_path,
-                *(s.screenshot_path for s in attempt.steps),
-                *(s.html_path for s in attempt.steps),
-            ]
-            if path
-        }
-        if name not in recorded:
+        """A screenshot, page HTML or trace of the task by the name `artifact_names` gives it (or,
+        for links from before, its recorded relative path); NotFound otherwise."""
+        names = artifact_names(self.attempts(account_id, task_id))
+        recorded = names.get(name) or (name if name in names.values() else None)
+        if recorded is None:
             raise NotFound("No such artifact on this task.")
         try:
-            path = self._artifacts.resolve(name)
+            path = self._artifacts.resolve(recorded)
         except ValueError:
             # The recorded file was replaced by a link out of the store: never follow it.
             log.warning("artifact path leaves the store", extra={"task_id": task_id})
@@ -81,3 +73,18 @@ class History:
         if not path.is_file():
             raise NotFound("This artifact was pruned after the retention period.")
         return path
+
+
+def artifact_names(attempts: list[Attempt]) -> dict[str, str]:
+    """The name each recorded artifact is served under (`<trajectory id>/<file>`, with the
+    attempt's integer id), mapped to its recorded path under the store."""
+    names: dict[str, str] = {}
+    for attempt in attempts:
+        for path in [
+            attempt.trajectory.trace_path,
+            *(s.screenshot_path for s in attempt.steps),
+            *(s.html_path for s in attempt.steps),
+        ]:
+            if path:
+                names[f"{attempt.trajectory.public_id}/{PurePosixPath(path).name}"] = path
+    return names

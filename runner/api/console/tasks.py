@@ -16,6 +16,7 @@ from runner.api.console.inputs import input_form
 from runner.api.console.render import redirect, render
 from runner.api.deps import SystemDep
 from runner.core.errors import Conflict, InvalidRequest, NotFound, UploadRejected
+from runner.core.history import artifact_names
 from runner.core.operators import Role
 from runner.core.states import TaskStatus
 from runner.core.tasks import TaskFilter
@@ -145,6 +146,8 @@ def task_context(system: SystemDep, me: OperatorDep, task_id: str) -> dict[str, 
         "status": TaskStatus(task.status),
         "files": files,
         "attempts": attempts,
+        # Recorded path -> the name its URL carries (the attempt's integer id and the file).
+        "artifact_names": {path: name for name, path in artifact_names(attempts).items()},
         "gate_step": last_shot,
         "instructions": _SENTENCE.split(task.instructions.removeprefix("SOP:").strip()),
         "form": input_form(task),

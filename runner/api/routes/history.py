@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from runner.api.artifacts import artifact_response
 from runner.api.deps import AccountDep, SystemDep
 from runner.api.schemas import ERROR_RESPONSES, TaskIdPath
+from runner.core.history import artifact_names
 from runner.core.public import iso_z
 
 router = APIRouter(prefix="/tasks", tags=["trajectories"], responses=ERROR_RESPONSES)
@@ -55,9 +56,10 @@ def trajectory(
     task_id: TaskIdPath, request: Request, system: SystemDep, account: AccountDep
 ) -> TrajectoryPublic:
     task, attempts = system.history.of_task(account.id, task_id)
+    names = {path: name for name, path in artifact_names(attempts).items()}
 
     def link(path: str | None) -> str | None:
-        return str(request.url_for("artifact", task_id=task.public_id, name=path)) if path else None
+        return str(request.url_for("artifact", task_id=task.public_id, name=names[path])) if path else None
 
     return TrajectoryPublic(
         task_id=task.public_id,
