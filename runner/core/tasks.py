@@ -229,7 +229,7 @@ class Tasks:
             raise IdempotencyConflict(
                 "This Idempotency-Key was already used with a different request. Use a new key "
                 "for a new task, or resend exactly the same request to get the original task.",
-                task_id=task.id,
+                task_id=task.public_id,  # the id the client knows
             )
         return task, files
 

@@ -338,6 +338,7 @@ def test_idempotency_key(api: TestClient, caller: Caller, system: System) -> Non
     different = api.post("/tasks", json={**SERENE_EXAMPLE, "data": "member_id: 2"}, headers=headers)
     error = assert_error(different, 409, "idempotency_conflict")
     assert "different request" in str(error["message"])
+    assert error["details"] == {"task_id": first.json()["id"]}  # the id the client knows
     assert count_tasks(system) == 1
 
 
