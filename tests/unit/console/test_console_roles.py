@@ -55,7 +55,7 @@ def test_another_accounts_task_is_not_reachable_by_url(
     assert reviewer.get(f"/tasks/number/{theirs.task_number}").status_code == 404
     listing = reviewer.get("/tasks").text
     assert theirs.id not in listing
-    assert system.tasks.get(other_clinic.id, theirs.id)[0].status == "pending"  # not cancelled
+    assert system.tasks.get(other_clinic.id, theirs.id)[0].status == "waiting_for_input"
 
 
 def test_an_operator_sees_only_their_accounts_tasks(
