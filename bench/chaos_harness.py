@@ -178,7 +178,7 @@ def run_chaos(config: ChaosConfig, *, progress: Any = None) -> ChaosReport:
     return report
 
 
-def post_tasks(api: httpx.Client, tasks: list[ChaosTask]) -> dict[str, ChaosTask]:
+def post_tasks(api: httpx.Client, tasks: list[ChaosTask]) -> dict[int, ChaosTask]:
     ids = {}
     for task in tasks:
         response = api.post("/tasks", json={"type": task.type, "data": task.data})
@@ -200,7 +200,7 @@ class Chaos:
         fleet: Fleet,
         api: httpx.Client,
         engine: sa.Engine,
-        ids: dict[str, ChaosTask],
+        ids: dict[int, ChaosTask],
         report: ChaosReport,
         say: Any,
     ) -> None:
@@ -251,20 +251,22 @@ class Chaos:
         """The operator at waiting_for_input. The task data is right, so the only question expected
         is the Beacon payer typeahead's (it can read the list before the portal's slow answer came):
         name the payer again. Anything else, or a task asking over and over, is unexpected."""
-        chaos = self.ids[task.id]
+        chaos = self.ids[task.public_id]
         asked = (task.problems or [{}])[0].get("field")
         self.report.inputs_answered[str(task.notes)[:120]] += 1
         if asked != "payer" or sum(1 for p in task.problems or [] if p.get("field") != "payer"):
             self.report.reviews_unexpected.append(f"{task.id}: waiting for input: {task.notes}")
-            self.api.post(f"/tasks/{task.id}/cancel", json={"reason": "chaos operator: unexpected question"})
+            self.api.post(
+                f"/tasks/{task.public_id}/cancel", json={"reason": "chaos operator: unexpected question"}
+            )
             return
-        self.api.post(f"/tasks/{task.id}/input", json={"data": f"payer: {PAYER_NAME[chaos.payer]}"})
+        self.api.post(f"/tasks/{task.public_id}/input", json={"data": f"payer: {PAYER_NAME[chaos.payer]}"})
 
     def review(self, waiting: list[Task]) -> None:
         """The person at the reconcile gate: approve a resubmission only if the portal has none."""
         found, _ = submissions_by_key(self.portal)
         for task in waiting:
-            key = key_of(self.ids[task.id])
+            key = key_of(self.ids[task.public_id])
             sent = found.get(key, []) if key else []
             if task.review_step == RECONCILE_GATE and not sent:
                 decision = "approve"
@@ -274,7 +276,7 @@ class Chaos:
                 )
                 decision = "reject"
             answer = self.api.post(
-                f"/tasks/{task.id}/review", json={"decision": decision, "notes": "chaos reviewer"}
+                f"/tasks/{task.public_id}/review", json={"decision": decision, "notes": "chaos reviewer"}
             )
             if answer.status_code == 200 and decision == "approve":
                 self.report.reviews_approved += 1
@@ -291,7 +293,7 @@ class Chaos:
             return
         found, _ = submissions_by_key(self.portal)
         for task in held:
-            key = key_of(self.ids[task.id])
+            key = key_of(self.ids[task.public_id])
             slot = self.fleet.slot_of(int(str(task.lease_owner).split(":")[1]))
             if key in found and slot is not None:
                 self.fleet.kill(slot)
@@ -301,7 +303,7 @@ class Chaos:
 
 
 def wait_for_webhooks(
-    engine: sa.Engine, receiver: FlakyReceiver, ids: dict[str, ChaosTask], say: Any
+    engine: sa.Engine, receiver: FlakyReceiver, ids: dict[int, ChaosTask], say: Any
 ) -> None:
     """Until every task has an acknowledged webhook and no delivery is pending (3 minutes at most:
     a dispatcher killed mid-send holds its delivery for a minute)."""

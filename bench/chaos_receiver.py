@@ -30,7 +30,7 @@ class FlakyReceiver:
         self.failed: set[str] = set()
         self.bad_signature = 0
         self.acks: Counter[str] = Counter()  # webhook-id -> 2xx answers
-        self.task_of: dict[str, str] = {}  # webhook-id -> task id
+        self.task_of: dict[str, int] = {}  # webhook-id -> task id
         self.status_of: dict[str, str] = {}  # webhook-id -> the task status it announced
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True

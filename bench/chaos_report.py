@@ -80,12 +80,12 @@ class ChaosReport:
 # -- the run -------------------------------------------------------------------------------------
 
 
-Rows = dict[str, Task]
+Rows = dict[int, Task]
 
 
 def task_rows(engine: sa.Engine) -> Rows:
     with session_scope(engine, readonly=True) as session:
-        return {t.id: t for t in session.exec(select(Task)).all()}
+        return {t.public_id: t for t in session.exec(select(Task)).all()}
 
 
 def submissions_by_key(portal: Portal) -> tuple[dict[tuple[str, str], list[dict[str, Any]]], int]:
@@ -108,7 +108,7 @@ def key_of(task: ChaosTask) -> tuple[str, str] | None:
 
 
 def measure(
-    report: ChaosReport, engine: sa.Engine, portal: Portal, receiver: FlakyReceiver, ids: dict[str, ChaosTask]
+    report: ChaosReport, engine: sa.Engine, portal: Portal, receiver: FlakyReceiver, ids: dict[int, ChaosTask]
 ) -> None:
     rows = task_rows(engine)
     report.tasks = len(rows)
@@ -146,7 +146,7 @@ def measure(
         report.webhook_failed_on_purpose = len(receiver.failed)
         report.webhook_bad_signature = receiver.bad_signature
         report.repeated_acks = sum(n - 1 for n in receiver.acks.values())
-        per_task: Counter[str] = Counter(receiver.task_of.values())
+        per_task: Counter[int] = Counter(receiver.task_of.values())
         report.webhook_status_mismatch = sum(
             1 for wid, task_id in receiver.task_of.items() if receiver.status_of[wid] != rows[task_id].status
         )

@@ -93,11 +93,11 @@ class Probe:
     status: str
 
 
-def answer_payer(tasks: dict[str, ChaosTask]) -> Answer:
+def answer_payer(tasks: dict[int, ChaosTask]) -> Answer:
     """The operator: the one question a good task may get is the Beacon payer typeahead's (it can
     read the list before a slow answer came); name the payer again. Anything else stays unanswered."""
 
-    def answer(api: httpx.Client, task_id: str, problems: list[dict[str, str]]) -> bool:
+    def answer(api: httpx.Client, task_id: int, problems: list[dict[str, str]]) -> bool:
         if [p.get("field") for p in problems] != ["payer"] or task_id not in tasks:
             return False
         data = f"payer: {PAYER_NAME[tasks[task_id].payer]}"
@@ -107,7 +107,7 @@ def answer_payer(tasks: dict[str, ChaosTask]) -> Answer:
     return answer
 
 
-def post(api: httpx.Client, batch: Sequence[ChaosTask]) -> dict[str, ChaosTask]:
+def post(api: httpx.Client, batch: Sequence[ChaosTask]) -> dict[int, ChaosTask]:
     ids = {}
     for task in batch:
         response = api.post("/tasks", json={"type": task.type, "data": task.data})
@@ -121,7 +121,7 @@ def post(api: httpx.Client, batch: Sequence[ChaosTask]) -> dict[str, ChaosTask]:
 
 def run_and_wait(
     s: Stack, api: httpx.Client, batch: Sequence[ChaosTask], timeout: float
-) -> dict[str, dict[str, Any]]:
+) -> dict[int, dict[str, Any]]:
     ids = post(api, batch)
     return s.wait_final(api, list(ids), timeout, answer_payer(ids))
 

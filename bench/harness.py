@@ -272,7 +272,7 @@ def forget_session(data_dir: Path, credential_id: str, database_url: str | None 
 
 
 # Answers a task waiting for input: (api, task id, its problems) -> answered?
-Answer = Callable[[httpx.Client, str, list[dict[str, str]]], bool]
+Answer = Callable[[httpx.Client, int, list[dict[str, str]]], bool]
 
 
 @dataclass
@@ -295,12 +295,12 @@ class Stack:
     def wait_final(
         self,
         api: httpx.Client,
-        ids: Sequence[str],
+        ids: Sequence[int],
         timeout: float,
         answer: Answer | None = None,
         *,
         reject_reviews: bool = False,
-    ) -> dict[str, dict[str, Any]]:
+    ) -> dict[int, dict[str, Any]]:
         """Wait until every task is final, reading their statuses from the database (cheap, and
         not through the API whose CPU is measured); then the tasks by id, from the API. A task
         waiting for input is passed to `answer(api, id, problems)`, which answers it and returns
@@ -308,13 +308,13 @@ class Stack:
         `reject_reviews` (then it is rejected, and its notes are kept in `self.reviews`)."""
         url = self.database_url or settings_for(self.work).resolved_database_url()
         engine = db.create_engine(url)
-        answered: set[str] = set()
+        answered: set[int] = set()
         deadline = time.monotonic() + timeout
         try:
             while True:
                 with db.session_scope(engine, readonly=True) as session:
-                    query = select(Task.id, Task.status, Task.problems, Task.notes).where(
-                        col(Task.id).in_(list(ids))
+                    query = select(Task.public_id, Task.status, Task.problems, Task.notes).where(
+                        col(Task.public_id).in_(list(ids))
                     )
                     rows = session.exec(query).all()
                 open_ = [r for r in rows if r[1] not in FINAL]
@@ -483,7 +483,7 @@ def stack(
 # -- waiting on tasks -------------------------------------------------------------------------
 
 
-def post_claims(api: httpx.Client, batch: Sequence[Claim]) -> list[str]:
+def post_claims(api: httpx.Client, batch: Sequence[Claim]) -> list[int]:
     ids = []
     for claim in batch:
         response = api.post("/tasks", json={"type": "submit_claim", "data": claim.task_data()})
@@ -495,7 +495,7 @@ def post_claims(api: httpx.Client, batch: Sequence[Claim]) -> list[str]:
     return ids
 
 
-def check_completed(tasks: dict[str, dict[str, Any]]) -> None:
+def check_completed(tasks: dict[int, dict[str, Any]]) -> None:
     wrong = [t for t in tasks.values() if t["status"] != "completed"]
     if wrong:
         raise RuntimeError(

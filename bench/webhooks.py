@@ -116,7 +116,7 @@ class Bench:
     account_id: str
     secret: str
 
-    def cancel(self, path: str, task_id: str) -> None:
+    def cancel(self, path: str, task_id: int) -> None:
         if path == "in-process":
             self.api.post(f"/tasks/{task_id}/cancel", json={"reason": "bench"}).raise_for_status()
         else:

@@ -3,9 +3,21 @@ every route that takes an API key, so that a generated client knows each status.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path
 from pydantic import BaseModel, Field
+
+# A task in a URL: its integer `id`. A task's UUID (links handed out before ids were integers)
+# names it too; anything else is a 404 like an unknown id.
+TaskIdPath = Annotated[
+    str,
+    Path(
+        description="The task's `id`, an integer (a UUID from a link handed out before ids were "
+        "integers works too).",
+        examples=["1"],
+    ),
+]
 
 
 class ErrorDetail(BaseModel):

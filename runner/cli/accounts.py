@@ -28,14 +28,14 @@ def create(
     if as_json:
         print_json(
             {
-                "account_id": created.account.id,
+                "account_id": created.account.public_id,
                 "api_key": created.api_key,
                 "webhook_secret": created.webhook_secret,
             }
         )
         return
     out.print(f"Account [bold]{created.account.name}[/] created.")
-    out.print(f"  account id:     {created.account.id}")
+    out.print(f"  account id:     {created.account.public_id}")
     out.print(f"  API key:        {created.api_key}")
     out.print(f"  webhook secret: {created.webhook_secret}")
     out.print("[yellow]Store the API key now: it is not shown again.[/]")
@@ -49,7 +49,12 @@ def list_accounts(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     if as_json:
         print_json(
             [
-                {"account_id": a.id, "name": a.name, "webhook_url": a.webhook_url, "defaults": a.defaults}
+                {
+                    "account_id": a.public_id,
+                    "name": a.name,
+                    "webhook_url": a.webhook_url,
+                    "defaults": a.defaults,
+                }
                 for a in accounts
             ]
         )
@@ -58,7 +63,12 @@ def list_accounts(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     for a in accounts:
         defaults = ", ".join(f"{k}={v}" for k, v in sorted(a.defaults.items()))
         table.add_row(
-            a.name, a.id, a.webhook_url or "-", defaults or "-", str(a.task_counter), iso_z(a.created_at)
+            a.name,
+            str(a.public_id),
+            a.webhook_url or "-",
+            defaults or "-",
+            str(a.task_counter),
+            iso_z(a.created_at),
         )
     out.print(table)
 

@@ -132,10 +132,11 @@ def _demo(*, keep: bool, timeout: float, stay: bool) -> None:
     finally:
         receiver.stop()
     out.print(
-        f"\nLook at a task:   curl -s -H 'Authorization: Bearer {account['api_key']}' {api_url}/tasks/TASK_ID"
+        f"\nLook at a task:   curl -s -H 'Authorization: Bearer {account['api_key']}' {api_url}/tasks/ID"
+        "   (an id from the table)"
     )
     out.print(
-        "Its trajectory:   .../tasks/TASK_ID/trajectory (screenshots per step, the HTML of a failed step, "
+        "Its trajectory:   .../tasks/ID/trajectory (screenshots per step, the HTML of a failed step, "
         "traces of retried attempts)"
     )
     out.print(
@@ -181,7 +182,7 @@ def _run_tasks(api_url: str, account: dict[str, str], receiver: Receiver, timeou
     headers = {"Authorization": f"Bearer {account['api_key']}"}
     samples = demo_tasks(datetime.now(UTC).date())
     api = httpx.Client(base_url=api_url, headers=headers, timeout=30)
-    created: dict[str, tuple[DemoTask, dict[str, Any]]] = {}
+    created: dict[int, tuple[DemoTask, dict[str, Any]]] = {}
     for sample in samples:
         files = [("files", (Path(f).name, (ROOT / f).read_bytes(), "application/pdf")) for f in sample.files]
         body = {"type": sample.type, "data": sample.data}
@@ -190,7 +191,7 @@ def _run_tasks(api_url: str, account: dict[str, str], receiver: Receiver, timeou
             fail(f"POST /tasks refused the sample {sample.label!r}: {response.text}")
         created[response.json()["id"]] = (sample, response.json())
     deadline = time.monotonic() + timeout
-    helped: set[str] = set()
+    helped: set[int] = set()
     # A table this wide needs room; a pipe (CI, a log file) gets 160 columns.
     console = out if out.is_terminal else Console(width=160)
     with Live(_table(created, receiver, account["secret"]), refresh_per_second=2, console=console) as live:
@@ -219,8 +220,8 @@ def _run_tasks(api_url: str, account: dict[str, str], receiver: Receiver, timeou
     )
 
 
-def _verified(receiver: Receiver, secret: str) -> set[str]:
-    ids: set[str] = set()
+def _verified(receiver: Receiver, secret: str) -> set[int]:
+    ids: set[int] = set()
     for request in receiver.received:
         with contextlib.suppress(Exception):
             envelope = request.verify(secret)
@@ -228,16 +229,17 @@ def _verified(receiver: Receiver, secret: str) -> set[str]:
     return ids
 
 
-def _table(created: dict[str, tuple[DemoTask, dict[str, Any]]], receiver: Receiver, secret: str) -> Table:
+def _table(created: dict[int, tuple[DemoTask, dict[str, Any]]], receiver: Receiver, secret: str) -> Table:
     verified = _verified(receiver, secret)
-    table = Table("#", "task", "portal", "status", "notes", "identifiers", "webhook")
-    table.columns[4].max_width = 70
+    table = Table("id", "#", "task", "portal", "status", "notes", "identifiers", "webhook")
+    table.columns[5].max_width = 70
     for sample, task in created.values():
         status = task.get("status", "?")
         colour = "green" if status in sample.expect else ("yellow" if status not in FINAL else "red")
         result = task.get("result") or {}
         ids = ", ".join(f"{k}={v}" for k, v in result.items() if k.endswith(("_number", "_of")) and v)
         table.add_row(
+            str(task.get("id", "")),
             str(task.get("task_number", "")),
             f"{sample.type} ({sample.label})",
             sample.payer,

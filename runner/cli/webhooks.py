@@ -25,7 +25,7 @@ webhooks_app = typer.Typer(
 @webhooks_app.command("list")
 def list_deliveries(
     account: Annotated[str, typer.Argument(help="Account name or id.")],
-    task_id: Annotated[str | None, typer.Option(help="Only this task's deliveries.")] = None,
+    task_id: Annotated[str | None, typer.Option(help="Only this task's deliveries (its id).")] = None,
     status: Annotated[DeliveryStatus | None, typer.Option(help="Only deliveries in this status.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100)] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (with every attempt).")] = False,
@@ -46,7 +46,7 @@ def list_deliveries(
         table.add_row(
             d.id,
             d.event,
-            d.task_id or "-",
+            str(d.task_id) if d.task_id is not None else "-",
             d.status,
             str(d.attempts),
             str(last.status_code) if last and last.status_code else "-",

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from runner.core import keys
+from runner.core import keys, refs
 from runner.core.crypto import SecretBox
 from runner.core.db import session_scope
 from runner.core.errors import Conflict, InvalidRequest, NotFound, Unauthorized
@@ -63,10 +63,11 @@ class Accounts:
             return list(session.exec(select(Account).order_by(col(Account.created_at))).all())
 
     def find(self, name_or_id: str) -> Account:
-        """An account by id or by name (the CLI accepts either)."""
+        """An account by id (its integer id or its UUID) or by name (the CLI accepts either)."""
         with session_scope(self._engine, readonly=True) as session:
+            by_id = select(Account).where(refs.matching(Account.public_id, Account.id, name_or_id))
             account = (
-                session.get(Account, name_or_id)
+                session.exec(by_id).first()
                 or session.exec(select(Account).where(Account.name == name_or_id)).first()
             )
         if account is None:

@@ -276,7 +276,7 @@ class Batches:
             result = task.result or {}
             yield [
                 str(task.batch_row or ""),
-                task.id,
+                str(task.public_id),  # the `id` the API shows
                 str(task.task_number),
                 task.type,
                 task.status,

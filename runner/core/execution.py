@@ -261,7 +261,9 @@ class Executor:
                 task_id=task.id, account_id=task.account_id, attempt=task.attempts, worker=lease.owner
             )
             session.add(trajectory)
+            session.flush()  # draws the trajectory's public id
             task.trajectory_id = trajectory.id
+            task.trajectory_public_id = trajectory.public_id
             task.step_script_version = f"{portal.key}@{portal.version}"
             task.sop_version = sop.version  # what runs (the pinned SOP's, but for an unreadable pin)
             move(session, task, TaskStatus.RUNNING, actor=f"worker:{lease.owner}", action="start")

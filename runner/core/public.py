@@ -2,7 +2,8 @@
 
 Serene's names are exactly `id, accountId, task_number, status, handler, title, instructions,
 trajectory_id, startedAt, completedAt, failedAt, notes, createdAt, updatedAt`; timestamps are
-ISO 8601 UTC with milliseconds and `Z`.
+ISO 8601 UTC with milliseconds and `Z`. `id`, `accountId` and `trajectory_id` are integers, as in
+Serene's example (`"id": 1, "accountId": 1`); the UUIDs the rows also carry stay inside.
 
 Stored values are rendered whatever their shape: `fields` and `result` are cut at the JSON depth
 limit (a row stored before the limit existed could nest deeper than pydantic serialises) and an
@@ -45,14 +46,14 @@ class ProblemPublic(BaseModel):
 class TaskPublic(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    id: str
-    account_id: str = Field(serialization_alias="accountId")
+    id: int = Field(description="The task's id, unique in this installation; use it in URLs.")
+    account_id: int = Field(serialization_alias="accountId")
     task_number: int
     status: str
     handler: str
     title: str
     instructions: str
-    trajectory_id: str | None
+    trajectory_id: int | None = Field(description="The latest attempt's id (see GET /tasks/{id}/trajectory).")
     started_at: str | None = Field(serialization_alias="startedAt")
     completed_at: str | None = Field(serialization_alias="completedAt")
     failed_at: str | None = Field(serialization_alias="failedAt")
@@ -78,14 +79,14 @@ def task_public(task: Task, files: list[TaskFile]) -> TaskPublic:
     updated = iso_z(task.updated_at)
     assert created is not None and updated is not None
     return TaskPublic(
-        id=task.id,
-        account_id=task.account_id,
+        id=task.public_id,
+        account_id=task.account_public_id,
         task_number=task.task_number,
         status=task.status,
         handler=task.handler,
         title=task.title,
         instructions=task.instructions,
-        trajectory_id=task.trajectory_id,
+        trajectory_id=task.trajectory_public_id,
         started_at=iso_z(task.started_at),
         completed_at=iso_z(task.completed_at),
         failed_at=iso_z(task.failed_at),

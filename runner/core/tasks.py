@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from runner.core import cursors, intake
+from runner.core import cursors, intake, refs
 from runner.core.credentials import PortalCredentials
 from runner.core.db import session_scope
 from runner.core.errors import IdempotencyConflict, InvalidRequest, InvalidTransition, NotFound
@@ -172,6 +172,7 @@ class Tasks:
         )
         task = Task(
             account_id=account.id,
+            account_public_id=account.public_id,
             task_number=number,
             type=task_type,
             status=TaskStatus.PENDING,
@@ -230,7 +231,7 @@ class Tasks:
             raise IdempotencyConflict(
                 "This Idempotency-Key was already used with a different request. Use a new key "
                 "for a new task, or resend exactly the same request to get the original task.",
-                task_id=task.id,
+                task_id=task.public_id,  # the id the client knows
             )
         return task, files
 
@@ -267,7 +268,7 @@ class Tasks:
 
     # -- read -----------------------------------------------------------------------------
 
-    def get(self, account_id: str, task_id: str) -> tuple[Task, list[TaskFile]]:
+    def get(self, account_id: str, task_id: str | int) -> tuple[Task, list[TaskFile]]:
         with session_scope(self._engine, readonly=True) as session:
             task = _owned(session, account_id, task_id)
             files = list(session.exec(select(TaskFile).where(TaskFile.task_id == task.id)).all())
@@ -300,7 +301,7 @@ class Tasks:
                     files[f.task_id].append(f)
         return Page(page, files, next_cursor)
 
-    def events(self, account_id: str, task_id: str) -> list[TaskEvent]:
+    def events(self, account_id: str, task_id: str | int) -> list[TaskEvent]:
         """The task's timeline, oldest first: who did what and when, and the status it caused."""
         with session_scope(self._engine, readonly=True) as session:
             task = _owned(session, account_id, task_id)
@@ -322,7 +323,7 @@ class Tasks:
         with session_scope(self._engine, readonly=True) as session:
             return sorted({p for p in session.exec(statement.distinct()).all() if p})
 
-    def file(self, account_id: str, task_id: str, file_id: str) -> tuple[TaskFile, bytes]:
+    def file(self, account_id: str, task_id: str | int, file_id: str) -> tuple[TaskFile, bytes]:
         with session_scope(self._engine, readonly=True) as session:
             task = _owned(session, account_id, task_id)
             row = session.get(TaskFile, file_id)
@@ -333,7 +334,7 @@ class Tasks:
     # -- actions --------------------------------------------------------------------------
 
     def supply_input(
-        self, account: Account, task_id: str, *, data: str | None, uploads: Sequence[Upload], actor: str
+        self, account: Account, task_id: str | int, *, data: str | None, uploads: Sequence[Upload], actor: str
     ) -> Task:
         """Merge more or corrected data into a waiting task and check again. With nothing sent, a
         task whose data is complete is checked again as it is (it waited on a portal login)."""
@@ -372,7 +373,9 @@ class Tasks:
                 session.add(_file_row(task, upload))
         return task
 
-    def review(self, account_id: str, task_id: str, *, approve: bool, notes: str | None, actor: str) -> Task:
+    def review(
+        self, account_id: str, task_id: str | int, *, approve: bool, notes: str | None, actor: str
+    ) -> Task:
         with session_scope(self._engine) as session:
             task = _owned(session, account_id, task_id, for_update=True)
             if task.status is not TaskStatus.PENDING_REVIEW:
@@ -393,7 +396,7 @@ class Tasks:
                 move(session, task, TaskStatus.FAILED, actor=actor, action="reject", message=notes)
         return task
 
-    def cancel(self, account_id: str, task_id: str, *, reason: str | None, actor: str) -> Task:
+    def cancel(self, account_id: str, task_id: str | int, *, reason: str | None, actor: str) -> Task:
         with session_scope(self._engine) as session:
             task = _owned(session, account_id, task_id, for_update=True)
             check_transition(task.status, TaskStatus.FAILED, action="cancel")
@@ -402,12 +405,12 @@ class Tasks:
             move(session, task, TaskStatus.FAILED, actor=actor, action="cancel", message=reason)
         return task
 
-    def remark(self, account_id: str, task_id: str, *, actor: str, kind: str, message: str) -> None:
+    def remark(self, account_id: str, task_id: str | int, *, actor: str, kind: str, message: str) -> None:
         """A timeline line for an action about the task that is not a status change (a redelivery)."""
         with session_scope(self._engine) as session:
             record(session, _owned(session, account_id, task_id), actor=actor, kind=kind, message=message)
 
-    def retry(self, account: Account, task_id: str, *, actor: str) -> Task:
+    def retry(self, account: Account, task_id: str | int, *, actor: str) -> Task:
         """A new task with the data and files of a failed one; both timelines link the other.
 
         A final task never moves again, so a retry is a new task (with its own number).
@@ -435,9 +438,12 @@ class Tasks:
         return task
 
 
-def _owned(session: Session, account_id: str, task_id: str, *, for_update: bool = False) -> Task:
-    """The task if it belongs to the account; another account's task is simply not found."""
-    statement = select(Task).where(Task.id == task_id, Task.account_id == account_id)
+def _owned(session: Session, account_id: str, task_id: str | int, *, for_update: bool = False) -> Task:
+    """The task if it belongs to the account (named by its integer id or its UUID); another
+    account's task is simply not found."""
+    statement = select(Task).where(
+        refs.matching(Task.public_id, Task.id, task_id), Task.account_id == account_id
+    )
     if for_update:
         statement = statement.with_for_update()
     task = session.exec(statement).first()

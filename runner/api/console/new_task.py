@@ -55,4 +55,4 @@ def create_task(request: Request, system: SystemDep, me: OperatorDep, form: Form
     except ACTION_ERRORS as exc:
         return _page(request, chosen=chosen, data=data, error=exc.message, status=422)
     then = "it needs input first" if task.status is TaskStatus.WAITING_FOR_INPUT else "queued"
-    return redirect(request, f"/tasks/{task.id}", ok=f"Task #{task.task_number} created; {then}.")
+    return redirect(request, f"/tasks/{task.public_id}", ok=f"Task #{task.task_number} created; {then}.")

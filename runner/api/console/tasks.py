@@ -19,6 +19,7 @@ from runner.core.errors import Conflict, InvalidRequest, NotFound, UploadRejecte
 from runner.core.operators import Role
 from runner.core.states import TaskStatus
 from runner.core.tasks import TaskFilter
+from runner.core.trajectories import artifact_names
 from sops.types import TaskType
 
 router = APIRouter()
@@ -128,7 +129,7 @@ def task_by_number(request: Request, system: SystemDep, me: OperatorDep, number:
     page = system.tasks.search(me.account.id, TaskFilter(task_number=number), limit=1, cursor=None)
     if not page.tasks:
         raise NotFound(f"There is no task #{number} in this account.")
-    return redirect(request, f"/tasks/{page.tasks[0].id}")
+    return redirect(request, f"/tasks/{page.tasks[0].public_id}")
 
 
 def task_context(system: SystemDep, me: OperatorDep, task_id: str) -> dict[str, Any]:
@@ -145,6 +146,8 @@ def task_context(system: SystemDep, me: OperatorDep, task_id: str) -> dict[str, 
         "status": task.status,
         "files": files,
         "trajectories": trajectories,
+        # Recorded path -> the name its URL carries (the attempt's integer id and the file).
+        "artifact_names": {path: name for name, path in artifact_names(trajectories).items()},
         "gate_step": last_shot,
         "instructions": _SENTENCE.split(task.instructions.removeprefix("SOP:").strip()),
         "form": input_form(task),
@@ -200,7 +203,7 @@ def retry(request: Request, system: SystemDep, me: OperatorDep, form: FormDep, t
         task = system.tasks.retry(me.account, task_id, actor=me.actor)
     except ACTION_ERRORS as exc:
         return redirect(request, safe_next(form.values.get("next"), f"/tasks/{task_id}"), error=exc.message)
-    return redirect(request, f"/tasks/{task.id}", ok=f"Retried as a new task, #{task.task_number}.")
+    return redirect(request, f"/tasks/{task.public_id}", ok=f"Retried as a new task, #{task.task_number}.")
 
 
 @router.post("/tasks/{task_id}/deliveries/{delivery_id}/redeliver")
@@ -209,8 +212,9 @@ def redeliver(
 ) -> Response:
     me.require(Role.REVIEWER, "redeliver webhooks")
     back = safe_next(form.values.get("next"), f"/tasks/{task_id}")
+    task, _files = system.tasks.get(me.account.id, task_id)
     delivery, _attempts = system.webhooks.get(me.account.id, delivery_id)
-    if delivery.task_id != task_id:
+    if delivery.task_id != task.id:
         raise NotFound("No such delivery on this task.")
     try:
         system.webhooks.redeliver(me.account.id, delivery_id)

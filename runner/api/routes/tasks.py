@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from runner.api.artifacts import document_response
 from runner.api.bodies import read_body, text_field
 from runner.api.deps import AccountDep, CallerDep, SystemDep
-from runner.api.schemas import ERROR_RESPONSES, INPUT_BODY
+from runner.api.schemas import ERROR_RESPONSES, INPUT_BODY, TaskIdPath
 from runner.core.errors import InvalidRequest
 from runner.core.public import TaskPublic, task_public
 from runner.core.states import TaskStatus
@@ -130,7 +130,7 @@ def list_tasks(
 
 
 @router.get("/{task_id}", response_model=TaskPublic, summary="Get a task")
-def get_task(task_id: str, system: SystemDep, account: AccountDep) -> TaskPublic:
+def get_task(task_id: TaskIdPath, system: SystemDep, account: AccountDep) -> TaskPublic:
     return task_public(*system.tasks.get(account.id, task_id))
 
 
@@ -140,7 +140,9 @@ def get_task(task_id: str, system: SystemDep, account: AccountDep) -> TaskPublic
     openapi_extra=INPUT_BODY,
     summary="Supply missing or corrected data",
 )
-async def supply_input(task_id: str, request: Request, system: SystemDep, caller: CallerDep) -> TaskPublic:
+async def supply_input(
+    task_id: TaskIdPath, request: Request, system: SystemDep, caller: CallerDep
+) -> TaskPublic:
     body = await read_body(
         request,
         allowed={"data", "files"},
@@ -161,7 +163,9 @@ async def supply_input(task_id: str, request: Request, system: SystemDep, caller
 
 
 @router.post("/{task_id}/review", response_model=TaskPublic, summary="Approve or reject a task in review")
-def review_task(task_id: str, review: ReviewRequest, system: SystemDep, caller: CallerDep) -> TaskPublic:
+def review_task(
+    task_id: TaskIdPath, review: ReviewRequest, system: SystemDep, caller: CallerDep
+) -> TaskPublic:
     system.tasks.review(
         caller.account.id,
         task_id,
@@ -174,7 +178,7 @@ def review_task(task_id: str, review: ReviewRequest, system: SystemDep, caller: 
 
 @router.post("/{task_id}/cancel", response_model=TaskPublic, summary="Cancel a task that is not final")
 def cancel_task(
-    task_id: str,
+    task_id: TaskIdPath,
     system: SystemDep,
     caller: CallerDep,
     cancel: CancelRequest | None = None,
@@ -186,6 +190,6 @@ def cancel_task(
 
 
 @router.get("/{task_id}/files/{file_id}", summary="Download a task's document")
-def get_file(task_id: str, file_id: str, system: SystemDep, account: AccountDep) -> Response:
+def get_file(task_id: TaskIdPath, file_id: str, system: SystemDep, account: AccountDep) -> Response:
     row, content = system.tasks.file(account.id, task_id, file_id)
     return document_response(row, content)

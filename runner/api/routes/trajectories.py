@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from runner.api.artifacts import artifact_response
 from runner.api.deps import AccountDep, SystemDep
-from runner.api.schemas import ERROR_RESPONSES
+from runner.api.schemas import ERROR_RESPONSES, TaskIdPath
 from runner.core.public import iso_z
+from runner.core.trajectories import artifact_names
 
 router = APIRouter(prefix="/tasks", tags=["trajectories"], responses=ERROR_RESPONSES)
 
@@ -30,7 +31,7 @@ class StepPublic(BaseModel):
 
 
 class AttemptPublic(BaseModel):
-    trajectory_id: str
+    trajectory_id: int
     attempt: int
     worker: str | None
     outcome: str | None
@@ -42,8 +43,8 @@ class AttemptPublic(BaseModel):
 
 
 class TrajectoryPublic(BaseModel):
-    task_id: str
-    trajectory_id: str | None
+    task_id: int
+    trajectory_id: int | None
     attempts: list[AttemptPublic]
     trace_hint: str
 
@@ -51,18 +52,21 @@ class TrajectoryPublic(BaseModel):
 @router.get(
     "/{task_id}/trajectory", response_model=TrajectoryPublic, summary="A task's attempts, step by step"
 )
-def trajectory(task_id: str, request: Request, system: SystemDep, account: AccountDep) -> TrajectoryPublic:
-    attempts = system.trajectories.of_task(account.id, task_id)
+def trajectory(
+    task_id: TaskIdPath, request: Request, system: SystemDep, account: AccountDep
+) -> TrajectoryPublic:
+    task, attempts = system.trajectories.task_and_trajectories(account.id, task_id)
+    names = {path: name for name, path in artifact_names(attempts).items()}
 
     def link(path: str | None) -> str | None:
-        return str(request.url_for("artifact", task_id=task_id, name=path)) if path else None
+        return str(request.url_for("artifact", task_id=task.public_id, name=names[path])) if path else None
 
     return TrajectoryPublic(
-        task_id=task_id,
-        trajectory_id=attempts[-1].trajectory.id if attempts else None,
+        task_id=task.public_id,
+        trajectory_id=attempts[-1].trajectory.public_id if attempts else None,
         attempts=[
             AttemptPublic(
-                trajectory_id=a.trajectory.id,
+                trajectory_id=a.trajectory.public_id,
                 attempt=a.trajectory.attempt,
                 worker=a.trajectory.worker,
                 outcome=a.trajectory.outcome,
@@ -96,5 +100,5 @@ def trajectory(task_id: str, request: Request, system: SystemDep, account: Accou
 @router.get(
     "/{task_id}/artifacts/{name:path}", name="artifact", summary="A screenshot, page HTML or trace of a task"
 )
-def artifact(task_id: str, name: str, system: SystemDep, account: AccountDep) -> FileResponse:
+def artifact(task_id: TaskIdPath, name: str, system: SystemDep, account: AccountDep) -> FileResponse:
     return artifact_response(system.trajectories.artifact(account.id, task_id, name))

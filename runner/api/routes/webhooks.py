@@ -24,7 +24,9 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=ERROR_RESPON
 def list_deliveries(
     system: SystemDep,
     account: AccountDep,
-    task_id: str | None = None,
+    task_id: Annotated[
+        str | None, Query(description="Only this task's deliveries: its `id` (or its older UUID).")
+    ] = None,
     status: DeliveryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: str | None = None,

@@ -8,6 +8,7 @@ from runner.core.tables.base import metadata, utcnow
 from runner.core.tables.batches import Batch, Schedule
 from runner.core.tables.operators import Operator, OperatorSession
 from runner.core.tables.portals import PortalHealth
+from runner.core.tables.public_ids import PublicIdCounter, next_public_id
 from runner.core.tables.tasks import Task, TaskEvent, TaskFile, Trajectory, TrajectoryStep
 from runner.core.tables.webhooks import WebhookAttempt, WebhookDelivery
 
@@ -20,6 +21,7 @@ __all__ = [
     "PortalCredential",
     "PortalHealth",
     "PortalSession",
+    "PublicIdCounter",
     "Schedule",
     "SopOverride",
     "Task",
@@ -30,5 +32,6 @@ __all__ = [
     "WebhookAttempt",
     "WebhookDelivery",
     "metadata",
+    "next_public_id",
     "utcnow",
 ]

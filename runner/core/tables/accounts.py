@@ -8,7 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from runner.core.tables.base import created_column, enum_column, id_field, json_column, ts_column
+from runner.core.tables.base import (
+    created_column,
+    enum_column,
+    id_field,
+    json_column,
+    public_id_field,
+    ts_column,
+)
 from sops.types import TaskType
 
 
@@ -16,6 +23,7 @@ class Account(SQLModel, table=True):
     __tablename__ = "accounts"
 
     id: str = id_field()
+    public_id: int = public_id_field()  # the `accountId` clients see
     name: str = Field(max_length=200, unique=True, index=True)
     webhook_url: str | None = Field(default=None, max_length=2000)
     # `whsec_` secrets, encrypted at rest (AEAD bound to the account id).

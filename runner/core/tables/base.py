@@ -56,6 +56,14 @@ def id_field() -> Any:
     return Field(default_factory=new_id, primary_key=True, max_length=36)
 
 
+def public_id_field() -> Any:
+    """The integer id clients see (`runner.core.tables.public_ids` draws it at insert)."""
+    return Field(
+        default=None,
+        sa_column=sa.Column(sa.BigInteger, sa.Identity(), nullable=False, unique=True, index=True),
+    )
+
+
 def ts_column(*, nullable: bool = True, index: bool = False) -> Any:
     """A timezone-aware timestamp column (SQLite stores it naive; `as_utc` restores the zone)."""
     return Field(default=None, sa_type=sa.DateTime(timezone=True), nullable=nullable, index=index)

@@ -15,6 +15,7 @@ from runner.core.tables.base import (
     id_field,
     json_column,
     nullable_json_column,
+    public_id_field,
     ts_column,
 )
 from sops.types import TaskType
@@ -30,7 +31,11 @@ class Task(SQLModel, table=True):
     )
 
     id: str = id_field()
+    public_id: int = public_id_field()  # the `id` clients see
     account_id: str = Field(foreign_key="accounts.id", max_length=36)
+    account_public_id: int = Field(
+        default=None, sa_type=sa.BigInteger, nullable=False
+    )  # the account's, as `accountId`
     task_number: int
     type: TaskType = enum_column(TaskType, length=64)
     status: TaskStatus = enum_column(TaskStatus, length=32)
@@ -69,6 +74,9 @@ class Task(SQLModel, table=True):
     review_step: str | None = Field(default=None, max_length=100)  # the gate waiting for a reviewer
     approved_gates: list[str] = json_column([])  # review gates a reviewer has approved
     trajectory_id: str | None = Field(default=None, max_length=36)
+    trajectory_public_id: int | None = Field(
+        default=None, sa_type=sa.BigInteger
+    )  # the same, as clients see it
     started_at: datetime | None = ts_column()
     completed_at: datetime | None = ts_column()
     failed_at: datetime | None = ts_column()
@@ -111,6 +119,7 @@ class Trajectory(SQLModel, table=True):
     __tablename__ = "trajectories"
 
     id: str = id_field()
+    public_id: int = public_id_field()  # the `trajectory_id` clients see
     task_id: str = Field(foreign_key="tasks.id", index=True, max_length=36)
     account_id: str = Field(foreign_key="accounts.id", max_length=36)
     attempt: int

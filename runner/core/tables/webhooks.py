@@ -21,6 +21,7 @@ class WebhookDelivery(SQLModel, table=True):
     id: str = id_field()  # also the `webhook-id` header: stable across retries
     account_id: str = Field(foreign_key="accounts.id", index=True, max_length=36)
     task_id: str | None = Field(default=None, foreign_key="tasks.id", index=True, max_length=36)
+    task_public_id: int | None = Field(default=None, sa_type=sa.BigInteger)  # the task's, as clients see it
     event: WebhookEvent = enum_column(WebhookEvent, length=64)
     payload: dict[str, Any] = json_column({})
     status: DeliveryStatus = enum_column(DeliveryStatus, length=32, default=DeliveryStatus.PENDING)

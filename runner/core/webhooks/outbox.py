@@ -53,9 +53,12 @@ def on_transition(
         return
     account = session.get(Account, task.account_id)
     has_url = account is not None and bool(account.webhook_url)
+    if task.public_id is None:
+        session.flush()  # a task not inserted yet: its public id is drawn at insert
     delivery = WebhookDelivery(
         account_id=task.account_id,
         task_id=task.id,
+        task_public_id=task.public_id,
         event=kind,
         status=DeliveryStatus.PENDING if has_url else DeliveryStatus.SKIPPED,
         next_attempt_at=now if has_url else None,
@@ -114,7 +117,10 @@ def _files(session: Session, task: Task) -> list[TaskFile]:
 
 
 def _refresh_snapshots(session: Session) -> None:
-    for delivery, task in session.info.pop(_PENDING_SNAPSHOTS, []):
+    pending = session.info.pop(_PENDING_SNAPSHOTS, [])
+    if any(task.public_id is None for _delivery, task in pending):
+        session.flush()  # draws the public ids the snapshots show
+    for delivery, task in pending:
         data = task_json(task, _files(session, task))
         if data != delivery.payload.get("data"):
             delivery.payload = {**delivery.payload, "data": data}

@@ -21,7 +21,7 @@ class WebhookAttemptPublic(BaseModel):
 class DeliveryPublic(BaseModel):
     id: str = Field(description="Also the `webhook-id` header: stable across retries and redeliveries.")
     event: str
-    task_id: str | None
+    task_id: int | None = Field(description="The task's `id`; none for an account event.")
     status: str = Field(description="pending, delivered, failed or skipped.")
     attempts: int = Field(description="Attempts since the delivery was (re)queued; the log keeps them all.")
     next_attempt_at: str | None
@@ -60,7 +60,7 @@ def delivery_public(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -
     return DeliveryPublic(
         id=delivery.id,
         event=delivery.event,
-        task_id=delivery.task_id,
+        task_id=delivery.task_public_id,
         status=delivery.status,
         attempts=delivery.attempts,
         next_attempt_at=iso_z(delivery.next_attempt_at),

@@ -87,7 +87,7 @@ class Webhooks:
         self,
         account_id: str,
         *,
-        task_id: str | None = None,
+        task_id: str | int | None = None,
         status: DeliveryStatus | None = None,
         limit: int = 50,
         cursor: str | None = None,
@@ -128,7 +128,10 @@ class Webhooks:
             payload=envelope(
                 WebhookEvent.WEBHOOK_TEST,
                 now,
-                {"accountId": account.id, "message": "A test event from sopwright: your endpoint works."},
+                {
+                    "accountId": account.public_id,
+                    "message": "A test event from sopwright: your endpoint works.",
+                },
             ),
         )
         secrets = self._accounts.webhook_secrets(account, now)

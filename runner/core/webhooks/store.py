@@ -18,10 +18,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from runner.core import cursors
+from runner.core import cursors, refs
 from runner.core.db import is_sqlite, rowcount, session_scope
 from runner.core.errors import NotFound
-from runner.core.tables import Account, WebhookAttempt, WebhookDelivery
+from runner.core.tables import Account, Task, WebhookAttempt, WebhookDelivery
 from runner.core.tables.base import as_utc
 from runner.core.webhooks.errors import DeliveryInFlight
 from runner.core.webhooks.events import DeliveryStatus
@@ -153,15 +153,18 @@ class DeliveryStore:
         self,
         account_id: str,
         *,
-        task_id: str | None = None,
+        task_id: str | int | None = None,
         status: DeliveryStatus | None = None,
         limit: int = 50,
         cursor: str | None = None,
     ) -> DeliveryPage:
+        """The account's deliveries, newest first; `task_id` (the task's integer id or UUID) keeps
+        one task's."""
         t = WebhookDelivery
         statement = select(t).where(t.account_id == account_id)
         if task_id is not None:
-            statement = statement.where(t.task_id == task_id)
+            task = select(Task.id).where(refs.matching(Task.public_id, Task.id, task_id))
+            statement = statement.where(col(t.task_id).in_(task))
         if status is not None:
             statement = statement.where(t.status == status)
         statement = cursors.newest_first(

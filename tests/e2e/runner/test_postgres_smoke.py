@@ -80,12 +80,12 @@ def test_eligibility_and_claim_on_postgresql_with_webhooks(
         event = request.verify(created.webhook_secret)  # signed with the account's secret
         assert event["event"] == "task_finished"
         by_task[event["data"]["id"]] = event["data"]
-    assert set(by_task) == {check.id, claim.id}
-    assert by_task[claim.id]["status"] == "completed"
-    assert by_task[claim.id]["result"]["claim_number"] == sent["identifiers"]["claim_number"]
+    assert set(by_task) == {check.public_id, claim.public_id}
+    assert by_task[claim.public_id]["status"] == "completed"
+    assert by_task[claim.public_id]["result"]["claim_number"] == sent["identifiers"]["claim_number"]
     with session_scope(system.engine, readonly=True) as session:
         rows = session.exec(
             select(WebhookDelivery).where(col(WebhookDelivery.account_id) == created.account.id)
         )
         assert sorted(r.status for r in rows) == ["delivered", "delivered"]
-    assert json.loads(received[0].body)["data"]["accountId"] == created.account.id
+    assert json.loads(received[0].body)["data"]["accountId"] == created.account.public_id

@@ -178,7 +178,7 @@ def test_retry_of_a_failed_task_is_a_new_task_with_the_same_data_and_files(
     assert f'href="/console/tasks/number/{original.task_number}"' in page  # linked in the timeline
     assert (
         reviewer.get(f"/tasks/number/{original.task_number}", follow_redirects=False).headers["location"]
-        == f"/console/tasks/{original.id}"
+        == f"/console/tasks/{original.public_id}"
     )
 
 

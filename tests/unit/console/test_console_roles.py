@@ -65,7 +65,7 @@ def test_an_operator_sees_only_their_accounts_tasks(
     system.tasks.create(other_clinic, type="submit_claim", data=claim_data(), actor="test")
     system.tasks.create(other_clinic, type="submit_claim", data=claim_data(), actor="test")
     page = reviewer.get("/tasks").text
-    assert page.count('data-testid="task-row"') == 1 and mine.id in page
+    assert page.count('data-testid="task-row"') == 1 and f'href="/console/tasks/{mine.public_id}"' in page
     assert 'data-testid="count-pending">\n    <span class="n">1</span>' in page
 
 
@@ -95,3 +95,17 @@ def test_the_json_api_keeps_its_error_shape(client: TestClient, reviewer: Person
     assert console_missing.status_code == 404 and console_missing.headers["content-type"].startswith(
         "text/html"
     )
+
+
+def test_another_accounts_task_is_404_by_integer_id_and_by_uuid(
+    system: System, clinic: Account, other_clinic: Account, reviewer: Person
+) -> None:
+    mine = system.tasks.create(clinic, type="submit_claim", data=claim_data(), actor="test")
+    theirs = system.tasks.create(other_clinic, type="submit_claim", data=claim_data(), actor="test")
+    page = reviewer.get(f"/tasks/{mine.public_id}")
+    assert page.status_code == 200 and f'action="/console/tasks/{mine.public_id}/cancel"' in page.text
+    assert reviewer.get(f"/tasks/{mine.id}").status_code == 200  # a link from before integer ids
+    for ref in (theirs.public_id, theirs.id):
+        assert reviewer.get(f"/tasks/{ref}").status_code == 404
+        assert reviewer.post(f"/tasks/{ref}/cancel", {}).status_code == 404
+    assert system.tasks.get(other_clinic.id, theirs.id)[0].status == "pending"  # not cancelled

@@ -12,14 +12,14 @@ from tests.unit.runner.callers import Caller
 def caller(system: System) -> Caller:
     created = system.accounts.create("Clinic A")
     add_logins(system, created.account.id)
-    return Caller(created.account.id, created.api_key)
+    return Caller(created.account.id, created.api_key, created.account.public_id)
 
 
 @pytest.fixture
 def other_caller(system: System) -> Caller:
     created = system.accounts.create("Clinic B")
     add_logins(system, created.account.id)
-    return Caller(created.account.id, created.api_key)
+    return Caller(created.account.id, created.api_key, created.account.public_id)
 
 
 @pytest.fixture

@@ -52,3 +52,19 @@ def test_an_artifact_replaced_by_a_link_out_of_the_store_is_404(
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"] == "not_found"
     assert "not an artifact" not in response.text
+
+
+def test_artifacts_are_linked_by_the_attempts_integer_id(
+    api: TestClient, caller: Caller, other_caller: Caller, system: System
+) -> None:
+    task_id, _name, _ = recorded_screenshot(system, caller)
+    task, [attempt] = system.trajectories.task_and_trajectories(caller.account_id, task_id)
+    shown = api.get(f"/tasks/{task.public_id}/trajectory", headers=caller.headers).json()
+    link = shown["attempts"][0]["steps"][0]["screenshot_url"]
+    assert link.endswith(f"/tasks/{task.public_id}/artifacts/{attempt.trajectory.public_id}/01-login.png")
+    assert task_id not in link and caller.account_id not in link  # no UUID in the URL
+    served = api.get(link, headers=caller.headers)
+    assert served.status_code == 200 and served.content == PNG
+    assert api.get(link, headers=other_caller.headers).status_code == 404
+    wrong = f"/tasks/{task.public_id}/artifacts/{attempt.trajectory.public_id + 1}/01-login.png"
+    assert api.get(wrong, headers=caller.headers).status_code == 404

@@ -28,7 +28,7 @@ def test_a_poison_row_is_shown_listed_and_cancelled(api: TestClient, caller: Cal
     account = system.accounts.find(caller.account_id)
     task = poison_row(system, account)
 
-    shown = api.get(f"/tasks/{task.id}", headers=caller.headers)
+    shown = api.get(f"/tasks/{task.public_id}", headers=caller.headers)
     assert shown.status_code == 200, shown.text
     body = shown.json()
     assert depth(body["fields"]) == MAX_DEPTH and TOO_DEEP in json.dumps(body["fields"], ensure_ascii=False)
@@ -37,9 +37,9 @@ def test_a_poison_row_is_shown_listed_and_cancelled(api: TestClient, caller: Cal
 
     listed = api.get("/tasks", headers=caller.headers)
     assert listed.status_code == 200, listed.text
-    assert [t["id"] for t in listed.json()["data"]] == [task.id]
+    assert [t["id"] for t in listed.json()["data"]] == [task.public_id]
 
-    cancelled = api.post(f"/tasks/{task.id}/cancel", json={"reason": "poison"}, headers=caller.headers)
+    cancelled = api.post(f"/tasks/{task.public_id}/cancel", json={"reason": "poison"}, headers=caller.headers)
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "failed"
     with session_scope(system.engine, readonly=True) as session:

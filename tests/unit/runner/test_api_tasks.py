@@ -13,7 +13,7 @@ from runner.core.db import session_scope
 from runner.core.system import System
 from runner.core.tables import Task, TaskEvent, TaskFile
 from tests.support.task_fixtures import task_fixture
-from tests.unit.runner.callers import Caller
+from tests.unit.runner.callers import Caller, task_row
 
 SERENE_EXAMPLE = {
     "type": "submit_claim",
@@ -57,7 +57,10 @@ def test_serene_example_returns_the_documented_shape(api: TestClient, caller: Ca
     assert response.status_code == 200, response.text
     task = response.json()
     assert task.keys() >= SERENE_KEYS
-    assert task["accountId"] == caller.account_id
+    assert task["accountId"] == caller.public_id
+    # Integers, as in Serene's example (`"id": 1, "accountId": 1`): a typed client's `id: number`.
+    assert type(task["id"]) is int and type(task["accountId"]) is int
+    assert task["trajectory_id"] is None
     assert task["task_number"] == 1
     assert task["handler"] == "submit_claim_1"
     assert task["title"] == "Submit claim #1"
@@ -335,6 +338,7 @@ def test_idempotency_key(api: TestClient, caller: Caller, system: System) -> Non
     different = api.post("/tasks", json={**SERENE_EXAMPLE, "data": "member_id: 2"}, headers=headers)
     error = assert_error(different, 409, "idempotency_conflict")
     assert "different request" in str(error["message"])
+    assert error["details"] == {"task_id": first.json()["id"]}  # the id the client knows
     assert count_tasks(system) == 1
 
 
@@ -376,7 +380,9 @@ def test_input_completes_a_waiting_task(api: TestClient, caller: Caller, system:
         kinds = [
             e.kind
             for e in session.exec(
-                select(TaskEvent).where(TaskEvent.task_id == task["id"]).order_by(TaskEvent.id)
+                select(TaskEvent)
+                .where(TaskEvent.task_id == task_row(system, task["id"]).id)
+                .order_by(TaskEvent.id)
             ).all()
         ]
     assert kinds[0] == "create" and kinds.count("input") == 3 - 1 and kinds[-1] == "supply input"
@@ -397,7 +403,7 @@ def test_review_only_in_pending_review(api: TestClient, caller: Caller, system: 
     )
     # Put the task at a review gate the way the worker will, then approve and reject.
     with session_scope(system.engine) as session:
-        row = session.get(Task, task["id"])
+        row = session.get(Task, task_row(system, task["id"]).id)
         assert row is not None
         row.status, row.review_step = "pending_review", "submit"
         session.add(row)
@@ -406,7 +412,7 @@ def test_review_only_in_pending_review(api: TestClient, caller: Caller, system: 
     )
     assert approved.json()["status"] == "pending"
     with session_scope(system.engine) as session:
-        row = session.get(Task, task["id"])
+        row = session.get(Task, task_row(system, task["id"]).id)
         assert row is not None and row.approved_gates == ["submit"]
         row.status = "pending_review"
         session.add(row)
@@ -461,7 +467,10 @@ def test_the_timeline_names_the_api_key_that_acted(api: TestClient, caller: Call
     api.post(f"/tasks/{task['id']}/cancel", headers=caller.headers)
     with session_scope(system.engine, readonly=True) as session:
         actors = {
-            e.actor for e in session.exec(select(TaskEvent).where(TaskEvent.task_id == task["id"])).all()
+            e.actor
+            for e in session.exec(
+                select(TaskEvent).where(TaskEvent.task_id == task_row(system, task["id"]).id)
+            ).all()
         }
     key_id = caller.api_key.removeprefix("sk_").split("_", 1)[0]
     assert actors == {f"api:{key_id}"}

@@ -85,6 +85,8 @@ def test_a_csv_batch_creates_tasks_refuses_bad_rows_and_reports_them(
     assert by_row[9]["status"] == "refused" and "date_of_birth" in by_row[9]["notes"]
     assert by_row[32]["status"] == "waiting_for_input" and by_row[2]["status"] == "pending"
     assert by_row[2]["member_id"] == "300000000"
+    shown = api.get(f"/tasks/{by_row[2]['task_id']}", headers=caller.headers).json()  # the integer id
+    assert shown["id"] == int(by_row[2]["task_id"]) and shown["status"] == "pending"
 
     listed = api.get("/batches", headers=caller.headers).json()["data"]
     assert [b["id"] for b in listed] == [batch["id"]]

@@ -21,7 +21,7 @@ def test_the_delivery_log_filters_and_shows_attempts(
 ) -> None:
     clinic = Clinic(system, "Log Clinic", receiver.url)
     receiver.reply(Reply(503, b"maintenance"))
-    first, second = finish(clinic), finish(clinic)
+    first, second = (clinic.public_task_id(finish(clinic)) for _ in range(2))
     system.webhooks.dispatcher().run_once()
     page = client.get("/webhooks/deliveries", headers=clinic.headers).json()
     assert {d["task_id"] for d in page["data"]} == {first, second} and page["next_cursor"] is None
@@ -43,7 +43,7 @@ def test_the_delivery_log_filters_and_shows_attempts(
 
 def test_pages(system: System, client: TestClient, receiver: Receiver) -> None:
     clinic = Clinic(system, "Paging Clinic", receiver.url)
-    tasks = {finish(clinic) for _ in range(3)}
+    tasks = {clinic.public_task_id(finish(clinic)) for _ in range(3)}
     first = client.get("/webhooks/deliveries", params={"limit": 2}, headers=clinic.headers).json()
     assert len(first["data"]) == 2 and first["next_cursor"]
     rest = client.get(
@@ -101,7 +101,7 @@ def test_the_test_event_is_signed_sent_and_logged(
     result = response.json()
     assert (result["ok"], result["status_code"], result["error"]) == (True, 200, None)
     envelope = receiver.received[0].verify(clinic.secret)
-    assert envelope["event"] == "webhook_test" and envelope["data"]["accountId"] == clinic.id
+    assert envelope["event"] == "webhook_test" and envelope["data"]["accountId"] == clinic.public_id
     assert result["delivery"]["id"] == receiver.received[0].webhook_id
     logged = client.get("/webhooks/deliveries", headers=clinic.headers).json()["data"]
     assert [(d["event"], d["status"]) for d in logged] == [("webhook_test", "delivered")]

@@ -92,7 +92,7 @@ def test_test_rotate_list_dispatch_redeliver(env: dict[str, str], core: System, 
     receiver.received[1].verify(created["webhook_secret"])  # the overlap
 
     clinic = Clinic(core, "Other", None)
-    clinic.id = created["account_id"]
+    clinic.id = core.accounts.find(str(created["account_id"])).id
     clinic.finish(clinic.task(), TaskStatus.FAILED)
     assert "1 webhook attempt(s)" in run(["webhooks", "dispatch", "--once"], env)
     listed = run_json(["webhooks", "list", "Clinic", "--status", "delivered"], env)
@@ -159,7 +159,7 @@ def test_the_dispatcher_command_sends_until_sigterm(
         assert "running; Ctrl-C to stop" in child.stdout.readline()
         # Written by this process: on SQLite the other process finds it at its next poll.
         clinic = Clinic(core, "Other", None)
-        clinic.id = created["account_id"]
+        clinic.id = core.accounts.find(str(created["account_id"])).id
         clinic.finish(clinic.task(), TaskStatus.FAILED)
         [request] = receiver.wait_for(1, timeout=30)
         request.verify(created["webhook_secret"])

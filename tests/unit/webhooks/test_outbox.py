@@ -24,7 +24,7 @@ def test_each_final_state_writes_one_task_finished_row(clinic: Clinic, final: Ta
     assert (delivery.event, delivery.status, delivery.task_id) == ("task_finished", "pending", task_id)
     assert delivery.payload["event"] == "task_finished"
     assert delivery.payload["data"]["status"] == final.value
-    assert delivery.payload["data"]["id"] == task_id
+    assert delivery.payload["data"]["id"] == delivery.task_public_id == clinic.public_task_id(task_id)
 
 
 def test_the_data_is_the_task_exactly_as_get_returns_it(system: System, clinic: Clinic) -> None:

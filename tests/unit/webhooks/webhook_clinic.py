@@ -21,6 +21,7 @@ class Clinic:
         self.system = system
         self.clock = clock
         self.id = created.account.id
+        self.public_id = created.account.public_id  # the `accountId` clients see
         self.api_key = created.api_key
         self.secret = created.webhook_secret
 
@@ -69,6 +70,13 @@ class Clinic:
             row = session.get(WebhookDelivery, delivery_id)
         assert row is not None
         return row
+
+    def public_task_id(self, task_id: str) -> int:
+        """The `id` clients see of the task with this UUID."""
+        with session_scope(self.system.engine, readonly=True) as session:
+            task = session.get(Task, task_id)
+        assert task is not None
+        return task.public_id
 
     def task_status(self, task_id: str) -> str:
         with session_scope(self.system.engine, readonly=True) as session:
