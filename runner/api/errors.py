@@ -83,8 +83,21 @@ def _problem(err: Any) -> dict[str, str]:
     return {"field": field, "message": err.get("msg", "")}
 
 
+# What FastAPI raises (a 400) when a JSON body cannot even be decoded, e.g. bytes that are not
+# UTF-8 text; a body that decodes but does not parse is already a 422 (`json_invalid`).
+_UNDECODABLE_BODY = "There was an error parsing the body"
+
+
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNDECODABLE_BODY:
+        return error_response(
+            422,
+            "invalid_request",
+            "The request is not valid: body: the request body is not valid JSON (it is not UTF-8 "
+            "text); send JSON encoded as UTF-8.",
+            {"problems": [{"field": "", "message": "the request body is not valid JSON"}]},
+        )
     code = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 413: "too_large"}.get(
         exc.status_code, "http_error"
     )

@@ -499,14 +499,15 @@ def test_multipart_errors_are_413_or_422_as_documented(
     assert api.get("/tasks", headers=caller.headers).json()["data"] == []  # nothing was stored
 
 
+@pytest.mark.parametrize("body", [b"{bad", b"\xa7y\xb0\xd2\x9f\x81PT\xaa"], ids=["syntax", "not-utf8"])
 @pytest.mark.parametrize("action", ["review", "cancel", "input"])
 def test_malformed_json_on_an_action_is_a_422_that_says_so(
-    api: TestClient, caller: Caller, action: str
+    api: TestClient, caller: Caller, action: str, body: bytes
 ) -> None:
     created = api.post(
         "/tasks", json={"type": "check_eligibility", "data": "member_id: 1"}, headers=caller.headers
     )
     headers = {**caller.headers, "Content-Type": "application/json"}
-    response = api.post(f"/tasks/{created.json()['id']}/{action}", content=b"{bad", headers=headers)
+    response = api.post(f"/tasks/{created.json()['id']}/{action}", content=body, headers=headers)
     assert response.status_code == 422, response.text
-    assert "not valid JSON" in response.json()["error"]["message"]
+    assert ("not valid JSON" if body == b"{bad" else "UTF-8") in response.json()["error"]["message"]
