@@ -31,6 +31,7 @@ def build_executor(system: System, *, portals: Mapping[str, PortalHandler] | Non
             screenshot_budget=settings.screenshot_budget_bytes,
         ),
         health=system.portal_health,
+        follow_ups=system.follow_ups,
     )
 
 
