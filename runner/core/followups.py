@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -60,7 +60,7 @@ class Schedule:
             "until": self.until,
             "every_seconds": int(self.every.total_seconds()),
             "for_seconds": int(self.span.total_seconds()),
-            "deadline": iso_z(self.deadline),
+            "deadline": self.deadline.isoformat(),
             "checks": self.checks,
         }
 
@@ -70,9 +70,13 @@ class Schedule:
             until=str(value["until"]),
             every=timedelta(seconds=int(value["every_seconds"])),
             span=timedelta(seconds=int(value["for_seconds"])),
-            deadline=datetime.fromisoformat(str(value["deadline"]).replace("Z", "+00:00")),
+            deadline=_utc(datetime.fromisoformat(str(value["deadline"]).replace("Z", "+00:00"))),
             checks=int(value.get("checks", 0)),
         )
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -139,8 +143,8 @@ class FollowUps:
     def spawn(
         self, session: Session, parent: Task, draft: Draft, decision: Decision, now: datetime
     ) -> Decision:
-        """Insert the follow-up in the parent's final transaction; the parent's decision gains
-        `follow_up_task_id` and a sentence about it."""
+        """Insert the follow-up in the parent's final transaction; the parent's result gains
+        `follow_up_task_id` (its timeline says so too)."""
         follow = draft.follow
         first = follow.first_after if follow.first_after is not None else follow.every
         child = self._tasks.insert(
@@ -160,19 +164,13 @@ class FollowUps:
         if child.status is TaskStatus.PENDING:
             child.notes = f"First check {iso_z(now + first)}."
         session.add(child)
-        record(
-            session,
-            parent,
-            actor=ACTOR,
-            kind="follow_up",
-            message=f"Follow-up task {child.public_id} created.",
-        )
-        sentence = (
+        message = (
             f"Follow-up task {child.public_id} checks with the payer every {spoken(follow.every)} "
-            f"for up to {spoken(follow.for_)}."
+            f"for up to {spoken(follow.for_)}, first at {iso_z(now + first)}."
         )
+        record(session, parent, actor=ACTOR, kind="follow_up", message=message)
         result = {**(decision.result or {}), "follow_up_task_id": child.public_id}
-        return Decision(decision.status, f"{decision.notes} {sentence}", result=result)
+        return replace(decision, result=result)
 
     def check_now(self, account_id: str, task_id: str | int, *, actor: str) -> Task:
         """Make a pending follow-up due now; `task_id` names it or its parent. NotFound, or
