@@ -53,7 +53,7 @@ def _duration(value: Any) -> Any:
         raise ValueError("must be a duration such as 6h or 14d")
     if isinstance(value, int):
         return timedelta(seconds=value)
-    if isinstance(value, str):
+    if isinstance(value, str) and not value.startswith("P"):  # ISO 8601 (a pinned copy) is pydantic's
         match = _DURATION.match(value)
         if match is None:
             raise ValueError(f"{value!r} is not a duration: write a number and s, m, h or d (6h, 14d)")
