@@ -6,6 +6,8 @@ from sops.inputs.codes import preload_code_set
 from sops.inputs.documents import text_from_documents
 from sops.inputs.models import (
     MODELS,
+    CheckAuthorizationStatusInputs,
+    CheckClaimStatusInputs,
     CheckEligibilityInputs,
     RequestedProcedure,
     ServiceLine,
@@ -18,6 +20,8 @@ from sops.inputs.report import FieldProblem, InputCheck
 __all__ = [
     "MODELS",
     "TIMELY_FILING_KEY",
+    "CheckAuthorizationStatusInputs",
+    "CheckClaimStatusInputs",
     "CheckEligibilityInputs",
     "FieldHint",
     "FieldProblem",
