@@ -20,3 +20,21 @@ def settle_authorization(ctx: StepContext) -> None:
     if decision == "pended":
         return
     ctx.finish(Outcome.COMPLETED if decision in FINAL_OK else Outcome.COMPLETED_WITH_ISSUES)
+
+
+def settle_authorization_status(ctx: StepContext) -> None:
+    """Finish a status check from `ctx.result["decision"]`: it reports what stands, pended included
+    (a follow-up task, not this attempt, looks again later)."""
+    decision = ctx.result.get("decision")
+    ctx.finish(Outcome.COMPLETED if decision in FINAL_OK else Outcome.COMPLETED_WITH_ISSUES)
+
+
+def authorization_not_found(ctx: StepContext, message: str) -> None:
+    """The payer has no request matching the search: an answer, not a failure (see the SOP)."""
+    fields = ctx.fields
+    ctx.finish(
+        Outcome.COMPLETED_WITH_ISSUES,
+        payer_message=message,
+        reference_number=fields.get("reference_number"),
+        certification_number=fields.get("certification_number"),
+    )
