@@ -372,6 +372,18 @@ TYPE_FIELDS: dict[TaskType, tuple[tuple[str, bool], ...]] = {
     ),
 }
 
+# Per task type: what the required marks alone cannot say (shown with the field hints).
+TYPE_RULES: dict[TaskType, str] = {
+    TaskType.CHECK_CLAIM_STATUS: (
+        "Give the claim number, or the member ID, patient name, date of birth and first date of "
+        "service (the last date defaults to the first)."
+    ),
+    TaskType.CHECK_AUTHORIZATION_STATUS: (
+        "Give the reference or certification number, or the member ID, patient name, date of birth, "
+        "procedure code and service start date (the end date defaults to the start)."
+    ),
+}
+
 # Per task type: the NPI of the provider the task acts for (a multi-provider portal session picks
 # that provider's context; one of the type's fields above).
 ACTING_PROVIDER: dict[TaskType, str] = {
