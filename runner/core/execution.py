@@ -200,7 +200,7 @@ class Executor:
                 fields=task.fields,
                 credentials=Credentials(credential.username, secrets.password, secrets.totp_secret),
                 portal_url=credential.url,
-                documents=documents,
+                uploads=documents,
                 result=dict(task.result or {}),
             )
             last = len(sop.steps) - 1

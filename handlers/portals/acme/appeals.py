@@ -71,13 +71,13 @@ async def fill_appeal(ctx: StepContext) -> None:
 async def upload_appeal_documents(ctx: StepContext) -> None:
     """Attach the files to the form (they are sent with the appeal); refuse early what the
     portal's stated limits would refuse after the submit."""
-    if not ctx.documents:
+    if not ctx.uploads:
         return
     form = AppealForm(ctx.page)
-    problems = document_problems(ctx.documents, await text_of(form.documents_hint.first))
+    problems = document_problems(ctx.uploads, await text_of(form.documents_hint.first))
     if problems:
         raise needs_input(PORTAL, problems)
-    await form.documents.set_input_files(await file_payloads(ctx.documents))
+    await form.documents.set_input_files(await file_payloads(ctx.uploads))
 
 
 async def submit_appeal(ctx: StepContext) -> None:

@@ -75,11 +75,11 @@ async def fill_services(ctx: StepContext) -> None:
 async def upload_authorization_documents(ctx: StepContext) -> None:
     wizard = AuthWizard(ctx.page)
     await wizard.clinical_notes.fill(ctx.fields.get("clinical_notes") or "")
-    if ctx.documents:
-        problems = document_problems(ctx.documents, await text_of(wizard.documents_hint.first))
+    if ctx.uploads:
+        problems = document_problems(ctx.uploads, await text_of(wizard.documents_hint.first))
         if problems:
             raise needs_input(PORTAL, problems)
-        await wizard.documents.set_input_files(await file_payloads(ctx.documents))
+        await wizard.documents.set_input_files(await file_payloads(ctx.uploads))
     await wizard.next.click()
     where = await arrive(
         ctx,

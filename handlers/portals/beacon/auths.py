@@ -75,11 +75,11 @@ async def upload_authorization_documents(ctx: StepContext) -> None:
     """Notes and files go with the request; refuse early what the stated limits would refuse."""
     form = AuthRequestForm(Shell(ctx.page).frame)
     await form.clinical_notes.fill(ctx.fields.get("clinical_notes") or "")
-    if ctx.documents:
-        problems = document_problems(ctx.documents, await text_of(form.attachments_hint.first))
+    if ctx.uploads:
+        problems = document_problems(ctx.uploads, await text_of(form.attachments_hint.first))
         if problems:
             raise needs_input(PORTAL, problems)
-        await form.attachments.set_input_files(await file_payloads(ctx.documents))
+        await form.attachments.set_input_files(await file_payloads(ctx.uploads))
 
 
 async def submit_prior_authorization(ctx: StepContext) -> None:

@@ -66,13 +66,13 @@ async def fill_appeal(ctx: StepContext) -> None:
 
 
 async def upload_dispute_documents(ctx: StepContext) -> None:
-    if not ctx.documents:
+    if not ctx.uploads:
         return
     form = DisputeForm(Shell(ctx.page).frame)
-    problems = document_problems(ctx.documents, await text_of(form.attachments_hint.first))
+    problems = document_problems(ctx.uploads, await text_of(form.attachments_hint.first))
     if problems:
         raise needs_input(PORTAL, problems)
-    await form.attachments.set_input_files(await file_payloads(ctx.documents))
+    await form.attachments.set_input_files(await file_payloads(ctx.uploads))
 
 
 async def submit_appeal(ctx: StepContext) -> None:
