@@ -40,15 +40,23 @@ from pathlib import Path
 from typing import Protocol
 
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Locator, Page
+from playwright.async_api import Locator, Page, PdfMargins
 
 from sops.types import DocumentKind
 
 PDF_TIMEOUT_S = 30.0
 DOWNLOAD_TIMEOUT_MS = 30_000
-# How a page is printed: US Letter, as a clerk's printer would, without backgrounds (Chromium's
-# print default: smaller and cheaper to make).
+# How a page is printed, as a clerk's browser prints it: US Letter with margins, the date and the
+# page's address at the top and page numbers at the foot, without backgrounds (Chromium's print
+# default: smaller and cheaper to make).
 PDF_FORMAT = "Letter"
+PDF_MARGIN: PdfMargins = {"top": "0.5in", "bottom": "0.5in", "left": "0.4in", "right": "0.4in"}
+_PRINTED = 'style="font-size:8px; width:100%; margin:0 0.4in; display:flex; justify-content:space-between"'
+PDF_HEADER = f'<div {_PRINTED}><span class="date"></span><span class="url"></span></div>'
+PDF_FOOTER = (
+    f'<div {_PRINTED}><span></span><span><span class="pageNumber"></span>/'
+    '<span class="totalPages"></span></span></div>'
+)
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 _FILE_MODE = 0o600
 
@@ -116,7 +124,7 @@ class PortalDocuments:
         name = clean_name(filename, kind, suffix=".pdf")
         landed: Path | None = None
         try:
-            data = await asyncio.wait_for(page.pdf(format=PDF_FORMAT), PDF_TIMEOUT_S)
+            data = await asyncio.wait_for(print_pdf(page), PDF_TIMEOUT_S)
             landed = landing_path(sink.folder, name)
             await asyncio.to_thread(_write_private, landed, data)
             return await self._keep(sink, landed, name, kind)
@@ -178,6 +186,17 @@ class PortalDocuments:
         self._notes.append(f"The {what} could not be {verb} and kept: {reason}.")
         # The reason may quote the page (a selector, a URL): logs carry the kind only.
         self._log.warning("portal document not kept", extra={"kind": kind.value, "action": verb})
+
+
+async def print_pdf(page: Page) -> bytes:
+    """`page` as Chromium prints it (see PDF_FORMAT)."""
+    return await page.pdf(
+        format=PDF_FORMAT,
+        margin=PDF_MARGIN,
+        display_header_footer=True,
+        header_template=PDF_HEADER,
+        footer_template=PDF_FOOTER,
+    )
 
 
 def clean_name(name: str | None, kind: DocumentKind, *, suffix: str = "") -> str:
