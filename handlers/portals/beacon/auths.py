@@ -13,10 +13,10 @@ from handlers.context import StepContext
 from handlers.errors import InputProblem, NeedsInput
 from handlers.portals.beacon.request_pages import AuthCase, AuthRequestForm, AuthStatusInquiry
 from handlers.portals.beacon.screens import Shell
-from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, through_gates
+from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, print_workspace, through_gates
 from handlers.portals.beacon.typeahead import choose_payer
 from handlers.portals.common.decisions import decision_result, settle_authorization
-from handlers.portals.common.documents import document_problems, file_payloads
+from handlers.portals.common.documents import confirmation_name, document_problems, file_payloads
 from handlers.portals.common.formats import confirmation_time
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
@@ -107,8 +107,10 @@ async def submit_prior_authorization(ctx: StepContext) -> None:
 
 
 async def capture_authorization_reference(ctx: StepContext) -> None:
+    """Read the case page and keep it as a PDF (after a reconciliation: already read)."""
     if not ctx.result.get("reference_number"):
         ctx.result.update(await read_case(Shell(ctx.page).frame))
+        await print_workspace(ctx, confirmation_name("authorization", ctx.result.get("reference_number")))
     settle_authorization(ctx)
 
 
