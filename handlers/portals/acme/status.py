@@ -22,10 +22,15 @@ from handlers.portals.common.claim_status import (
     settle_claim_status,
     status_category,
 )
-from handlers.portals.common.decisions import authorization_not_found, settle_authorization_status
+from handlers.portals.common.decisions import (
+    authorization_not_found,
+    letter_kind,
+    settle_authorization_status,
+)
 from handlers.portals.common.formats import iso_from_us, money, us_date
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import text_of, texts_of
+from sops.types import DocumentKind
 
 # The search forms' names for the task's fields (the shared table reads `claim_number` as an
 # appeal's original claim).
@@ -82,6 +87,8 @@ async def read_claim_status(ctx: StepContext) -> None:
         **adjustments(await _cells(page.adjustment_rows)),
     }
     settle_claim_status(ctx, {key: value for key, value in result.items() if value not in (None, [])})
+    if await page.eob.count():  # a finalized claim's EOB: evidence for the clerk, never the outcome
+        await ctx.documents.download(page.eob, kind=DocumentKind.EOB)
 
 
 async def open_authorization_status_search(ctx: StepContext) -> None:
@@ -119,10 +126,13 @@ async def search_authorization_status(ctx: StepContext) -> None:
 
 async def read_authorization_status(ctx: StepContext) -> None:
     ctx.result.update(await read_decision(ctx.page))
-    decided = iso_from_us(await _shown(AuthDecisionPage(ctx.page).decision_date) or "")
+    screen = AuthDecisionPage(ctx.page)
+    decided = iso_from_us(await _shown(screen.decision_date) or "")
     if decided:
         ctx.result["decision_date"] = decided
     settle_authorization_status(ctx)
+    if await screen.letter.count():  # the decision letter: evidence for the clerk, never the outcome
+        await ctx.documents.download(screen.letter, kind=letter_kind(ctx.result.get("decision")))
 
 
 async def _shown(locator: Locator) -> str | None:

@@ -23,10 +23,15 @@ from handlers.portals.common.claim_status import (
     settle_claim_status,
     status_category,
 )
-from handlers.portals.common.decisions import authorization_not_found, settle_authorization_status
+from handlers.portals.common.decisions import (
+    authorization_not_found,
+    letter_kind,
+    settle_authorization_status,
+)
 from handlers.portals.common.formats import money
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import text_of, texts_of
+from sops.types import DocumentKind
 
 # The inquiry forms' names for the task's fields (the shared table reads `claim_number` as an
 # appeal's original claim).
@@ -87,6 +92,8 @@ async def read_claim_status(ctx: StepContext) -> None:
         **adjustments(await _cells(page.adjustment_rows)),
     }
     settle_claim_status(ctx, {key: value for key, value in result.items() if value not in (None, [])})
+    if await page.remittance.count():  # the remittance advice: evidence for the clerk, never the outcome
+        await ctx.documents.download(page.remittance, kind=DocumentKind.EOB)
 
 
 async def open_authorization_status_search(ctx: StepContext) -> None:
@@ -126,10 +133,13 @@ async def search_authorization_status(ctx: StepContext) -> None:
 async def read_authorization_status(ctx: StepContext) -> None:
     frame = Shell(ctx.page).frame
     ctx.result.update(await read_case(frame))
-    decided = await _shown(AuthCase(frame).decision_date)
+    case = AuthCase(frame)
+    decided = await _shown(case.decision_date)
     if decided:
         ctx.result["decision_date"] = decided
     settle_authorization_status(ctx)
+    if await case.letter.count():  # the decision letter: evidence for the clerk, never the outcome
+        await ctx.documents.download(case.letter, kind=letter_kind(ctx.result.get("decision")))
 
 
 async def _shown(locator: Locator) -> str | None:

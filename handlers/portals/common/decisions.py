@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from handlers.context import StepContext
 from sops.results import AUTH_DECISION_CODES
-from sops.types import Outcome
+from sops.types import DocumentKind, Outcome
 
 FINAL_OK = {"approved", "not_required"}
 
@@ -38,3 +38,8 @@ def authorization_not_found(ctx: StepContext, message: str) -> None:
         reference_number=fields.get("reference_number"),
         certification_number=fields.get("certification_number"),
     )
+
+
+def letter_kind(decision: object) -> DocumentKind:
+    """What a decision letter is, by the decision it tells."""
+    return DocumentKind.DENIAL_LETTER if decision == "denied" else DocumentKind.APPROVAL_LETTER

@@ -4,8 +4,11 @@ dates, by reference and certification number; approved, denied, pended, not foun
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
+
+from pypdf import PdfReader
 
 from tests.e2e.handlers import task_data
 from tests.e2e.handlers.conftest import Clinic
@@ -18,6 +21,13 @@ def result_of(clinic: Clinic, task_id: str, status: str) -> dict[str, Any]:
     task = clinic.get(task_id)
     assert task.status == status, task.notes
     return task.result or {}
+
+
+def document_text(clinic: Clinic, task_id: str, kind: str) -> str:
+    """The text of the one document of `kind` the task kept from the portal (pypdf reads it)."""
+    [content] = [content for row, content in clinic.portal_files(task_id) if row.kind == kind]
+    assert content.startswith(b"%PDF-")
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
 def test_a_claim_is_checked_until_paid_and_another_until_denied(clinic: Clinic, payer: str) -> None:
@@ -38,6 +48,7 @@ def test_a_claim_is_checked_until_paid_and_another_until_denied(clinic: Clinic, 
     assert pending["status_category"] in ("acknowledged", "pending")
     assert "paid_amount" not in pending and "payment_number" not in pending
     assert "not finalized yet" in (clinic.get(early.id).notes or "")
+    assert clinic.portal_files(early.id) == []  # no EOB before the claim is finalized
     nothing = result_of(clinic, missing.id, "completed_with_issues")
     assert nothing["status_category"] == "not_found"
     assert "no claim matching" in (clinic.get(missing.id).notes or "")
@@ -57,6 +68,7 @@ def test_a_claim_is_checked_until_paid_and_another_until_denied(clinic: Clinic, 
     assert result["adjustment_codes"] == ["CO-45"]
     assert result["adjustment_reasons"][0].startswith("CO-45: ")
     assert result["payment_number"] in (clinic.get(by_number.id).notes or "")
+    assert paid_number in document_text(clinic, by_number.id, "eob")
 
     result = result_of(clinic, by_member.id, "completed_with_issues")
     assert (result["claim_number"], result["status_category"]) == (denied_number, "finalized_denied")
@@ -64,6 +76,7 @@ def test_a_claim_is_checked_until_paid_and_another_until_denied(clinic: Clinic, 
     assert "CO-50" in result["denial_reason"]
     assert result.get("paid_amount") in (None, "0.00")
     assert "was denied (CO-50)" in (clinic.get(by_member.id).notes or "")
+    assert "CO-50" in document_text(clinic, by_member.id, "eob")
 
 
 def test_authorizations_are_looked_up_by_member_reference_and_certification(
@@ -102,12 +115,15 @@ def test_authorizations_are_looked_up_by_member_reference_and_certification(
         assert result["approved_units"] == 13  # 12 visits + 1 unit, all approved
         assert re.fullmatch(r"\d{4}-\d\d-\d\d", result["decision_date"])
         assert result["effective_date"] <= result["expiration_date"]
+        assert submitted["certification_number"] in document_text(clinic, tasks[name], "approval_letter")
     result = result_of(clinic, tasks["denied"], "completed_with_issues")
     assert (result["decision"], result["decision_code"]) == ("denied", "A3")
     assert result["denial_reason"] and result["decision_date"]
+    assert denied_ref in document_text(clinic, tasks["denied"], "denial_letter")
     result = result_of(clinic, tasks["pended"], "completed_with_issues")
     assert (result["decision"], result["reference_number"]) == ("pended", pended_ref)
     assert "decision_date" not in result
+    assert clinic.portal_files(tasks["pended"]) == []  # no letter before a decision
     result = result_of(clinic, tasks["missing"], "completed_with_issues")
     assert "decision" not in result and result["payer_message"]
     assert "no authorization request matching" in (clinic.get(tasks["missing"]).notes or "")
