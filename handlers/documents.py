@@ -183,7 +183,7 @@ class PortalDocuments:
 
     def _missed(self, kind: DocumentKind, verb: str, reason: str) -> None:
         what = kind.value.replace("_", " ")
-        self._notes.append(f"The {what} could not be {verb} and kept: {reason}.")
+        self._notes.append(f"The {what} could not be {verb} and kept: {reason.rstrip('.')}.")
         # The reason may quote the page (a selector, a URL): logs carry the kind only.
         self._log.warning("portal document not kept", extra={"kind": kind.value, "action": verb})
 

@@ -69,7 +69,8 @@ class PortalFiles:
             log.warning("portal document not stored", extra={**extra, "error": type(exc).__name__})
             raise DocumentRefused("it could not be stored") from None
         finally:
-            path.unlink(missing_ok=True)
+            if path.resolve().parent == self._folder.resolve():  # never a file outside the folder
+                path.unlink(missing_ok=True)
 
     def _read(self, path: Path) -> bytes:
         landed = path.resolve()
