@@ -77,6 +77,12 @@ def test_a_claim_is_checked_until_paid_and_another_until_denied(clinic: Clinic, 
     assert result.get("paid_amount") in (None, "0.00")
     assert "was denied (CO-50)" in (clinic.get(by_member.id).notes or "")
     assert "CO-50" in document_text(clinic, by_member.id, "eob")
+    # Each check is one search on the portal (then the claim's page when it found one).
+    lookups = clinic.portal.lookups(payer=payer, kind="claim")
+    searches = sorted((found["key"], found["category"]) for found in lookups if found["page"] == "search")
+    assert [key for key, _ in searches] == ["claim_number", "claim_number", "member", "member"]
+    assert ("claim_number", "not_found") in searches
+    assert len([found for found in lookups if found["page"] == "detail"]) == 3
 
 
 def test_authorizations_are_looked_up_by_member_reference_and_certification(
