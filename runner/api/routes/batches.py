@@ -129,8 +129,7 @@ async def create_batch(
     )
     batch = await run_in_threadpool(create)
     assert batch.id is not None
-    found, counts = await run_in_threadpool(system.batches.get, caller.account.id, batch.id)
-    return batch_public(found, counts)
+    return batch_public(*await run_in_threadpool(system.batches.get, caller.account.id, batch.id))
 
 
 async def _read_multipart(request: Request, max_bytes: int, max_rows: int) -> _Request:
@@ -210,8 +209,8 @@ def list_batches(
 ) -> BatchList:
     found = system.batches.recent(account.id, limit=limit + 1, before=before)
     page = found[:limit]
-    last = page[-1][0].id if len(found) > limit and page else None
-    return BatchList(data=[batch_public(b, c) for b, c in page], next_before=last)
+    last = page[-1].batch.id if len(found) > limit and page else None
+    return BatchList(data=[batch_public(*view) for view in page], next_before=last)
 
 
 @router.get("/{batch_id}", response_model=BatchPublic, summary="A batch: counts by status and progress")
