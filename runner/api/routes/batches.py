@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from runner.api.bodies import BodyRules, Parts, read_parts, text_field
 from runner.api.bodylimit import ENVELOPE_BYTES
 from runner.api.deps import AccountDep, CallerDep, SystemDep
-from runner.api.schemas import ERROR_RESPONSES
+from runner.api.schemas import ERROR_RESPONSES, IdempotencyKey
 from runner.core import batchfile
 from runner.core.batches import fingerprint
 from runner.core.batchfile import Rows
@@ -27,6 +27,11 @@ from sops.types import TaskType
 
 router = APIRouter(prefix="/batches", tags=["batches"], responses=ERROR_RESPONSES)
 
+_TYPES = {"type": "string", "enum": [t.value for t in TaskType]}
+_LANES = {"type": "string", "enum": ["batch", "interactive"], "default": "batch"}
+# The body as `create_batch` reads it. How many rows (`maxItems`) comes from settings
+# (`runner.api.openapi`). A row that cannot make a task is refused alone (the answer's `refused`),
+# so any object or text is a row here; the CSV file's own rules are in the README.
 _CREATE_BODY = {
     "requestBody": {
         "content": {
@@ -38,22 +43,33 @@ _CREATE_BODY = {
                         "file": {
                             "type": "string",
                             "format": "binary",
-                            "description": "CSV UTF-8, header row",
+                            "description": "CSV UTF-8, a header row of field names (or aliases); "
+                            "at most SOPWRIGHT_BATCH_MAX_BYTES",
                         },
-                        "type": {"type": "string", "enum": [t.value for t in TaskType]},
-                        "priority": {"type": "string", "enum": ["batch", "interactive"], "default": "batch"},
+                        "type": _TYPES,
+                        "priority": _LANES,
                     },
-                }
+                    "additionalProperties": False,
+                },
+                "encoding": {"file": {"contentType": "text/csv"}},
             },
             "application/json": {
                 "schema": {
                     "type": "object",
                     "required": ["rows"],
                     "properties": {
-                        "type": {"type": "string", "enum": [t.value for t in TaskType]},
-                        "priority": {"type": "string", "enum": ["batch", "interactive"]},
-                        "rows": {"type": "array", "items": {"type": ["object", "string"]}},
+                        "type": _TYPES,
+                        "priority": _LANES,
+                        "rows": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "anyOf": [{"type": "object"}, {"type": "string"}],
+                                "description": "the row's fields, or its `key: value` text",
+                            },
+                        },
                     },
+                    "additionalProperties": False,
                 },
                 "example": {
                     "type": "check_eligibility",
@@ -92,7 +108,7 @@ async def create_batch(
     request: Request,
     system: SystemDep,
     caller: CallerDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> BatchPublic:
     settings = system.settings
     parts = await read_parts(request, _rules(settings.batch_max_bytes))
