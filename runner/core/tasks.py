@@ -18,7 +18,7 @@ from runner.core.errors import IdempotencyConflict, InvalidRequest, InvalidTrans
 from runner.core.files import FileStore, Upload
 from runner.core.queue import drop_lease
 from runner.core.sopbook import SopBook, pin
-from runner.core.states import Priority, TaskStatus
+from runner.core.states import FileSource, Priority, TaskStatus
 from runner.core.tables import Account, Task, TaskEvent, TaskFile, utcnow
 from runner.core.transitions import check_transition, move, record
 from sops.dataformat import merge_raw
@@ -209,6 +209,13 @@ class Tasks:
         without a login is a problem, as at create)."""
         checked = intake.check(task_type, raw, self._defaults(account), self._clock().date())
         return self._with_login(account.id, checked, required=login_required)
+
+    def require_login(self, account_id: str, checked: intake.Checked) -> intake.Checked:
+        """`checked` (from `check`) with a payer that has no portal login made a problem, as
+        `POST /tasks` makes it at create: the task waits for input naming the missing login."""
+        if checked.portal_name is not None:
+            return checked  # `check` found the login
+        return self._with_login(account_id, checked)
 
     def _with_login(
         self, account_id: str, checked: intake.Checked, *, required: bool = True
@@ -425,7 +432,12 @@ class Tasks:
                 status=original.status,
                 action="retry",
             )
-        uploads = [Upload(f.filename, f.content_type, self._files.read(f.sha256)) for f in files]
+        # The client's documents only: what the portal gave the failed task is not sent again.
+        uploads = [
+            Upload(f.filename, f.content_type, self._files.read(f.sha256))
+            for f in files
+            if f.source is FileSource.UPLOAD
+        ]
         task = self.create(
             account,
             type=original.type,
@@ -463,4 +475,5 @@ def _file_row(task: Task, upload: Upload) -> TaskFile:
         content_type=upload.content_type,
         size=len(upload.content),
         sha256=upload.sha256,
+        source=FileSource.UPLOAD,
     )

@@ -1,7 +1,7 @@
 """tasks: follow-ups name their parent and carry their schedule
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0011
 Create Date: 2026-12-04
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 
 
 revision: str = '0010'
-down_revision: str | None = '0005'
+down_revision: str | None = '0011'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
