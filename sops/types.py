@@ -10,6 +10,8 @@ class TaskType(StrEnum):
     SUBMIT_CLAIM = "submit_claim"
     SUBMIT_PRIOR_AUTHORIZATION = "submit_prior_authorization"
     SUBMIT_APPEAL = "submit_appeal"
+    CHECK_CLAIM_STATUS = "check_claim_status"
+    CHECK_AUTHORIZATION_STATUS = "check_authorization_status"
 
 
 class Outcome(StrEnum):
