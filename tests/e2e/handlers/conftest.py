@@ -28,7 +28,7 @@ from runner.core.pool import BrowserPool
 from runner.core.runtime import build_executor
 from runner.core.settings import Settings
 from runner.core.system import System
-from runner.core.tables import Account, PortalCredential, Task, TaskFile, Trajectory
+from runner.core.tables import Account, PortalCredential, Task, TaskFile, Trajectory, TrajectoryStep
 from runner.core.worker import Worker
 from tests.support.portal_server import MockPortalAdmin
 from tests.support.threaded import LoopThread
@@ -172,6 +172,13 @@ class Clinic:
                 select(TaskFile).where(TaskFile.task_id == task_id, TaskFile.source == "portal")
             ).all()
         return [(row, self.system.files.read(row.sha256)) for row in rows]
+
+    def steps(self, task_id: str) -> list[TrajectoryStep]:
+        """The steps of the task's last attempt, in order."""
+        task = self.get(task_id)
+        with session_scope(self.system.engine, readonly=True) as session:
+            statement = select(TrajectoryStep).where(TrajectoryStep.trajectory_id == task.trajectory_id)
+            return sorted(session.exec(statement).all(), key=lambda s: s.position)
 
     def confirmation_text(self, task_id: str) -> str:
         """The text of the task's one printed confirmation page (pypdf reads it)."""

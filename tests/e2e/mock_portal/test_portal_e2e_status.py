@@ -59,11 +59,11 @@ def test_beacon_denied_claim_and_remittance_in_iframe(beacon: Page, portal: Mock
     frame.get_by_role("link", name="View claim BX26A0000101").click()
     expect(frame.get_by_test_id("bx-claim-status-category")).to_have_text("F2 - Finalized/Denial")
     expect(frame.get_by_test_id("bx-paid-amount")).to_have_text("$0.00")
-    expect(frame.get_by_test_id("bx-adjustment-row").get_by_role("cell").first).to_have_text("CO-50")
+    expect(frame.get_by_test_id("bx-adjustment-row").get_by_role("cell").first).to_have_text("CO-16")
     with beacon.expect_download() as download:
         frame.get_by_role("link", name="Download Remittance Advice (PDF)").click()
     text = pdf_text(Path(download.value.path()))
-    assert "BX26A0000101" in text and "CO-50" in text
+    assert "BX26A0000101" in text and "CO-16" in text
     assert [(lk["page"], lk["key"], lk["found"]) for lk in portal.lookups(payer="beacon")] == [
         ("search", "member", 3),
         ("detail", "claim_number", 1),
