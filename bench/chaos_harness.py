@@ -43,6 +43,7 @@ from sqlmodel import select
 from handlers.engine import RECONCILE_GATE
 from runner.core import db
 from runner.core.db import session_scope
+from runner.core.defaults import validate_defaults
 from runner.core.settings import Settings
 from runner.core.system import build
 from runner.core.tables import Task, WebhookDelivery
@@ -87,6 +88,12 @@ def set_up(settings: Settings, portal: Portal, receiver_url: str, concurrency: i
     core = build(settings)
     try:
         created = core.accounts.create("Chaos Clinic", webhook_url=receiver_url)
+        # Follow-ups (issue 13) wait days between checks: until the chaos run advances the mock's
+        # clock and drives them to their end, its submissions are not followed up.
+        core.accounts.set_defaults(
+            created.account.id,
+            validate_defaults({"follow_up": {"submit_claim": "off", "submit_prior_authorization": "off"}}),
+        )
         users = portal.admin.get("/_mock/users").json()
         for payer in ("acme", "beacon"):
             user = users[payer][0]

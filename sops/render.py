@@ -162,6 +162,25 @@ def render_outcome(
     return _render(sop, f"outcomes.{outcome}", getattr(sop.outcomes, outcome), context)
 
 
+def render_follow_up_inputs(
+    sop: Sop, *, fields: Mapping[str, Any], result: Mapping[str, Any]
+) -> dict[str, str]:
+    """The inputs of `sop`'s follow-up task, from this task's fields and result: each rendered
+    template, those that render empty left out (the follow-up's input check names what is missing)."""
+    follow = sop.follow_up
+    if follow is None:
+        return {}
+    context = {
+        "fields": fields_view(sop, fields, placeholders=False),
+        "result": _View(result, dict.fromkeys(result_keys(sop.type))),
+    }
+    rendered = {
+        name: _render(sop, f"follow_up.inputs.{name}", source, context)
+        for name, source in follow.inputs.items()
+    }
+    return {name: value for name, value in rendered.items() if value}
+
+
 def review_required(step: Step, *, fields: Mapping[str, Any]) -> bool:
     """Whether `step`'s review gate is on for these (valid) fields; no `review` means no gate."""
     if step.review is None:

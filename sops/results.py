@@ -57,6 +57,7 @@ class TaskResult(BaseModel):
     confirmed_at: str | None = None  # ISO 8601 UTC (a bare date if the portal shows only one)
     confirmed_at_text: str | None = None  # that time as the portal printed it
     portal: str | None = None  # which portal (handler package) carried the task out; stamped by the runner
+    follow_up_task_id: int | None = None  # the public id of the follow-up task (SOP `follow_up`)
 
 
 class EligibilityResult(TaskResult):

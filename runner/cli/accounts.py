@@ -82,15 +82,23 @@ def set_defaults(
     place_of_service: Annotated[str | None, typer.Option(help="Two-digit CMS place of service.")] = None,
     payer: Annotated[str | None, typer.Option(help="Default payer key.")] = None,
     timely_filing_days: Annotated[int | None, typer.Option(help="Claim timely-filing window.")] = None,
+    follow_up: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--follow-up",
+            help="TYPE=on|off: create the follow-up of TYPE's SOP (e.g. submit_claim=off); repeatable.",
+        ),
+    ] = None,
 ) -> None:
-    """Set the defaults that fill what a task's data omits."""
-    values = {
+    """Set the defaults that fill what a task's data omits, and which follow-ups run."""
+    values: dict[str, object] = {
         "billing_npi": billing_npi,
         "provider_npi": provider_npi,
         "tax_id": tax_id,
         "place_of_service": place_of_service,
         "payer": payer,
         "timely_filing_days": timely_filing_days,
+        "follow_up": _switches(follow_up) if follow_up else None,
     }
     given = {k: v for k, v in values.items() if v is not None}
     if not given:
@@ -102,6 +110,17 @@ def set_defaults(
         f"Defaults for [bold]{updated.name}[/]: "
         + ", ".join(f"{k}={v}" for k, v in sorted(updated.defaults.items()))
     )
+
+
+def _switches(given: list[str]) -> dict[str, str]:
+    """`--follow-up submit_claim=off` (repeatable) as {"submit_claim": "off"}."""
+    switches: dict[str, str] = {}
+    for item in given:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise typer.BadParameter(f"{item!r}: write TYPE=on or TYPE=off, e.g. submit_claim=off")
+        switches[key.strip()] = value.strip()
+    return switches
 
 
 @accounts_app.command("set-webhook")

@@ -75,7 +75,8 @@ class Accounts:
         return account
 
     def set_defaults(self, account_id: str, defaults: Mapping[str, Any]) -> Account:
-        """Merge `defaults` into the account's task defaults (a None value removes a default)."""
+        """Merge `defaults` into the account's task defaults (a None value removes a default; a
+        mapping, such as the follow-up switches, is merged key by key)."""
         with session_scope(self._engine) as session:
             account = session.get(Account, account_id)
             if account is None:
@@ -84,6 +85,8 @@ class Accounts:
             for key, value in defaults.items():
                 if value is None:
                     merged.pop(key, None)
+                elif isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+                    merged[key] = {**merged[key], **value}
                 else:
                     merged[key] = value
             account.defaults = merged

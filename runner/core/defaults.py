@@ -7,6 +7,9 @@ from typing import Any
 
 from runner.core.errors import InvalidRequest
 from sops.inputs import codes
+from sops.types import TaskType
+
+_SWITCH = {"on": True, "off": False, "true": True, "false": False, "yes": True, "no": False}
 
 
 def _payer(value: Any) -> str:
@@ -23,6 +26,23 @@ def _days(value: Any) -> int:
     return days
 
 
+def _follow_ups(value: Any) -> dict[str, bool]:
+    """Per task type, whether its SOP's follow-up is created: `{"submit_claim": false}`."""
+    if not isinstance(value, Mapping):
+        raise ValueError("give task type = on or off, e.g. submit_claim=off")
+    clean: dict[str, bool] = {}
+    for key, switch in value.items():
+        try:
+            task_type = TaskType(str(key).strip())
+        except ValueError:
+            raise ValueError(f"{key!r} is not a task type ({', '.join(TaskType)})") from None
+        word = str(switch).strip().lower() if not isinstance(switch, bool) else ("on" if switch else "off")
+        if word not in _SWITCH:
+            raise ValueError(f"{task_type}: {switch!r} is neither on nor off")
+        clean[task_type.value] = _SWITCH[word]
+    return clean
+
+
 CHECKS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "billing_npi": ("billing NPI", codes.npi),
     "provider_npi": ("provider NPI", codes.npi),
@@ -30,6 +50,7 @@ CHECKS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "place_of_service": ("place of service", codes.place_of_service),
     "payer": ("payer", _payer),
     "timely_filing_days": ("timely-filing days", _days),
+    "follow_up": ("follow-ups", _follow_ups),  # runner.core.followups reads it
 }
 
 

@@ -4,6 +4,7 @@ SopwrightError
  ├── NotFound                 a task, file, account or key the caller cannot see
  ├── Conflict                 the request contradicts the current state
  │    ├── InvalidTransition   the task's status does not allow this action
+ │    ├── NoFollowUp          the task is no follow-up and has none waiting (runner.core.followups)
  │    └── IdempotencyConflict same Idempotency-Key, different request
  ├── InvalidRequest           the request is malformed or names something unknown
  │    ├── UnknownTaskType
@@ -46,6 +47,10 @@ class Conflict(SopwrightError):
 
 class InvalidTransition(Conflict):
     code = "invalid_status"
+
+
+class NoFollowUp(Conflict):
+    code = "no_follow_up"
 
 
 class IdempotencyConflict(Conflict):

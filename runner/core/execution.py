@@ -29,6 +29,7 @@ from runner.core.credentials import PortalCredentials
 from runner.core.db import session_scope
 from runner.core.errors import NotFound
 from runner.core.files import FileStore, UploadLimits
+from runner.core.followups import FollowUps, check_back
 from runner.core.limits import Hold, LoginLimits
 from runner.core.portal_faults import verdict
 from runner.core.portal_files import PortalFiles
@@ -41,6 +42,7 @@ from runner.core.tables import PortalCredential, Task, TaskFile, Trajectory, utc
 from runner.core.tracing import DEFAULT_TRACE_MODE, TraceMode, TracePlan
 from runner.core.trajectory import DEFAULT_SCREENSHOT_BUDGET, TrajectoryRecorder
 from runner.core.transitions import move
+from sops.errors import SopError
 from sops.results import UndeclaredResult, check_result
 from sops.schema import Sop
 from sops.types import Outcome
@@ -78,6 +80,7 @@ class Executor:
         settings: ExecutionSettings = ExecutionSettings(),
         clock: Callable[[], datetime] = utcnow,
         health: PortalHealthBook | None = None,
+        follow_ups: FollowUps | None = None,
     ) -> None:
         self._engine = engine
         self._queue = queue
@@ -90,6 +93,7 @@ class Executor:
         self._clock = clock
         self._limits = LoginLimits(engine, queue, clock=clock)
         self._health = health or PortalHealthBook(engine, clock=clock)  # each portal's breaker
+        self._follow_ups = follow_ups  # SOP `follow_up`s (followups.py); None: none are created
 
     async def run(self, lease: Lease, task: Task, browser: Browser) -> bool:
         """One attempt at `task`, as claimed under `lease`; False if it never started because the
@@ -352,6 +356,14 @@ class Executor:
             check_result(task.type, ctx.result)
         except UndeclaredResult as exc:
             outcome, error = None, exc
+        draft = None
+        if self._follow_ups is not None:
+            try:
+                draft = self._follow_ups.draft(task, sop, outcome, ctx.result)
+            except SopError:
+                log.warning(
+                    "the follow-up's inputs cannot be rendered", extra={"task_id": task.id}, exc_info=True
+                )
         with session_scope(self._engine) as session:
             held = self._health.record(session, portal, lease, said)
             current = self._queue.hold(session, lease)
@@ -365,6 +377,11 @@ class Executor:
                 decision = outcomes.from_outcome(
                     sop, outcome, fields=dict(task.fields), result=ctx.result, task_number=task.task_number
                 )
+                if current.follow_up is not None:  # a follow-up's check: decided, or check again
+                    decision = check_back(current, decision, ctx.result, now)
+                elif draft is not None and self._follow_ups is not None:
+                    # Created with this task's final write (and its webhook row).
+                    decision = self._follow_ups.spawn(session, current, draft, decision, now)
             else:
                 assert error is not None
                 decision = outcomes.from_error(

@@ -73,6 +73,9 @@ class TaskPublic(BaseModel):
     type: str
     priority: str
     batch_id: int | None
+    parent_task_id: int | None = Field(
+        description="The id of the task this one follows up (a claim or authorization status check), or null."
+    )
     payer: str | None
     result: dict[str, Any] | None
     fields: dict[str, Any]
@@ -105,6 +108,7 @@ def task_public(task: Task, files: list[TaskFile]) -> TaskPublic:
         type=task.type,
         priority=task.priority,
         batch_id=task.batch_id,
+        parent_task_id=task.parent_public_id,
         payer=task.payer,
         result=pruned(task.result),
         fields=pruned(task.fields),

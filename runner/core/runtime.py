@@ -32,6 +32,7 @@ def build_executor(system: System, *, portals: Mapping[str, PortalHandler] | Non
             document_limits=system.upload_limits,
         ),
         health=system.portal_health,
+        follow_ups=system.follow_ups,
     )
 
 

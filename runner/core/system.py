@@ -20,6 +20,7 @@ from runner.core.crypto import SecretBox
 from runner.core.destinations import AddressGuard
 from runner.core.errors import UnsafeDestination, UnsafePortalUrl
 from runner.core.files import FileStore, UploadLimits
+from runner.core.followups import FollowUps
 from runner.core.operators import Operators
 from runner.core.portal_health import PortalHealthBook
 from runner.core.queue import Queue
@@ -60,6 +61,7 @@ class System:
     trajectories: Trajectories
     operators: Operators
     portal_health: PortalHealthBook  # each portal's circuit breaker
+    follow_ups: FollowUps  # SOP follow-ups: created by the executor, checked now by the API
 
     def close(self) -> None:
         self.webhook_tester.close()
@@ -136,4 +138,5 @@ def build(
         trajectories=Trajectories(engine, artifacts),
         operators=Operators(engine),
         portal_health=PortalHealthBook(engine, settings.breaker_rules()),
+        follow_ups=FollowUps(engine, tasks),
     )

@@ -201,11 +201,14 @@ class Tasks:
         self._apply_check(session, task, checked, actor=actor, action="create")
         return task
 
-    def check(self, account: Account, task_type: TaskType, raw: dict[str, Any]) -> intake.Checked:
+    def check(
+        self, account: Account, task_type: TaskType, raw: dict[str, Any], *, login_required: bool = False
+    ) -> intake.Checked:
         """Check parsed inputs against the task type, with the account's defaults (no storing),
-        and name the portal of the payer's login for the instructions."""
+        and name the portal of the payer's login for the instructions (`login_required`: a payer
+        without a login is a problem, as at create)."""
         checked = intake.check(task_type, raw, self._defaults(account), self._clock().date())
-        return self._with_login(account.id, checked, required=False)
+        return self._with_login(account.id, checked, required=login_required)
 
     def require_login(self, account_id: str, checked: intake.Checked) -> intake.Checked:
         """`checked` (from `check`) with a payer that has no portal login made a problem, as

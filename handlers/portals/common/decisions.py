@@ -14,8 +14,9 @@ def decision_result(decision: str) -> dict[str, str | None]:
 
 
 def settle_authorization(ctx: StepContext) -> None:
-    """Finish the task from `ctx.result["decision"]`; a pended request is left for polling
-    (`poll_decision` marks it still pending, so the engine looks again)."""
+    """Finish the task from `ctx.result["decision"]`; a pended request is left for the SOP's short
+    second look (`poll_decision` marks it still pending, so the engine looks once more) and, still
+    pended then, for the durable follow-up the runner creates (SOP `follow_up`, issue 13)."""
     decision = ctx.result.get("decision")
     if decision == "pended":
         return

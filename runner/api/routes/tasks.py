@@ -202,6 +202,21 @@ def cancel_task(
     return task_public(*system.tasks.get(caller.account.id, task_id))
 
 
+@router.post(
+    "/{task_id}/follow-up",
+    response_model=TaskPublic,
+    summary="Check a follow-up now",
+    description=(
+        "Makes a pending follow-up task (a claim or authorization status check) due now. `task_id` "
+        "names the follow-up or the task it follows up; the answer is the follow-up. 409 when there "
+        "is no pending follow-up."
+    ),
+)
+def check_follow_up_now(task_id: TaskIdPath, system: SystemDep, caller: CallerDep) -> TaskPublic:
+    child = system.follow_ups.check_now(caller.account.id, task_id, actor=caller.actor)
+    return task_public(*system.tasks.get(caller.account.id, child.id))
+
+
 @router.get("/{task_id}/files/{file_id}", summary="Download a task's document")
 def get_file(task_id: TaskIdPath, file_id: str, system: SystemDep, account: AccountDep) -> Response:
     row, content = system.tasks.file(account.id, task_id, file_id)

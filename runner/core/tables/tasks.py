@@ -45,6 +45,11 @@ class Task(SQLModel, table=True):
     )
     batch_id: int | None = Field(default=None, foreign_key="batches.id", index=True)
     batch_row: int | None = Field(default=None)  # the row of the batch's file it came from
+    # A follow-up (DESIGN.md §9) names the task it follows up (its UUID, and its public id as
+    # clients see it) and carries its schedule (runner.core.followups.Schedule, as JSON).
+    parent_task_id: str | None = Field(default=None, foreign_key="tasks.id", index=True, max_length=36)
+    parent_public_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    follow_up: dict[str, Any] | None = nullable_json_column()
     handler: str = Field(max_length=100)
     title: str = Field(max_length=300)
     instructions: str = Field(sa_type=sa.Text)

@@ -97,8 +97,10 @@ def test_duplicate_claim_is_not_submitted_again(clinic: Clinic, payer: str) -> N
 
 
 def test_pended_authorization_is_decided_on_a_later_poll(clinic: Clinic) -> None:
+    # The SOP's short look at the decision: two lookups (a payer that decides within seconds is
+    # reported at once); a request pended longer is left to the follow-up task.
     clinic.add_login("acme")
-    clinic.portal.set_knobs(pended_polls=3, pended_minutes=0)
+    clinic.portal.set_knobs(pended_polls=2, pended_minutes=0)
     task = clinic.create("submit_prior_authorization", task_data.authorization("acme", task_data.AUTH_PENDED))
     clinic.run()
     done = clinic.get(task.id)

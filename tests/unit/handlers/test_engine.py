@@ -192,10 +192,19 @@ def test_a_polled_step_repeats_while_pending_at_the_scaled_pace() -> None:
     poll = next(s for s in AUTH.steps if s.poll is not None)
     assert poll.poll is not None
     decided: Action = {"decision": "approved"}
-    ran, outcome = run(AUTH, script(**{poll.do: [Pending({"decision": "pended"}), Pending(), decided]}))
+    ran, outcome = run(AUTH, script(**{poll.do: [Pending({"decision": "pended"}), decided]}))
     assert outcome is Outcome.COMPLETED and ran.ctx.result["decision"] == "approved"
-    assert ran.portal.calls[poll.do] == 3
-    assert ran.sleeps == [poll.poll.every_seconds * 0.5] * 2
+    assert ran.portal.calls[poll.do] == 2
+    assert ran.sleeps == [poll.poll.every_seconds * 0.5]
+
+
+def test_the_decision_gets_a_short_first_look_not_a_long_wait() -> None:
+    """A payer that decides at once is reported at once; one that pends is left to the SOP's
+    follow-up, which holds no browser between its checks (issue 13)."""
+    poll = next(s for s in AUTH.steps if s.poll is not None)
+    assert poll.poll is not None
+    assert poll.poll.every_seconds * (poll.poll.max_polls - 1) <= 30
+    assert AUTH.follow_up is not None and AUTH.follow_up.when == {"decision": ["pended"]}
 
 
 def test_still_pending_at_the_last_poll_completes_with_issues() -> None:

@@ -141,3 +141,17 @@ def test_sops_commands(env: dict[str, str], tmp_path: Path) -> None:
     invalid = run(["sops", "validate", str(broken)], env)
     assert invalid.returncode == 1
     assert "broken.yaml" in invalid.stderr and "Traceback" not in invalid.stderr
+
+
+def test_follow_ups_are_switched_per_type(env: dict[str, str]) -> None:
+    run(["accounts", "create", "clinic"], env)
+    off = run(["accounts", "set-defaults", "clinic", "--follow-up", "submit_claim=off"], env)
+    assert off.returncode == 0, off.stderr
+    both = ["--follow-up", "submit_prior_authorization=off", "--follow-up", "submit_claim=on"]
+    assert run(["accounts", "set-defaults", "clinic", *both], env).returncode == 0
+    listed = json.loads(run(["accounts", "list", "--json"], env).stdout)
+    assert listed[0]["defaults"]["follow_up"] == {"submit_claim": True, "submit_prior_authorization": False}
+    bad = run(["accounts", "set-defaults", "clinic", "--follow-up", "submit_claim"], env)
+    assert bad.returncode != 0 and "TYPE=on or TYPE=off" in bad.stderr and "Traceback" not in bad.stderr
+    unknown = run(["accounts", "set-defaults", "clinic", "--follow-up", "claims=off"], env)
+    assert unknown.returncode == 1 and "'claims' is not a task type" in unknown.stderr
