@@ -8,6 +8,9 @@ that failed and the step the attempt ended on get the full page as PNG (lossless
 message or confirmation number must read exactly), and a failing step also keeps the page's HTML
 (every frame), so that an attempt without a trace can still be debugged. Each attempt has a
 screenshot budget in bytes; once it is spent, steps get no screenshot and their row says why.
+A step that ends on a blank page (a `login` that kept a stored session loads nothing, and a warm
+context starts on about:blank) gets no screenshot either, and its row says so: an image of nothing
+costs Chromium as much as any other.
 """
 
 from __future__ import annotations
@@ -39,6 +42,12 @@ SUCCEEDED = frozenset({"ok", "skipped", "reconciled", "resubmitting"})
 JPEG_QUALITY = 60
 SHOT_TIMEOUT_MS = 10_000
 HTML_TIMEOUT_S = 10.0
+BLANK = "about:blank"
+# True when the document shows nothing: no element in its body and no text (a page the portal
+# never loaded; a handler's `set_content` on about:blank does show something).
+IS_EMPTY = (
+    "() => !document.body || (document.body.childElementCount === 0 && !document.body.innerText.trim())"
+)
 DEFAULT_SCREENSHOT_BUDGET = 2_000_000  # bytes per attempt
 
 
@@ -160,6 +169,8 @@ class TrajectoryRecorder:
             return None, None
         if self._spent >= self._budget:
             return None, self._spent_note()
+        if await self._blank(page):
+            return None, "No screenshot: the page was blank (the step loaded no page)."
         kinds = [True, False] if full and fallback else [full]
         for full_page in kinds:  # a full page that does not fit falls back to the viewport
             try:
@@ -177,6 +188,14 @@ class TrajectoryRecorder:
                 return (path, len(data)), None
         self._spent = self._budget  # nothing more fits: later steps do not even take one
         return None, self._spent_note()
+
+    async def _blank(self, page: Page) -> bool:
+        if page.url != BLANK:
+            return False  # only about:blank is checked: any page of the portal is worth an image
+        try:
+            return bool(await page.evaluate(IS_EMPTY))
+        except Exception:  # a page that would not answer: let the screenshot try
+            return False
 
     def _spent_note(self) -> str:
         return f"No screenshot: this attempt's screenshot budget ({self._budget} bytes) is spent."
