@@ -11,12 +11,20 @@ screenshot budget in bytes; once it is spent, steps get no screenshot and their 
 A step that ends on a blank page (a `login` that kept a stored session loads nothing, and a warm
 context starts on about:blank) gets no screenshot either, and its row says so: an image of nothing
 costs Chromium as much as any other.
+
+A viewport JPEG is taken with Chromium's own `Page.captureScreenshot` (DevTools protocol, one
+session per page) where the browser offers it: Playwright's `page.screenshot` first hides the
+text caret in every frame with a style and restores it, and that restyling cost about a third of
+the shot's Chromium CPU. Any other browser, or a capture that fails, goes through Playwright.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import logging
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,7 +41,7 @@ from runner.core.tables import TaskEvent, TrajectoryStep, utcnow
 from sops.schema import Step
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page
+    from playwright.async_api import CDPSession, Page
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,11 @@ IS_EMPTY = (
     "() => !document.body || (document.body.childElementCount === 0 && !document.body.innerText.trim())"
 )
 DEFAULT_SCREENSHOT_BUDGET = 2_000_000  # bytes per attempt
+VIEWPORT_JPEG = {"format": "jpeg", "quality": JPEG_QUALITY, "optimizeForSpeed": True}
+
+# A page's DevTools session for its screenshots, or None where there is none (not Chromium). Pages
+# are the key: a warm context's page serves several tasks with one session.
+_devtools: weakref.WeakKeyDictionary[Page, CDPSession | None] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -177,7 +190,7 @@ class TrajectoryRecorder:
                 if full_page:
                     data = await page.screenshot(full_page=True, type="png", timeout=SHOT_TIMEOUT_MS)
                 else:
-                    data = await page.screenshot(type="jpeg", quality=JPEG_QUALITY, timeout=SHOT_TIMEOUT_MS)
+                    data = await _viewport_jpeg(page)
             except Exception:  # a screenshot must never fail the task
                 log.warning("screenshot failed", extra={"task_id": self._lease.task_id, "shot": name})
                 return None, "The screenshot could not be taken."
@@ -256,3 +269,30 @@ class TrajectoryRecorder:
                     message=f"About to run the irreversible step {step.id!r}.",
                 )
             )
+
+
+async def _viewport_jpeg(page: Page) -> bytes:
+    """The viewport as a JPEG: through the page's DevTools session if it has one, else Playwright."""
+    session = await _session(page)
+    if session is not None:
+        try:
+            shot = await asyncio.wait_for(
+                session.send("Page.captureScreenshot", VIEWPORT_JPEG), SHOT_TIMEOUT_MS / 1000
+            )
+            return base64.b64decode(shot["data"])
+        except Exception:  # the page navigated away mid-capture, the session is gone: try Playwright
+            _devtools.pop(page, None)
+            with contextlib.suppress(Exception):
+                await session.detach()
+    return await page.screenshot(type="jpeg", quality=JPEG_QUALITY, timeout=SHOT_TIMEOUT_MS)
+
+
+async def _session(page: Page) -> CDPSession | None:
+    if page in _devtools:
+        return _devtools[page]
+    try:
+        session: CDPSession | None = await page.context.new_cdp_session(page)
+    except Exception:  # not Chromium (or a test's fake page): Playwright's screenshot it is
+        session = None
+    _devtools[page] = session
+    return session
