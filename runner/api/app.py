@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from runner.api import errors
+from runner.api import errors, openapi
 from runner.api.bodylimit import BodyLimit, text_limit
 from runner.api.console import create_console
 from runner.api.routes import batches, health, metrics, tasks, trajectories, webhooks
@@ -22,6 +22,7 @@ def create_app(system: System) -> FastAPI:
     # The fleet's figures from the database plus this process's own (e.g. `serve`'s worker).
     app.state.metrics = scrape_registry(system.engine)
     errors.install(app)
+    openapi.install(app, system.settings)  # the limits from settings in the documented bodies
     # Every body is counted as it arrives (the console's too): routes taking files raise the limit.
     app.add_middleware(BodyLimit, limit=text_limit(system.settings.max_data_chars))
     app.include_router(tasks.router)

@@ -1,10 +1,12 @@
-"""Reading request bodies: a JSON object, or multipart form fields plus `files`.
+"""Reading request bodies: a JSON object, or multipart form fields plus files.
 
 Limits are enforced while reading, before anything is stored: the body's bytes as they arrive
-(`runner.api.bodylimit`; a multipart body with files may reach the upload limit), the number
-and size of files (read one byte past each limit, never the whole stream), the size of text
-fields, and the nesting depth and number sizes of JSON (`sops.jsonlimits`). A refused request
-stores nothing.
+(`runner.api.bodylimit`: each endpoint's `BodyRules` raise the request's budget to its JSON or
+its multipart limit, and a declared length past it is refused before reading), the number and
+size of files (read one byte past each limit, never the whole stream), the size of text fields,
+and the nesting depth and number sizes of JSON (`sops.jsonlimits`). A refused request stores
+nothing. `POST /tasks` and `/input` read through `read_body`; `POST /batches` through
+`read_parts` (its file is a CSV, checked by the batch reader, not a document).
 """
 
 from __future__ import annotations
@@ -17,12 +19,35 @@ from fastapi import Request
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from runner.api.bodylimit import ENVELOPE_BYTES, allow_uploads, upload_limit
+from runner.api.bodylimit import ENVELOPE_BYTES, allow_body, upload_limit
 from runner.api.forms import FilePart, form_parts
 from runner.core.errors import InvalidRequest, TooLarge, UnsupportedType
 from runner.core.files import Upload, UploadLimits, check_uploads
 from sops import jsonlimits
 from sops.errors import JsonRefused
+
+
+@dataclass(frozen=True)
+class BodyRules:
+    """What one endpoint's body may hold, and the limits it is read within."""
+
+    json_fields: frozenset[str]  # the keys a JSON body may have
+    max_json_bytes: int  # a JSON body, as it arrives
+    example: str  # a JSON body to show when the body is empty
+    form_fields: frozenset[str] = frozenset()  # a multipart body's text fields
+    file_fields: tuple[str, ...] = ()  # its file fields, the documented name first; none: JSON only
+    max_form_bytes: int = 0  # a multipart body, as it arrives
+    max_field_chars: int = 0  # one text field of a multipart body
+    max_files: int = 0  # file parts the parser takes (one more than allowed, to say how many)
+    max_file_bytes: int = 0  # one file (read one byte past it)
+    empty_ok: bool = False  # no body at all (no type, no length) reads as an empty object
+
+
+@dataclass
+class Parts:
+    values: dict[str, Any]  # JSON keys or form fields
+    files: list[FilePart] = field(default_factory=list)
+    raw: bytes | None = None  # a JSON body as received; None: the body was a form (or empty)
 
 
 @dataclass
@@ -34,31 +59,54 @@ class Body:
 async def read_body(
     request: Request, *, allowed: set[str], limits: UploadLimits, max_text: int, files_allowed: bool = True
 ) -> Body:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > upload_limit(limits):
-        raise TooLarge(f"The request body is too large (limit {limits.max_total_bytes // (1024 * 1024)} MB).")
+    """A task body: JSON, or multipart with documents (`files`) checked by content."""
+    text = frozenset(allowed - {"files"})
+    rules = BodyRules(
+        json_fields=text,
+        max_json_bytes=max_text + ENVELOPE_BYTES,
+        example='{"type": "check_eligibility"}',
+        form_fields=text,
+        file_fields=("files", "file") if files_allowed else (),
+        max_form_bytes=upload_limit(limits),
+        max_field_chars=max_text,
+        max_files=limits.max_files + 1,
+        max_file_bytes=limits.max_file_bytes,
+        empty_ok=True,
+    )
+    parts = await read_parts(request, rules)
+    return Body(parts.values, check_uploads([(f.filename, f.content) for f in parts.files], limits))
+
+
+async def read_parts(request: Request, rules: BodyRules) -> Parts:
     content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if content_type == "application/json" or content_type.endswith("+json"):
-        return Body(await _read_json(request, allowed, max_text))
-    if files_allowed and content_type == "multipart/form-data":
-        allow_uploads(request, limits)
-        return await _read_multipart(request, allowed, limits, max_text)
-    if content_type == "" and not declared:
-        return Body({})
-    accepted = "application/json or multipart/form-data" if files_allowed else "application/json"
+        allow_body(request, rules.max_json_bytes)
+        raw = await _read_json_bytes(request, rules)
+        return Parts(_parse_json(raw, rules), raw=raw)
+    if rules.file_fields and content_type == "multipart/form-data":
+        allow_body(request, rules.max_form_bytes)
+        return await _read_multipart(request, rules)
+    if rules.empty_ok and content_type == "" and not request.headers.get("content-length"):
+        return Parts({})
+    accepted = "application/json or multipart/form-data" if rules.file_fields else "application/json"
     raise UnsupportedType(
         f"Unsupported Content-Type {content_type or '(none)'!r}: send {accepted}.", accepted=accepted
     )
 
 
-async def _read_json(request: Request, allowed: set[str], max_text: int) -> dict[str, Any]:
-    raw = await request.body()
-    if len(raw) > max_text + ENVELOPE_BYTES:
-        raise TooLarge("The JSON body is too large.")
-    if not raw.strip():
-        raise InvalidRequest(
-            'The request body is empty: send a JSON object such as {"type": "check_eligibility"}.'
+async def _read_json_bytes(request: Request, rules: BodyRules) -> bytes:
+    raw = await request.body()  # counted as it arrives: stopped past `max_json_bytes`
+    if len(raw) > rules.max_json_bytes:
+        raise TooLarge(
+            f"The JSON body is {_mb(len(raw))}; at most {_mb(rules.max_json_bytes)}.",
+            max_bytes=rules.max_json_bytes,
         )
+    if not raw.strip():
+        raise InvalidRequest(f"The request body is empty: send a JSON object such as {rules.example}.")
+    return raw
+
+
+def _parse_json(raw: bytes, rules: BodyRules) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -73,18 +121,18 @@ async def _read_json(request: Request, allowed: set[str], max_text: int) -> dict
         ) from None
     if not isinstance(body, dict):
         raise InvalidRequest("The request body must be a JSON object.")
-    _refuse_unknown(body.keys(), allowed)
+    _refuse_unknown(body.keys(), rules.json_fields)
     return body
 
 
-async def _read_multipart(request: Request, allowed: set[str], limits: UploadLimits, max_text: int) -> Body:
+async def _read_multipart(request: Request, rules: BodyRules) -> Parts:
     try:
         parts = await form_parts(
             request,
-            max_files=limits.max_files + 1,
-            max_fields=len(allowed) + 5,
-            max_part_size=max_text + 1024,
-            max_file_bytes=limits.max_file_bytes,
+            max_files=rules.max_files,
+            max_fields=len(rules.form_fields) + 5,
+            max_part_size=rules.max_field_chars + 1024,
+            max_file_bytes=rules.max_file_bytes,
         )
     except (MultiPartException, StarletteHTTPException) as exc:
         # Starlette reports a multipart it cannot parse as an HTTP 400 (wrapping its
@@ -97,29 +145,35 @@ async def _read_multipart(request: Request, allowed: set[str], limits: UploadLim
             raise TooLarge(f"The multipart body is too large: {message}") from None
         raise InvalidRequest(f"The multipart body cannot be read: {message}") from None
     values: dict[str, Any] = {}
-    raw_files: list[tuple[str | None, bytes]] = []
+    files: list[FilePart] = []
     for key, value in parts:
         if isinstance(value, FilePart):
-            if key not in ("files", "file"):
-                raise InvalidRequest(f"Unexpected file field {key!r}: send documents as `files`.")
-            raw_files.append((value.filename, value.content))
+            if key not in rules.file_fields:
+                raise InvalidRequest(
+                    f"Unexpected file field {key!r}: send files as `{rules.file_fields[0]}`."
+                )
+            files.append(value)
         else:
-            if key in ("files", "file"):
-                raise InvalidRequest("`files` must be file parts, not text.")
+            if key in rules.file_fields:
+                raise InvalidRequest(f"`{key}` must be a file part, not text.")
             if key in values:
                 raise InvalidRequest(f"The field {key!r} was sent more than once.")
             values[key] = value
-    _refuse_unknown(values.keys(), allowed - {"files"})
-    return Body(values, check_uploads(raw_files, limits))
+    _refuse_unknown(values.keys(), rules.form_fields)
+    return Parts(values, files)
 
 
-def _refuse_unknown(keys: Any, allowed: set[str]) -> None:
+def _refuse_unknown(keys: Any, allowed: frozenset[str]) -> None:
     unknown = sorted(set(keys) - allowed)
     if unknown:
         raise InvalidRequest(
             f"Unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}.",
             unknown=unknown,
         )
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def text_field(values: dict[str, Any], name: str) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path
+from fastapi import Header, Path
 from pydantic import BaseModel, Field
 
 # A task in a URL: its integer `id`. A task's UUID (links handed out before ids were integers)
@@ -16,6 +16,18 @@ TaskIdPath = Annotated[
         description="The task's `id`, an integer (a UUID from a link handed out before ids were "
         "integers works too).",
         examples=["1"],
+    ),
+]
+
+
+# The `Idempotency-Key` header of a create: a retry with the same key and body gets the first answer.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="1-255 characters; repeating the request with the same key and body creates nothing new.",
     ),
 ]
 
@@ -46,7 +58,28 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     500: _error("Something went wrong on our side; the message carries an incident id."),
 }
 
-# The body of `POST /tasks/{id}/input`, read by hand (JSON or multipart with files).
+# `data` as it is read: `key: value` text without control characters other than tabs and line
+# breaks (text starting with `{` is read as a JSON object, so send an object as an object), or a
+# JSON object. Its longest length comes from settings (`runner.api.openapi`).
+DATA_TEXT: dict[str, Any] = {
+    "type": "string",
+    "pattern": "^(?!\\s*\\{)[^\\u0000-\\u0008\\u000e-\\u001f\\u007f-\\u009f]*$",
+}
+DATA_FIELD: dict[str, Any] = {
+    "anyOf": [DATA_TEXT, {"type": "object"}],
+    "description": "`key: value` lines, or a JSON object",
+}
+DOCUMENTS: dict[str, Any] = {  # `files`: how many comes from settings (`runner.api.openapi`)
+    "type": "array",
+    "items": {"type": "string", "format": "binary"},
+    "description": "Documents: PDF, PNG, JPEG, TIFF or plain text, typed by content",
+}
+DOCUMENT_ENCODING = {
+    "files": {"contentType": "application/pdf, image/png, image/jpeg, image/tiff, text/plain"}
+}
+
+# The body of `POST /tasks/{id}/input`, read by hand (JSON or multipart with files); no body at
+# all checks a task whose data is complete again.
 INPUT_BODY: dict[str, Any] = {
     "requestBody": {
         "content": {
@@ -55,24 +88,24 @@ INPUT_BODY: dict[str, Any] = {
                     "type": "object",
                     "properties": {
                         "data": {
-                            "type": "string",
-                            "description": "`key: value` lines or JSON; leave out to check a task whose "
-                            "data is complete again (it waited on a portal login)",
+                            **DATA_FIELD,
+                            "description": "`key: value` lines or a JSON object; leave out to check a task "
+                            "whose data is complete again (it waited on a portal login)",
                         }
                     },
+                    "additionalProperties": False,
                 },
                 "example": {"data": "date_of_birth: 1990-01-15"},
             },
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "properties": {
-                        "data": {"type": "string"},
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                    },
-                }
+                    "properties": {"data": DATA_TEXT, "files": DOCUMENTS},
+                    "additionalProperties": False,
+                },
+                "encoding": DOCUMENT_ENCODING,
             },
         },
-        "required": True,
+        "required": False,
     }
 }

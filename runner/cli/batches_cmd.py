@@ -100,7 +100,7 @@ def list_batches(
     """The account's batches, newest first."""
     with system() as core:
         found = core.accounts.find(account)
-        shown = [batch_public(b, c) for b, c in core.batches.recent(found.id, limit=limit)]
+        shown = [batch_public(*view) for view in core.batches.recent(found.id, limit=limit)]
     if as_json:
         print_json([b.model_dump(mode="json", by_alias=True) for b in shown])
         return
@@ -155,7 +155,7 @@ def _wait(core: System, batch_id: int, total: int) -> None:
         with _bar() as bar:
             running = bar.add_task("final", total=total)
             while True:
-                batch, counts = core.batches.get(None, batch_id)
+                batch, counts, _ = core.batches.get(None, batch_id)
                 finished = sum(n for status, n in counts.items() if status.is_final)
                 bar.update(running, completed=finished)
                 if batch.finished_at is not None or stop.wait(POLL_SECONDS):

@@ -51,12 +51,13 @@ def list_schedules(
     with system() as core:
         account_id = core.accounts.find(account).id if account else None
         found = core.schedules.of_account(account_id)
+        public_ids = {a.id: a.public_id for a in core.accounts.all()}  # the ids clients see
     if as_json:
         print_json(
             [
                 {
                     "id": s.id,
-                    "account_id": s.account_id,
+                    "account_id": public_ids.get(s.account_id),
                     "cron": s.cron,
                     "timezone": s.timezone,
                     "type": s.type,

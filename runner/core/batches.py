@@ -4,7 +4,8 @@ A batch is a parent row, not a second queue (DESIGN.md §9): its tasks are ordin
 `batch_id` and the `batch` lane. Every row is checked with the same validation as `POST /tasks`
 before anything is stored. A row whose values are wrong (a bad NPI, a date that is not a date,
 an unknown task type) is refused with its row number, field and reason, and creates nothing; a
-row that only lacks fields becomes a task waiting for input, as `POST /tasks` would make it. The
+row that only lacks fields, or whose payer has no portal login, becomes a task waiting for
+input, as `POST /tasks` would make it. The
 batch row and all its tasks are then written in one transaction: a batch exists whole or not at
 all, so a retry with the same Idempotency-Key finds it or creates it, never half of it.
 
@@ -18,7 +19,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -60,6 +61,14 @@ RESULTS_HEADER = (
     *RESULT_COLUMNS,
     "notes",
 )
+
+
+class BatchView(NamedTuple):
+    """What `batch_public` shows: the batch, its tasks by status, its account's integer id."""
+
+    batch: Batch
+    counts: dict[TaskStatus, int]
+    account_public_id: int
 
 
 @dataclass(frozen=True)
@@ -220,6 +229,9 @@ class Batches:
         invalid = [p for p in checked.check.problems if not p.missing]
         if invalid:
             return [{"row": number, "field": p.field, "reason": p.message} for p in invalid]
+        # A payer with no portal login is no reason to refuse the row: as with `POST /tasks`,
+        # the task waits for input naming the missing login (the notes say how to add one).
+        checked = self._tasks.require_login(account.id, checked)
         return _Accepted(number, task_type, row_lane, data, checked)
 
     def _logins(self, account_id: str) -> list[PortalCredential]:
@@ -242,23 +254,28 @@ class Batches:
 
     # -- read -----------------------------------------------------------------------------
 
-    def get(self, account_id: str | None, batch_id: int) -> tuple[Batch, dict[TaskStatus, int]]:
+    def get(self, account_id: str | None, batch_id: int) -> BatchView:
         """The batch and its tasks' counts; `account_id` None: any account's (the operator's CLI)."""
         with session_scope(self._engine, readonly=True) as session:
             batch = _owned(session, account_id, batch_id)
             assert batch.id is not None
-            return batch, batchstate.counts(session, batch.id)
+            return BatchView(
+                batch, batchstate.counts(session, batch.id), _public_id(session, batch.account_id)
+            )
 
-    def recent(
-        self, account_id: str, *, limit: int = 20, before: int | None = None
-    ) -> list[tuple[Batch, dict[TaskStatus, int]]]:
+    def recent(self, account_id: str, *, limit: int = 20, before: int | None = None) -> list[BatchView]:
         """The account's batches, newest first (`before`: an id, for the next page)."""
         statement = select(Batch).where(Batch.account_id == account_id)
         if before is not None:
             statement = statement.where(col(Batch.id) < before)
         with session_scope(self._engine, readonly=True) as session:
             batches = list(session.exec(statement.order_by(col(Batch.id).desc()).limit(limit)).all())
-            return [(b, batchstate.counts(session, b.id)) for b in batches if b.id is not None]
+            if not batches:
+                return []
+            public_id = _public_id(session, account_id)
+            return [
+                BatchView(b, batchstate.counts(session, b.id), public_id) for b in batches if b.id is not None
+            ]
 
     def results(self, account_id: str | None, batch_id: int) -> Iterator[list[str]]:
         """The results CSV's records: the header, one per task in row order, one per refused row."""
@@ -307,6 +324,12 @@ def _cell(value: Any) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
+
+
+def _public_id(session: Session, account_id: str) -> int:
+    """The account's integer id, the `accountId` clients see."""
+    public_id = session.exec(select(Account.public_id).where(Account.id == account_id)).one()
+    return int(public_id)
 
 
 def _owned(session: Session, account_id: str | None, batch_id: int) -> Batch:

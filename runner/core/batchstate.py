@@ -32,7 +32,9 @@ class RefusalPublic(BaseModel):
 
 class BatchPublic(BaseModel):
     id: int
-    account_id: str = Field(serialization_alias="accountId")
+    account_id: int = Field(
+        serialization_alias="accountId", description="The account's id, as tasks show it."
+    )
     type: str | None
     priority: str
     source: str
@@ -56,14 +58,16 @@ def counts(session: Session, batch_id: int) -> dict[TaskStatus, int]:
     return {status: found.get(status.value, 0) for status in TaskStatus}
 
 
-def batch_public(batch: Batch, by_status: dict[TaskStatus, int]) -> BatchPublic:
+def batch_public(batch: Batch, by_status: dict[TaskStatus, int], account_public_id: int) -> BatchPublic:
+    """The batch as clients see it; `account_public_id` is its account's integer id (the row
+    keeps the account's UUID, which stays inside, as for tasks)."""
     assert batch.id is not None
     finished = sum(n for status, n in by_status.items() if status.is_final)
     created_at = iso_z(batch.created_at)
     assert created_at is not None
     return BatchPublic(
         id=batch.id,
-        account_id=batch.account_id,
+        account_id=account_public_id,
         type=batch.type,
         priority=batch.priority,
         source=batch.source,
@@ -80,9 +84,9 @@ def batch_public(batch: Batch, by_status: dict[TaskStatus, int]) -> BatchPublic:
     )
 
 
-def batch_json(batch: Batch, by_status: dict[TaskStatus, int]) -> dict[str, Any]:
+def batch_json(batch: Batch, by_status: dict[TaskStatus, int], account_public_id: int) -> dict[str, Any]:
     """The exact JSON of GET /batches/{id} (also the `data` of the batch_finished event)."""
-    return batch_public(batch, by_status).model_dump(mode="json", by_alias=True)
+    return batch_public(batch, by_status, account_public_id).model_dump(mode="json", by_alias=True)
 
 
 def on_task_final(session: Session, task: Task, now: datetime) -> None:
@@ -109,7 +113,7 @@ def finish(session: Session, batch: Batch, now: datetime) -> None:
     batch.finished_at = now
     session.add(batch)
     session.flush()
-    data = batch_json(batch, counts(session, batch.id))
     account = session.get(Account, batch.account_id)
     assert account is not None
+    data = batch_json(batch, counts(session, batch.id), account.public_id)
     outbox.account_event(session, account, WebhookEvent.BATCH_FINISHED, data, now)

@@ -74,6 +74,7 @@ class Schedules:
         max_rows: int,
         owner: str = "scheduler",
         clock: Callable[[], datetime] = utcnow,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self._engine = engine
         self._batches = batches
@@ -82,6 +83,7 @@ class Schedules:
         self._max_rows = max_rows
         self._owner = owner
         self._clock = clock
+        self._poll_seconds = poll_seconds  # the longest `run_forever` waits between two looks
 
     # -- operators' actions ---------------------------------------------------------------
 
@@ -189,8 +191,8 @@ class Schedules:
             ).one()
         due = as_utc(soonest)
         if due is None:
-            return POLL_SECONDS
-        return min(POLL_SECONDS, max(0.0, (due - self._clock()).total_seconds()))
+            return self._poll_seconds
+        return min(self._poll_seconds, max(0.0, (due - self._clock()).total_seconds()))
 
     def _take(self) -> tuple[Schedule, datetime] | None:
         """Lease one due schedule (its lease free or expired); None when none is left."""
@@ -302,8 +304,8 @@ class Schedules:
                 wait = self.seconds_to_next()
             except Exception:
                 log.warning("schedules: a round failed; trying again", exc_info=True)
-                wait = POLL_SECONDS
-            stop.wait(max(0.5, wait))
+                wait = self._poll_seconds
+            stop.wait(max(min(0.5, self._poll_seconds), wait))
 
     @contextmanager
     def in_background(self) -> Iterator[threading.Thread]:

@@ -207,6 +207,13 @@ class Tasks:
         checked = intake.check(task_type, raw, self._defaults(account), self._clock().date())
         return self._with_login(account.id, checked, required=False)
 
+    def require_login(self, account_id: str, checked: intake.Checked) -> intake.Checked:
+        """`checked` (from `check`) with a payer that has no portal login made a problem, as
+        `POST /tasks` makes it at create: the task waits for input naming the missing login."""
+        if checked.portal_name is not None:
+            return checked  # `check` found the login
+        return self._with_login(account_id, checked)
+
     def _with_login(
         self, account_id: str, checked: intake.Checked, *, required: bool = True
     ) -> intake.Checked:

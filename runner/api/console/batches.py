@@ -26,7 +26,7 @@ def batch_list(
     before: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     found = system.batches.recent(me.account.id, limit=PAGE_SIZE + 1, before=before)
-    shown = [batch_public(b, c) for b, c in found[:PAGE_SIZE]]
+    shown = [batch_public(*view) for view in found[:PAGE_SIZE]]
     more = shown[-1].id if len(found) > PAGE_SIZE and shown else None
     failing = [s for s in system.schedules.of_account(me.account.id) if s.last_error]
     return render(

@@ -4,34 +4,34 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.formparsers import MultiPartException
 
-from runner.api.bodylimit import ENVELOPE_BYTES, allow_body
+from runner.api.bodies import BodyRules, Parts, read_parts, text_field
+from runner.api.bodylimit import ENVELOPE_BYTES
 from runner.api.deps import AccountDep, CallerDep, SystemDep
-from runner.api.schemas import ERROR_RESPONSES
+from runner.api.schemas import ERROR_RESPONSES, IdempotencyKey
 from runner.core import batchfile
 from runner.core.batches import fingerprint
 from runner.core.batchfile import Rows
 from runner.core.batchstate import BatchPublic, batch_public
-from runner.core.errors import InvalidRequest, UnsupportedType
-from sops import jsonlimits
-from sops.errors import JsonRefused
+from runner.core.errors import InvalidRequest
 from sops.types import TaskType
 
 router = APIRouter(prefix="/batches", tags=["batches"], responses=ERROR_RESPONSES)
 
+_TYPES = {"type": "string", "enum": [t.value for t in TaskType]}
+_LANES = {"type": "string", "enum": ["batch", "interactive"], "default": "batch"}
+# The body as `create_batch` reads it. How many rows (`maxItems`) comes from settings
+# (`runner.api.openapi`). A row that cannot make a task is refused alone (the answer's `refused`),
+# so any object or text is a row here; the CSV file's own rules are in the README.
 _CREATE_BODY = {
     "requestBody": {
         "content": {
@@ -43,22 +43,33 @@ _CREATE_BODY = {
                         "file": {
                             "type": "string",
                             "format": "binary",
-                            "description": "CSV UTF-8, header row",
+                            "description": "CSV UTF-8, a header row of field names (or aliases); "
+                            "at most SOPWRIGHT_BATCH_MAX_BYTES",
                         },
-                        "type": {"type": "string", "enum": [t.value for t in TaskType]},
-                        "priority": {"type": "string", "enum": ["batch", "interactive"], "default": "batch"},
+                        "type": _TYPES,
+                        "priority": _LANES,
                     },
-                }
+                    "additionalProperties": False,
+                },
+                "encoding": {"file": {"contentType": "text/csv"}},
             },
             "application/json": {
                 "schema": {
                     "type": "object",
                     "required": ["rows"],
                     "properties": {
-                        "type": {"type": "string", "enum": [t.value for t in TaskType]},
-                        "priority": {"type": "string", "enum": ["batch", "interactive"]},
-                        "rows": {"type": "array", "items": {"type": ["object", "string"]}},
+                        "type": _TYPES,
+                        "priority": _LANES,
+                        "rows": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {
+                                "anyOf": [{"type": "object"}, {"type": "string"}],
+                                "description": "the row's fields, or its `key: value` text",
+                            },
+                        },
                     },
+                    "additionalProperties": False,
                 },
                 "example": {
                     "type": "check_eligibility",
@@ -97,25 +108,14 @@ async def create_batch(
     request: Request,
     system: SystemDep,
     caller: CallerDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> BatchPublic:
     settings = system.settings
-    limit = settings.batch_max_bytes + ENVELOPE_BYTES
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit():
-        batchfile.check_size(int(declared) - ENVELOPE_BYTES, settings.batch_max_bytes)
-    allow_body(request, limit)
-    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type == "multipart/form-data":
-        body = await _read_multipart(request, settings.batch_max_bytes, settings.batch_max_rows)
-    elif content_type == "application/json":
-        body = await _read_json(request, settings.batch_max_bytes, settings.batch_max_rows)
+    parts = await read_parts(request, _rules(settings.batch_max_bytes))
+    if parts.raw is None:
+        body = await run_in_threadpool(_from_form, parts, settings.batch_max_bytes, settings.batch_max_rows)
     else:
-        raise UnsupportedType(
-            f"Unsupported Content-Type {content_type or '(none)'!r}: send a CSV file as multipart/form-data "
-            "(field `file`) or a JSON object with `rows`.",
-            accepted="multipart/form-data or application/json",
-        )
+        body = _from_json(parts.values, parts.raw, settings.batch_max_rows)
     create = partial(
         system.batches.create,
         caller.account,
@@ -129,75 +129,53 @@ async def create_batch(
     )
     batch = await run_in_threadpool(create)
     assert batch.id is not None
-    found, counts = await run_in_threadpool(system.batches.get, caller.account.id, batch.id)
-    return batch_public(found, counts)
+    return batch_public(*await run_in_threadpool(system.batches.get, caller.account.id, batch.id))
 
 
-async def _read_multipart(request: Request, max_bytes: int, max_rows: int) -> _Request:
-    try:
-        form = await request.form(max_files=2, max_fields=4, max_part_size=1024)
-    except (MultiPartException, StarletteHTTPException) as exc:
-        if isinstance(exc, StarletteHTTPException) and exc.status_code != 400:
-            raise
-        message = exc.message if isinstance(exc, MultiPartException) else str(exc.detail)
-        raise InvalidRequest(f"The multipart body cannot be read: {message}") from None
-    try:
-        values: dict[str, str] = {}
-        upload: UploadFile | None = None
-        for key, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                if key != "file" or upload is not None:
-                    raise InvalidRequest("Send one CSV file, as the field `file`.")
-                upload = value
-            elif key in ("type", "priority") and key not in values:
-                values[key] = value
-            else:
-                raise InvalidRequest(
-                    f"Unexpected field {key!r}: send `file`, and optionally `type` and `priority`."
-                )
-        if upload is None:
-            raise InvalidRequest("No file: send the CSV as the multipart field `file`.")
-        content = await upload.read(max_bytes + 1)
-        batchfile.check_size(len(content), max_bytes)
-        source = (upload.filename or "upload.csv")[:300]
-    finally:
-        await form.close()
-    rows = await run_in_threadpool(batchfile.read_csv, content, max_rows=max_rows)
-    return _Request(
-        rows=rows,
-        type=values.get("type") or None,
-        priority=values.get("priority") or None,
-        source=source,
-        content=content,
+def _rules(max_bytes: int) -> BodyRules:
+    """A batch body: JSON rows, or one CSV file; either at most `max_bytes` as it arrives."""
+    return BodyRules(
+        json_fields=frozenset({"type", "priority", "rows"}),
+        max_json_bytes=max_bytes,
+        example='{"type": "check_eligibility", "rows": [{"member_id": "..."}]}',
+        form_fields=frozenset({"type", "priority"}),
+        file_fields=("file",),
+        max_form_bytes=max_bytes + ENVELOPE_BYTES,
+        max_field_chars=1024,
+        max_files=2,
+        max_file_bytes=max_bytes,
     )
 
 
-async def _read_json(request: Request, max_bytes: int, max_rows: int) -> _Request:
-    raw = await request.body()
-    batchfile.check_size(len(raw), max_bytes)
-    try:
-        body: Any = jsonlimits.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidRequest("The request body is not valid UTF-8.") from None
-    except JsonRefused as exc:
-        raise InvalidRequest(f"The request body {exc.message}.", limit=exc.limit) from None
-    except json.JSONDecodeError as exc:
+def _from_form(parts: Parts, max_bytes: int, max_rows: int) -> _Request:
+    if len(parts.files) != 1:
         raise InvalidRequest(
-            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
-        ) from None
-    if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
+            "No file: send the CSV as the multipart field `file`."
+            if not parts.files
+            else "Send one CSV file, as the field `file`."
+        )
+    [upload] = parts.files
+    batchfile.check_size(len(upload.content), max_bytes)
+    return _Request(
+        rows=batchfile.read_csv(upload.content, max_rows=max_rows),
+        type=text_field(parts.values, "type") or None,
+        priority=text_field(parts.values, "priority") or None,
+        source=(upload.filename or "upload.csv")[:300],
+        content=upload.content,
+    )
+
+
+def _from_json(body: dict[str, Any], raw: bytes, max_rows: int) -> _Request:
+    if not isinstance(body.get("rows"), list):
         raise InvalidRequest(
             'Send a JSON object with `rows`, a list of rows: {"type": ..., "rows": [{...}]}.'
         )
-    unknown = sorted(set(body) - {"type", "priority", "rows"})
-    if unknown:
-        raise InvalidRequest(f"Unknown field(s) {', '.join(unknown)}; allowed: priority, rows, type.")
-    for name in ("type", "priority"):
-        if body.get(name) is not None and not isinstance(body[name], str):
-            raise InvalidRequest(f"`{name}` must be a string.")
-    rows = batchfile.read_json_rows(body["rows"], max_rows=max_rows)
     return _Request(
-        rows=rows, type=body.get("type"), priority=body.get("priority"), source="json", content=raw
+        rows=batchfile.read_json_rows(body["rows"], max_rows=max_rows),
+        type=text_field(body, "type"),
+        priority=text_field(body, "priority"),
+        source="json",
+        content=raw,
     )
 
 
@@ -210,8 +188,8 @@ def list_batches(
 ) -> BatchList:
     found = system.batches.recent(account.id, limit=limit + 1, before=before)
     page = found[:limit]
-    last = page[-1][0].id if len(found) > limit and page else None
-    return BatchList(data=[batch_public(b, c) for b, c in page], next_before=last)
+    last = page[-1].batch.id if len(found) > limit and page else None
+    return BatchList(data=[batch_public(*view) for view in page], next_before=last)
 
 
 @router.get("/{batch_id}", response_model=BatchPublic, summary="A batch: counts by status and progress")

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import partial
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -14,7 +14,16 @@ from pydantic import BaseModel, Field
 from runner.api.artifacts import document_response
 from runner.api.bodies import read_body, text_field
 from runner.api.deps import AccountDep, CallerDep, SystemDep
-from runner.api.schemas import ERROR_RESPONSES, INPUT_BODY, TaskIdPath
+from runner.api.schemas import (
+    DATA_FIELD,
+    DATA_TEXT,
+    DOCUMENT_ENCODING,
+    DOCUMENTS,
+    ERROR_RESPONSES,
+    INPUT_BODY,
+    IdempotencyKey,
+    TaskIdPath,
+)
 from runner.core.errors import InvalidRequest
 from runner.core.public import TaskPublic, task_public
 from runner.core.states import TaskStatus
@@ -23,6 +32,7 @@ from sops.types import TaskType
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
 
+_TYPES = {"type": "string", "enum": [t.value for t in TaskType]}
 _CREATE_BODY = {
     "requestBody": {
         "content": {
@@ -31,14 +41,15 @@ _CREATE_BODY = {
                     "type": "object",
                     "required": ["type"],
                     "properties": {
-                        "type": {"type": "string", "enum": [t.value for t in TaskType]},
-                        "data": {"type": "string", "description": "`key: value` lines or a JSON object"},
+                        "type": _TYPES,
+                        "data": DATA_FIELD,
                         "priority": {
                             "type": "string",
                             "enum": ["interactive", "batch"],
                             "default": "interactive",
                         },
                     },
+                    "additionalProperties": False,
                 },
                 "example": {
                     "type": "submit_claim",
@@ -52,12 +63,14 @@ _CREATE_BODY = {
                     "type": "object",
                     "required": ["type"],
                     "properties": {
-                        "type": {"type": "string"},
-                        "data": {"type": "string"},
+                        "type": _TYPES,
+                        "data": DATA_TEXT,
                         "priority": {"type": "string", "enum": ["interactive", "batch"]},
-                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "files": DOCUMENTS,
                     },
-                }
+                    "additionalProperties": False,
+                },
+                "encoding": DOCUMENT_ENCODING,
             },
         },
         "required": True,
@@ -84,7 +97,7 @@ async def create_task(
     request: Request,
     system: SystemDep,
     caller: CallerDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> TaskPublic:
     body = await read_body(
         request,

@@ -56,7 +56,7 @@ def test_a_batch_runs_and_its_webhooks_arrive(system: System) -> None:
             system, portals={"fake": FakePortal().handler(STEPS)}, concurrency=2, poll_interval=0.05
         )
         run_async(lambda: worker.run(once=True))
-        stored, counts = system.batches.get(account.id, batch.id)
+        stored, counts, _ = system.batches.get(account.id, batch.id)
         assert counts["completed"] == 3 and stored.finished_at is not None
 
         system.webhooks.dispatcher().run_until_idle()

@@ -14,11 +14,14 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
+from sqlmodel import select
 
 from runner.api.app import create_app
-from runner.api.bodylimit import text_limit, upload_limit
+from runner.api.bodylimit import ENVELOPE_BYTES, text_limit, upload_limit
+from runner.core.db import session_scope
 from runner.core.settings import Settings
 from runner.core.system import System
+from runner.core.tables import Batch, Task
 from tests.unit.runner.callers import Caller
 
 CHUNK = 64 * 1024
@@ -154,3 +157,31 @@ def test_a_declared_length_past_the_limit_is_refused_before_reading(system: Syst
     headers = {**caller.headers, "Content-Type": "application/json", "Content-Length": str(TOTAL)}
     answer = post_chunked(app, "/tasks", headers, b"{")
     assert answer.status == 413 and answer.read == 0
+
+
+def batch_file_part() -> bytes:
+    return (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\nmember_id,patient\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "head", "envelope"),
+    [
+        ("application/json", b'{"type": "check_eligibility", "rows": ["', 0),
+        (f"multipart/form-data; boundary={BOUNDARY}", batch_file_part(), ENVELOPE_BYTES),
+    ],
+    ids=["json", "csv"],
+)
+def test_a_chunked_batch_stops_at_the_batch_limit_and_creates_nothing(
+    system: System, caller: Caller, content_type: str, head: bytes, envelope: int
+) -> None:
+    app = create_app(system)
+    headers = {**caller.headers, "Content-Type": content_type}
+    answer = post_chunked(app, "/batches", headers, head)
+    assert answer.status == 413 and answer.json()["error"]["code"] == "too_large"  # type: ignore[index]
+    limit = system.settings.batch_max_bytes + envelope
+    assert text_limit(system.settings.max_data_chars) < answer.read <= limit + CHUNK
+    with session_scope(system.engine, readonly=True) as session:
+        assert session.exec(select(Batch)).all() == [] and session.exec(select(Task)).all() == []

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -230,3 +232,83 @@ def test_two_workers_finishing_the_last_two_tasks_at_once_write_one_batch_finish
                 select(WebhookDelivery).where(WebhookDelivery.event == "batch_finished")
             ).all()
         assert len([e for e in events if e.payload["data"]["id"] == batch["id"]]) == 1
+
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
+def test_a_batch_shows_the_accounts_integer_id_as_tasks_do_and_no_uuid(
+    api: TestClient, caller: Caller, system: System
+) -> None:
+    batch = post_csv(api, caller, csv_file([good_row(1), good_row(2)])).json()
+    task_id = int(next(csv.DictReader(io.StringIO(results_csv(api, caller, batch["id"]))))["task_id"])
+    task = api.get(f"/tasks/{task_id}", headers=caller.headers).json()
+    assert batch["accountId"] == task["accountId"] == caller.public_id and caller.public_id > 0
+    assert api.get(f"/batches/{batch['id']}", headers=caller.headers).json()["accountId"] == caller.public_id
+    [listed] = api.get("/batches", headers=caller.headers).json()["data"]
+    assert listed["accountId"] == caller.public_id
+    assert not UUID.search(results_csv(api, caller, batch["id"]))
+    for shown in (batch, listed):
+        assert not UUID.search(json.dumps(shown)), shown
+
+    with session_scope(system.engine, readonly=True) as session:
+        ids = [t.public_id for t in session.exec(select(Task).where(Task.batch_id == batch["id"])).all()]
+    for public_id in ids:
+        assert api.post(f"/tasks/{public_id}/cancel", json={}, headers=caller.headers).status_code == 200
+    with session_scope(system.engine, readonly=True) as session:
+        [event] = session.exec(select(WebhookDelivery).where(WebhookDelivery.event == "batch_finished")).all()
+    assert event.payload["data"]["accountId"] == caller.public_id
+    assert not UUID.search(json.dumps(event.payload["data"]))
+
+
+def results_csv(api: TestClient, caller: Caller, batch_id: int) -> str:
+    response = api.get(f"/batches/{batch_id}/results.csv", headers=caller.headers)
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def test_rows_whose_payer_has_no_login_wait_for_input_at_create_as_post_tasks_does(
+    api: TestClient, system: System
+) -> None:
+    created = system.accounts.create("Clinic Without Acme")
+    caller = Caller(created.account.id, created.api_key, created.account.public_id)
+    add_logins_for(system, caller.account_id, "beacon", serves=["Bluebird Health Plan"])
+    no_login = good_row(1)  # payer acme: no login for it yet
+    has_login = good_row(2).replace(",acme,", ",Bluebird Health Plan,")
+    batch = post_csv(api, caller, csv_file([no_login, has_login])).json()
+    assert (batch["created"], batch["waiting_for_input"], batch["refused"]) == (2, 1, [])
+    assert batch["counts"]["waiting_for_input"] == 1 and batch["counts"]["pending"] == 1
+    by_row = {int(r["row"]): r for r in csv.DictReader(io.StringIO(results_csv(api, caller, batch["id"])))}
+    assert by_row[3]["status"] == "pending"
+    waiting = api.get(f"/tasks/{by_row[2]['task_id']}", headers=caller.headers).json()
+    assert waiting["status"] == "waiting_for_input" and waiting["attempts"] == 0
+    assert [p["field"] for p in waiting["problems"]] == ["payer"]
+
+    # The same row as one POST /tasks gets the same decision and the same notes.
+    single = api.post(
+        "/tasks",
+        json={
+            "type": "check_eligibility",
+            "data": json.dumps(dict(zip(HEADER.split(","), no_login.split(","), strict=True))),
+        },
+        headers=caller.headers,
+    ).json()
+    assert single["status"] == "waiting_for_input" and single["notes"] == waiting["notes"]
+    assert "no portal login is set up for 'acme'" in waiting["notes"]
+    assert by_row[2]["notes"] == waiting["notes"]
+
+    add_logins_for(system, caller.account_id, "acme")
+    resumed = api.post(f"/tasks/{waiting['id']}/input", json={}, headers=caller.headers)
+    assert resumed.status_code == 200 and resumed.json()["status"] == "pending", resumed.text
+
+
+def add_logins_for(system: System, account_id: str, payer: str, serves: list[str] | None = None) -> None:
+    system.credentials.add(
+        account_id,
+        payer=payer,
+        url=f"http://127.0.0.1:9/{payer}",
+        username="biller",
+        password="not-used",
+        totp_secret=None,
+        serves=serves or [],
+    )

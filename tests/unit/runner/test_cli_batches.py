@@ -18,7 +18,8 @@ def test_import_a_csv_then_show_the_batch_and_its_results(env: dict[str, str], t
     imported = run(["tasks", "import", "Clinic CLI", str(source), "--type", "check_eligibility"], env)
     assert imported.returncode == 0, imported.stderr
     said = " ".join(imported.stdout.split())  # the console wraps long lines
-    assert "3 rows, 2 tasks created (0 waiting for input), 1 rows refused" in said
+    # The account has no portal login yet: its tasks wait for input naming it, as POST /tasks does.
+    assert "3 rows, 2 tasks created (2 waiting for input), 1 rows refused" in said
     assert "date_of_birth" in imported.stdout
 
     results = tmp_path / "results.csv"
@@ -27,10 +28,14 @@ def test_import_a_csv_then_show_the_batch_and_its_results(env: dict[str, str], t
     with results.open(encoding="utf-8") as handle:
         records = list(csv.DictReader(handle))
     assert [(r["row"], r["status"]) for r in records] == [
-        ("2", "pending"),
-        ("3", "pending"),
+        ("2", "waiting_for_input"),
+        ("3", "waiting_for_input"),
         ("4", "refused"),
     ]
+    assert "no portal login is set up for 'acme'" in records[0]["notes"]
+    [account] = json.loads(run(["accounts", "list", "--json"], env).stdout)
+    shown_json = json.loads(run(["batches", "show", "1", "--json"], env).stdout)
+    assert shown_json["accountId"] == account["account_id"] and isinstance(shown_json["accountId"], int)
     listed = json.loads(run(["batches", "list", "Clinic CLI", "--json"], env).stdout)
     assert [(b["id"], b["source"], b["created"]) for b in listed] == [(1, "appointments.csv", 2)]
 

@@ -33,6 +33,7 @@ def test_the_schedule_commands(env: dict[str, str], tmp_path: Path) -> None:  # 
     assert "Schedule 1: next firing" in added.stdout
     [listed] = json.loads(run(["schedules", "list", "Clinic Cron", "--json"], env).stdout)
     assert listed["cron"] == "0 18 * * 1-5" and listed["timezone"] == "America/New_York"
+    assert listed["account_id"] == 1  # the integer id `accounts list` shows, not the row's UUID
     assert run(["schedules", "pause", "1"], env).returncode == 0
     assert json.loads(run(["schedules", "list", "--json"], env).stdout)[0]["paused"] is True
     assert "next firing" in run(["schedules", "resume", "1"], env).stdout
