@@ -61,7 +61,7 @@ def finished(engine: sa.Engine, batch_id: int) -> tuple[int, int]:
     return sum(1 for status in rows if status in ("completed", "completed_with_issues", "failed")), len(rows)
 
 
-def claim_waits(engine: sa.Engine, batch_id: int | None, task_id: str | None = None) -> list[float]:
+def claim_waits(engine: sa.Engine, batch_id: int | None, task_id: int | None = None) -> list[float]:
     """Seconds from due (run_after at creation, else created_at) to the first claim, per task."""
     with db.session_scope(engine, readonly=True) as session:
         query = select(Task.id, Task.created_at, sa.func.min(TaskEvent.at)).join(
@@ -69,7 +69,7 @@ def claim_waits(engine: sa.Engine, batch_id: int | None, task_id: str | None = N
         )
         query = query.where(col(TaskEvent.kind) == "claim").group_by(col(Task.id), col(Task.created_at))
         if task_id is not None:
-            query = query.where(col(Task.id) == task_id)
+            query = query.where(col(Task.public_id) == task_id)  # the id the API shows
         else:
             query = query.where(col(Task.batch_id) == batch_id)
         rows = session.exec(query).all()
@@ -158,10 +158,12 @@ def main() -> None:
         lines = list(csv.DictReader(io.StringIO(results.text)))
         with db.session_scope(engine, readonly=True) as session:
             statuses = dict(
-                session.exec(select(Task.id, Task.status).where(col(Task.batch_id) == batch["id"])).all()
+                session.exec(
+                    select(Task.public_id, Task.status).where(col(Task.batch_id) == batch["id"])
+                ).all()
             )
         disagree = sum(
-            1 for line in lines if line["task_id"] and statuses.get(line["task_id"]) != line["status"]
+            1 for line in lines if line["task_id"] and statuses.get(int(line["task_id"])) != line["status"]
         )
         events = [r for r in s.receiver.received if b'"batch_finished"' in r.body]
         engine.dispose()

@@ -109,6 +109,7 @@ async def _run_step(
 ) -> None:
     script = portal.script(step.do)
     await hooks.step_started(position, step)
+    noted = len(ctx.notes)
     try:
         if step.poll is None:
             await script(ctx)
@@ -126,13 +127,13 @@ async def _run_step(
     except BaseException as exc:
         await hooks.step_finished(position, step, outcome="error", message=type(exc).__name__)
         raise
-    message = None
+    remarks = ctx.notes[noted:]  # e.g. a document the step could not keep
     if ctx.still_pending:
-        message = "Still pending at the last poll."
+        remarks.insert(0, "Still pending at the last poll.")
         if ctx.outcome is None:
             # The payer has not decided yet: the work is done, but its answer needs a person's eye.
             ctx.finish(Outcome.COMPLETED_WITH_ISSUES)
-    await hooks.step_finished(position, step, outcome="ok", message=message)
+    await hooks.step_finished(position, step, outcome="ok", message=" ".join(remarks) or None)
 
 
 async def _reconcile(

@@ -9,19 +9,23 @@ and password into its page, as a real sign-in does: traces and page HTML must no
 and is counted in `calls`.
 
 `FakePage`: what the engine, the runner's recorder and these step scripts use of a Playwright
-page (content, url, screenshot, closed), and nothing more: a real portal's step script fails on it
+page (content, url, screenshot, pdf, closed), and nothing more: a real portal's step script fails on it
 at once, since it has no locators.
 """
 
 from __future__ import annotations
 
 import html
+import re
 import struct
 import zlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
+
+from fpdf import FPDF
 
 from handlers.context import StepContext
 from handlers.errors import StepError
@@ -96,6 +100,9 @@ class FakePortal:
         return False if self.reconcile_with is False else None
 
 
+PRINTED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
 class PageClosed(Exception):
     """The fake page was used after it was closed (Playwright raises its own error there)."""
 
@@ -113,6 +120,7 @@ class FakePage:
         self.url = url
         self.history: list[tuple[str, str]] = []
         self.screenshots = 0
+        self.pdf_error: Exception | None = None
         self._html = ""
         self._closed = False
 
@@ -147,6 +155,21 @@ class FakePage:
         self.screenshots += 1
         text = f"{'full' if full_page else 'viewport'} {self.url}\n{self._html}".encode()
         return png(text) if type == "png" else jpeg(text)
+
+    async def pdf(self, **_: Any) -> bytes:
+        """The page printed: a real one-page PDF of the page's text (tags dropped), so that a
+        test can read what was kept with pypdf. `pdf_error` set: raised instead (a print that
+        fails)."""
+        self._check()
+        if self.pdf_error is not None:
+            raise self.pdf_error
+        document = FPDF(format="Letter")
+        document.set_creation_date(PRINTED_AT)  # the same page prints the same bytes
+        document.add_page()
+        document.set_font("helvetica", size=10)
+        text = " ".join(re.sub(r"<[^>]+>", " ", html.unescape(self._html)).split())
+        document.multi_cell(0, 5, text.encode("latin-1", "replace").decode("latin-1") or " ")
+        return bytes(document.output())
 
     def is_closed(self) -> bool:
         return self._closed

@@ -5,7 +5,7 @@ Mounted only when the portal runs with --admin (or MOCK_PORTAL_ADMIN=1).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException
 from pydantic import ValidationError
@@ -114,3 +114,21 @@ def submission(portal: PortalDep, submission_id: int) -> dict[str, Any]:
         if s.id == submission_id:
             return s.as_json()
     raise HTTPException(404, detail="No such submission")
+
+
+@router.get("/lookups")
+def lookups(
+    portal: PortalDep, payer: str | None = None, kind: Literal["claim", "auth"] | None = None
+) -> list[dict[str, Any]]:
+    """Claim and auth status lookups (searches and detail views) since the last reset."""
+    return [
+        entry.as_json()
+        for entry in portal.state.lookups.lookups
+        if (payer is None or entry.payer == payer) and (kind is None or entry.kind == kind)
+    ]
+
+
+@router.get("/documents")
+def served_documents(portal: PortalDep, payer: str | None = None) -> list[dict[str, Any]]:
+    """PDF documents (EOBs, remittance advice, auth letters) served since the last reset."""
+    return [d.as_json() for d in portal.state.lookups.documents if payer is None or d.payer == payer]

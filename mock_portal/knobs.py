@@ -44,6 +44,9 @@ class Knobs(BaseModel):
     pended_minutes: int = Field(30, ge=0)  # or minutes of portal clock, whichever first
     claim_stage_polls: int = Field(1, ge=0)  # status lookups per claim stage
     claim_stage_minutes: int = Field(60, ge=0)
+    # Status searches leave out records younger than this (0: found at once; the reconcilers need 0)
+    claim_index_delay_minutes: int = Field(0, ge=0)
+    auth_index_delay_minutes: int = Field(0, ge=0)  # searches by member only
     # Uploads
     upload_max_files: int = Field(10, ge=1)
     upload_max_file_bytes: int = Field(60 * 1024 * 1024, ge=1)

@@ -135,6 +135,7 @@ class Claim:
     paid_amount: Decimal = Decimal("0")
     polls: int = 0
     duplicate_of: str | None = None
+    finalized_at: datetime | None = None  # when it reached its final status (the paid date)
     appeal_ids: list[str] = field(default_factory=list)
 
     @property

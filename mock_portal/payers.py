@@ -27,6 +27,7 @@ class Payer:
     mfa_path: str
     home_path: str
     always_pend_auths: bool  # the exchange answers every auth "pended" first
+    payment_method: str  # how it pays claims: "check" or "eft"
 
     def url(self, path: str) -> str:
         return f"{self.base_path}{path}"
@@ -47,6 +48,7 @@ ACME = Payer(
     mfa_path="/acme/login/verify",
     home_path="/acme/home",
     always_pend_auths=False,
+    payment_method="check",
 )
 
 BEACON = Payer(
@@ -61,6 +63,7 @@ BEACON = Payer(
     mfa_path="/beacon/verify",
     home_path="/beacon/dashboard",
     always_pend_auths=True,
+    payment_method="eft",
 )
 
 PAYERS: dict[str, Payer] = {ACME.key: ACME, BEACON.key: BEACON}

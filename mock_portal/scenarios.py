@@ -22,6 +22,7 @@ class Scenario(StrEnum):
     AUTH_PENDED_APPROVED = "auth_pended_approved"
     AUTH_PENDED_DENIED = "auth_pended_denied"
     AUTH_NOT_REQUIRED = "auth_not_required"
+    AUTH_PENDED_LONG = "auth_pended_long"
     APPEALS = "appeals"
 
 
@@ -34,7 +35,9 @@ class MagicMember:
 
 MAGIC_MEMBERS: tuple[MagicMember, ...] = (
     MagicMember(
-        "SYN100001", Scenario.HAPPY, "Active coverage with benefits; claims accepted and paid; auths approved"
+        "SYN100001",
+        Scenario.HAPPY,
+        "Active coverage with benefits; claims accepted and paid (80%, CO-45 adjustment); auths approved",
     ),
     MagicMember(
         "SYN100002", Scenario.INACTIVE, "Coverage inactive (ended Dec 31 last year); claims rejected"
@@ -46,7 +49,9 @@ MAGIC_MEMBERS: tuple[MagicMember, ...] = (
         "SYN100010", Scenario.CLAIM_REJECTED, "Claims: front-end rejection with reasons, no claim number"
     ),
     MagicMember(
-        "SYN100011", Scenario.CLAIM_DENIED, "Claims: accepted, then finalized as denied (appealable)"
+        "SYN100011",
+        Scenario.CLAIM_DENIED,
+        "Claims: accepted, then finalized as denied with CO-50 (appealable)",
     ),
     MagicMember("SYN100020", Scenario.AUTH_PARTIAL, "Prior auth: partially approved (half the units)"),
     MagicMember("SYN100021", Scenario.AUTH_DENIED, "Prior auth: denied, not medically necessary"),
@@ -55,6 +60,11 @@ MAGIC_MEMBERS: tuple[MagicMember, ...] = (
     ),
     MagicMember("SYN100023", Scenario.AUTH_PENDED_DENIED, "Prior auth: pended, denied after N polls/minutes"),
     MagicMember("SYN100024", Scenario.AUTH_NOT_REQUIRED, "Prior auth: no authorization required"),
+    MagicMember(
+        "SYN100025",
+        Scenario.AUTH_PENDED_LONG,
+        "Prior auth: pended, stays pended for 90 days of portal clock whatever the lookups (then approved)",
+    ),
     MagicMember(
         "SYN100030", Scenario.APPEALS, "Has seeded claims: denied, paid, denied with an appeal on file"
     ),

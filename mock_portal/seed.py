@@ -99,6 +99,8 @@ def _claim(raw: dict[str, Any], members: dict[str, Member], now: datetime) -> Cl
         for line in raw["lines"]
     )
     status = ClaimStatus(raw["status"])
+    submitted_at = now - timedelta(days=int(raw["service_days_ago"]) - 2)
+    final = status in (ClaimStatus.PAID, ClaimStatus.DENIED)
     return Claim(
         payer=raw["payer"],
         claim_number=str(raw["claim_number"]),
@@ -106,11 +108,12 @@ def _claim(raw: dict[str, Any], members: dict[str, Member], now: datetime) -> Cl
         patient_name=f"{member.first_name} {member.last_name}",
         billing_npi=str(raw["billing_npi"]),
         lines=lines,
-        submitted_at=now - timedelta(days=int(raw["service_days_ago"]) - 2),
+        submitted_at=submitted_at,
         status=status,
-        final_status=status if status in (ClaimStatus.PAID, ClaimStatus.DENIED) else ClaimStatus.PAID,
+        final_status=status if final else ClaimStatus.PAID,
         denial_reason=raw.get("denial_reason", ""),
         paid_amount=Decimal(raw.get("paid_amount", "0")),
+        finalized_at=min(now, submitted_at + timedelta(days=14)) if final else None,
     )
 
 

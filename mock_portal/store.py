@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mock_portal.identifiers import Identifiers
+from mock_portal.lookups import LookupLog
 from mock_portal.models import (
     Appeal,
     AuthRequest,
@@ -37,6 +38,7 @@ class PortalState:
         self.appeals: list[Appeal] = []
         self.submissions: list[Submission] = []
         self.ids = Identifiers()
+        self.lookups = LookupLog()
         for seeded in seed.appeals:
             appeal = Appeal(
                 payer=seeded.payer,
@@ -86,6 +88,7 @@ class PortalState:
         claim_number: str = "",
         service_from: date | None = None,
         service_to: date | None = None,
+        billing_npi: str = "",
     ) -> list[Claim]:
         found = []
         for claim in self.claims.values():
@@ -99,6 +102,8 @@ class PortalState:
                 continue
             if service_to and claim.first_service_date > service_to:
                 continue
+            if billing_npi and claim.billing_npi != billing_npi.strip():
+                continue
             found.append(claim)
         return sorted(found, key=lambda c: c.submitted_at, reverse=True)
 
@@ -109,14 +114,28 @@ class PortalState:
         return self.auths.get((payer, reference_number.strip().upper()))
 
     def search_auths(
-        self, payer: str, *, member_id: str = "", reference_number: str = ""
+        self,
+        payer: str,
+        *,
+        member_id: str = "",
+        reference_number: str = "",
+        certification_number: str = "",
+        procedure_code: str = "",
+        service_from: date | None = None,
+        service_to: date | None = None,
     ) -> list[AuthRequest]:
+        """Requests matching every criterion given; dates match when they overlap the request's."""
+        code = procedure_code.strip().upper()
         found = [
             a
             for a in self.auths.values()
             if a.payer == payer
             and (not member_id or a.member_id == member_id.strip().upper())
             and (not reference_number or a.reference_number == reference_number.strip().upper())
+            and (not certification_number or a.certification_number == certification_number.strip().upper())
+            and (not code or any(p["procedure_code"] == code for p in a.procedures))
+            and (not service_from or a.service_to >= service_from)
+            and (not service_to or a.service_from <= service_to)
         ]
         return sorted(found, key=lambda a: a.submitted_at, reverse=True)
 

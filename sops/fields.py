@@ -170,7 +170,15 @@ _SPECS = (
         "original_claim_number",
         "original claim number",
         "2025031800123",
-        ("claim number", "original claim", "payer claim number", "ICN"),
+        ("original claim", "original ICN", "claim being appealed"),
+    ),
+    # The payer's number for a claim: an appeal's and a resubmission's `original_claim_number`
+    # take it when they are not given one (see SYNONYMS).
+    FieldSpec(
+        "claim_number",
+        "claim number",
+        "2025031800123",
+        ("claim number", "claim #", "claim no", "claim id", "payer claim number", "ICN", "DCN"),
     ),
     FieldSpec(
         "procedures",
@@ -184,15 +192,63 @@ _SPECS = (
         "service_from",
         "service start date",
         "2025-04-01",
-        ("from", "from date", "start date", "service start", "service date from"),
+        ("from", "from date", "start date", "service start"),
         Kind.DATE,
     ),
     FieldSpec(
         "service_to",
         "service end date",
         "2025-06-30",
-        ("to", "to date", "end date", "service end", "service date to"),
+        ("to", "to date", "end date", "service end"),
         Kind.DATE,
+    ),
+    # A claim's dates of service, to find it by member (a claim status lookup).
+    FieldSpec(
+        "service_date_from",
+        "first date of service",
+        "2025-03-20",
+        ("service date from", "date of service from", "DOS from", "first date of service"),
+        Kind.DATE,
+    ),
+    FieldSpec(
+        "service_date_to",
+        "last date of service",
+        "2025-03-20",
+        (
+            "service date to",
+            "date of service to",
+            "DOS to",
+            "through date of service",
+            "last date of service",
+        ),
+        Kind.DATE,
+    ),
+    FieldSpec(
+        "procedure_code",
+        "procedure code",
+        "97110",
+        ("cpt", "cpt code", "hcpcs", "hcpcs code", "procedure code"),
+    ),
+    FieldSpec(
+        "reference_number",
+        "reference number",
+        "REF-5521",
+        (
+            "reference",
+            "reference no",
+            "ref number",
+            "ref #",
+            "request number",
+            "case number",
+            "auth reference",
+            "authorization reference",
+        ),
+    ),
+    FieldSpec(
+        "certification_number",
+        "certification number",
+        "AUTH-77812",
+        ("certification", "cert number", "cert #", "approval number", "authorization certification"),
     ),
     FieldSpec(
         "urgency", "urgency", "standard", ("priority", "review type"), choices=("expedited", "standard")
@@ -288,6 +344,44 @@ TYPE_FIELDS: dict[TaskType, tuple[tuple[str, bool], ...]] = {
         ("provider_npi", False),
         ("service_date", False),
     ),
+    # Either the claim number, or the member and the dates of service (sops.inputs.rules).
+    TaskType.CHECK_CLAIM_STATUS: (
+        ("payer", True),
+        ("claim_number", False),
+        ("member_id", False),
+        ("patient_first_name", False),
+        ("patient_last_name", False),
+        ("date_of_birth", False),
+        ("service_date_from", False),
+        ("service_date_to", False),
+        ("billing_npi", False),
+    ),
+    # Either a reference or certification number, or the member, procedure and dates.
+    TaskType.CHECK_AUTHORIZATION_STATUS: (
+        ("payer", True),
+        ("reference_number", False),
+        ("certification_number", False),
+        ("member_id", False),
+        ("patient_first_name", False),
+        ("patient_last_name", False),
+        ("date_of_birth", False),
+        ("procedure_code", False),
+        ("service_from", False),
+        ("service_to", False),
+        ("requesting_npi", False),
+    ),
+}
+
+# Per task type: what the required marks alone cannot say (shown with the field hints).
+TYPE_RULES: dict[TaskType, str] = {
+    TaskType.CHECK_CLAIM_STATUS: (
+        "Give the claim number, or the member ID, patient name, date of birth and first date of "
+        "service (the last date defaults to the first)."
+    ),
+    TaskType.CHECK_AUTHORIZATION_STATUS: (
+        "Give the reference or certification number, or the member ID, patient name, date of birth, "
+        "procedure code and service start date (the end date defaults to the start)."
+    ),
 }
 
 # Per task type: the NPI of the provider the task acts for (a multi-provider portal session picks
@@ -297,6 +391,8 @@ ACTING_PROVIDER: dict[TaskType, str] = {
     TaskType.SUBMIT_CLAIM: "billing_npi",
     TaskType.SUBMIT_PRIOR_AUTHORIZATION: "requesting_npi",
     TaskType.SUBMIT_APPEAL: "provider_npi",
+    TaskType.CHECK_CLAIM_STATUS: "billing_npi",
+    TaskType.CHECK_AUTHORIZATION_STATUS: "requesting_npi",
 }
 
 # Per task type: a field left empty is taken from these other keys, in order (task, then defaults).
@@ -306,14 +402,28 @@ SYNONYMS: dict[TaskType, dict[str, tuple[str, ...]]] = {
         "billing_npi": ("provider_npi",),
         "rendering_npi": ("provider_npi",),
         "service_lines": ("procedures",),
+        "original_claim_number": ("claim_number",),
     },
     TaskType.SUBMIT_PRIOR_AUTHORIZATION: {
         "requesting_npi": ("provider_npi",),
         "servicing_npi": ("requesting_npi", "provider_npi"),
         "procedures": ("service_lines",),
-        "service_from": ("service_date",),
+        "service_from": ("service_date", "service_date_from"),
+        "service_to": ("service_date_to",),
     },
-    TaskType.SUBMIT_APPEAL: {},
+    TaskType.SUBMIT_APPEAL: {"original_claim_number": ("claim_number",)},
+    TaskType.CHECK_CLAIM_STATUS: {
+        "claim_number": ("original_claim_number",),
+        "billing_npi": ("provider_npi",),
+        "service_date_from": ("service_date", "service_from"),
+        "service_date_to": ("service_to",),
+    },
+    TaskType.CHECK_AUTHORIZATION_STATUS: {
+        "certification_number": ("prior_auth_number",),
+        "requesting_npi": ("provider_npi",),
+        "service_from": ("service_date", "service_date_from"),
+        "service_to": ("service_date_to",),
+    },
 }
 
 # Keys of one service line / procedure (`service line: cpt=99213, units=1, ...`).

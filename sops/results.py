@@ -29,6 +29,11 @@ AuthDecision = Literal[
     "contact_payer",
     "not_required",
 ]
+# Where a claim stands, in X12 277 claim status category terms: A1 acknowledged (received), A2/P*
+# pending (accepted into adjudication, in process), F1 finalized and paid, F2 finalized and denied;
+# not_found: the payer has no claim matching the search (yet: a new claim takes a while to show).
+StatusCategory = Literal["acknowledged", "pending", "finalized_paid", "finalized_denied", "not_found"]
+PaymentMethod = Literal["check", "eft"]
 # X12 278 HCR01 action codes for the decisions above (not_required has none).
 AUTH_DECISION_CODES: dict[str, str] = {
     "approved": "A1",
@@ -95,11 +100,38 @@ class AppealResult(TaskResult):
     original_claim_number: str | None = None
 
 
+class ClaimStatusResult(TaskResult):
+    claim_number: str | None = None  # the payer's claim number (also when found by member + dates)
+    status_category: StatusCategory | None = None
+    claim_status: str | None = None  # the portal's own words ("Finalized - Paid")
+    total_charge: str | None = None  # money as "125.00"
+    paid_amount: str | None = None
+    paid_date: str | None = None  # ISO date
+    payment_method: PaymentMethod | None = None
+    payment_number: str | None = None  # the check number or the EFT trace number
+    adjustment_codes: list[str] = []  # CARC with its group code: ["CO-50", "PR-1"]
+    adjustment_reasons: list[str] = []  # "CO-50: These are non-covered services ..."
+    denial_reason: str | None = None
+
+
+class AuthorizationStatusResult(TaskResult):
+    decision: AuthDecision | None = None  # None with payer_message when no such request was found
+    decision_code: str | None = None  # X12 278 code, see AUTH_DECISION_CODES
+    certification_number: str | None = None
+    approved_units: int | None = None
+    effective_date: str | None = None
+    expiration_date: str | None = None
+    denial_reason: str | None = None
+    decision_date: str | None = None  # ISO date
+
+
 RESULTS: dict[TaskType, type[TaskResult]] = {
     TaskType.CHECK_ELIGIBILITY: EligibilityResult,
     TaskType.SUBMIT_CLAIM: ClaimResult,
     TaskType.SUBMIT_PRIOR_AUTHORIZATION: PriorAuthorizationResult,
     TaskType.SUBMIT_APPEAL: AppealResult,
+    TaskType.CHECK_CLAIM_STATUS: ClaimStatusResult,
+    TaskType.CHECK_AUTHORIZATION_STATUS: AuthorizationStatusResult,
 }
 
 

@@ -1,5 +1,6 @@
 """Acme prior authorization: a four-step wizard (patient, service, clinical + documents, review)
-with per-step server validation and Back/Next, then the decision page and an auth lookup."""
+with per-step server validation and Back/Next, then the decision page (the lookup is in
+auth_status.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from mock_portal.access import Redirect, portal_of, signed_in
+from mock_portal.acme.auth_status import DECISION_LABELS
 from mock_portal.forms import UNIT_TYPES, build_auth, form_dict, read_auth_patient, read_auth_service
 from mock_portal.models import User
 from mock_portal.pages import render
@@ -20,13 +22,6 @@ from mock_portal.workflows import auths
 
 STEPS = ("Patient and providers", "Service details", "Clinical information", "Review and submit")
 DRAFT = "acme_auth"
-DECISION_LABELS = {
-    "approved": "Approved",
-    "partially_approved": "Partially approved",
-    "denied": "Denied",
-    "pended": "Pended for clinical review",
-    "not_required": "No authorization required",
-}
 POS_OPTIONS = [(code, f"{code} - {name}") for code, name in PLACES_OF_SERVICE.items()]
 
 
@@ -169,68 +164,4 @@ def submit(request: Request, session: Session, user: User) -> Response:
         labels=DECISION_LABELS,
         expires=auths.expiration(auth),
         files=draft["files"],
-    )
-
-
-@router.get("/auths/lookup")
-def lookup(request: Request) -> Response:
-    session, user = signed_in(request, PAYER)
-    query = dict(request.query_params)
-    results = None
-    errors = FieldErrors()
-    if query:
-        if query.get("reference_number") or query.get("member_id"):
-            results = portal_of(request).state.search_auths(
-                PAYER.key,
-                member_id=query.get("member_id", ""),
-                reference_number=query.get("reference_number", ""),
-            )
-        else:
-            errors.add("reference_number", "Enter a reference number or a member ID.")
-    return render(
-        request,
-        PAYER,
-        "acme/auth_lookup.html",
-        session=session,
-        user=user,
-        form=query,
-        errors=errors,
-        results=results,
-        labels=DECISION_LABELS,
-    )
-
-
-@router.get("/auths/{reference}")
-def detail(request: Request, reference: str) -> Response:
-    session, user = signed_in(request, PAYER)
-    portal = portal_of(request)
-    auth = portal.state.auth(PAYER.key, reference)
-    if auth is None:
-        return render(
-            request,
-            PAYER,
-            "acme/not_found.html",
-            status_code=404,
-            session=session,
-            user=user,
-            what=f"Authorization {reference}",
-        )
-    auths.poll(
-        portal.state,
-        auth,
-        now=portal.clock.now(),
-        pended_polls=portal.knobs.pended_polls,
-        pended_minutes=portal.knobs.pended_minutes,
-    )
-    return render(
-        request,
-        PAYER,
-        "acme/auth_detail.html",
-        session=session,
-        user=user,
-        auth=auth,
-        just_submitted=False,
-        labels=DECISION_LABELS,
-        expires=auths.expiration(auth),
-        files=[],
     )

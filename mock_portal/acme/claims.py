@@ -1,5 +1,5 @@
-"""Acme claims: a single-page CMS-1500 form ("Add service line" by server round-trip), the
-confirmation, claim status search and claim detail (only a denied claim offers "File appeal")."""
+"""Acme claims: a single-page CMS-1500 form ("Add service line" by server round-trip) and the
+confirmation (the status search and detail are in claim_status.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from mock_portal.access import portal_of, signed_in
+from mock_portal.acme.claim_status import STATUS_LABELS
 from mock_portal.claim_form import LINE_FIELDS, MAX_LINES, line_count, parse_claim
 from mock_portal.forms import form_dict
 from mock_portal.models import User
@@ -19,7 +20,6 @@ from mock_portal.validation import PLACES_OF_SERVICE, FieldErrors, parse_us_date
 from mock_portal.workflows import claims
 from mock_portal.workflows.claims import ClaimOutcome
 
-STATUS_LABELS = {"acknowledged": "Received", "in_process": "In process", "paid": "Paid", "denied": "Denied"}
 POS_OPTIONS = [(code, f"{code} - {name}") for code, name in PLACES_OF_SERVICE.items()]
 RESUBMISSION = [
     ("1", "1 - Original claim"),
@@ -113,76 +113,5 @@ async def submit_claim(request: Request) -> Response:
         user=user,
         result=result,
         claim_form=parsed,
-        labels=STATUS_LABELS,
-    )
-
-
-@router.get("/claims/status")
-def status(request: Request) -> Response:
-    session, user = signed_in(request, PAYER)
-    portal = portal_of(request)
-    query = dict(request.query_params)
-    results = None
-    errors = FieldErrors()
-    if query:
-        start = parse_us_date(query.get("service_from", "")) if query.get("service_from") else None
-        end = parse_us_date(query.get("service_to", "")) if query.get("service_to") else None
-        if query.get("service_from") and start is None:
-            errors.add("service_from", "Enter the start date as MM/DD/YYYY.")
-        if query.get("service_to") and end is None:
-            errors.add("service_to", "Enter the end date as MM/DD/YYYY.")
-        if not (query.get("claim_number") or query.get("member_id")):
-            errors.add("claim_number", "Enter a claim number or a member ID.")
-        if not errors:
-            results = portal.state.search_claims(
-                PAYER.key,
-                member_id=query.get("member_id", ""),
-                claim_number=query.get("claim_number", ""),
-                service_from=start,
-                service_to=end,
-            )
-    return render(
-        request,
-        PAYER,
-        "acme/claim_status.html",
-        session=session,
-        user=user,
-        form=query,
-        errors=errors,
-        results=results,
-        labels=STATUS_LABELS,
-    )
-
-
-@router.get("/claims/{claim_number}")
-def detail(request: Request, claim_number: str) -> Response:
-    session, user = signed_in(request, PAYER)
-    portal = portal_of(request)
-    claim = portal.state.claim(PAYER.key, claim_number)
-    if claim is None:
-        return render(
-            request,
-            PAYER,
-            "acme/not_found.html",
-            status_code=404,
-            session=session,
-            user=user,
-            what=f"Claim {claim_number}",
-        )
-    claims.poll(
-        claim,
-        now=portal.clock.now(),
-        stage_polls=portal.knobs.claim_stage_polls,
-        stage_minutes=portal.knobs.claim_stage_minutes,
-    )
-    appeals = portal.state.appeals_for_claim(PAYER.key, claim.claim_number)
-    return render(
-        request,
-        PAYER,
-        "acme/claim_detail.html",
-        session=session,
-        user=user,
-        claim=claim,
-        appeals=appeals,
         labels=STATUS_LABELS,
     )

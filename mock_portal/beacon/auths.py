@@ -1,5 +1,5 @@
 """Beacon authorizations (inside the iframe): one long request form with attachments; answers
-come back pended and are decided on later status checks."""
+come back pended and are decided on later status checks (auth_status.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from mock_portal.access import portal_of
+from mock_portal.beacon.auth_status import STATUS_LABELS
 from mock_portal.beacon.gate import ready
 from mock_portal.forms import UNIT_TYPES, build_auth, form_dict, read_auth_patient, read_auth_service
 from mock_portal.models import User
@@ -17,15 +18,6 @@ from mock_portal.payers import BEACON as PAYER
 from mock_portal.uploads import check_documents, read_uploads
 from mock_portal.validation import PLACES_OF_SERVICE, FieldErrors, parse_iso_date
 from mock_portal.workflows import auths
-
-STATUS_LABELS = {
-    "approved": "Certified in Total",
-    "partially_approved": "Certified - Partial",
-    "denied": "Not Certified",
-    "pended": "Pended - In Review",
-    "not_required": "No Authorization Required",
-}
-
 
 router = APIRouter(prefix=PAYER.url("/app"))
 
@@ -91,66 +83,5 @@ async def submit(request: Request) -> Response:
         labels=STATUS_LABELS,
         just_submitted=True,
         documents=documents,
-        expires=auths.expiration(auth),
-    )
-
-
-@router.get("/auths/status")
-def status(request: Request) -> Response:
-    _session, user = ready(request)
-    query = dict(request.query_params)
-    results = None
-    errors = FieldErrors()
-    if query:
-        if query.get("reference_number") or query.get("member_id"):
-            results = portal_of(request).state.search_auths(
-                PAYER.key,
-                member_id=query.get("member_id", ""),
-                reference_number=query.get("reference_number", ""),
-            )
-        else:
-            errors.add("reference_number", "Enter a Case Number or a Patient Member ID.")
-    return render(
-        request,
-        PAYER,
-        "beacon/app_auth_status.html",
-        user=user,
-        form=query,
-        errors=errors,
-        results=results,
-        labels=STATUS_LABELS,
-    )
-
-
-@router.get("/auths/{reference}")
-def detail(request: Request, reference: str) -> Response:
-    _session, user = ready(request)
-    portal = portal_of(request)
-    auth = portal.state.auth(PAYER.key, reference)
-    if auth is None:
-        return render(
-            request,
-            PAYER,
-            "beacon/app_not_found.html",
-            status_code=404,
-            user=user,
-            what=f"Case {reference}",
-        )
-    auths.poll(
-        portal.state,
-        auth,
-        now=portal.clock.now(),
-        pended_polls=portal.knobs.pended_polls,
-        pended_minutes=portal.knobs.pended_minutes,
-    )
-    return render(
-        request,
-        PAYER,
-        "beacon/app_auth_detail.html",
-        user=user,
-        auth=auth,
-        labels=STATUS_LABELS,
-        just_submitted=False,
-        documents=[],
         expires=auths.expiration(auth),
     )

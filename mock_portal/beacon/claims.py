@@ -1,7 +1,6 @@
 """Beacon claims (inside the iframe): a claim form whose service lines are added in the browser,
 the billing provider held to the organization of the provider context, the soft duplicate warning
-with "Submit anyway", acknowledgement, status search and detail with acknowledged -> in process ->
-finalized on later polls."""
+with "Submit anyway" and the acknowledgement (status search and detail: claim_status.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from mock_portal.access import portal_of
+from mock_portal.beacon.claim_status import STATUS_LABELS
 from mock_portal.beacon.gate import ready
 from mock_portal.claim_form import line_count, parse_claim
 from mock_portal.forms import form_dict
@@ -23,12 +23,6 @@ from mock_portal.validation import PLACES_OF_SERVICE, FieldErrors, parse_iso_dat
 from mock_portal.workflows import claims
 from mock_portal.workflows.claims import ClaimOutcome
 
-STATUS_LABELS = {
-    "acknowledged": "Acknowledged",
-    "in_process": "In Process",
-    "paid": "Finalized - Paid",
-    "denied": "Finalized - Denied",
-}
 POS_OPTIONS = [(code, f"{code} {name}") for code, name in PLACES_OF_SERVICE.items()]
 
 
@@ -130,68 +124,5 @@ async def submit(request: Request) -> Response:
         user=user,
         result=result,
         payer_name=form.get("payer_name", ""),
-        labels=STATUS_LABELS,
-    )
-
-
-@router.get("/claims/status")
-def status(request: Request) -> Response:
-    _session, user = ready(request)
-    query = dict(request.query_params)
-    results = None
-    errors = FieldErrors()
-    if query:
-        start = parse_iso_date(query["service_from"]) if query.get("service_from") else None
-        end = parse_iso_date(query["service_to"]) if query.get("service_to") else None
-        if not (query.get("claim_number") or query.get("member_id")):
-            errors.add("claim_number", "Enter a Claim ID or a Patient Member ID.")
-        else:
-            results = portal_of(request).state.search_claims(
-                PAYER.key,
-                member_id=query.get("member_id", ""),
-                claim_number=query.get("claim_number", ""),
-                service_from=start,
-                service_to=end,
-            )
-    return render(
-        request,
-        PAYER,
-        "beacon/app_claim_status.html",
-        user=user,
-        form=query,
-        errors=errors,
-        results=results,
-        labels=STATUS_LABELS,
-    )
-
-
-@router.get("/claims/{claim_number}")
-def detail(request: Request, claim_number: str) -> Response:
-    _session, user = ready(request)
-    portal = portal_of(request)
-    claim = portal.state.claim(PAYER.key, claim_number)
-    if claim is None:
-        return render(
-            request,
-            PAYER,
-            "beacon/app_not_found.html",
-            status_code=404,
-            user=user,
-            what=f"Claim ID {claim_number}",
-        )
-    claims.poll(
-        claim,
-        now=portal.clock.now(),
-        stage_polls=portal.knobs.claim_stage_polls,
-        stage_minutes=portal.knobs.claim_stage_minutes,
-    )
-    disputes = portal.state.appeals_for_claim(PAYER.key, claim.claim_number)
-    return render(
-        request,
-        PAYER,
-        "beacon/app_claim_detail.html",
-        user=user,
-        claim=claim,
-        disputes=disputes,
         labels=STATUS_LABELS,
     )

@@ -19,7 +19,8 @@ _FINAL_BY_SCENARIO = {
     Scenario.AUTH_PENDED_DENIED: AuthDecision.DENIED,
     Scenario.AUTH_NOT_REQUIRED: AuthDecision.NOT_REQUIRED,
 }
-_PENDED = (Scenario.AUTH_PENDED_APPROVED, Scenario.AUTH_PENDED_DENIED)
+_PENDED = (Scenario.AUTH_PENDED_APPROVED, Scenario.AUTH_PENDED_DENIED, Scenario.AUTH_PENDED_LONG)
+LONG_REVIEW = timedelta(days=90)  # past any follow-up window
 
 
 @dataclass(frozen=True)
@@ -137,14 +138,31 @@ def submit(
 
 
 def poll(
-    state: PortalState, auth: AuthRequest, *, now: datetime, pended_polls: int, pended_minutes: int
+    state: PortalState,
+    auth: AuthRequest,
+    *,
+    now: datetime,
+    pended_polls: int,
+    pended_minutes: int,
+    count: bool = True,
 ) -> AuthRequest:
-    """A lookup of the auth: a pended review is decided after N lookups or N minutes."""
+    """A lookup of the auth: a pended review is decided after N lookups or N minutes.
+
+    `count=False` (a search list) decides by the clock only: it is no poll. SYN100025's review
+    ignores both knobs and takes LONG_REVIEW."""
     if auth.decision is not AuthDecision.PENDED:
         return auth
-    auth.polls += 1
-    waited = now - auth.submitted_at >= timedelta(minutes=pended_minutes)
-    if auth.polls >= pended_polls or (pended_minutes and waited):
+    if count:
+        auth.polls += 1
+    if scenario_for(auth.member_id) is Scenario.AUTH_PENDED_LONG:
+        due = auth.submitted_at + LONG_REVIEW
+        if now >= due:
+            _decide(state, auth, due)
+        return auth
+    due = auth.submitted_at + timedelta(minutes=pended_minutes)
+    if pended_minutes and now >= due:
+        _decide(state, auth, due)  # decided in the background: at that time
+    elif auth.polls >= pended_polls:
         _decide(state, auth, now)
     return auth
 

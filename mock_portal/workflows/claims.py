@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -188,14 +188,23 @@ def submit(
     return ClaimResult(ClaimOutcome.ACCEPTED, now, claim=claim, duplicate_of=claim.duplicate_of)
 
 
-def poll(claim: Claim, *, now: datetime, stage_polls: int, stage_minutes: int) -> Claim:
-    """A status lookup: claims move acknowledged -> in process -> final by lookups or by time."""
+def poll(claim: Claim, *, now: datetime, stage_polls: int, stage_minutes: int, count: bool = True) -> Claim:
+    """A status lookup: claims move acknowledged -> in process -> final by lookups or by time.
+
+    `count=False` (a search list) moves the claim on by the clock only: it is no poll."""
     if claim.status in (ClaimStatus.PAID, ClaimStatus.DENIED):
         return claim
-    claim.polls += 1
+    if count:
+        claim.polls += 1
     by_polls = claim.polls // stage_polls if stage_polls else len(STAGES)
     elapsed_minutes = (now - claim.submitted_at).total_seconds() / 60
     by_time = int(elapsed_minutes // stage_minutes) if stage_minutes else len(STAGES)
     stage = max(by_polls, by_time)
-    claim.status = STAGES[stage] if stage < len(STAGES) else claim.final_status
+    if stage < len(STAGES):
+        claim.status = STAGES[stage]
+        return claim
+    claim.status = claim.final_status
+    claim.finalized_at = now
+    if stage_minutes and by_time >= len(STAGES):  # finalized in the background: on that day
+        claim.finalized_at = min(now, claim.submitted_at + timedelta(minutes=stage_minutes * len(STAGES)))
     return claim

@@ -3,12 +3,15 @@
 It starts the mock portal, the API with its worker and webhook dispatcher (`sopwright serve`), and
 a webhook receiver that verifies signatures; creates a demo account with logins on both mock
 payers; sends the sample tasks of `demo_tasks`; plays the person's part (supplies missing input,
-approves a review); and ends with a table. Exit 0 when every task ended as expected.
+approves a review); and ends with a table. Exit 0 when every task ended as expected, and every
+completed submission's printed confirmation is a task file from the portal that names its number
+(pypdf reads it).
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import socket
@@ -23,6 +26,8 @@ from typing import Annotated, Any
 
 import httpx
 import typer
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
@@ -183,6 +188,7 @@ def _run_tasks(api_url: str, account: dict[str, str], receiver: Receiver, timeou
     samples = demo_tasks(datetime.now(UTC).date())
     api = httpx.Client(base_url=api_url, headers=headers, timeout=30)
     created: dict[int, tuple[DemoTask, dict[str, Any]]] = {}
+    printed: dict[int, str] = {}  # task id -> what its confirmation PDF shows (once final)
     for sample in samples:
         files = [("files", (Path(f).name, (ROOT / f).read_bytes(), "application/pdf")) for f in sample.files]
         body = {"type": sample.type, "data": sample.data}
@@ -194,11 +200,15 @@ def _run_tasks(api_url: str, account: dict[str, str], receiver: Receiver, timeou
     helped: set[int] = set()
     # A table this wide needs room; a pipe (CI, a log file) gets 160 columns.
     console = out if out.is_terminal else Console(width=160)
-    with Live(_table(created, receiver, account["secret"]), refresh_per_second=2, console=console) as live:
+    with Live(
+        _table(created, receiver, account["secret"], printed), refresh_per_second=2, console=console
+    ) as live:
         while time.monotonic() < deadline:
             for task_id, (sample, _) in list(created.items()):
                 task = api.get(f"/tasks/{task_id}").json()
                 created[task_id] = (sample, task)
+                if task["status"] in FINAL and task_id not in printed:
+                    printed[task_id] = _printed(api, task)
                 if task_id in helped:
                     continue
                 if task["status"] == "waiting_for_input" and sample.input_later:
@@ -208,16 +218,53 @@ def _run_tasks(api_url: str, account: dict[str, str], receiver: Receiver, timeou
                     review = {"decision": "approve", "notes": "Demo reviewer: amounts checked."}
                     api.post(f"/tasks/{task_id}/review", json=review).raise_for_status()
                     helped.add(task_id)
-            live.update(_table(created, receiver, account["secret"]))
+            live.update(_table(created, receiver, account["secret"], printed))
             finished = all(t["status"] in FINAL for _, t in created.values())
             if finished and len(_verified(receiver, account["secret"])) >= len(created):
                 break
             time.sleep(0.5)
-        live.update(_table(created, receiver, account["secret"]))
+        live.update(_table(created, receiver, account["secret"], printed))
     return all(
-        task["status"] in sample.expect and task["id"] in _verified(receiver, account["secret"])
+        task["status"] in sample.expect
+        and task["id"] in _verified(receiver, account["secret"])
+        and _printed_well(task, printed.get(task["id"], "-"))
         for sample, task in created.values()
     )
+
+
+def _printed_well(task: dict[str, Any], printed: str) -> bool:
+    """A completed submission's confirmation PDF is a task file naming its number; any other
+    task's, if it has one, names its number too."""
+    if task["type"].startswith("submit_") and task["status"] == "completed":
+        return printed.startswith("PDF: ")
+    return not printed.startswith(MISPRINTED)
+
+
+MISPRINTED = "no number"
+
+
+def _printed(api: httpx.Client, task: dict[str, Any]) -> str:
+    """Whether the task's printed confirmation (a task file from the portal) names the number its
+    result has: "-" without one, else the number pypdf found in its text (or MISPRINTED)."""
+    confirmation = next(
+        (
+            f
+            for f in task.get("files") or []
+            if f.get("source") == "portal" and f.get("kind") == "confirmation"
+        ),
+        None,
+    )
+    if confirmation is None:
+        return "-"
+    result = task.get("result") or {}
+    numbers = [str(v) for k, v in result.items() if k.endswith("_number") and v]
+    try:
+        content = api.get(f"/tasks/{task['id']}/files/{confirmation['id']}").content
+        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    except (httpx.HTTPError, PyPdfError, ValueError):
+        return f"{MISPRINTED} (unreadable)"
+    found = next((n for n in numbers if n in text), None)
+    return f"PDF: {found}" if found else MISPRINTED
 
 
 def _verified(receiver: Receiver, secret: str) -> set[int]:
@@ -229,9 +276,14 @@ def _verified(receiver: Receiver, secret: str) -> set[int]:
     return ids
 
 
-def _table(created: dict[int, tuple[DemoTask, dict[str, Any]]], receiver: Receiver, secret: str) -> Table:
+def _table(
+    created: dict[int, tuple[DemoTask, dict[str, Any]]],
+    receiver: Receiver,
+    secret: str,
+    printed: dict[int, str],
+) -> Table:
     verified = _verified(receiver, secret)
-    table = Table("id", "#", "task", "portal", "status", "notes", "identifiers", "webhook")
+    table = Table("id", "#", "task", "portal", "status", "notes", "identifiers", "webhook", "confirmation")
     table.columns[5].max_width = 70
     for sample, task in created.values():
         status = task.get("status", "?")
@@ -247,5 +299,6 @@ def _table(created: dict[int, tuple[DemoTask, dict[str, Any]]], receiver: Receiv
             task.get("notes") or "",
             ids or "-",
             "verified" if task.get("id") in verified else "-",
+            printed.get(task.get("id", 0), "-"),
         )
     return table

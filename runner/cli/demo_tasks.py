@@ -82,6 +82,13 @@ def demo_tasks(today: date) -> list[DemoTask]:
             "phone: 555-201-0100",
             frozenset(done),
         ),
+        DemoTask(
+            "claim status, paid (by claim number)",
+            "check_claim_status",
+            "acme",
+            f"payer: {ACME}\nclaim number: 2600100000102",
+            frozenset(done),
+        ),
         DemoTask("eligibility", "check_eligibility", "beacon", f"{ADA}\npayer: {BEACON}", frozenset(done)),
         DemoTask(
             "claim over $5,000, reviewed",
@@ -108,5 +115,12 @@ def demo_tasks(today: date) -> list[DemoTask]:
             f"service date: {(today - timedelta(days=40)).isoformat()}\nreason category: corrected coding\n"
             "reason: Synthetic demo: corrected modifier.\ncontact: Sam Placeholder\nphone: 555-201-0100",
             frozenset(done | issues),
+        ),
+        DemoTask(
+            "claim status, denied (by claim ID)",
+            "check_claim_status",
+            "beacon",
+            f"payer: {BEACON}\nclaim number: BX26A0000101",
+            frozenset(issues),
         ),
     ]

@@ -99,7 +99,7 @@ def replay(
             fields=checked.fields,
             credentials=Credentials(username, password, totp),
             portal_url=portal.rstrip("/"),
-            documents=documents,
+            uploads=documents,
         )
 
     try:

@@ -28,14 +28,15 @@ from runner.core.browser import AttemptEnd, Browser, BrowserAttempt
 from runner.core.credentials import PortalCredentials
 from runner.core.db import session_scope
 from runner.core.errors import NotFound
-from runner.core.files import FileStore
+from runner.core.files import FileStore, UploadLimits
 from runner.core.limits import Hold, LoginLimits
 from runner.core.portal_faults import verdict
+from runner.core.portal_files import PortalFiles
 from runner.core.portal_health import PortalHealthBook, held_note
 from runner.core.queue import Lease, LeaseLost, Queue, conclude, drop_lease
 from runner.core.retries import Decision
 from runner.core.sopbook import SopBook
-from runner.core.states import TaskStatus
+from runner.core.states import FileSource, TaskStatus
 from runner.core.tables import PortalCredential, Task, TaskFile, Trajectory, utcnow
 from runner.core.tracing import DEFAULT_TRACE_MODE, TraceMode, TracePlan
 from runner.core.trajectory import DEFAULT_SCREENSHOT_BUDGET, TrajectoryRecorder
@@ -45,6 +46,9 @@ from sops.schema import Sop
 from sops.types import Outcome
 
 log = logging.getLogger(__name__)
+DOCUMENT_LIMITS = UploadLimits(
+    max_file_bytes=25 * 1024 * 1024, max_files=10, max_total_bytes=100 * 1024 * 1024
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class ExecutionSettings:
     reconcile: bool = True
     # How long an attempt waits for a session on a busy portal login before going back to the queue.
     login_wait: float = 30.0
+    # Limits on the documents kept from the portal: those of uploads (Settings.max_file_bytes, ...).
+    document_limits: UploadLimits = DOCUMENT_LIMITS
 
 
 class Executor:
@@ -200,8 +206,16 @@ class Executor:
                 fields=task.fields,
                 credentials=Credentials(credential.username, secrets.password, secrets.totp_secret),
                 portal_url=credential.url,
-                documents=documents,
+                uploads=documents,
                 result=dict(task.result or {}),
+                document_sink=PortalFiles(
+                    self._engine,
+                    self._queue,
+                    lease,
+                    files=self._files,
+                    limits=self._settings.document_limits,
+                    folder=folder,
+                ),
             )
             last = len(sop.steps) - 1
             recorder = TrajectoryRecorder(
@@ -251,7 +265,9 @@ class Executor:
 
     def _documents(self, task_id: str) -> list[Document]:
         with session_scope(self._engine, readonly=True) as session:
-            rows = session.exec(select(TaskFile).where(TaskFile.task_id == task_id)).all()
+            rows = session.exec(
+                select(TaskFile).where(TaskFile.task_id == task_id, TaskFile.source == FileSource.UPLOAD)
+            ).all()
         return [Document(self._files.path_for(r.sha256), r.filename, r.content_type) for r in rows]
 
     def _start(self, lease: Lease, portal: PortalHandler, sop: Sop) -> Trajectory:

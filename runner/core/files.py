@@ -1,4 +1,5 @@
-"""Uploaded documents: limits, type checks by content (not by name), content-addressed storage."""
+"""Task documents (uploaded, or kept from the portal): limits, type checks by content (not by
+name), content-addressed storage."""
 
 from __future__ import annotations
 
@@ -20,6 +21,17 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"MM\x00*", "image/tiff"),
 )
 ACCEPTED_TYPES = ("PDF", "PNG", "JPEG", "TIFF", "plain text")
+# What a document's name says it is; a portal's document must be what its name says.
+_NAMED_TYPES = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".txt": "text/plain",
+}
+_EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "image/tiff": ".tif"}
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 
 
@@ -99,6 +111,26 @@ def check_uploads(raw: list[tuple[str | None, bytes]], limits: UploadLimits) -> 
             )
         uploads.append(Upload(filename, media_type, content))
     return uploads
+
+
+def check_portal_file(filename: str, content: bytes, limits: UploadLimits) -> Upload:
+    """A document kept from a portal, checked as an upload is (size, type by content) and also
+    against its name: a file named `.pdf` must be a PDF (start with `%PDF`). A name that says no
+    document type gets the extension of what the content is."""
+    [upload] = check_uploads([(filename, content)], limits)
+    suffix = Path(upload.filename).suffix.lower()
+    named = _NAMED_TYPES.get(suffix)
+    if named is None:
+        extension = _EXTENSIONS.get(upload.content_type, ".txt")
+        return Upload(upload.filename + extension, upload.content_type, upload.content)
+    if named != upload.content_type:
+        what = suffix.lstrip(".").upper()
+        raise UnsupportedType(
+            f"File {upload.filename!r} is named as a {what} file, but its content is not one.",
+            file=upload.filename,
+            accepted=list(ACCEPTED_TYPES),
+        )
+    return upload
 
 
 def _mb(size: int) -> str:

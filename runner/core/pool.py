@@ -167,7 +167,9 @@ class BrowserPool:
                 context = await server.browser.new_context(
                     storage_state=storage_state,
                     viewport={"width": 1280, "height": 900},
-                    accept_downloads=False,
+                    # Step scripts keep the portal's letters and EOBs (handlers/documents.py saves
+                    # each into the task's artifact folder and deletes the browser's copy).
+                    accept_downloads=True,
                     service_workers="block",
                     proxy={"server": self._egress.server} if self._egress is not None else None,
                 )

@@ -14,7 +14,7 @@ webhook fail.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,11 +31,20 @@ def iso_z(value: datetime | None) -> str | None:
 
 
 class FilePublic(BaseModel):
+    """A task's document; download it at GET /tasks/{id}/files/{file_id}."""
+
     id: str
     filename: str
     content_type: str
     size: int
     sha256: str
+    source: Literal["upload", "portal"] = Field(
+        description="`upload`: sent with the task; `portal`: kept from the payer portal by the worker."
+    )
+    kind: str | None = Field(
+        description="What a portal document is: confirmation, approval_letter, denial_letter, eob or "
+        "document; null for uploads."
+    )
 
 
 class ProblemPublic(BaseModel):
@@ -102,7 +111,13 @@ def task_public(task: Task, files: list[TaskFile]) -> TaskPublic:
         problems=[_problem(p) for p in task.problems],
         files=[
             FilePublic(
-                id=f.id, filename=f.filename, content_type=f.content_type, size=f.size, sha256=f.sha256
+                id=f.id,
+                filename=f.filename,
+                content_type=f.content_type,
+                size=f.size,
+                sha256=f.sha256,
+                source=f.source.value if f.source else "upload",
+                kind=f.kind.value if f.kind else None,
             )
             for f in files
         ],

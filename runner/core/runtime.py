@@ -29,6 +29,7 @@ def build_executor(system: System, *, portals: Mapping[str, PortalHandler] | Non
             poll_scale=settings.poll_scale,
             reconcile=settings.reconcile,
             screenshot_budget=settings.screenshot_budget_bytes,
+            document_limits=system.upload_limits,
         ),
         health=system.portal_health,
     )

@@ -1,4 +1,5 @@
-"""Task statuses (exactly Serene's eight); the table of allowed moves is `runner.core.transitions`."""
+"""Task statuses (exactly Serene's eight), queue lanes and task files' sources; the table of allowed moves
+is `runner.core.transitions`."""
 
 from __future__ import annotations
 
@@ -25,6 +26,13 @@ class Priority(StrEnum):
 
     INTERACTIVE = "interactive"  # the default of POST /tasks: someone is waiting for the answer
     BATCH = "batch"  # the default of batches and schedules: throttled, after interactive work
+
+
+class FileSource(StrEnum):
+    """Where a task file came from."""
+
+    UPLOAD = "upload"  # sent by the client with the task (or with its input)
+    PORTAL = "portal"  # kept from the payer portal by a step script (a confirmation, a letter)
 
 
 FINAL_STATUSES = frozenset({TaskStatus.COMPLETED, TaskStatus.COMPLETED_WITH_ISSUES, TaskStatus.FAILED})

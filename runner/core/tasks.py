@@ -18,7 +18,7 @@ from runner.core.errors import IdempotencyConflict, InvalidRequest, InvalidTrans
 from runner.core.files import FileStore, Upload
 from runner.core.queue import drop_lease
 from runner.core.sopbook import SopBook, pin
-from runner.core.states import Priority, TaskStatus
+from runner.core.states import FileSource, Priority, TaskStatus
 from runner.core.tables import Account, Task, TaskEvent, TaskFile, utcnow
 from runner.core.transitions import check_transition, move, record
 from sops.dataformat import merge_raw
@@ -429,7 +429,12 @@ class Tasks:
                 status=original.status,
                 action="retry",
             )
-        uploads = [Upload(f.filename, f.content_type, self._files.read(f.sha256)) for f in files]
+        # The client's documents only: what the portal gave the failed task is not sent again.
+        uploads = [
+            Upload(f.filename, f.content_type, self._files.read(f.sha256))
+            for f in files
+            if f.source is FileSource.UPLOAD
+        ]
         task = self.create(
             account,
             type=original.type,
@@ -467,4 +472,5 @@ def _file_row(task: Task, upload: Upload) -> TaskFile:
         content_type=upload.content_type,
         size=len(upload.content),
         sha256=upload.sha256,
+        source=FileSource.UPLOAD,
     )

@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 from sops.aliases import KNOWN_KEYS, canonical_key
 from sops.dataformat import UNPARSED
 from sops.fields import FIELDS, LINE_FIELDS, LINE_SHORTHAND, SYNONYMS, type_fields
-from sops.inputs.models import DEFAULT_TIMELY_FILING_DAYS, MAX_LINES, MODELS, Patient
+from sops.inputs.models import DEFAULT_TIMELY_FILING_DAYS, MAX_LINES, MODELS, TaskInputs
 from sops.inputs.report import FieldProblem, InputCheck
 from sops.inputs.rules import cross_problems
 from sops.types import TaskType
@@ -45,7 +45,7 @@ def check_inputs(
     known = type_fields(task_type)
     context = {"today": today, "timely_filing_days": _filing_days(account)}
     problems: list[FieldProblem]
-    inputs: Patient | None = None
+    inputs: TaskInputs | None = None
     try:
         inputs = MODELS[task_type].model_validate(resolved, context=context)
     except ValidationError as exc:
@@ -105,12 +105,10 @@ def _resolve(
             resolved[lines_field] = [_with_fallbacks(line, resolved) for line in resolved[lines_field]]
     if task_type is TaskType.CHECK_ELIGIBILITY and "service_date" not in resolved:
         resolved["service_date"] = today.isoformat()
-    if (
-        task_type is TaskType.SUBMIT_PRIOR_AUTHORIZATION
-        and "service_to" not in resolved
-        and "service_from" in resolved
-    ):
-        resolved["service_to"] = resolved["service_from"]
+    # A range given by its first day only is that one day.
+    for start, end in (("service_from", "service_to"), ("service_date_from", "service_date_to")):
+        if end in type_fields(task_type) and end not in resolved and start in resolved:
+            resolved[end] = resolved[start]
     return resolved, consumed
 
 

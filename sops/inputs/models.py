@@ -154,14 +154,28 @@ REASONS |= {
 }
 
 
+def _looked_up_date(value: date, info: ValidationInfo) -> date:
+    """A date of service to look a claim up by: in the past, within the last few years."""
+    today = _today(info)
+    if today is not None and value > today:
+        raise ValueError(
+            f"{value.isoformat()} is in the future: a claim's status is looked up after the service"
+        )
+    return _near_date(value, info, back=3 * 365, ahead=0)
+
+
+MemberId = Annotated[str, BeforeValidator(codes.member_id)]
+ServiceDate = Annotated[date, BeforeValidator(parse_date), AfterValidator(_looked_up_date)]
+
+
 class _Base(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
 class Patient(_Base):
-    """The member and patient fields every task type has."""
+    """The member and patient fields of the task types that act on one patient's record."""
 
-    member_id: Annotated[str, BeforeValidator(codes.member_id)]
+    member_id: MemberId
     patient_first_name: Name
     patient_last_name: Name
     date_of_birth: BirthDate
@@ -243,9 +257,44 @@ class SubmitAppealInputs(Patient):
     service_date: BirthDate | None = None  # the claim's date of service: in the past, like a birth date
 
 
-MODELS: dict[TaskType, type[Patient]] = {
+class StatusLookup(_Base):
+    """A status check: found by the payer's number, or else by the member (`rules` says which)."""
+
+    member_id: MemberId | None = None
+    patient_first_name: Name | None = None
+    patient_last_name: Name | None = None
+    date_of_birth: BirthDate | None = None
+    payer: Text
+
+
+TaskInputs = Patient | StatusLookup  # the validated inputs of any task type
+
+
+class CheckClaimStatusInputs(StatusLookup):
+    """By `claim_number`, or by member + `service_date_from` (`service_date_to` defaults to it)."""
+
+    claim_number: Reference | None = None
+    service_date_from: ServiceDate | None = None
+    service_date_to: ServiceDate | None = None
+    billing_npi: Npi | None = None
+
+
+class CheckAuthorizationStatusInputs(StatusLookup):
+    """By `reference_number` or `certification_number`, or by member + procedure + dates."""
+
+    reference_number: Reference | None = None
+    certification_number: Reference | None = None
+    procedure_code: Procedure | None = None
+    service_from: AuthDate | None = None
+    service_to: AuthDate | None = None
+    requesting_npi: Npi | None = None
+
+
+MODELS: dict[TaskType, type[Patient] | type[StatusLookup]] = {
     TaskType.CHECK_ELIGIBILITY: CheckEligibilityInputs,
     TaskType.SUBMIT_CLAIM: SubmitClaimInputs,
     TaskType.SUBMIT_PRIOR_AUTHORIZATION: SubmitPriorAuthorizationInputs,
     TaskType.SUBMIT_APPEAL: SubmitAppealInputs,
+    TaskType.CHECK_CLAIM_STATUS: CheckClaimStatusInputs,
+    TaskType.CHECK_AUTHORIZATION_STATUS: CheckAuthorizationStatusInputs,
 }

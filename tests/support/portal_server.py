@@ -127,3 +127,18 @@ class MockPortalAdmin:
         response.raise_for_status()
         recent: list[dict[str, str]] = response.json()["recent"]
         return recent
+
+    def lookups(self, *, payer: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+        """Claim/auth status lookups since the last reset, oldest first (see mock_portal/README.md)."""
+        params = {k: v for k, v in {"payer": payer, "kind": kind}.items() if v}
+        response = self._http.get("/_mock/lookups", params=params)
+        response.raise_for_status()
+        found: list[dict[str, Any]] = response.json()
+        return found
+
+    def documents(self, *, payer: str | None = None) -> list[dict[str, Any]]:
+        """PDF documents (EOBs, remittance advice, auth letters) served since the last reset."""
+        response = self._http.get("/_mock/documents", params={"payer": payer} if payer else {})
+        response.raise_for_status()
+        served: list[dict[str, Any]] = response.json()
+        return served

@@ -5,7 +5,7 @@ tracking numbers."""
 from __future__ import annotations
 
 from handlers.context import StepContext
-from handlers.portals.acme import appeals, auths, claims, eligibility, reconcile, session
+from handlers.portals.acme import appeals, auths, claims, eligibility, reconcile, session, status
 from handlers.registry import PortalHandler
 from sops.types import TaskType
 
@@ -42,6 +42,12 @@ def acme_handler() -> PortalHandler:
         "fill_appeal": appeals.fill_appeal,
         "submit_appeal": appeals.submit_appeal,
         "capture_appeal_reference": appeals.capture_appeal_reference,
+        "open_claim_status_search": status.open_claim_status_search,
+        "search_claim_status": status.search_claim_status,
+        "read_claim_status": status.read_claim_status,
+        "open_authorization_status_search": status.open_authorization_status_search,
+        "search_authorization_status": status.search_authorization_status,
+        "read_authorization_status": status.read_authorization_status,
     }
     reconcilers = {
         TaskType.SUBMIT_CLAIM: reconcile.find_claim_submission,

@@ -7,7 +7,7 @@ from handlers.context import StepContext
 from handlers.portals.acme.pages import ClaimDetail, ClaimSearch
 from handlers.portals.acme.request_pages import AppealForm, AppealReceived
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
-from handlers.portals.common.documents import document_problems, file_payloads
+from handlers.portals.common.documents import confirmation_name, document_problems, file_payloads
 from handlers.portals.common.formats import appeal_reason, confirmation_time, us_date
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import text_of, texts_of
@@ -71,13 +71,13 @@ async def fill_appeal(ctx: StepContext) -> None:
 async def upload_appeal_documents(ctx: StepContext) -> None:
     """Attach the files to the form (they are sent with the appeal); refuse early what the
     portal's stated limits would refuse after the submit."""
-    if not ctx.documents:
+    if not ctx.uploads:
         return
     form = AppealForm(ctx.page)
-    problems = document_problems(ctx.documents, await text_of(form.documents_hint.first))
+    problems = document_problems(ctx.uploads, await text_of(form.documents_hint.first))
     if problems:
         raise needs_input(PORTAL, problems)
-    await form.documents.set_input_files(await file_payloads(ctx.documents))
+    await form.documents.set_input_files(await file_payloads(ctx.uploads))
 
 
 async def submit_appeal(ctx: StepContext) -> None:
@@ -116,6 +116,7 @@ async def _refused(ctx: StepContext, form: AppealForm) -> None:
 
 
 async def capture_appeal_reference(ctx: StepContext) -> None:
+    """Read the appeal's receipt and keep it as a PDF (after a reconciliation: already read)."""
     if not ctx.result.get("appeal_status"):
         page = AppealReceived(ctx.page)
         status = (await text_of(page.status)).lower()
@@ -124,5 +125,8 @@ async def capture_appeal_reference(ctx: StepContext) -> None:
             appeal_status=STATUSES.get(status, "received"),
             **confirmation_time(await text_of(page.submitted_at)),
             original_claim_number=ctx.fields["original_claim_number"],
+        )
+        await ctx.documents.save_page_pdf(
+            ctx.page, filename=confirmation_name("appeal", ctx.result.get("tracking_number"))
         )
     ctx.finish(Outcome.COMPLETED)

@@ -13,7 +13,7 @@ from handlers.errors import InputProblem, NeedsInput
 from handlers.portals.acme.request_pages import AuthDecisionPage, AuthWizard
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
 from handlers.portals.common.decisions import decision_result, settle_authorization
-from handlers.portals.common.documents import document_problems, file_payloads
+from handlers.portals.common.documents import confirmation_name, document_problems, file_payloads
 from handlers.portals.common.formats import confirmation_time, iso_from_us, us_date
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
@@ -75,11 +75,11 @@ async def fill_services(ctx: StepContext) -> None:
 async def upload_authorization_documents(ctx: StepContext) -> None:
     wizard = AuthWizard(ctx.page)
     await wizard.clinical_notes.fill(ctx.fields.get("clinical_notes") or "")
-    if ctx.documents:
-        problems = document_problems(ctx.documents, await text_of(wizard.documents_hint.first))
+    if ctx.uploads:
+        problems = document_problems(ctx.uploads, await text_of(wizard.documents_hint.first))
         if problems:
             raise needs_input(PORTAL, problems)
-        await wizard.documents.set_input_files(await file_payloads(ctx.documents))
+        await wizard.documents.set_input_files(await file_payloads(ctx.uploads))
     await wizard.next.click()
     where = await arrive(
         ctx,
@@ -108,8 +108,12 @@ async def submit_prior_authorization(ctx: StepContext) -> None:
 
 
 async def capture_authorization_reference(ctx: StepContext) -> None:
+    """Read the decision page and keep it as a PDF (after a reconciliation: already read)."""
     if not ctx.result.get("reference_number"):
         ctx.result.update(await read_decision(ctx.page))
+        await ctx.documents.save_page_pdf(
+            ctx.page, filename=confirmation_name("authorization", ctx.result.get("reference_number"))
+        )
     settle_authorization(ctx)
 
 

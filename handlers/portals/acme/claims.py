@@ -8,6 +8,7 @@ from typing import Any
 from handlers.context import StepContext
 from handlers.portals.acme.pages import ClaimDuplicateWarning, ClaimForm, ClaimResultPage
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
+from handlers.portals.common.documents import confirmation_name
 from handlers.portals.common.formats import confirmation_time, money, us_date
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
@@ -73,12 +74,17 @@ async def submit_claim(ctx: StepContext) -> None:
     result = ClaimResultPage(ctx.page)
     if where == "rejected":
         reasons = await texts_of(result.reasons)
+        trace = await text_of(result.trace_number)
         ctx.fail(
             f"{PORTAL} rejected the claim ({'; '.join(reasons)})",
             claim_status="rejected",
             rejection_reasons=reasons,
-            reference_number=await text_of(result.trace_number),
+            reference_number=trace,
             **confirmation_time(await text_of(result.submitted_at)),
+        )
+        # The payer's answer to a submission all the same: the clerk keeps the rejection too.
+        await ctx.documents.save_page_pdf(
+            ctx.page, filename=confirmation_name("claim", trace, page="rejection")
         )
     elif where in ("blocked", "warning"):
         existing = await text_of(form.duplicate_of)
@@ -110,7 +116,8 @@ async def _answer(ctx: StepContext, *, signed_out_ok: bool = False) -> str:
 
 
 async def capture_claim_number(ctx: StepContext) -> None:
-    """Read the confirmation; after a reconciliation the number is already known (nothing to read)."""
+    """Read the confirmation and keep it as a PDF; after a reconciliation the number is already
+    known (nothing to read, and the page is not the confirmation)."""
     if not ctx.result.get("claim_number"):
         page = ClaimResultPage(ctx.page)
         ctx.result.update(
@@ -118,5 +125,8 @@ async def capture_claim_number(ctx: StepContext) -> None:
             claim_status="accepted",
             **confirmation_time(await text_of(page.submitted_at)),
             total_charge=money(await text_of(page.total_charge)),
+        )
+        await ctx.documents.save_page_pdf(
+            ctx.page, filename=confirmation_name("claim", ctx.result.get("claim_number"))
         )
     ctx.finish(Outcome.COMPLETED)

@@ -133,16 +133,29 @@ class ClaimSearch:
         self.member_id = page.get_by_label("Member ID")
         self.service_from = page.get_by_label("Service date from")
         self.service_to = page.get_by_label("Service date to")
+        self.billing_npi = page.get_by_label("Billing provider NPI")
         self.search = page.get_by_role("button", name="Search claims")
         self.rows = page.get_by_test_id("claim-row")
         self.no_results = page.get_by_test_id("no-results")
         self.errors = page.get_by_test_id("error-summary")
+
+    def claim(self, claim_number: str) -> Locator:
+        """A result row's link to the claim (named by its number)."""
+        return self.rows.get_by_role("link", name=claim_number, exact=True)
 
 
 class ClaimDetail:
     def __init__(self, page: Page) -> None:
         self.claim_number = page.get_by_test_id("claim-number")
         self.status = page.get_by_test_id("claim-status")
+        self.status_category = page.get_by_test_id("claim-status-category")  # "F1 - Finalized/Payment"
+        self.total_charge = page.get_by_test_id("total-charge")
+        self.paid_amount = page.get_by_test_id("paid-amount")
+        self.paid_date = page.get_by_test_id("paid-date")
+        self.payment_method = page.get_by_test_id("payment-method")
+        self.payment_number = page.get_by_test_id("payment-number")
+        self.adjustment_rows = page.get_by_test_id("claim-adjustments").get_by_test_id("adjustment-row")
+        self.eob = page.get_by_test_id("eob-download")
         self.denial_reason = page.get_by_test_id("denial-reason")
         self.file_appeal = page.get_by_role("link", name="File appeal")
         self.appeal_on_file = page.get_by_test_id("appeal-on-file")

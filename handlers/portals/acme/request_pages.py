@@ -60,16 +60,27 @@ class AuthDecisionPage:
         self.denial_reason = page.get_by_test_id("auth-denial-reason")
         self.procedure_rows = page.get_by_test_id("auth-procedures").get_by_role("row")
         self.service_dates = page.get_by_test_id("auth-service-dates")
+        self.decision_date = page.get_by_test_id("auth-decision-date")
+        self.letter = page.get_by_test_id("auth-letter")
 
 
 class AuthLookup:
     def __init__(self, page: Page) -> None:
         self.heading = page.get_by_role("heading", name="Authorization lookup")
         self.reference_number = page.get_by_label("Reference number")
+        self.certification_number = page.get_by_label("Certification number")
         self.member_id = page.get_by_label("Member ID")
+        self.procedure_code = page.get_by_label("Procedure code")
+        self.service_from = page.get_by_label("Service date from")
+        self.service_to = page.get_by_label("Service date to")
         self.search = page.get_by_role("button", name="Find authorizations")
         self.rows = page.get_by_test_id("auth-row")
         self.no_results = page.get_by_test_id("no-results")
+        self.errors = page.get_by_test_id("error-summary")
+
+    def request(self, reference: str) -> Locator:
+        """A result row's link to the request (named by its reference number)."""
+        return self.rows.get_by_role("link", name=reference, exact=True)
 
 
 class AppealForm:

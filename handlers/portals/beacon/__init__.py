@@ -5,7 +5,7 @@ typeahead, authorizations pended first, soft duplicate warnings, disputes withou
 from __future__ import annotations
 
 from handlers.context import StepContext
-from handlers.portals.beacon import auths, claims, disputes, eligibility, reconcile, session
+from handlers.portals.beacon import auths, claims, disputes, eligibility, reconcile, session, status
 from handlers.registry import PortalHandler
 from sops.types import TaskType
 
@@ -42,6 +42,12 @@ def beacon_handler() -> PortalHandler:
         "fill_appeal": disputes.fill_appeal,
         "submit_appeal": disputes.submit_appeal,
         "capture_appeal_reference": disputes.capture_appeal_reference,
+        "open_claim_status_search": status.open_claim_status_search,
+        "search_claim_status": status.search_claim_status,
+        "read_claim_status": status.read_claim_status,
+        "open_authorization_status_search": status.open_authorization_status_search,
+        "search_authorization_status": status.search_authorization_status,
+        "read_authorization_status": status.read_authorization_status,
     }
     reconcilers = {
         TaskType.SUBMIT_CLAIM: reconcile.find_claim_submission,

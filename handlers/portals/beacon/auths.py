@@ -13,10 +13,10 @@ from handlers.context import StepContext
 from handlers.errors import InputProblem, NeedsInput
 from handlers.portals.beacon.request_pages import AuthCase, AuthRequestForm, AuthStatusInquiry
 from handlers.portals.beacon.screens import Shell
-from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, through_gates
+from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, print_workspace, through_gates
 from handlers.portals.beacon.typeahead import choose_payer
 from handlers.portals.common.decisions import decision_result, settle_authorization
-from handlers.portals.common.documents import document_problems, file_payloads
+from handlers.portals.common.documents import confirmation_name, document_problems, file_payloads
 from handlers.portals.common.formats import confirmation_time
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
@@ -75,11 +75,11 @@ async def upload_authorization_documents(ctx: StepContext) -> None:
     """Notes and files go with the request; refuse early what the stated limits would refuse."""
     form = AuthRequestForm(Shell(ctx.page).frame)
     await form.clinical_notes.fill(ctx.fields.get("clinical_notes") or "")
-    if ctx.documents:
-        problems = document_problems(ctx.documents, await text_of(form.attachments_hint.first))
+    if ctx.uploads:
+        problems = document_problems(ctx.uploads, await text_of(form.attachments_hint.first))
         if problems:
             raise needs_input(PORTAL, problems)
-        await form.attachments.set_input_files(await file_payloads(ctx.documents))
+        await form.attachments.set_input_files(await file_payloads(ctx.uploads))
 
 
 async def submit_prior_authorization(ctx: StepContext) -> None:
@@ -107,8 +107,10 @@ async def submit_prior_authorization(ctx: StepContext) -> None:
 
 
 async def capture_authorization_reference(ctx: StepContext) -> None:
+    """Read the case page and keep it as a PDF (after a reconciliation: already read)."""
     if not ctx.result.get("reference_number"):
         ctx.result.update(await read_case(Shell(ctx.page).frame))
+        await print_workspace(ctx, confirmation_name("authorization", ctx.result.get("reference_number")))
     settle_authorization(ctx)
 
 

@@ -10,8 +10,9 @@ from typing import Any
 from handlers.context import StepContext
 from handlers.portals.beacon.pages import ClaimAnswer, ClaimDuplicateWarning, ClaimForm
 from handlers.portals.beacon.screens import Shell
-from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, through_gates
+from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, print_workspace, through_gates
 from handlers.portals.beacon.typeahead import choose_payer
+from handlers.portals.common.documents import confirmation_name
 from handlers.portals.common.formats import confirmation_time, money
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
@@ -77,13 +78,16 @@ async def submit_claim(ctx: StepContext) -> None:
     answer = ClaimAnswer(frame)
     if where == "rejected":
         reasons = await texts_of(answer.reasons)
+        trace = await text_of(answer.trace_number)
         ctx.fail(
             f"{PORTAL} rejected the claim ({'; '.join(reasons)})",
             claim_status="rejected",
             rejection_reasons=reasons,
-            reference_number=await text_of(answer.trace_number),
+            reference_number=trace,
             **confirmation_time(await text_of(answer.submitted_at)),
         )
+        # The payer's answer to a submission all the same: the clerk keeps the rejection too.
+        await print_workspace(ctx, confirmation_name("claim", trace, page="rejection"))
     elif where == "warning":
         warning = ClaimDuplicateWarning(frame)
         existing = await text_of(warning.duplicate_of)
@@ -120,7 +124,8 @@ async def _answer(ctx: StepContext, *, signed_out_ok: bool = False) -> str:
 
 
 async def capture_claim_number(ctx: StepContext) -> None:
-    """Read the acknowledgement; after a reconciliation the claim ID is already known."""
+    """Read the acknowledgement and keep it as a PDF; after a reconciliation the claim ID is
+    already known."""
     if not ctx.result.get("claim_number"):
         answer = ClaimAnswer(Shell(ctx.page).frame)
         status = (await text_of(answer.status)).lower()
@@ -130,4 +135,5 @@ async def capture_claim_number(ctx: StepContext) -> None:
             **confirmation_time(await text_of(answer.submitted_at)),
             total_charge=money(await text_of(answer.total_charge)),
         )
+        await print_workspace(ctx, confirmation_name("claim", ctx.result.get("claim_number")))
     ctx.finish(Outcome.COMPLETED)

@@ -10,8 +10,8 @@ from handlers.context import StepContext
 from handlers.portals.beacon.pages import ClaimDetail, ClaimStatusInquiry
 from handlers.portals.beacon.request_pages import DisputeForm, DisputeList, DisputeSubmitted
 from handlers.portals.beacon.screens import Shell
-from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, through_gates
-from handlers.portals.common.documents import document_problems, file_payloads
+from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, print_workspace, through_gates
+from handlers.portals.common.documents import confirmation_name, document_problems, file_payloads
 from handlers.portals.common.formats import appeal_reason, confirmation_time
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import text_of, texts_of
@@ -66,13 +66,13 @@ async def fill_appeal(ctx: StepContext) -> None:
 
 
 async def upload_dispute_documents(ctx: StepContext) -> None:
-    if not ctx.documents:
+    if not ctx.uploads:
         return
     form = DisputeForm(Shell(ctx.page).frame)
-    problems = document_problems(ctx.documents, await text_of(form.attachments_hint.first))
+    problems = document_problems(ctx.uploads, await text_of(form.attachments_hint.first))
     if problems:
         raise needs_input(PORTAL, problems)
-    await form.attachments.set_input_files(await file_payloads(ctx.documents))
+    await form.attachments.set_input_files(await file_payloads(ctx.uploads))
 
 
 async def submit_appeal(ctx: StepContext) -> None:
@@ -131,6 +131,8 @@ async def capture_appeal_reference(ctx: StepContext) -> None:
             payer_message=await text_of(submitted.no_number),
             original_claim_number=number,
         )
+        # No dispute number: the printed receipt names the claim it disputes.
+        await print_workspace(ctx, confirmation_name("dispute", f"claim-{number}"))
         listing = DisputeList(await open_workspace(ctx, "disputes?" + urlencode({"claim_number": number})))
         await in_frame(ctx, {"listed": listing.rows}, what="the dispute in the list for the claim")
     ctx.finish(Outcome.COMPLETED)

@@ -131,9 +131,11 @@ class ClaimStatusInquiry:
         self.member_id = frame.get_by_label("Patient Member ID")
         self.service_from = frame.get_by_label("From Date")
         self.service_to = frame.get_by_label("To Date")
+        self.billing_npi = frame.get_by_label("Billing Provider NPI")
         self.search = frame.get_by_role("button", name="Search")
         self.rows = frame.get_by_test_id("bx-claim-row")
         self.no_results = frame.get_by_test_id("bx-no-results")
+        self.errors = frame.get_by_test_id("bx-error-summary")
 
     def view(self, claim_id: str) -> Locator:
         return self.frame.get_by_role("link", name=f"View claim {claim_id}")
@@ -143,5 +145,15 @@ class ClaimDetail:
     def __init__(self, frame: FrameLocator) -> None:
         self.claim_id = frame.get_by_test_id("bx-claim-id")
         self.status = frame.get_by_test_id("bx-claim-status")
+        self.status_category = frame.get_by_test_id("bx-claim-status-category")  # "F1 - Finalized/Payment"
+        self.total_charge = frame.get_by_test_id("bx-total-charge")
+        self.paid_amount = frame.get_by_test_id("bx-paid-amount")
+        self.paid_date = frame.get_by_test_id("bx-paid-date")  # ISO
+        self.payment_method = frame.get_by_test_id("bx-payment-method")
+        self.payment_number = frame.get_by_test_id("bx-payment-number")
+        adjustments = frame.get_by_test_id("bx-claim-adjustments")
+        self.adjustment_rows = adjustments.get_by_test_id("bx-adjustment-row")
+        self.remittance = frame.get_by_test_id("bx-remittance-download")
+        self.denial_reason = frame.get_by_test_id("bx-denial-reason")
         self.dispute = frame.get_by_role("link", name="Dispute this claim")
         self.dispute_on_file = frame.get_by_test_id("bx-dispute-on-file")

@@ -66,17 +66,25 @@ class AuthCase:
         self.denial_reason = frame.get_by_test_id("bx-auth-denial-reason")
         self.procedure_rows = frame.get_by_test_id("bx-auth-procedures").get_by_role("row")
         self.service_dates = frame.get_by_test_id("bx-auth-service-dates")
+        self.decision_date = frame.get_by_test_id("bx-auth-decision-date")  # ISO
+        self.letter = frame.get_by_test_id("bx-auth-letter")
 
 
 class AuthStatusInquiry:
     def __init__(self, frame: FrameLocator) -> None:
         self.frame = frame
         self.heading = frame.get_by_role("heading", name="Authorization Status")
+        self.form = frame.get_by_role("search", name="Authorization status inquiry")
         self.case_number = frame.get_by_label("Case Number")
+        self.certification_number = frame.get_by_label("Certification Number")
         self.member_id = frame.get_by_label("Patient Member ID")
+        self.procedure_code = frame.get_by_label("Procedure Code")
+        self.service_from = frame.get_by_label("From Date")
+        self.service_to = frame.get_by_label("To Date")
         self.search = frame.get_by_role("button", name="Search")
         self.rows = frame.get_by_test_id("bx-auth-row")
         self.no_results = frame.get_by_test_id("bx-no-results")
+        self.errors = frame.get_by_test_id("bx-error-summary")
 
     def view(self, case_number: str) -> Locator:
         return self.frame.get_by_role("link", name=f"View case {case_number}")

@@ -10,9 +10,11 @@ provider context when the session acts for another provider than the task's.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import FrameLocator, Locator
 
 from handlers.context import StepContext
@@ -34,6 +36,11 @@ from sops.fields import ACTING_PROVIDER, FIELDS
 PORTAL = "Beacon Exchange"
 NPI = re.compile(r"\bNPI (\d{10})\b")
 MAX_GATES = 6  # log-in, passcode, acknowledgement, context: each shows at most once per login
+# The workspace iframe's height set to its document's (same origin: the page may read it).
+GROW_TO_CONTENT = (
+    "f => { const d = f.contentDocument; if (d) f.style.height = d.documentElement.scrollHeight + 'px'; }"
+)
+GROW_TIMEOUT_MS = 5_000
 
 
 async def login(ctx: StepContext) -> None:
@@ -199,3 +206,12 @@ async def _not_offered(ctx: StepContext, picker: ContextPicker, npi: str) -> Nee
 async def _prepare(ctx: StepContext) -> None:
     shell = Shell(ctx.page)
     await prepare_page(ctx.page, idle_modal=shell.idle_modal, stay_signed_in=shell.stay_signed_in)
+
+
+async def print_workspace(ctx: StepContext, filename: str) -> None:
+    """Keep the workspace's answer as a PDF, as a clerk prints it: the whole page, the exchange's
+    frame around the workspace iframe. The iframe scrolls in a box of most of the window's height:
+    it is first grown to its content, so that a long answer is not cut off at the box's edge."""
+    with contextlib.suppress(PlaywrightError):  # a printout cut short is still a printout
+        await Shell(ctx.page).workspace.evaluate(GROW_TO_CONTENT, timeout=GROW_TIMEOUT_MS)
+    await ctx.documents.save_page_pdf(ctx.page, filename=filename)

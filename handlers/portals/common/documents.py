@@ -1,6 +1,7 @@
 """The task's documents on a portal's upload control: refused early when the portal's stated
 limits (its hint: "Up to 10 files; pdf, jpg, ...") would refuse them after the submit, and sent
-under their own names (the file store keeps them by content hash)."""
+under their own names (the file store keeps them by content hash). And the names of the documents
+kept from a portal (`ctx.documents`)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,9 @@ async def file_payloads(documents: Sequence[Document]) -> list[FilePayload]:
         return {"name": doc.filename, "mimeType": doc.content_type, "buffer": doc.path.read_bytes()}
 
     return [await asyncio.to_thread(read, doc) for doc in documents]
+
+
+def confirmation_name(what: str, number: object, *, page: str = "confirmation") -> str:
+    """The file name of a submission's printed confirmation: `claim-1234567890123-confirmation.pdf`
+    (`claim-confirmation.pdf` when the portal gave no number)."""
+    return f"{what}-{number}-{page}.pdf" if number else f"{what}-{page}.pdf"

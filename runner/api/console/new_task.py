@@ -13,7 +13,7 @@ from runner.api.console.tasks import ACTION_ERRORS
 from runner.api.deps import SystemDep
 from runner.core.operators import Role
 from runner.core.states import TaskStatus
-from sops.inputs import field_hints
+from sops.inputs import TYPE_RULES, field_hints
 from sops.types import TaskType
 
 router = APIRouter()
@@ -28,6 +28,7 @@ def _page(
         {
             "types": list(TaskType),
             "hints": {t.value: field_hints(t) for t in TaskType},
+            "rules": {t.value: rule for t, rule in TYPE_RULES.items()},
             "chosen": chosen,
             "data": data,
             "error": error,

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from runner.core.states import TaskStatus
+from runner.core.states import FileSource, TaskStatus
 from runner.core.tables.base import (
     created_column,
     enum_column,
@@ -18,7 +18,7 @@ from runner.core.tables.base import (
     public_id_field,
     ts_column,
 )
-from sops.types import TaskType
+from sops.types import DocumentKind, TaskType
 
 
 class Task(SQLModel, table=True):
@@ -85,6 +85,9 @@ class Task(SQLModel, table=True):
 
 
 class TaskFile(SQLModel, table=True):
+    """A task's document: one the client uploaded, or one kept from the portal (its `kind` says
+    what: a confirmation page, a letter, an EOB). The bytes live in the file store by content hash."""
+
     __tablename__ = "task_files"
 
     id: str = id_field()
@@ -94,6 +97,11 @@ class TaskFile(SQLModel, table=True):
     content_type: str = Field(max_length=100)
     size: int
     sha256: str = Field(max_length=64)
+    # Rows from before portal documents are uploads (the server default).
+    source: FileSource = enum_column(
+        FileSource, length=16, default=FileSource.UPLOAD, sa_column_kwargs={"server_default": "upload"}
+    )
+    kind: DocumentKind | None = enum_column(DocumentKind, length=32, nullable=True, default=None)
     created_at: datetime = created_column()
 
 

@@ -7,6 +7,7 @@ members with dates relative to today.
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
+from sqlmodel import select
 
 from handlers.context import StepContext
 from handlers.portals import portal_handlers
@@ -25,7 +28,7 @@ from runner.core.pool import BrowserPool
 from runner.core.runtime import build_executor
 from runner.core.settings import Settings
 from runner.core.system import System
-from runner.core.tables import Account, PortalCredential, Task, Trajectory
+from runner.core.tables import Account, PortalCredential, Task, TaskFile, Trajectory, TrajectoryStep
 from runner.core.worker import Worker
 from tests.support.portal_server import MockPortalAdmin
 from tests.support.threaded import LoopThread
@@ -161,6 +164,28 @@ class Clinic:
 
     def credential(self, credential_id: str) -> PortalCredential:
         return self.system.credentials.get(credential_id)
+
+    def portal_files(self, task_id: str) -> list[tuple[TaskFile, bytes]]:
+        """The documents the task kept from the portal, with their bytes (from the file store)."""
+        with session_scope(self.system.engine, readonly=True) as session:
+            rows = session.exec(
+                select(TaskFile).where(TaskFile.task_id == task_id, TaskFile.source == "portal")
+            ).all()
+        return [(row, self.system.files.read(row.sha256)) for row in rows]
+
+    def steps(self, task_id: str) -> list[TrajectoryStep]:
+        """The steps of the task's last attempt, in order."""
+        task = self.get(task_id)
+        with session_scope(self.system.engine, readonly=True) as session:
+            statement = select(TrajectoryStep).where(TrajectoryStep.trajectory_id == task.trajectory_id)
+            return sorted(session.exec(statement).all(), key=lambda s: s.position)
+
+    def confirmation_text(self, task_id: str) -> str:
+        """The text of the task's one printed confirmation page (pypdf reads it)."""
+        [(row, content)] = self.portal_files(task_id)
+        assert row.kind == "confirmation" and row.content_type == "application/pdf", row
+        assert content.startswith(b"%PDF-") and row.size == len(content)
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
 
 
 @pytest.fixture

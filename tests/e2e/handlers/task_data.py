@@ -19,10 +19,12 @@ HAPPY = Member("SYN100001", "Ada", "Testmember", "1980-04-12")
 INACTIVE = Member("SYN100002", "Ben", "Inactiveton", "1975-09-30")
 UNAVAILABLE = Member("SYN100042", "Cy", "Unavailable", "1970-10-10")
 REJECTED = Member("SYN100010", "Dee", "Rejectson", "1990-01-15")
+CLAIM_DENIED = Member("SYN100011", "Eve", "Deniedclaim", "1968-07-04")  # finalized denied, CO-50
 AUTH_PARTIAL = Member("SYN100020", "Fay", "Partialauth", "1985-02-28")
 AUTH_DENIED = Member("SYN100021", "Gus", "Deniedauth", "1959-11-11")
 AUTH_PENDED = Member("SYN100022", "Hal", "Pendedapprove", "1972-03-03")
 AUTH_PENDED_DENIED = Member("SYN100023", "Ivy", "Pendeddeny", "1993-08-21")
+AUTH_PENDED_LONG = Member("SYN100025", "Lee", "Longpended", "1966-06-16")
 APPEALS = Member("SYN100030", "Kai", "Appealpatient", "1988-05-17")
 NOBODY = Member("SYN999999", "Nora", "Nobody", "1981-01-01")
 
@@ -84,3 +86,32 @@ def appeal(payer: str, claim_number: str | None = None, member: Member = APPEALS
         + "reason: Office notes attached show the visit was medically necessary.\n"
         + "contact: Sam Placeholder\nphone: (555) 201-0100\n"
     )
+
+
+def claim_status(
+    payer: str, *, claim_number: str | None = None, member: Member | None = None, days_ago: int = 3
+) -> str:
+    """A claim status check by the payer's claim number, or by member and the day of `claim()`."""
+    if claim_number is not None:
+        return f"payer: {PAYER[payer]}\nclaim number: {claim_number}\n"
+    assert member is not None
+    day = (date.today() - timedelta(days=days_ago)).isoformat()
+    return _patient(member, payer) + f"date of service: {day}\nbilling npi: 2000000010\n"
+
+
+def authorization_status(
+    payer: str,
+    *,
+    reference: str | None = None,
+    certification: str | None = None,
+    member: Member | None = None,
+) -> str:
+    """An authorization status check by reference, certification number, or member + the
+    procedure and dates of `authorization()`."""
+    if reference is not None:
+        return f"payer: {PAYER[payer]}\nreference number: {reference}\n"
+    if certification is not None:
+        return f"payer: {PAYER[payer]}\ncertification number: {certification}\n"
+    assert member is not None
+    start = date.today() + timedelta(days=14)
+    return _patient(member, payer) + f"cpt: 97110\nfrom: {start.isoformat()}\nrequesting npi: 2000000002\n"

@@ -56,6 +56,8 @@ def test_submit_claim(clinic: Clinic, payer: str) -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z", result["confirmed_at"])
     assert result["confirmed_at_text"]
     assert done.notes == f"Claim submitted with reference {result['claim_number']}."
+    # The confirmation page as the clerk prints it (on Beacon, the exchange around its iframe).
+    assert result["claim_number"] in clinic.confirmation_text(task.id)
     sent = only_submission(clinic, payer, "claim")
     assert sent["fields"] == expected("submit_claim", done.fields, payer)
     assert sent["identifiers"] == {"claim_number": result["claim_number"]}
@@ -80,6 +82,8 @@ def test_submit_prior_authorization_with_documents(clinic: Clinic, payer: str) -
     assert result["effective_date"] == done.fields["service_from"]
     assert result["expiration_date"] >= done.fields["service_to"]
     assert result["approved_units"] == 13
+    # The page the submit landed on, printed: Beacon pends the case there (decided at a later look).
+    assert result["reference_number"] in clinic.confirmation_text(task.id)
     sent = only_submission(clinic, payer, "prior_auth")
     assert sent["fields"] == expected("submit_prior_authorization", done.fields, payer)
     assert sent["identifiers"]["reference_number"] == result["reference_number"]
@@ -101,6 +105,9 @@ def test_submit_appeal_with_documents(clinic: Clinic, payer: str) -> None:
     assert sent["outcome"] == "filed"
     assert sent["fields"] == expected("submit_appeal", done.fields, payer)
     assert [f["name"] for f in sent["files"]] == ["appeal_letter.pdf"]
+    printed = clinic.confirmation_text(task.id)
+    # Beacon gives a dispute no number: its receipt names the disputed claim.
+    assert result.get("tracking_number", task_data.DENIED_CLAIM[payer]) in printed
     if payer == "acme":
         assert re.fullmatch(r"APL-\d{4}-\d{6}", result["tracking_number"])
         assert sent["identifiers"] == {"tracking_number": result["tracking_number"]}

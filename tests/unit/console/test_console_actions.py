@@ -211,6 +211,9 @@ def test_new_task_with_incomplete_data_goes_to_input(
 ) -> None:
     form = reviewer.get("/new?type=submit_appeal").text
     assert 'data-hints-for="submit_appeal"' in form and "Original claim number" in form
+    status = reviewer.get("/new?type=check_claim_status").text
+    assert 'data-hints-for="check_claim_status"' in status and "First date of service" in status
+    assert "Give the claim number, or the member ID, patient name" in status
     response = reviewer.post("/new", {"type": "check_eligibility", "data": "member id: TST100200300"})
     page = reviewer.client.get(response.headers["location"]).text
     assert "Needs input" in page and "created" in page

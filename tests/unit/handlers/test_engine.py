@@ -4,10 +4,12 @@ polling, and what it leaves in the result."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
+from pypdf import PdfReader
 
 from handlers.context import Credentials, Outcome, StepContext
 from handlers.engine import RECONCILE_GATE, GateReached, Pacing, Resume, run_sop
@@ -203,6 +205,68 @@ def test_still_pending_at_the_last_poll_completes_with_issues() -> None:
     assert outcome is Outcome.COMPLETED_WITH_ISSUES
     assert ran.portal.calls[poll.do] == poll.poll.max_polls
     assert len(ran.sleeps) == poll.poll.max_polls - 1
+
+
+def test_a_steps_notes_and_a_document_it_could_not_keep_are_its_message() -> None:
+    """A document a step could not keep (here: no sink, as in a replay) is noted on the step, which
+    still succeeds; notes made during one step are that step's only."""
+    poll = next(s for s in AUTH.steps if s.poll is not None)
+    portal = script(**{poll.do: [Pending({"decision": "pended"})]})
+    handler = portal.handler(sorted({s.do for s in AUTH.steps}))
+    capture = next(s.do for s in AUTH.steps if s.id == "capture")
+
+    async def capture_and_print(ctx: StepContext) -> None:
+        ctx.note("Read the case page.")
+        assert await ctx.documents.save_page_pdf(ctx.page) is None
+
+    scripts = {**handler.scripts, capture: capture_and_print}
+    messages: list[tuple[str, str | None]] = []
+
+    class Messages(Journal):
+        async def step_finished(
+            self, position: int, step: Step, *, outcome: str, message: str | None
+        ) -> None:
+            messages.append((step.id, message))
+
+    page = FakePage()
+    ctx = StepContext(
+        page=page.as_page(),
+        task_type=AUTH.type,
+        fields={},
+        credentials=Credentials("biller", "Canary-Pass-4417!"),
+        portal_url="http://portal.invalid/fake",
+    )
+
+    async def main() -> Outcome:
+        async def sleep(seconds: float) -> None:
+            return None
+
+        fake = replace(handler, scripts=scripts)
+        return await run_sop(AUTH, fake, ctx, Messages(), pacing=Pacing(0, sleep))
+
+    assert run_async(main) is Outcome.COMPLETED_WITH_ISSUES
+    said = dict(messages)
+    assert said["capture"] == (
+        "Read the case page. The confirmation could not be printed and kept: documents are not kept "
+        "in this run."
+    )
+    assert said[poll.id] == "Still pending at the last poll."
+    assert said["submit"] is None
+
+
+def test_fake_page_prints_a_pdf_of_its_text_or_fails_as_told() -> None:
+    async def main() -> tuple[bytes, bytes]:
+        page = FakePage()
+        await page.set_content("<h1>Claim submitted</h1><p>Claim number <b>FK1</b> &amp; more</p>")
+        printed, again = await page.pdf(), await page.pdf()
+        page.pdf_error = RuntimeError("Printing failed")
+        with pytest.raises(RuntimeError, match="Printing failed"):
+            await page.pdf()
+        return printed, again
+
+    printed, again = run_async(main)
+    assert printed.startswith(b"%PDF-") and printed == again
+    assert PdfReader(io.BytesIO(printed)).pages[0].extract_text() == "Claim submitted Claim number FK1 & more"
 
 
 def test_a_step_the_portal_lacks_is_named() -> None:

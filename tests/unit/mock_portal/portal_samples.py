@@ -16,6 +16,7 @@ MEMBERS = {
     "SYN100022": ("Hal", "Pendedapprove", date(1972, 3, 3)),
     "SYN100023": ("Ivy", "Pendeddeny", date(1993, 8, 21)),
     "SYN100024": ("Jo", "Noauthneeded", date(2001, 12, 1)),
+    "SYN100025": ("Lee", "Longpended", date(1966, 6, 16)),
     "SYN100030": ("Kai", "Appealpatient", date(1988, 5, 17)),
     "SYN100042": ("Cy", "Unavailable", date(1970, 10, 10)),
 }

@@ -35,6 +35,6 @@ def test_every_knob_is_documented() -> None:
 def test_every_admin_route_is_documented() -> None:
     app = create_app(PortalConfig(admin=True))
     admin_paths = set(app.openapi()["paths"])
-    assert len(admin_paths) == 10 and all(p.startswith("/_mock/") for p in admin_paths)
+    assert len(admin_paths) == 12 and all(p.startswith("/_mock/") for p in admin_paths)
     for path in admin_paths:
         assert f" {path}" in README, path

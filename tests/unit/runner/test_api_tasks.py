@@ -12,6 +12,7 @@ from sqlmodel import select
 from runner.core.db import session_scope
 from runner.core.system import System
 from runner.core.tables import Task, TaskEvent, TaskFile
+from sops.types import TaskType
 from tests.support.task_fixtures import task_fixture
 from tests.unit.runner.callers import Caller, task_row
 
@@ -93,10 +94,10 @@ def test_complete_task_is_pending(api: TestClient, caller: Caller) -> None:
     assert task["title"] == "Check eligibility #1"
 
 
-@pytest.mark.parametrize(
-    "task_type", ["check_eligibility", "submit_claim", "submit_prior_authorization", "submit_appeal"]
-)
-def test_every_fixture_task_is_accepted_complete(api: TestClient, caller: Caller, task_type: str) -> None:
+@pytest.mark.parametrize("task_type", list(TaskType))
+def test_every_fixture_task_is_accepted_complete(
+    api: TestClient, caller: Caller, task_type: TaskType
+) -> None:
     data = task_fixture(task_type)
     response = api.post("/tasks", json={"type": task_type, "data": data}, headers=caller.headers)
     assert response.status_code == 200, response.text
@@ -231,6 +232,8 @@ def test_unknown_type_lists_valid_ones(api: TestClient, caller: Caller) -> None:
         "submit_claim",
         "submit_prior_authorization",
         "submit_appeal",
+        "check_claim_status",
+        "check_authorization_status",
     }
 
 

@@ -41,7 +41,9 @@ def test_serene_example_parses_to_canonical_fields() -> None:
         ("DOS", "service_date"),
         ("Billing NPI", "billing_npi"),
         ("insurance", "payer"),
-        ("claim number", "original_claim_number"),
+        ("claim number", "claim_number"),
+        ("original claim", "original_claim_number"),
+        ("DOS from", "service_date_from"),
         ("phone", "contact_phone"),
     ],
 )

@@ -20,6 +20,8 @@ TITLES = {
     TaskType.SUBMIT_CLAIM: "Submit claim #7",
     TaskType.SUBMIT_PRIOR_AUTHORIZATION: "Submit prior authorization #7",
     TaskType.SUBMIT_APPEAL: "Submit appeal #7",
+    TaskType.CHECK_CLAIM_STATUS: "Check claim status #7",
+    TaskType.CHECK_AUTHORIZATION_STATUS: "Check authorization status #7",
 }
 SAMPLE_RESULTS: dict[TaskType, dict[str, dict[str, Any]]] = {
     TaskType.CHECK_ELIGIBILITY: {
@@ -56,6 +58,44 @@ SAMPLE_RESULTS: dict[TaskType, dict[str, dict[str, Any]]] = {
         "completed": {"tracking_number": "APL-889120"},
         "completed_with_issues": {},
         "failed": {"failure_reason": "only a denied claim can be appealed"},
+    },
+    TaskType.CHECK_CLAIM_STATUS: {
+        "completed": {
+            "claim_number": "2026110200123",
+            "status_category": "finalized_paid",
+            "claim_status": "Finalized - Paid",
+            "paid_amount": "98.40",
+            "paid_date": "2026-11-20",
+            "payment_method": "eft",
+            "payment_number": "EFT884120",
+        },
+        "completed_with_issues": {
+            "claim_number": "2026110200123",
+            "status_category": "finalized_denied",
+            "adjustment_codes": ["CO-50"],
+            "adjustment_reasons": [
+                "CO-50: These are non-covered services because this is not deemed a medical necessity"
+            ],
+            "denial_reason": "Not medically necessary",
+        },
+        "failed": {"failure_reason": "Acme Health refused the login"},
+    },
+    TaskType.CHECK_AUTHORIZATION_STATUS: {
+        "completed": {
+            "decision": "approved",
+            "decision_code": "A1",
+            "certification_number": "AUTH-77812",
+            "approved_units": 12,
+            "effective_date": "2026-12-15",
+            "expiration_date": "2027-03-15",
+            "decision_date": "2026-12-01",
+        },
+        "completed_with_issues": {
+            "decision": "denied",
+            "decision_code": "A3",
+            "denial_reason": "Not medically necessary",
+        },
+        "failed": {"failure_reason": "Acme Health refused the login"},
     },
 }
 EXPECTED_OUTCOMES = {
@@ -98,6 +138,30 @@ EXPECTED_OUTCOMES = {
         "completed_with_issues",
     ): "Appeal filed for claim 2026110200123 but the portal gave no tracking number.",
     (TaskType.SUBMIT_APPEAL, "failed"): "Appeal not filed: only a denied claim can be appealed.",
+    (
+        TaskType.CHECK_CLAIM_STATUS,
+        "completed",
+    ): "Claim 2026110200123 was paid $98.40 on 2026-11-20 by EFT EFT884120.",
+    (
+        TaskType.CHECK_CLAIM_STATUS,
+        "completed_with_issues",
+    ): "Claim 2026110200123 was denied (CO-50): Not medically necessary. Correct it or appeal.",
+    (
+        TaskType.CHECK_CLAIM_STATUS,
+        "failed",
+    ): "The claim's status could not be checked: Acme Health refused the login.",
+    (
+        TaskType.CHECK_AUTHORIZATION_STATUS,
+        "completed",
+    ): "Prior authorization approved, number AUTH-77812, 12 units, valid 2026-12-15 to 2027-03-15.",
+    (
+        TaskType.CHECK_AUTHORIZATION_STATUS,
+        "completed_with_issues",
+    ): "Prior authorization denied: Not medically necessary.",
+    (
+        TaskType.CHECK_AUTHORIZATION_STATUS,
+        "failed",
+    ): "The authorization's status could not be checked: Acme Health refused the login.",
 }
 
 
@@ -246,3 +310,53 @@ def test_a_rejected_claim_says_it_was_submitted_and_rejected(library: SopLibrary
         task_number=3,
     )
     assert unsent == "Claim not submitted: Acme Health refused the login."
+
+
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        (
+            {"status_category": "not_found"},
+            "The payer has no claim matching this search: a claim sent in the last few days may not show "
+            "yet; otherwise check the search or send the claim again.",
+        ),
+        (
+            {"status_category": "pending", "claim_number": "C-1", "claim_status": "In process"},
+            "Claim C-1 is not finalized yet: In process.",
+        ),
+        ({"status_category": "acknowledged"}, "Claim is not finalized yet: acknowledged."),
+    ],
+)
+def test_claim_status_issues_say_where_the_claim_stands(
+    library: SopLibrary, result: dict[str, Any], expected: str
+) -> None:
+    sop = library.get(TaskType.CHECK_CLAIM_STATUS)
+    assert render_outcome(sop, "completed_with_issues", fields={}, result=result, task_number=1) == expected
+
+
+def test_an_authorization_not_found_says_so(library: SopLibrary) -> None:
+    sop = library.get(TaskType.CHECK_AUTHORIZATION_STATUS)
+    note = render_outcome(
+        sop, "completed_with_issues", fields={}, result={"payer_message": "No request found"}, task_number=1
+    )
+    assert note == (
+        "The payer has no authorization request matching this search (No request found): a request sent "
+        "in the last few days may not show yet; otherwise check the search."
+    )
+
+
+def test_status_checks_by_number_say_only_the_number(library: SopLibrary) -> None:
+    claim = render_task(
+        library.get(TaskType.CHECK_CLAIM_STATUS),
+        task_number=2,
+        fields={"payer": "Acme Health", "claim_number": "2026110200123"},
+        portal_name="Acme Health",
+    )
+    assert "Search for claim 2026110200123." in claim.instructions
+    auth = render_task(
+        library.get(TaskType.CHECK_AUTHORIZATION_STATUS),
+        task_number=2,
+        fields={"payer": "Acme Health", "certification_number": "AUTH-77812"},
+        portal_name="Acme Health",
+    )
+    assert "Search for authorization AUTH-77812." in auth.instructions
