@@ -56,6 +56,11 @@ if Path(sys.argv[0]).resolve().parent == Path(__file__).resolve().parent:  # a b
     signal.signal(signal.SIGTERM, _stop)
 
 
+# How long a process (the portal, `serve`, a worker's browser) may take to start: on a shared 2-core
+# machine at load 20+ the API's start-up alone took over 60 s.
+START_SECONDS = 180.0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -66,11 +71,11 @@ def free_port() -> int:
 def process(
     name: str, command: list[str], env: dict[str, str], log: Path, ready_url: str | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `command` until the block ends; with `ready_url`, wait (60 s at most) until it answers."""
+    """Run `command` until the block ends; with `ready_url`, wait (START_SECONDS at most) until it answers."""
     with log.open("w") as sink:
         proc = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + START_SECONDS
         while ready_url is not None:
             if proc.poll() is not None:
                 raise RuntimeError(f"the {name} exited early; see {log}")
@@ -78,7 +83,7 @@ def process(
                 if httpx.get(ready_url, timeout=1).status_code < 500:
                     break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the {name} did not start within 60 s; see {log}")
+                raise RuntimeError(f"the {name} did not start within {START_SECONDS:.0f} s; see {log}")
             time.sleep(0.1)
         yield proc
     finally:
@@ -349,7 +354,7 @@ class Stack:
         log = self.work / f"worker-{concurrency}-{time.monotonic_ns()}.log"
         with process("worker", command, env_for(self.work, self.database_url, **env), log) as proc:
             root = psutil.Process(proc.pid)
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + START_SECONDS
             while not any("chrom" in p.name() for p in _tree(root)[1:]):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the worker's browser did not start; see {log}")

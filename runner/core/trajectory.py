@@ -8,12 +8,23 @@ that failed and the step the attempt ended on get the full page as PNG (lossless
 message or confirmation number must read exactly), and a failing step also keeps the page's HTML
 (every frame), so that an attempt without a trace can still be debugged. Each attempt has a
 screenshot budget in bytes; once it is spent, steps get no screenshot and their row says why.
+A step that ends on a blank page (a `login` that kept a stored session loads nothing, and a warm
+context starts on about:blank) gets no screenshot either, and its row says so: an image of nothing
+costs Chromium as much as any other.
+
+A viewport JPEG is taken with Chromium's own `Page.captureScreenshot` (DevTools protocol, one
+session per page) where the browser offers it: Playwright's `page.screenshot` first hides the
+text caret in every frame with a style and restores it, and that restyling cost about a third of
+the shot's Chromium CPU. Any other browser, or a capture that fails, goes through Playwright.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import logging
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +41,7 @@ from runner.core.tables import TaskEvent, TrajectoryStep, utcnow
 from sops.schema import Step
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page
+    from playwright.async_api import CDPSession, Page
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +50,18 @@ SUCCEEDED = frozenset({"ok", "skipped", "reconciled", "resubmitting"})
 JPEG_QUALITY = 60
 SHOT_TIMEOUT_MS = 10_000
 HTML_TIMEOUT_S = 10.0
+BLANK = "about:blank"
+# True when the document shows nothing: no element in its body and no text (a page the portal
+# never loaded; a handler's `set_content` on about:blank does show something).
+IS_EMPTY = (
+    "() => !document.body || (document.body.childElementCount === 0 && !document.body.innerText.trim())"
+)
 DEFAULT_SCREENSHOT_BUDGET = 2_000_000  # bytes per attempt
+VIEWPORT_JPEG = {"format": "jpeg", "quality": JPEG_QUALITY, "optimizeForSpeed": True}
+
+# A page's DevTools session for its screenshots, or None where there is none (not Chromium). Pages
+# are the key: a warm context's page serves several tasks with one session.
+_devtools: weakref.WeakKeyDictionary[Page, CDPSession | None] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -160,13 +182,15 @@ class TrajectoryRecorder:
             return None, None
         if self._spent >= self._budget:
             return None, self._spent_note()
+        if await self._blank(page):
+            return None, "No screenshot: the page was blank (the step loaded no page)."
         kinds = [True, False] if full and fallback else [full]
         for full_page in kinds:  # a full page that does not fit falls back to the viewport
             try:
                 if full_page:
                     data = await page.screenshot(full_page=True, type="png", timeout=SHOT_TIMEOUT_MS)
                 else:
-                    data = await page.screenshot(type="jpeg", quality=JPEG_QUALITY, timeout=SHOT_TIMEOUT_MS)
+                    data = await _viewport_jpeg(page)
             except Exception:  # a screenshot must never fail the task
                 log.warning("screenshot failed", extra={"task_id": self._lease.task_id, "shot": name})
                 return None, "The screenshot could not be taken."
@@ -177,6 +201,14 @@ class TrajectoryRecorder:
                 return (path, len(data)), None
         self._spent = self._budget  # nothing more fits: later steps do not even take one
         return None, self._spent_note()
+
+    async def _blank(self, page: Page) -> bool:
+        if page.url != BLANK:
+            return False  # only about:blank is checked: any page of the portal is worth an image
+        try:
+            return bool(await page.evaluate(IS_EMPTY))
+        except Exception:  # a page that would not answer: let the screenshot try
+            return False
 
     def _spent_note(self) -> str:
         return f"No screenshot: this attempt's screenshot budget ({self._budget} bytes) is spent."
@@ -237,3 +269,30 @@ class TrajectoryRecorder:
                     message=f"About to run the irreversible step {step.id!r}.",
                 )
             )
+
+
+async def _viewport_jpeg(page: Page) -> bytes:
+    """The viewport as a JPEG: through the page's DevTools session if it has one, else Playwright."""
+    session = await _session(page)
+    if session is not None:
+        try:
+            shot = await asyncio.wait_for(
+                session.send("Page.captureScreenshot", VIEWPORT_JPEG), SHOT_TIMEOUT_MS / 1000
+            )
+            return base64.b64decode(shot["data"])
+        except Exception:  # the page navigated away mid-capture, the session is gone: try Playwright
+            _devtools.pop(page, None)
+            with contextlib.suppress(Exception):
+                await session.detach()
+    return await page.screenshot(type="jpeg", quality=JPEG_QUALITY, timeout=SHOT_TIMEOUT_MS)
+
+
+async def _session(page: Page) -> CDPSession | None:
+    if page in _devtools:
+        return _devtools[page]
+    try:
+        session: CDPSession | None = await page.context.new_cdp_session(page)
+    except Exception:  # not Chromium (or a test's fake page): Playwright's screenshot it is
+        session = None
+    _devtools[page] = session
+    return session

@@ -26,7 +26,7 @@ class StepPublic(BaseModel):
     started_at: str | None
     ended_at: str | None
     screenshot_url: str | None
-    screenshot_note: str | None = None  # why there is no screenshot (the attempt's budget is spent)
+    screenshot_note: str | None = None  # why there is no screenshot (the budget is spent, a blank page)
     html_url: str | None = None  # the page's HTML where the step failed
 
 

@@ -141,6 +141,25 @@ def test_steps_that_succeed_get_a_viewport_jpeg_and_the_last_one_the_full_page(
     assert not list(folder_of(system, trajectory).glob("*.zip"))
 
 
+def test_a_step_that_ends_on_a_blank_page_gets_no_screenshot_and_says_so(
+    system: System, account: Account
+) -> None:
+    task = claim(system, account)
+    portal = FakePortal(script={"capture_claim_number": [{"claim_number": "FK4"}]})
+
+    async def login(ctx: StepContext) -> None:  # a stored session kept: no page loaded
+        return None
+
+    run_worker(system, fake(portal, login=login))
+    [(trajectory, steps)] = attempts(system, task.id)
+    assert trajectory.outcome == "completed"
+    first, *rest = steps
+    assert first.outcome == "ok" and first.screenshot_path is None
+    assert first.screenshot_note == "No screenshot: the page was blank (the step loaded no page)."
+    assert [shot(system, s)[0] for s in rest] == ["jpeg"] * 3 + ["png"]
+    assert not list(folder_of(system, trajectory).glob("00-*"))
+
+
 def test_a_failed_first_attempt_keeps_its_screenshots_and_the_failing_page_but_no_trace(
     system: System, account: Account
 ) -> None:
