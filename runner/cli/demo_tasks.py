@@ -1,7 +1,9 @@
 """The demo's sample tasks: every task type on both mock payers, with the outcome each should reach.
 
 Member ids are the mock portal's magic ids (mock_portal/README.md); dates are relative to today so
-the claims are within timely filing and the authorizations are in the future.
+the claims are within timely filing and the authorizations are in the future. Two samples are
+followed up to the payer's decision (`Follow`): the demo advances the mock portal's clock past it
+and asks for the check now, so what takes days takes seconds.
 """
 
 from __future__ import annotations
@@ -19,6 +21,24 @@ KAI = "member_id: SYN100030\npatient: Kai Appealpatient\nDOB: 1988-05-17"
 
 
 @dataclass(frozen=True)
+class Follow:
+    """The demo waits for this sample's follow-up: once the parent is final it advances the portal
+    clock by `advance_seconds`, asks for the check now, and expects the follow-up to end `completed`
+    with `result[key] == value`."""
+
+    key: str
+    value: str
+    advance_seconds: int
+
+
+# Portal clock (mock_portal/README.md, Status lookups): a pended auth is decided after
+# `pended_minutes` (the demo keeps 30); a claim moves one stage per `claim_stage_minutes` (60), so
+# two hours (and a minute) later it is finalized.
+AUTH_DECIDED = Follow("decision", "approved", 31 * 60)
+CLAIM_PAID = Follow("status_category", "finalized_paid", 2 * 3600 + 60)
+
+
+@dataclass(frozen=True)
 class DemoTask:
     label: str
     type: str
@@ -29,6 +49,9 @@ class DemoTask:
     input_later: str | None = None
     approve: bool = False
     files: tuple[str, ...] = field(default=())
+    # Wait for the follow-up task this one creates, and expect it to end so. Other samples'
+    # follow-ups (days away) are shown but not waited for.
+    follow: Follow | None = None
 
 
 def _claim(member: str, payer: str, day: date, lines: str) -> str:
@@ -61,16 +84,18 @@ def demo_tasks(today: date) -> list[DemoTask]:
             "acme",
             _claim(ADA, ACME, yesterday, "service line: cpt=99213, units=1, charge=125.00, pointers=AB"),
             frozenset(done),
+            follow=CLAIM_PAID,
         ),
         DemoTask(
-            "prior auth, pended then approved",
+            "prior auth, pended, then approved by its follow-up",
             "submit_prior_authorization",
             "acme",
             f"{HAL}\npayer: {ACME}\nrequesting npi: 2000000002\nservicing npi: 2999999990\n"
             f"diagnosis: M54.50\nprocedure: cpt=72148, units=1\nservice from: {start.isoformat()}\n"
             "place of service: 22\nclinical notes: Synthetic demo request.",
-            frozenset(done),
+            frozenset(issues),  # pended: the payer decides later, its follow-up finds out
             files=("fixtures/documents/clinical_notes.pdf",),
+            follow=AUTH_DECIDED,
         ),
         DemoTask(
             "appeal of a denied claim",

@@ -18,6 +18,7 @@ from runner.api.deps import SystemDep
 from runner.core.errors import Conflict, InvalidRequest, NotFound, UploadRejected
 from runner.core.operators import Role
 from runner.core.states import TaskStatus
+from runner.core.tables import Task
 from runner.core.tasks import TaskFilter
 from runner.core.trajectories import artifact_names
 from sops.types import TaskType
@@ -154,15 +155,29 @@ def task_context(system: SystemDep, me: OperatorDep, task_id: str) -> dict[str, 
     }
 
 
+def _related(system: SystemDep, account_id: str, task_id: object) -> Task | None:
+    """The account's task named by `task_id` (an id from a row or a result), or None."""
+    if not isinstance(task_id, str | int) or isinstance(task_id, bool):
+        return None
+    try:
+        return system.tasks.get(account_id, task_id)[0]
+    except NotFound:
+        return None
+
+
 @router.get("/tasks/{task_id}", name="task")
 def task_page(request: Request, system: SystemDep, me: OperatorDep, task_id: str) -> Response:
     context = task_context(system, me, task_id)
     task = context["task"]
+    result = task.result if isinstance(task.result, dict) else {}
     return render(
         request,
         "task.html",
         {
             **context,
+            # A follow-up's parent (the submission it checks on), a submission's follow-up.
+            "parent": _related(system, me.account.id, task.parent_task_id),
+            "follow_up": _related(system, me.account.id, result.get("follow_up_task_id")),
             "events": system.tasks.events(me.account.id, task_id),
             "deliveries": system.webhooks.deliveries(me.account.id, task_id=task.id, limit=50),
             "live": context["status"] in ACTIVE,
