@@ -164,6 +164,12 @@ def run_chaos(config: ChaosConfig, *, progress: Any = None) -> ChaosReport:
             SOPWRIGHT_GRACE_SECONDS="5",
             SOPWRIGHT_WEBHOOK_TIMEOUT="5",
             SOPWRIGHT_RECONCILE="true" if config.reconcile else "false",
+            # The portal's circuit breaker stays on (5 faults in a row mark it down), with the
+            # back-off of FAST_RETRY: a probe is a whole attempt, and at a 10 % page failure rate
+            # most probes fail, so the default back-off (30 s doubling to 10 minutes) parks every
+            # task of the portal for minutes at a time and the run outlasts any budget.
+            SOPWRIGHT_BREAKER_BACKOFF_SECONDS="1",
+            SOPWRIGHT_BREAKER_MAX_BACKOFF_SECONDS="8",
         )
         knobs: dict[str, Any] = {
             "error_rate": config.error_rate,

@@ -36,7 +36,7 @@ from sqlmodel import select
 from runner.core import db
 from runner.core.db import session_scope
 from runner.core.settings import Settings
-from runner.core.tables import Task, WebhookDelivery
+from runner.core.tables import Task, TaskEvent, WebhookDelivery
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.e2e.handlers import task_data
 
@@ -157,6 +157,16 @@ def deliveries(url: str) -> Counter[str]:
         engine.dispose()
 
 
+def actors(url: str, task: Task) -> set[str]:
+    """Who wrote the task's timeline (the reaper settles an attempt whose worker died)."""
+    engine = db.create_engine(url)
+    try:
+        with session_scope(engine, readonly=True) as session:
+            return set(session.exec(select(TaskEvent.actor).where(TaskEvent.task_id == task.id)).all())
+    finally:
+        engine.dispose()
+
+
 def pended_with_follow_up(url: str, parent_id: int) -> Task | None:
     """The parent's follow-up once the parent has ended pended and the follow-up waits."""
     parent = row(url, parent_id)
@@ -203,7 +213,8 @@ def test_a_follow_up_survives_sigkills_and_a_restart_of_everything() -> None:
         done = wait_for("the second follow-up's retried check", lambda: final(url, second.public_id))
         assert done.status == "completed", done.notes
         assert (done.result or {}).get("decision") == "approved"
-        assert done.lease_owner != held.lease_owner
+        assert "reaper" in actors(url, done), "the killed check was not settled by the reaper"
+        assert held.lease_owner not in (None, done.lease_owner)
 
         # Exactly one webhook per task, each acknowledged once; the follow-ups name their parents.
         tasks = {posted["acme"], posted["beacon"], first.public_id, second.public_id}
