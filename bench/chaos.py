@@ -23,10 +23,16 @@ from harness import console, show
 def figures(report: ChaosReport) -> list[tuple[str, object, str]]:
     """(figure, value, what it must be) rows of the final table."""
     statuses = ", ".join(f"{status} {n}" for status, n in sorted(report.statuses.items()))
+    followed = ", ".join(f"{status} {n}" for status, n in sorted(report.follow_up_statuses.items()))
     return [
-        ("tasks", report.tasks, ""),
+        ("tasks (follow-ups included)", report.tasks, ""),
         ("final states", statuses, "all final"),
         ("tasks not final (stuck)", len(report.stuck), "0"),
+        ("  the run stalled (no task became final for a while)", report.stalled, "False"),
+        ("follow-up tasks (submit nothing)", report.follow_ups, ""),
+        ("  their final states", followed or "-", "all final"),
+        ("  follow-ups of no task, or a second one of a task", report.follow_ups_misplaced, "0"),
+        ("  clock advances + check-now rounds", report.follow_up_rounds, ""),
         ("submit tasks", report.submit_tasks, ""),
         ("  submitted exactly once", report.submitted_once, ""),
         ("  never submitted (failed before the submit)", report.not_submitted, ""),
@@ -64,8 +70,12 @@ def main() -> None:
     parser.add_argument("--webhook-failure-rate", type=float, default=0.2)
     parser.add_argument("--session-expiry-every", type=float, default=20.0, help="mean seconds")
     parser.add_argument("--no-reconcile", action="store_true", help="the negative control")
+    parser.add_argument("--no-follow-ups", action="store_true", help="the account turns follow-ups off")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds for every task to end")
+    parser.add_argument(
+        "--stall", type=float, default=300.0, help="give up after this long without a task becoming final"
+    )
     parser.add_argument(
         "--database-url",
         default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
@@ -83,8 +93,10 @@ def main() -> None:
         session_expiry_every=args.session_expiry_every,
         reconcile=not args.no_reconcile,
         kill_past_submit=args.no_reconcile,
+        follow_ups=not args.no_follow_ups,
         seed=args.seed,
         timeout=args.timeout,
+        stall_seconds=args.stall,
     )
     report = run_chaos(config, progress=console.print)
     notes = [f"failed check: {line}" for line in report.failures()]

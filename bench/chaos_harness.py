@@ -6,8 +6,12 @@ A fresh PostgreSQL database, the mock portal (5xx, random latency, a session exp
 deliveries. Tasks of all four types on both payers are posted through the API; a worker is killed
 with SIGKILL (its whole process group: its browser dies with it) every few seconds and started
 again. A scripted reviewer plays the person the reconcile gate asks for: it approves a resubmission
-only when the portal's inspection API shows no submission of that task. The figures at the end
-(`ChaosReport`) say whether every task is final, submitted once and announced once.
+only when the portal's inspection API shows no submission of that task. Submissions are followed up
+(issue 13): once every posted task is final, the run moves the portal's clock past the payers'
+decisions, round after round, and asks each waiting follow-up for its check now (`POST
+/tasks/{id}/follow-up`), under the same chaos. The figures at the end (`ChaosReport`) say whether
+every task, follow-ups included, is final, submitted once (follow-ups submit nothing) and announced
+once.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import httpx
 import sqlalchemy as sa
 from chaos_fleet import Fleet
 from chaos_receiver import FlakyReceiver
-from chaos_report import ChaosReport, key_of, measure, scan_logs, submissions_by_key, task_rows
+from chaos_report import ChaosReport, Rows, key_of, measure, scan_logs, submissions_by_key, task_rows
 from chaos_tasks import PAYER_NAME, ChaosTask, chaos_fixtures, chaos_tasks
 from harness import (
     FINAL,
@@ -53,6 +57,14 @@ from runner.core.tables import Task, WebhookDelivery
 # built-in SOPs with this policy instead (an account's SOP override, as any account may).
 FAST_RETRY = "retry: {max_attempts: 20, backoff_seconds: 1, backoff_multiplier: 2, max_backoff_seconds: 8}"
 
+# Follow-ups wait hours and days of the payer's time between checks; the run moves the portal's
+# clock by this much per round (every FOLLOW_UP_ROUND seconds while one waits), so that a claim's
+# stages (an hour each) and a pended auth's decision (30 minutes) are past at the next check. Six
+# hours a round keeps Beacon's security acknowledgement (14 days) out of the way of any short run;
+# each advance also ends every portal session (idle 15 minutes), one more session expiry.
+FOLLOW_UP_ADVANCE = 6 * 3600
+FOLLOW_UP_ROUND = 5.0
+
 
 @dataclass
 class ChaosConfig:
@@ -68,11 +80,15 @@ class ChaosConfig:
     webhook_failure_rate: float = 0.20
     reconcile: bool = True
     seed: int = 1
-    timeout: float = 1800.0  # seconds for every task to be final
+    timeout: float = 1800.0  # seconds for every task to be final, at most
+    # ... and the run gives up sooner when no task has become final (nor a follow-up been created)
+    # for this long: the budget scales with the machine's speed, a livelock still ends the run.
+    stall_seconds: float = 300.0
     # The negative control: kill only a worker that holds a task whose submission the portal has
     # already received, and let resubmissions through (duplicate_mode silent on both payers).
     kill_past_submit: bool = False
     lease_seconds: float = 5.0
+    follow_ups: bool = True  # off: the account turns its follow-ups off (no follow-up tasks)
     keep_work_dir: bool | None = None  # logs, artifacts; None: kept when a check fails
 
 
@@ -83,17 +99,21 @@ class Setup:
     webhook_secret: str
 
 
-def set_up(settings: Settings, portal: Portal, receiver_url: str, concurrency: int) -> Setup:
-    """The chaos account: webhook URL, one login per payer, the SOPs with a fast retry policy."""
+def set_up(
+    settings: Settings, portal: Portal, receiver_url: str, concurrency: int, *, follow_ups: bool = True
+) -> Setup:
+    """The chaos account: webhook URL, one login per payer, the SOPs with a fast retry policy (and
+    follow-ups turned off when `follow_ups` is false)."""
     core = build(settings)
     try:
         created = core.accounts.create("Chaos Clinic", webhook_url=receiver_url)
-        # Follow-ups (issue 13) wait days between checks: until the chaos run advances the mock's
-        # clock and drives them to their end, its submissions are not followed up.
-        core.accounts.set_defaults(
-            created.account.id,
-            validate_defaults({"follow_up": {"submit_claim": "off", "submit_prior_authorization": "off"}}),
-        )
+        if not follow_ups:
+            core.accounts.set_defaults(
+                created.account.id,
+                validate_defaults(
+                    {"follow_up": {"submit_claim": "off", "submit_prior_authorization": "off"}}
+                ),
+            )
         users = portal.admin.get("/_mock/users").json()
         for payer in ("acme", "beacon"):
             user = users[payer][0]
@@ -130,7 +150,7 @@ def run_chaos(config: ChaosConfig, *, progress: Any = None) -> ChaosReport:
         running_portal(work, 0, fixtures) as portal,
     ):
         settings = Settings(data_dir=work, database_url=url, secret_key=SECRET_KEY, allow_hosts="127.0.0.1")
-        setup = set_up(settings, portal, receiver.url, config.concurrency)
+        setup = set_up(settings, portal, receiver.url, config.concurrency, follow_ups=config.follow_ups)
         receiver.secret = setup.webhook_secret
         env = env_for(
             work,
@@ -144,6 +164,12 @@ def run_chaos(config: ChaosConfig, *, progress: Any = None) -> ChaosReport:
             SOPWRIGHT_GRACE_SECONDS="5",
             SOPWRIGHT_WEBHOOK_TIMEOUT="5",
             SOPWRIGHT_RECONCILE="true" if config.reconcile else "false",
+            # The portal's circuit breaker stays on (5 faults in a row mark it down), with the
+            # back-off of FAST_RETRY: a probe is a whole attempt, and at a 10 % page failure rate
+            # most probes fail, so the default back-off (30 s doubling to 10 minutes) parks every
+            # task of the portal for minutes at a time and the run outlasts any budget.
+            SOPWRIGHT_BREAKER_BACKOFF_SECONDS="1",
+            SOPWRIGHT_BREAKER_MAX_BACKOFF_SECONDS="8",
         )
         knobs: dict[str, Any] = {
             "error_rate": config.error_rate,
@@ -171,7 +197,7 @@ def run_chaos(config: ChaosConfig, *, progress: Any = None) -> ChaosReport:
                 engine = db.create_engine(url)
                 try:
                     Chaos(config, portal, fleet, api, engine, ids, report, say).run()
-                    wait_for_webhooks(engine, receiver, ids, say)
+                    wait_for_webhooks(engine, receiver, say)
                     measure(report, engine, portal, receiver, ids)
                 finally:
                     engine.dispose()
@@ -215,6 +241,7 @@ class Chaos:
         self.engine, self.ids, self.report, self.say = engine, ids, report, say
         self.rng = random.Random(config.seed)
         self.killed: set[str] = set()  # tasks whose worker the negative control killed
+        self.next_follow_up = 0.0  # when the next round of follow-up checks may be asked for
 
     def _after(self, mean: float) -> float:
         """When the next event of a given mean gap is due (inf: never)."""
@@ -225,10 +252,17 @@ class Chaos:
         next_kill = self._after(self.config.kill_every)
         next_expiry = self._after(self.config.session_expiry_every)
         last_word = 0.0
+        progress, progressed = (-1, -1), time.monotonic()
         while time.monotonic() < deadline:
             rows = task_rows(self.engine)
             open_ = [t for t in rows.values() if t.status not in FINAL]
             if not open_:
+                return
+            if (len(rows), len(open_)) != progress:
+                progress, progressed = (len(rows), len(open_)), time.monotonic()
+            elif time.monotonic() - progressed > self.config.stall_seconds:
+                self.report.stalled = True
+                self.say(f"no task became final for {self.config.stall_seconds:.0f} s: giving up")
                 return
             if time.monotonic() - last_word > 15:
                 last_word = time.monotonic()
@@ -247,6 +281,7 @@ class Chaos:
                 self.fleet.kill(self.rng.randrange(self.config.workers))
                 self.report.kills += 1
                 next_kill = self._after(self.config.kill_every)
+            self.follow_up(rows)
             if time.monotonic() >= next_expiry:
                 idle = self.portal.admin.get("/_mock/knobs").json()["idle_timeout_seconds"]
                 self.portal.admin.post("/_mock/clock/advance", json={"seconds": idle + 1}).raise_for_status()
@@ -254,14 +289,37 @@ class Chaos:
                 next_expiry = self._after(self.config.session_expiry_every)
             time.sleep(0.25)  # the next look at the tasks; the loop is bounded by `deadline`
 
+    def follow_up(self, rows: Rows) -> None:
+        """Once every posted task is final, a round every FOLLOW_UP_ROUND seconds while follow-ups
+        wait: the portal's clock moves FOLLOW_UP_ADVANCE on, and each waiting follow-up is asked
+        for its check now (409 when it has just started: it is asked again next round if need be)."""
+        if time.monotonic() < self.next_follow_up:
+            return
+        if any(rows[i].status not in FINAL for i in self.ids if i in rows):
+            return
+        waiting = [t for t in rows.values() if t.parent_task_id is not None and t.status == "pending"]
+        if not waiting:
+            return
+        self.next_follow_up = time.monotonic() + FOLLOW_UP_ROUND
+        self.portal.admin.post("/_mock/clock/advance", json={"seconds": FOLLOW_UP_ADVANCE}).raise_for_status()
+        self.report.follow_up_rounds += 1
+        for task in waiting:
+            answer = self.api.post(f"/tasks/{task.public_id}/follow-up")
+            if answer.status_code not in (200, 409):
+                answer.raise_for_status()
+
     def answer(self, task: Task) -> None:
         """The operator at waiting_for_input. The task data is right, so the only question expected
         is the Beacon payer typeahead's (it can read the list before the portal's slow answer came):
         name the payer again. Anything else, or a task asking over and over, is unexpected."""
-        chaos = self.ids[task.public_id]
+        chaos = self.ids.get(task.public_id)
         asked = (task.problems or [{}])[0].get("field")
         self.report.inputs_answered[str(task.notes)[:120]] += 1
-        if asked != "payer" or sum(1 for p in task.problems or [] if p.get("field") != "payer"):
+        if (
+            chaos is None
+            or asked != "payer"
+            or sum(1 for p in task.problems or [] if p.get("field") != "payer")
+        ):
             self.report.reviews_unexpected.append(f"{task.id}: waiting for input: {task.notes}")
             self.api.post(
                 f"/tasks/{task.public_id}/cancel", json={"reason": "chaos operator: unexpected question"}
@@ -273,9 +331,10 @@ class Chaos:
         """The person at the reconcile gate: approve a resubmission only if the portal has none."""
         found, _ = submissions_by_key(self.portal)
         for task in waiting:
-            key = key_of(self.ids[task.public_id])
+            chaos = self.ids.get(task.public_id)  # None: a follow-up (it submits nothing)
+            key = key_of(chaos) if chaos else None
             sent = found.get(key, []) if key else []
-            if task.review_step == RECONCILE_GATE and not sent:
+            if task.review_step == RECONCILE_GATE and key and not sent:
                 decision = "approve"
             else:
                 self.report.reviews_unexpected.append(
@@ -287,6 +346,7 @@ class Chaos:
             )
             if answer.status_code == 200 and decision == "approve":
                 self.report.reviews_approved += 1
+                self.report.approvals[task.public_id] += 1
 
     def kill_past_submit(self, open_: list[Task]) -> None:
         """Kill the worker holding a task whose submission the portal already has (each task once:
@@ -300,7 +360,8 @@ class Chaos:
             return
         found, _ = submissions_by_key(self.portal)
         for task in held:
-            key = key_of(self.ids[task.public_id])
+            chaos = self.ids.get(task.public_id)
+            key = key_of(chaos) if chaos else None
             slot = self.fleet.slot_of(int(str(task.lease_owner).split(":")[1]))
             if key in found and slot is not None:
                 self.fleet.kill(slot)
@@ -309,13 +370,12 @@ class Chaos:
                 return
 
 
-def wait_for_webhooks(
-    engine: sa.Engine, receiver: FlakyReceiver, ids: dict[int, ChaosTask], say: Any
-) -> None:
-    """Until every task has an acknowledged webhook and no delivery is pending (3 minutes at most:
-    a dispatcher killed mid-send holds its delivery for a minute)."""
+def wait_for_webhooks(engine: sa.Engine, receiver: FlakyReceiver, say: Any) -> None:
+    """Until every task (follow-ups included) has an acknowledged webhook and no delivery is pending
+    (3 minutes at most: a dispatcher killed mid-send holds its delivery for a minute)."""
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
+        ids = set(task_rows(engine))
         acked = set(receiver.task_of.values())
         with session_scope(engine, readonly=True) as session:
             pending = session.exec(
@@ -323,7 +383,7 @@ def wait_for_webhooks(
                 .select_from(WebhookDelivery)
                 .where(WebhookDelivery.status == "pending")
             ).one()
-        if pending == 0 and acked >= set(ids):
+        if pending == 0 and acked >= ids:
             return
         time.sleep(0.25)  # bounded by `deadline`
     say("some webhooks were still not acknowledged after 3 minutes")

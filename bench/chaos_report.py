@@ -23,7 +23,7 @@ IDENTIFIER = {"claim": "claim_number", "prior_auth": "reference_number", "appeal
 
 @dataclass
 class ChaosReport:
-    tasks: int = 0
+    tasks: int = 0  # follow-ups included
     statuses: Counter[str] = field(default_factory=Counter)
     stuck: list[str] = field(default_factory=list)  # not final at the end: "id status"
     submit_tasks: int = 0
@@ -34,6 +34,10 @@ class ChaosReport:
     unmatched_submissions: int = 0  # submissions no task of the run explains
     completed_unsubmitted: int = 0  # completed* tasks with no submission on the portal
     wrong_identifier: int = 0  # the captured number is not the portal's
+    follow_ups: int = 0  # follow-up tasks the run's submissions created
+    follow_up_statuses: Counter[str] = field(default_factory=Counter)
+    follow_ups_misplaced: int = 0  # a follow-up of no posted task, or a second one of a task
+    follow_up_rounds: int = 0  # clock advances + "check now" rounds
     webhook_requests: int = 0
     webhook_failed_on_purpose: int = 0
     webhook_bad_signature: int = 0
@@ -47,6 +51,8 @@ class ChaosReport:
     kills: int = 0
     session_expiries: int = 0
     reviews_approved: int = 0
+    approvals: Counter[int] = field(default_factory=Counter)  # reconcile-gate approvals per task
+    stalled: bool = False  # the run gave up: no task became final for `stall_seconds`
     reviews_unexpected: list[str] = field(default_factory=list)
     # waiting_for_input answered by the scripted operator (the payer named again), by the note
     inputs_answered: Counter[str] = field(default_factory=Counter)
@@ -59,6 +65,7 @@ class ChaosReport:
         checks = {
             "tasks not final": len(self.stuck),
             "tasks submitted more than once": self.submitted_more,
+            "follow-ups of no posted task, or a second one of a task": self.follow_ups_misplaced,
             "submissions that match no task": self.unmatched_submissions,
             "completed tasks with no submission": self.completed_unsubmitted,
             "captured identifiers that differ from the portal's": self.wrong_identifier,
@@ -113,7 +120,22 @@ def measure(
     rows = task_rows(engine)
     report.tasks = len(rows)
     report.statuses = Counter(t.status for t in rows.values())
-    report.stuck = [f"{t.id} {t.status}" for t in rows.values() if t.status not in FINAL]
+    report.stuck = [
+        f"{t.id} {t.type} {t.status}, {t.attempts} attempt(s), approved {report.approvals[t.public_id]}x "
+        f"at the reconcile gate: {str(t.notes)[:160]}"
+        for t in rows.values()
+        if t.status not in FINAL
+    ]
+    follow_ups = [t for t in rows.values() if t.parent_task_id is not None]
+    report.follow_ups = len(follow_ups)
+    report.follow_up_statuses = Counter(t.status for t in follow_ups)
+    parents = Counter(t.parent_public_id for t in follow_ups)
+    report.follow_ups_misplaced = sum(n for p, n in parents.items() if p not in ids) + sum(
+        n - 1 for p, n in parents.items() if p in ids and n > 1
+    )
+    for task in follow_ups:
+        if task.parent_public_id not in ids or parents[task.parent_public_id] > 1:
+            report.details.append(f"follow-up #{task.task_number} of {task.parent_public_id}: {task.status}")
     found, report.unmatched_submissions = submissions_by_key(portal)
     keys = {key_of(task) for task in ids.values()} - {None}
     report.unmatched_submissions += sum(len(sent) for key, sent in found.items() if key not in keys)
@@ -150,9 +172,10 @@ def measure(
         report.webhook_status_mismatch = sum(
             1 for wid, task_id in receiver.task_of.items() if receiver.status_of[wid] != rows[task_id].status
         )
-    report.tasks_acked_once = sum(1 for task_id in ids if per_task[task_id] == 1)
-    report.tasks_unacked = sum(1 for task_id in ids if per_task[task_id] == 0)
-    report.tasks_acked_more = sum(1 for task_id in ids if per_task[task_id] > 1)
+    # One acknowledged webhook per task: the posted ones and their follow-ups alike.
+    report.tasks_acked_once = sum(1 for task_id in rows if per_task[task_id] == 1)
+    report.tasks_unacked = sum(1 for task_id in rows if per_task[task_id] == 0)
+    report.tasks_acked_more = sum(1 for task_id in rows if per_task[task_id] > 1)
     with session_scope(engine, readonly=True) as session:
         report.undelivered = session.exec(
             select(sa.func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status != "delivered")
