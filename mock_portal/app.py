@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,14 +18,16 @@ from mock_portal.pages import Pages
 from mock_portal.payers import PAYERS
 from mock_portal.portal import Portal, PortalConfig
 from mock_portal.session_routes import session_router
-from mock_portal.validation import preload_code_set
+from mock_portal.validation import load_code_set
 
 STATIC = Path(__file__).resolve().parent / "static"
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    preload_code_set()
+    # The ICD-10 code set loads before the portal serves (seconds on a busy machine): loaded in the
+    # background instead, a first claim submitted meanwhile waited for it past its click's timeout.
+    await asyncio.to_thread(load_code_set)
     yield
 
 

@@ -79,10 +79,9 @@ def _icd() -> ModuleType:
         return _icd_module
 
 
-def preload_code_set() -> None:
-    """Start loading the ICD-10 code set in the background, so the first claim does not wait for
-    it (seconds on a busy machine: a test's first submit, a benchmark's first claim)."""
-    threading.Thread(target=_icd, name="icd10-preload", daemon=True).start()
+def load_code_set() -> None:
+    """Load the ICD-10 code set now, so that no claim waits for it (the app does this at start-up)."""
+    _icd()
 
 
 class FieldErrors:

@@ -24,7 +24,7 @@ from mock_portal.app import create_app
 from mock_portal.portal import PortalConfig
 from mock_portal.seed import DEFAULT_FIXTURES
 
-START_TIMEOUT_SECONDS = 15.0
+START_TIMEOUT_SECONDS = 90.0  # the portal loads the ICD-10 code set before it serves
 
 
 def _free_socket() -> socket.socket:
@@ -43,9 +43,7 @@ def running_portal(*, admin: bool = True, fixtures_dir: Path = DEFAULT_FIXTURES)
     sock = _free_socket()
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", access_log=False
-        )
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="mock-portal", daemon=True)
     thread.start()
