@@ -15,7 +15,7 @@ from tests.e2e.console.conftest import Desk
 
 def test_sign_in_and_see_the_task_list(desk: Desk) -> None:
     done = desk.claim()
-    desk.run_worker()
+    desk.run_worker()  # the claim completes; its follow-up, a status check, waits as #2
     waiting = desk.system.tasks.create(
         desk.account, type="check_eligibility", data="member id: X", actor="api:demo"
     )
@@ -27,8 +27,9 @@ def test_sign_in_and_see_the_task_list(desk: Desk) -> None:
     page = desk.page
     expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
     rows = page.get_by_test_id("task-row")
-    expect(rows).to_have_count(3)
-    expect(rows.first).to_contain_text("Submit claim #3")  # newest first
+    expect(rows).to_have_count(4)
+    expect(rows.first).to_contain_text("Submit claim #4")  # newest first
+    expect(rows.filter(has_text="Check claim status #2").get_by_test_id("status")).to_have_text("pending")
     expect(page.get_by_test_id("count-completed")).to_contain_text("1")
     expect(page.get_by_test_id("count-waiting_for_input")).to_contain_text("1")
     expect(page.get_by_test_id("nav-input-count")).to_have_text("1")
@@ -36,10 +37,10 @@ def test_sign_in_and_see_the_task_list(desk: Desk) -> None:
     desk.shot("tasks")
     # Filters and search by number (keyboard: "/" jumps to the search box).
     page.keyboard.press("/")
-    page.keyboard.type("2")
+    page.keyboard.type("3")
     page.keyboard.press("Enter")
     expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text("Check eligibility #2")
+    expect(rows.first).to_contain_text("Check eligibility #3")
     page.get_by_role("link", name="Clear").click()
     page.get_by_label("Status", exact=True).select_option("completed")
     page.get_by_role("button", name="Filter").click()
@@ -53,7 +54,8 @@ def test_sign_in_and_see_the_task_list(desk: Desk) -> None:
 def test_the_list_refreshes_itself_while_tasks_run(desk: Desk) -> None:
     task = desk.claim()
     desk.sign_in(desk.add("rita@example.test", Role.VIEWER))
-    row = desk.page.get_by_test_id("task-row").first
+    # By its number: the claim's follow-up comes in above it when the claim completes.
+    row = desk.page.get_by_test_id("task-row").filter(has_text="Submit claim #1")
     expect(row.get_by_test_id("status")).to_have_text("pending")
     desk.run_worker()
     expect(row.get_by_test_id("status")).to_have_text("completed")  # no reload: the page fetched it

@@ -72,7 +72,11 @@ def test_eligibility_and_claim_on_postgresql_with_webhooks(
     assert submitted.status == "completed", submitted.notes
     [sent] = portal.submissions(payer="acme", kind="claim")
     assert (submitted.result or {})["claim_number"] == sent["identifiers"]["claim_number"]
-    assert [f.filename for f in system.tasks.get(created.account.id, claim.id)[1]] == ["clinical_notes.pdf"]
+    files = system.tasks.get(created.account.id, claim.id)[1]
+    assert sorted((f.source, f.filename) for f in files) == [
+        ("portal", f"claim-{sent['identifiers']['claim_number']}-confirmation.pdf"),  # printed after submit
+        ("upload", "clinical_notes.pdf"),
+    ]
     assert submitted.attempts == 1 and submitted.lease_owner is None
 
     by_task = {}

@@ -67,7 +67,8 @@ def test_happy_path_records_a_trajectory(system: System) -> None:
     done = reload(system, task.id)
     assert done.status == "completed", done.notes
     assert done.notes == "Claim submitted with reference FK0000000001."
-    assert done.result == {"claim_number": "FK0000000001", "portal": "fake"}  # stamped by the runner
+    # The portal is stamped by the runner; the claim's follow-up (a status check) is named by its number.
+    assert done.result == {"claim_number": "FK0000000001", "portal": "fake", "follow_up_task_id": 2}
     assert done.submit_attempted_at is not None
     assert done.step_script_version == "fake@fake-1"
     with session_scope(system.engine, readonly=True) as session:

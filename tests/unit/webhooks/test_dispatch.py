@@ -256,7 +256,7 @@ def test_the_connection_goes_to_the_checked_address_with_the_host_name_kept(
         return ["127.0.0.1"] if len(lookups) == 1 else ["10.0.0.1"]  # DNS rebinding after the check
 
     guard = AddressGuard(["hooks.example.test"], resolver=resolver)
-    hooks = Webhooks(system.engine, system.accounts, guard, timeout=2.0, clock=clock)
+    hooks = Webhooks(system.engine, system.accounts, guard, timeout=15.0, clock=clock)
     clinic = Clinic(system, "Pinned", f"http://hooks.example.test:{receiver.port}/hooks", clock)
     finished_delivery(clinic)
     assert hooks.dispatcher().run_once() == 1
