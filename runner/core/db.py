@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +24,10 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_POOL_SIZE = 20  # file databases: connections kept open (a SQLite connection is a file handle)
+
+# One lock per SQLite engine that this process's writers queue on (see `session_scope`).
+_WRITE_LOCKS: weakref.WeakKeyDictionary[sa.Engine, threading.RLock] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(engine: sa.Engine) -> bool:
@@ -39,17 +45,23 @@ def create_engine(url: str) -> sa.Engine:
     """An engine with the pragmas sopwright relies on (SQLite: WAL, busy timeout, foreign keys)."""
     if url.startswith("sqlite"):
         sqlite_path = url.split("///", 1)[-1]
+        pool: dict[str, Any] = {}
         if sqlite_path and sqlite_path != ":memory:" and not sqlite_path.startswith("file:"):
             # The database holds PHI; SQLite gives its -wal and -shm files the database file's mode.
             database = private_file(Path(sqlite_path))
             for companion in ("-wal", "-shm"):
                 tighten(database.with_name(database.name + companion))
+            # Keep as many connections as the API's threads use at once: past the default 5 kept,
+            # each connection was closed on return and the next one opened again (with its pragmas).
+            pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 10}
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            **pool,
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
+        _WRITE_LOCKS[engine] = threading.RLock()
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -70,8 +82,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: sa.Connection) -> None:
     # Writers use an immediate transaction: it takes the write lock at BEGIN, so two writers never
     # fail on a read-then-write upgrade ("database is locked"); the busy timeout makes one wait.
+    # Straight on the driver's connection: through `exec_driver_sql` this one word cost as much
+    # as a query (an execution context, its events), on every transaction.
     mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    driver = connection.connection.driver_connection
+    assert driver is not None  # a connection that begins is checked out
+    driver.execute(f"BEGIN {mode}")
 
 
 @contextmanager
@@ -79,15 +95,27 @@ def session_scope(engine: sa.Engine, *, readonly: bool = False) -> Iterator[Sess
     """One transaction: committed on success, rolled back on any exception.
 
     `readonly` sessions on SQLite begin DEFERRED so that readers never queue behind writers.
+    Writers on SQLite hold the engine's write lock for the transaction: SQLite lets one writer
+    in at a time, and a writer refused at BEGIN IMMEDIATE sleeps in the busy handler (up to
+    100 ms a try) however soon the lock is free, so this process's writers queue on a Python
+    lock instead (handed over at once). Past the busy timeout a writer goes on without it, as
+    before (other processes still meet the busy handler).
     """
-    bind = engine.execution_options(sqlite_begin="DEFERRED") if readonly else engine
-    with Session(bind, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    lock = None if readonly else _WRITE_LOCKS.get(engine)
+    held = lock is not None and lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    try:
+        bind = engine.execution_options(sqlite_begin="DEFERRED") if readonly else engine
+        with Session(bind, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        if held:
+            assert lock is not None
+            lock.release()
 
 
 def _alembic_config(engine: sa.Engine) -> Config:
