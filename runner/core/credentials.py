@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from runner.core.crypto import SecretBox
 from runner.core.db import session_scope
@@ -116,17 +116,25 @@ class PortalCredentials:
             raise Conflict("That portal login already exists.") from exc
         return row
 
-    def of_account(self, account_id: str) -> list[PortalCredential]:
-        with session_scope(self._engine, readonly=True) as session:
-            statement = (
-                select(PortalCredential)
-                .where(PortalCredential.account_id == account_id)
-                .order_by(col(PortalCredential.payer), col(PortalCredential.username))
-            )
-            return [row for row in session.exec(statement).all()]
+    def of_account(self, account_id: str, *, session: Session | None = None) -> list[PortalCredential]:
+        """The account's logins; inside the caller's transaction if given."""
+        if session is None:
+            with session_scope(self._engine, readonly=True) as own:
+                return self.of_account(account_id, session=own)
+        statement = (
+            select(PortalCredential)
+            .where(PortalCredential.account_id == account_id)
+            .order_by(col(PortalCredential.payer), col(PortalCredential.username))
+        )
+        return [row for row in session.exec(statement).all()]
 
     def for_payer(
-        self, account_id: str, payer: str | None, *, names: Mapping[str, str] | None = None
+        self,
+        account_id: str,
+        payer: str | None,
+        *,
+        names: Mapping[str, str] | None = None,
+        session: Session | None = None,
     ) -> PortalCredential:
         """The login that runs this account's tasks for `payer`; NotFound names the configured ones.
 
@@ -135,7 +143,7 @@ class PortalCredentials:
         Health PPO`), or one of the payers the login `serves` (the insurers reached through a
         multi-payer exchange).
         """
-        rows = self.of_account(account_id)
+        rows = self.of_account(account_id, session=session)
         wanted = _squash(payer or "")
         names = {**self._names, **(names or {})}
         matches = [
@@ -158,16 +166,18 @@ class PortalCredentials:
         usable = [r for r in matches if r.disabled_at is None]
         return usable[0] if usable else matches[0]
 
-    def route(self, account_id: str, payer: str | None) -> tuple[PortalCredential | None, str | None]:
+    def route(
+        self, account_id: str, payer: str | None, *, session: Session | None = None
+    ) -> tuple[PortalCredential | None, str | None]:
         """The login that will run a task for `payer`, or why there is none (a clerk's sentence
         naming the payers the account has logins for and how to add one). No payer: neither,
-        the input check asks for it."""
+        the input check asks for it. Inside the caller's transaction if given."""
         if not payer:
             return None, None
         try:
-            return self.for_payer(account_id, payer), None
+            return self.for_payer(account_id, payer, session=session), None
         except NotFound:
-            rows = self.of_account(account_id)
+            rows = self.of_account(account_id, session=session)
         return None, (
             f"no portal login is set up for {payer!r} (this account has logins for "
             f"{configured_payers(rows)}); an admin adds one in the console's Settings or with "

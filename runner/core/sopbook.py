@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from runner.core.db import session_scope
 from runner.core.errors import NotFound
@@ -62,12 +62,20 @@ class SopBook:
         if session is None:
             with session_scope(self._engine, readonly=True) as own:
                 return self.resolve(account_id, task_type, session=own)
-        row = session.exec(
-            select(SopOverride).where(SopOverride.account_id == account_id, SopOverride.type == task_type)
-        ).first()
-        if row is None:
+        # The override's text only, as a Core query on the session's connection: every create
+        # asks, and almost every answer is "none" (no ORM row to build for it).
+        source = (
+            session.connection()
+            .execute(
+                sa.select(col(SopOverride.source)).where(
+                    col(SopOverride.account_id) == account_id, col(SopOverride.type) == task_type
+                )
+            )
+            .scalar()
+        )
+        if source is None:
             return ResolvedSop(self._library.get(task_type), "builtin")
-        return ResolvedSop(_override(row.source, task_type), "account")
+        return ResolvedSop(_override(source, task_type), "account")
 
     def for_task(self, task: Task, *, session: Session | None = None) -> Sop:
         """The SOP `task` runs: the copy pinned when it was created. A task created before SOPs

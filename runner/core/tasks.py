@@ -102,7 +102,8 @@ class Tasks:
         actor: str,
     ) -> tuple[Task, list[TaskFile]]:
         """`create`, with the task's file rows: all that `POST /tasks` answers, from one transaction
-        (the SOP override is looked up inside it; nothing is read back afterwards)."""
+        (the payer's login and the SOP override are looked up inside it; nothing is read back
+        afterwards)."""
         task_type = intake.task_type_of(type)
         lane = intake.priority_of(priority, default=Priority.INTERACTIVE)
         data = intake.check_data_text(data, self._max_data_chars)
@@ -117,11 +118,12 @@ class Tasks:
         checked = intake.check(
             task_type, intake.read_inputs(data, uploads), self._defaults(account), now.date()
         )
-        checked = self._with_login(account.id, checked)
         for upload in uploads:
             self._files.put(upload)
         try:
             with session_scope(self._engine) as session:
+                # The payer's login is looked up in the task's own transaction (one fewer per create).
+                checked = self._with_login(account.id, checked, session=session)
                 task = self.insert(
                     session,
                     account,
@@ -196,9 +198,11 @@ class Tasks:
             updated_at=now,
         )
         session.add(task)
-        session.flush()
         record(session, task, actor=actor, kind="create", message="Task created.")
         self._apply_check(session, task, checked, actor=actor, action="create")
+        # One flush for the task and its events (its id is drawn at construction, its public id at
+        # insert): callers read the public id before they commit.
+        session.flush()
         return task
 
     def check(
@@ -218,9 +222,14 @@ class Tasks:
         return self._with_login(account_id, checked)
 
     def _with_login(
-        self, account_id: str, checked: intake.Checked, *, required: bool = True
+        self,
+        account_id: str,
+        checked: intake.Checked,
+        *,
+        required: bool = True,
+        session: Session | None = None,
     ) -> intake.Checked:
-        route = self._credentials.route(account_id, checked.payer)
+        route = self._credentials.route(account_id, checked.payer, session=session)
         return intake.with_login(checked, route, required=required)
 
     def _defaults(self, account: Account) -> dict[str, Any]:
@@ -249,12 +258,18 @@ class Tasks:
     def _next_number(session: Session, account_id: str) -> int:
         # One UPDATE ... RETURNING in the task's own transaction: the row lock (PostgreSQL) or
         # the immediate write lock (SQLite) serialises creates, and a rollback returns the number.
-        number = session.execute(
-            sa.update(Account)
-            .where(col(Account.id) == account_id)
-            .values(task_counter=col(Account.task_counter) + 1)
-            .returning(col(Account.task_counter))
-        ).scalar_one()
+        # On the session's connection: a Core statement, not an ORM-enabled UPDATE (no identity-map
+        # synchronisation to do: no Account of this session is touched), a fifth of a create's CPU.
+        number = (
+            session.connection()
+            .execute(
+                sa.update(Account)
+                .where(col(Account.id) == account_id)
+                .values(task_counter=col(Account.task_counter) + 1)
+                .returning(col(Account.task_counter))
+            )
+            .scalar_one()
+        )
         return int(number)
 
     def _apply_check(
