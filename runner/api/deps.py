@@ -14,7 +14,9 @@ from runner.core.system import System
 from runner.core.tables import Account
 
 
-def get_system(request: Request) -> System:
+# The pure dependencies are `async def`: FastAPI runs a plain `def` dependency in the threadpool,
+# a thread hop per request for a dictionary read.
+async def get_system(request: Request) -> System:
     system: System = request.app.state.system
     return system
 
@@ -54,7 +56,7 @@ def get_caller(
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def get_account(caller: CallerDep) -> Account:
+async def get_account(caller: CallerDep) -> Account:
     return caller.account
 
 

@@ -188,13 +188,19 @@ class Accounts:
         key_id = keys.key_id_of(presented)
         if key_id is None:
             raise Unauthorized("The API key is malformed: expected `Authorization: Bearer sk_...`.")
+        # One statement for the key and its account: this runs on every request.
+        statement = (
+            select(ApiKey, Account)
+            .outerjoin(Account, col(Account.id) == col(ApiKey.account_id))
+            .where(col(ApiKey.id) == key_id)
+        )
         with session_scope(self._engine, readonly=True) as session:
-            row = session.get(ApiKey, key_id)
-            if row is None or not keys.matches(presented, row.secret_hash):
-                raise Unauthorized("The API key is not valid.")
-            if row.revoked_at is not None:
-                raise Unauthorized("The API key has been revoked.")
-            account = session.get(Account, row.account_id)
+            found = session.exec(statement).first()
+        row, account = found if found is not None else (None, None)
+        if row is None or not keys.matches(presented, row.secret_hash):
+            raise Unauthorized("The API key is not valid.")
+        if row.revoked_at is not None:
+            raise Unauthorized("The API key has been revoked.")
         if account is None:
             raise Unauthorized("The API key is not valid.")
         return account
