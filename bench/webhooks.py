@@ -130,7 +130,7 @@ def running(server_url: str | None, receiver_url: str) -> Iterator[Bench]:
     try:
         with database(server_url, work) as url:
             settings = Settings(
-                data_dir=work, database_url=url, secret_key=SECRET_KEY, webhook_allow_hosts="127.0.0.1"
+                data_dir=work, database_url=url, secret_key=SECRET_KEY, allow_hosts="127.0.0.1"
             )
             core = build(settings)
             try:
@@ -153,10 +153,19 @@ def running(server_url: str | None, receiver_url: str) -> Iterator[Bench]:
 
 
 def set_up(core: System, receiver_url: str) -> tuple[str, str, str]:
-    """An account with the webhook URL and the defaults the sample claims need."""
+    """An account with the webhook URL, and the defaults and the portal login the sample claims
+    need (no worker runs: the login's portal is never reached)."""
     created = core.accounts.create("Bench Clinic", webhook_url=receiver_url)
     core.accounts.set_defaults(
         created.account.id, {"billing_npi": "2000000002", "provider_npi": "2000000002", "tax_id": "123456789"}
+    )
+    core.credentials.add(
+        created.account.id,
+        payer="acme",
+        url="http://127.0.0.1:9/acme",
+        username="bench",
+        password="bench",
+        totp_secret=None,
     )
     return created.account.id, created.api_key, created.webhook_secret
 
