@@ -12,12 +12,14 @@ login: it keeps its init script and binding, so the next task installs nothing.
 
 No Playwright locator handler remains, not even as a fallback: Playwright checks a handler's
 locator before every action (about 30 per claim, 0.13-0.22 s of Chromium CPU and 0.05 s of driver
-CPU; bench/README.md), and a fallback would cost that check in the normal case just the same. What
-a handler could add is small: the page script finds the button by its CSS selector, else by its
-name, and tries again while the modal stays up (RETRY_AFTER_MS). A portal that ignores a click a
-script makes (one that checks `event.isTrusted`), or a modal no longer matched by its selector,
-goes unanswered: the session then ends and the step meets the sign-in page, which is already
-handled (sign in again, or retry the attempt); the first case is logged as a warning.
+CPU; bench/README.md), and a fallback handler would cost that check in the normal case just the
+same. The fallback is on demand instead: the page script finds the button by its CSS selector,
+else by its name; when the modal is still up RETRY_AFTER_MS after its click (a portal that ignores
+a click a script makes, checking `event.isTrusted`), Python clicks the button as Playwright does
+(real input events) and the script tries again later. A modal whose button the script cannot find
+is logged as a warning; a modal no longer matched by its selector goes unseen. Either way the
+session then ends and the step meets the sign-in page, which is already handled (sign in again,
+or retry the attempt).
 """
 
 from __future__ import annotations
@@ -29,14 +31,16 @@ import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from playwright.async_api import BrowserContext, Page
+from playwright.async_api import BrowserContext, Frame, Page
 from playwright.async_api import Error as PlaywrightError
 
 log = logging.getLogger("sopwright.steps")
 
 BINDING = "__sopwrightIdleModal"
+ANSWERED = "idle warning answered: stayed signed in"
 ANSWER_AFTER_MS = 2_000  # the modal shown this long is answered (portals count down a minute or more)
-RETRY_AFTER_MS = 10_000  # still shown this long after a click: the click is tried again
+RETRY_AFTER_MS = 10_000  # still shown this long after a click: clicked as a person, then tried again
+TRUSTED_CLICK_TIMEOUT_MS = 5_000
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,9 @@ class IdleModal:
 
 
 # Runs in every frame of every document (guarded: once per document and modal). Reports through
-# the context's binding: "answered" after a click, "no-button" (once per showing) when the shown
-# modal has no button to click; it looks again while the modal stays up. The observer reacts only
+# the context's binding: "answered" after a click, "still-shown" when the modal is still up
+# RETRY_AFTER_MS after it, "no-button" (once per showing) when the shown modal has no button to
+# click; it looks again while the modal stays up. The observer reacts only
 # to the attributes that show or hide things and to added or removed nodes; no timer runs until
 # the modal shows.
 SCRIPT = """(spec) => {
@@ -62,7 +67,8 @@ SCRIPT = """(spec) => {
   let timer = 0, answered = false, missing = false;
   const report = (what) => {
     const binding = window[spec.binding];
-    if (typeof binding === "function") Promise.resolve(binding(what)).catch(() => {});
+    if (typeof binding !== "function") return;
+    Promise.resolve(binding(what, spec.modal, spec.stayName)).catch(() => {});
   };
   // The hidden attribute first: no style to compute on the (usual) mutation with the modal hidden.
   const shown = (modal) => !!modal && modal.isConnected && !modal.hidden
@@ -88,7 +94,12 @@ SCRIPT = """(spec) => {
     answered = true;
     stay.click();
     report("answered");
-    timer = setTimeout(() => { timer = 0; answered = false; check(); }, spec.retryAfterMs);
+    timer = setTimeout(() => {
+      timer = 0;
+      answered = false;
+      if (shown(document.querySelector(spec.modal))) report("still-shown");
+      check();
+    }, spec.retryAfterMs);
   };
   const check = () => {
     if (shown(document.querySelector(spec.modal))) {
@@ -135,8 +146,17 @@ async def answer_idle_modal(page: Page, modal: IdleModal) -> None:
                 await frame.evaluate(SCRIPT, spec)
 
 
-def _reported(_source: dict[str, Any], what: str) -> None:
+async def _reported(source: dict[str, Any], what: str, modal: str, stay_name: str) -> None:
     if what == "answered":
-        log.info("idle warning answered: stayed signed in")
+        log.info(ANSWERED)
+    elif what == "still-shown":
+        log.warning("idle warning still shown after stay-signed-in was clicked; clicking it as a person")
+        frame: Frame = source["frame"]
+        stay = frame.locator(modal).get_by_role("button", name=stay_name)
+        try:
+            await stay.click(timeout=TRUSTED_CLICK_TIMEOUT_MS)
+        except PlaywrightError:
+            return  # gone meanwhile, or the frame navigated away
+        log.info(ANSWERED)
     else:
         log.warning("idle warning shown with no stay-signed-in button to click; the session may end")

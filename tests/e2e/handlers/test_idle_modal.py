@@ -1,7 +1,7 @@
 """The idle modal answered by the page script (handlers.portals.common.idle), on pages served by a
 route: in a document open before the install and in later ones, in the top page and in an iframe,
-once per showing however often a warm context's next task installs it, and a modal with no button
-to click reported rather than clicked blind."""
+once per showing however often a warm context's next task installs it; a modal the script's click
+did not close clicked from Python as a person would; a modal with no button to click reported."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from playwright.async_api import Page, Route, async_playwright
 
 from handlers.browser import launch_options
+from handlers.portals.common import idle
 from handlers.portals.common.idle import IdleModal, answer_idle_modal
 
 PORTAL = "https://portal.test"
@@ -40,6 +41,9 @@ PAGES = {
     "/top": "<h1>Shell</h1><iframe src='/frame' title='work'></iframe>" + MODAL_HTML % "data-idle-stay",
     "/frame": "<h1>Work</h1>" + MODAL_HTML % "data-idle-stay",
     "/named": "<h1>Named</h1>" + MODAL_HTML % "",  # the button by its name only
+    # A portal that ignores a click a script makes: only real input keeps the session.
+    "/trusted": "<h1>Strict</h1>"
+    + (MODAL_HTML % "data-idle-stay").replace('onclick="', 'onclick="if (!event.isTrusted) return; '),
     "/buttonless": "<h1>Odd</h1><div role='alertdialog' data-testid='idle-modal' hidden>Wait...</div>"
     "<script>window.showIdle = () => { document.querySelector('[data-testid=idle-modal]').hidden = false; };"
     "</script>",
@@ -120,5 +124,23 @@ def test_a_modal_with_no_button_to_click_is_reported_once(caplog: pytest.LogCapt
         await page.wait_for_function("() => window.kept === 1")
         await logged(caplog, ANSWERED, 1)
         assert [r.getMessage() for r in caplog.records].count(warning) == 1
+
+    run_on_page(scenario)
+
+
+def test_a_modal_a_script_cannot_close_is_clicked_as_a_person(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO, logger="sopwright.steps")
+    monkeypatch.setattr(idle, "RETRY_AFTER_MS", 1_000)
+
+    async def scenario(page: Page) -> None:
+        await answer_idle_modal(page, MODAL)
+        await page.goto(f"{PORTAL}/trusted")
+        await page.evaluate("() => window.showIdle()")
+        await page.wait_for_function("() => window.kept === 1")
+        await logged(caplog, ANSWERED, 2)  # the script's click, then the real one
+        messages = [r.getMessage() for r in caplog.records]
+        assert sum("still shown after stay-signed-in was clicked" in m for m in messages) == 1
 
     run_on_page(scenario)
