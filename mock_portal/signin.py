@@ -1,6 +1,6 @@
 """Signing in, the same on every payer: the log-in form (CAPTCHA first when the knob asks for
-it, lockout after repeated bad passwords), then a TOTP passcode. Each payer routes to these
-handlers with its own markup and wording (`SignIn`); what differs after the passcode (Beacon's
+it, lockout after repeated bad passwords), then a TOTP passcode. Each payer mounts these
+routes (`SignIn.router`) with its own markup and wording; what differs after the passcode (Beacon's
 security acknowledgement) is the payer's `after_passcode`."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 from starlette.requests import Request
 
@@ -38,67 +39,77 @@ class SignIn:
     bad_code: str
     after_passcode: Callable[[Portal, Session, User], None] = _nothing
 
+    def router(self) -> APIRouter:
+        """The payer's router with the sign-in routes on it (the passcode form at its `mfa_path`)."""
+        router = APIRouter(prefix=self.payer.base_path)
+        passcode = self.payer.mfa_path.removeprefix(self.payer.base_path)
+        router.add_api_route("", self.home, methods=["GET"])
+        router.add_api_route("/", self.home, methods=["GET"])
+        router.add_api_route("/login", self.login, methods=["GET"])
+        router.add_api_route("/login", self.submit_login, methods=["POST"])
+        router.add_api_route(passcode, self.passcode, methods=["GET"])
+        router.add_api_route(passcode, self.submit_passcode, methods=["POST"])
+        return router
 
-def home(how: SignIn) -> Response:
-    return RedirectResponse(how.payer.home_path, status_code=303)
+    def home(self) -> Response:
+        return RedirectResponse(self.payer.home_path, status_code=303)
 
+    def login(self, request: Request) -> Response:
+        return self._login_page(request)
 
-def login_page(request: Request, how: SignIn, error: str = "", username: str = "") -> Response:
-    portal = portal_of(request)
-    if not error and portal.traffic.needs_captcha(client_of(request), portal.knobs.captcha):
-        raise Redirect(how.payer.url("/captcha"))
-    reason = request.query_params.get("reason", "")
-    return render(
-        request,
-        how.payer,
-        how.login_template,
-        reason=reason,
-        login_error=error,
-        form={"username": username},
-    )
+    def _login_page(self, request: Request, error: str = "", username: str = "") -> Response:
+        portal = portal_of(request)
+        if not error and portal.traffic.needs_captcha(client_of(request), portal.knobs.captcha):
+            raise Redirect(self.payer.url("/captcha"))
+        reason = request.query_params.get("reason", "")
+        return render(
+            request,
+            self.payer,
+            self.login_template,
+            reason=reason,
+            login_error=error,
+            form={"username": username},
+        )
 
+    async def submit_login(self, request: Request) -> Response:
+        portal, client, payer = portal_of(request), client_of(request), self.payer
+        if portal.traffic.needs_captcha(client, portal.knobs.captcha):
+            raise Redirect(payer.url("/captcha"))
+        form = form_dict(await request.form())
+        user = portal.state.user(payer.key, form.get("username", ""))
+        result = check_password(user, form.get("password", ""), portal.knobs.lockout_threshold)
+        if result is not PasswordCheck.OK or user is None:
+            portal.traffic.login_failed(client)
+            message = self.locked if result is PasswordCheck.LOCKED else self.wrong_credentials
+            return self._login_page(request, message, form.get("username", ""))
+        session = portal.sessions.create(payer.key, user.username, portal.clock.now())
+        response = RedirectResponse(payer.mfa_path, status_code=303)
+        response.set_cookie(
+            payer.session_cookie, session.sid, path=payer.base_path, httponly=True, samesite="lax"
+        )
+        return response
 
-async def submit_login(request: Request, how: SignIn) -> Response:
-    portal, client, payer = portal_of(request), client_of(request), how.payer
-    if portal.traffic.needs_captcha(client, portal.knobs.captcha):
-        raise Redirect(payer.url("/captcha"))
-    form = form_dict(await request.form())
-    user = portal.state.user(payer.key, form.get("username", ""))
-    result = check_password(user, form.get("password", ""), portal.knobs.lockout_threshold)
-    if result is not PasswordCheck.OK or user is None:
-        portal.traffic.login_failed(client)
-        message = how.locked if result is PasswordCheck.LOCKED else how.wrong_credentials
-        return login_page(request, how, message, form.get("username", ""))
-    session = portal.sessions.create(payer.key, user.username, portal.clock.now())
-    response = RedirectResponse(payer.mfa_path, status_code=303)
-    response.set_cookie(
-        payer.session_cookie, session.sid, path=payer.base_path, httponly=True, samesite="lax"
-    )
-    return response
+    def _password_ok(self, request: Request) -> Session:
+        """The session between the password and the passcode, or back to the log-in page."""
+        payer = self.payer
+        session = portal_of(request).sessions.get(request.cookies.get(payer.session_cookie), payer.key)
+        if session is None or session.stage is not Stage.PASSWORD_OK:
+            raise Redirect(payer.url("/login"))
+        return session
 
+    def passcode(self, request: Request) -> Response:
+        self._password_ok(request)
+        return render(request, self.payer, self.mfa_template, mfa_error="")
 
-def _password_ok(request: Request, payer: Payer) -> Session:
-    """The session between the password and the passcode, or back to the log-in page."""
-    session = portal_of(request).sessions.get(request.cookies.get(payer.session_cookie), payer.key)
-    if session is None or session.stage is not Stage.PASSWORD_OK:
-        raise Redirect(payer.url("/login"))
-    return session
-
-
-def passcode_page(request: Request, how: SignIn) -> Response:
-    _password_ok(request, how.payer)
-    return render(request, how.payer, how.mfa_template, mfa_error="")
-
-
-async def submit_passcode(request: Request, how: SignIn) -> Response:
-    portal = portal_of(request)
-    session = _password_ok(request, how.payer)
-    user = portal.state.user(how.payer.key, session.username)
-    form = form_dict(await request.form())
-    if user is None or not check_totp(user, form.get(how.code_field, ""), portal.clock.real_now()):
-        return render(request, how.payer, how.mfa_template, mfa_error=how.bad_code)
-    now = portal.clock.now()
-    session.stage, session.created_at, session.last_seen = Stage.SIGNED_IN, now, now
-    how.after_passcode(portal, session, user)
-    portal.traffic.signed_in(client_of(request))
-    return RedirectResponse(how.payer.home_path, status_code=303)
+    async def submit_passcode(self, request: Request) -> Response:
+        portal = portal_of(request)
+        session = self._password_ok(request)
+        user = portal.state.user(self.payer.key, session.username)
+        form = form_dict(await request.form())
+        if user is None or not check_totp(user, form.get(self.code_field, ""), portal.clock.real_now()):
+            return render(request, self.payer, self.mfa_template, mfa_error=self.bad_code)
+        now = portal.clock.now()
+        session.stage, session.created_at, session.last_seen = Stage.SIGNED_IN, now, now
+        self.after_passcode(portal, session, user)
+        portal.traffic.signed_in(client_of(request))
+        return RedirectResponse(self.payer.home_path, status_code=303)

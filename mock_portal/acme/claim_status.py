@@ -3,98 +3,49 @@ the claim detail (a status poll; only a denied claim offers "File appeal") and i
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from typing import Any
 
-from mock_portal.access import portal_of, signed_in
-from mock_portal.downloads import download
+from mock_portal.access import signed_in
 from mock_portal.models import Claim
-from mock_portal.pages import render
 from mock_portal.payers import ACME as PAYER
-from mock_portal.validation import FieldErrors, parse_us_date
+from mock_portal.portal import Portal
+from mock_portal.validation import parse_us_date
 from mock_portal.workflows import documents, remittance, status
+from mock_portal.workflows.status_pages import Desk, StatusPages
 
-STATUS_LABELS = {"acknowledged": "Received", "in_process": "In process", "paid": "Paid", "denied": "Denied"}
-WORDS = status.SearchWords(
-    missing="Enter a claim number or a member ID.", bad_date="Enter the {label} as MM/DD/YYYY."
+# What Acme's status pages share (auth_status.py's too).
+DESK = Desk(
+    PAYER,
+    gate=lambda request: signed_in(request, PAYER),
+    dates=status.DateFields(parse_us_date, ("start date", "end date"), "Enter the {label} as MM/DD/YYYY."),
+    not_found="acme/not_found.html",
 )
-DATE_LABELS = ("start date", "end date")
-
-router = APIRouter(prefix=PAYER.base_path)
+STATUS_LABELS = {"acknowledged": "Received", "in_process": "In process", "paid": "Paid", "denied": "Denied"}
 
 
-@router.get("/claims/status")
-def search(request: Request) -> Response:
-    session, user = signed_in(request, PAYER)
-    portal = portal_of(request)
-    form = dict(request.query_params)
-    results = None
-    errors = FieldErrors()
-    if form:
-        query = status.read_claim_query(form, parse_us_date, WORDS, DATE_LABELS)
-        if isinstance(query, FieldErrors):
-            errors = query
-        else:
-            results = status.search_claims(
-                portal.state,
-                PAYER.key,
-                query,
-                now=portal.clock.now(),
-                knobs=portal.knobs,
-                username=user.username,
-            )
-    return render(
-        request,
-        PAYER,
-        "acme/claim_status.html",
-        session=session,
-        user=user,
-        form=form,
-        errors=errors,
-        results=results,
-        labels=STATUS_LABELS,
-    )
+def _eob(claim: Claim) -> documents.Document | None:
+    return documents.claim_statement(PAYER, claim, remittance.statement(claim, PAYER.payment_method))
 
 
-def _missing(request: Request, what: str) -> Response:
-    session, user = signed_in(request, PAYER)
-    return render(
-        request, PAYER, "acme/not_found.html", status_code=404, session=session, user=user, what=what
-    )
+def _detail(portal: Portal, claim: Claim) -> dict[str, Any]:
+    return {
+        "statement": remittance.statement(claim, PAYER.payment_method),
+        "appeals": portal.state.appeals_for_claim(PAYER.key, claim.claim_number),
+    }
 
 
-def _claim(request: Request, claim_number: str) -> Claim | None:
-    return portal_of(request).state.claim(PAYER.key, claim_number)
-
-
-@router.get("/claims/{claim_number}/eob.pdf")
-def eob(request: Request, claim_number: str) -> Response:
-    signed_in(request, PAYER)
-    portal = portal_of(request)
-    claim = _claim(request, claim_number)
-    statement = remittance.statement(claim, PAYER.payment_method) if claim else None
-    document = documents.claim_statement(PAYER, claim, statement) if claim and statement else None
-    if claim is None or document is None:
-        return _missing(request, f"An EOB for claim {claim_number}")
-    return download(portal.state, PAYER.key, claim.claim_number, document, portal.clock.now())
-
-
-@router.get("/claims/{claim_number}")
-def detail(request: Request, claim_number: str) -> Response:
-    session, user = signed_in(request, PAYER)
-    portal = portal_of(request)
-    claim = _claim(request, claim_number)
-    if claim is None:
-        return _missing(request, f"Claim {claim_number}")
-    status.view_claim(portal.state, claim, now=portal.clock.now(), knobs=portal.knobs, username=user.username)
-    return render(
-        request,
-        PAYER,
-        "acme/claim_detail.html",
-        session=session,
-        user=user,
-        claim=claim,
-        statement=remittance.statement(claim, PAYER.payment_method),
-        appeals=portal.state.appeals_for_claim(PAYER.key, claim.claim_number),
-        labels=STATUS_LABELS,
-    )
+PAGES = StatusPages(
+    DESK,
+    status.CLAIMS,
+    search_template="acme/claim_status.html",
+    detail_template="acme/claim_detail.html",
+    labels=STATUS_LABELS,
+    missing_query="Enter a claim number or a member ID.",
+    missing_record="Claim {number}",
+    missing_document="An EOB for claim {number}",
+    document=_eob,
+    context=_detail,
+)
+router = PAGES.router(
+    PAYER.base_path, search="/claims/status", detail="/claims/{number}", document="/claims/{number}/eob.pdf"
+)

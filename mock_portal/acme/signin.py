@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import Response
 
 from mock_portal import signin
@@ -23,33 +23,7 @@ SIGN_IN = signin.SignIn(
     bad_code="That code is incorrect or has expired. Codes change every 30 seconds.",
 )
 
-router = APIRouter(prefix=PAYER.base_path)
-
-
-@router.get("")
-@router.get("/")
-def root() -> Response:
-    return signin.home(SIGN_IN)
-
-
-@router.get("/login")
-def login(request: Request) -> Response:
-    return signin.login_page(request, SIGN_IN)
-
-
-@router.post("/login")
-async def submit_login(request: Request) -> Response:
-    return await signin.submit_login(request, SIGN_IN)
-
-
-@router.get("/login/verify")
-def mfa(request: Request) -> Response:
-    return signin.passcode_page(request, SIGN_IN)
-
-
-@router.post("/login/verify")
-async def submit_mfa(request: Request) -> Response:
-    return await signin.submit_passcode(request, SIGN_IN)
+router = SIGN_IN.router()
 
 
 @router.get("/home")

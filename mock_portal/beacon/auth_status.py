@@ -4,17 +4,15 @@ determination letter."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from functools import partial
+from typing import Any
 
-from mock_portal.access import portal_of
-from mock_portal.beacon.gate import ready
-from mock_portal.downloads import download
+from mock_portal.beacon.claim_status import DESK
 from mock_portal.models import AuthRequest
-from mock_portal.pages import render
 from mock_portal.payers import BEACON as PAYER
-from mock_portal.validation import FieldErrors, parse_iso_date
+from mock_portal.portal import Portal
 from mock_portal.workflows import auths, documents, status
+from mock_portal.workflows.status_pages import StatusPages
 
 STATUS_LABELS = {
     "approved": "Certified in Total",
@@ -23,83 +21,24 @@ STATUS_LABELS = {
     "pended": "Pended - In Review",
     "not_required": "No Authorization Required",
 }
-WORDS = status.SearchWords(
-    missing="Enter a Case Number, a Certification Number or a Patient Member ID.",
-    bad_date="{label} must be a valid date.",
+
+
+def _detail(portal: Portal, auth: AuthRequest) -> dict[str, Any]:
+    return {"just_submitted": False, "expires": auths.expiration(auth), "documents": []}
+
+
+PAGES = StatusPages(
+    DESK,
+    status.AUTHS,
+    search_template="beacon/app_auth_status.html",
+    detail_template="beacon/app_auth_detail.html",
+    labels=STATUS_LABELS,
+    missing_query="Enter a Case Number, a Certification Number or a Patient Member ID.",
+    missing_record="Case {number}",
+    missing_document="A determination letter for case {number}",
+    document=partial(documents.auth_letter, PAYER),
+    context=_detail,
 )
-DATE_LABELS = ("From Date", "To Date")
-
-router = APIRouter(prefix=PAYER.url("/app"))
-
-
-@router.get("/auths/status")
-def search(request: Request) -> Response:
-    _session, user = ready(request)
-    portal = portal_of(request)
-    form = dict(request.query_params)
-    results = None
-    errors = FieldErrors()
-    if form:
-        query = status.read_auth_query(form, parse_iso_date, WORDS, DATE_LABELS)
-        if isinstance(query, FieldErrors):
-            errors = query
-        else:
-            results = status.search_auths(
-                portal.state,
-                PAYER.key,
-                query,
-                now=portal.clock.now(),
-                knobs=portal.knobs,
-                username=user.username,
-            )
-    return render(
-        request,
-        PAYER,
-        "beacon/app_auth_status.html",
-        user=user,
-        form=form,
-        errors=errors,
-        results=results,
-        labels=STATUS_LABELS,
-    )
-
-
-def _missing(request: Request, what: str) -> Response:
-    _session, user = ready(request)
-    return render(request, PAYER, "beacon/app_not_found.html", status_code=404, user=user, what=what)
-
-
-def _auth(request: Request, reference: str) -> AuthRequest | None:
-    return portal_of(request).state.auth(PAYER.key, reference)
-
-
-@router.get("/auths/{reference}/letter.pdf")
-def letter(request: Request, reference: str) -> Response:
-    ready(request)
-    portal = portal_of(request)
-    auth = _auth(request, reference)
-    document = documents.auth_letter(PAYER, auth) if auth else None
-    if auth is None or document is None:
-        return _missing(request, f"A determination letter for case {reference}")
-    return download(portal.state, PAYER.key, auth.reference_number, document, portal.clock.now())
-
-
-@router.get("/auths/{reference}")
-def detail(request: Request, reference: str) -> Response:
-    _session, user = ready(request)
-    portal = portal_of(request)
-    auth = _auth(request, reference)
-    if auth is None:
-        return _missing(request, f"Case {reference}")
-    status.view_auth(portal.state, auth, now=portal.clock.now(), knobs=portal.knobs, username=user.username)
-    return render(
-        request,
-        PAYER,
-        "beacon/app_auth_detail.html",
-        user=user,
-        auth=auth,
-        labels=STATUS_LABELS,
-        just_submitted=False,
-        documents=[],
-        expires=auths.expiration(auth),
-    )
+router = PAGES.router(
+    PAYER.url("/app"), search="/auths/status", detail="/auths/{number}", document="/auths/{number}/letter.pdf"
+)

@@ -3,7 +3,7 @@ acknowledgement, the organization/provider picker, the dashboard and the iframe 
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from mock_portal import signin
@@ -44,33 +44,7 @@ SIGN_IN = signin.SignIn(
     after_passcode=_acknowledged,
 )
 
-router = APIRouter(prefix=PAYER.base_path)
-
-
-@router.get("")
-@router.get("/")
-def root() -> Response:
-    return signin.home(SIGN_IN)
-
-
-@router.get("/login")
-def login(request: Request) -> Response:
-    return signin.login_page(request, SIGN_IN)
-
-
-@router.post("/login")
-async def submit_login(request: Request) -> Response:
-    return await signin.submit_login(request, SIGN_IN)
-
-
-@router.get("/verify")
-def verify(request: Request) -> Response:
-    return signin.passcode_page(request, SIGN_IN)
-
-
-@router.post("/verify")
-async def submit_verify(request: Request) -> Response:
-    return await signin.submit_passcode(request, SIGN_IN)
+router = SIGN_IN.router()
 
 
 @router.get("/security-notice")

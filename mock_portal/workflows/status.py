@@ -2,16 +2,19 @@
 
 A search reads its query, leaves out records younger than the indexing delay, moves claims and
 pended auths on by the clock, and is logged for the inspection API; a detail view is a poll.
-The payers' routes only add their words, date formats and templates.
+The payers' routes only add their words, date formats and templates (status_pages.py).
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+from typing import Generic, Protocol, TypeVar
 
 from mock_portal.knobs import Knobs
+from mock_portal.lookups import LookupKind, LookupPage
 from mock_portal.models import AuthRequest, Claim
 from mock_portal.store import PortalState
 from mock_portal.validation import FieldErrors
@@ -22,11 +25,23 @@ DateParser = Callable[[str], date | None]
 
 
 @dataclass(frozen=True)
-class SearchWords:
-    """A payer's messages for a search form filled wrong."""
+class DateFields:
+    """How a payer's search forms take their two dates (service from, service to)."""
 
-    missing: str  # neither a number nor a member id
-    bad_date: str  # "{label}" is replaced by the field's label
+    parse: DateParser
+    labels: tuple[str, str]
+    bad: str  # the message for one that does not parse; "{label}" is replaced by its label
+
+    def read(self, query: Mapping[str, str]) -> tuple[date | None, date | None, FieldErrors]:
+        errors = FieldErrors()
+        found: list[date | None] = []
+        for name, label in zip(("service_from", "service_to"), self.labels, strict=True):
+            raw = query.get(name, "").strip()
+            value = self.parse(raw) if raw else None
+            if raw and value is None:
+                errors.add(name, self.bad.format(label=label))
+            found.append(value)
+        return found[0], found[1], errors
 
 
 @dataclass(frozen=True)
@@ -58,156 +73,175 @@ class AuthQuery:
         return "certification_number" if self.certification_number else "member"
 
 
-def _dates(
-    query: Mapping[str, str], parse: DateParser, words: SearchWords, labels: tuple[str, str]
-) -> tuple[date | None, date | None, FieldErrors]:
-    errors = FieldErrors()
-    found: list[date | None] = []
-    for name, label in zip(("service_from", "service_to"), labels, strict=True):
-        raw = query.get(name, "").strip()
-        value = parse(raw) if raw else None
-        if raw and value is None:
-            errors.add(name, words.bad_date.format(label=label))
-        found.append(value)
-    return found[0], found[1], errors
-
-
-def read_claim_query(
-    query: Mapping[str, str], parse: DateParser, words: SearchWords, labels: tuple[str, str]
-) -> ClaimQuery | FieldErrors:
-    start, end, errors = _dates(query, parse, words, labels)
-    number, member = query.get("claim_number", "").strip(), query.get("member_id", "").strip()
-    if not (number or member):
-        errors.add("claim_number", words.missing)
-    if errors:
-        return errors
-    npi = query.get("billing_npi", "").strip()
-    return ClaimQuery(number, member, start, end, npi)
-
-
-def read_auth_query(
-    query: Mapping[str, str], parse: DateParser, words: SearchWords, labels: tuple[str, str]
-) -> AuthQuery | FieldErrors:
-    start, end, errors = _dates(query, parse, words, labels)
-    reference, certification, member = (
-        query.get(k, "").strip() for k in ("reference_number", "certification_number", "member_id")
-    )
-    if not (reference or certification or member):
-        errors.add("reference_number", words.missing)
-    if errors:
-        return errors
-    code = query.get("procedure_code", "").strip()
-    return AuthQuery(reference, certification, member, code, start, end)
-
-
 def _indexed(submitted_at: datetime, now: datetime, delay_minutes: int) -> bool:
     """Whether a record is in the status system yet (a real one lags the front door)."""
     return now - submitted_at >= timedelta(minutes=delay_minutes)
 
 
+class _Record(Protocol):
+    payer: str
+    submitted_at: datetime
+
+
+Q = TypeVar("Q", ClaimQuery, AuthQuery)
+R = TypeVar("R", bound=_Record)
+
+
+class Records(ABC, Generic[Q, R]):
+    """One kind of record a status lookup finds (claims, auths): its search and its detail view,
+    the same on every payer. Every look moves the record on and is logged for the inspection API."""
+
+    kind: LookupKind  # the lookup log's name for it
+    detail_key: str  # what its detail page is found by
+
+    @abstractmethod
+    def read(self, query: Mapping[str, str], dates: DateFields, missing: str) -> Q | FieldErrors:
+        """The search form's query, or its errors (`missing`: neither a number nor a member id)."""
+
+    @abstractmethod
+    def get(self, state: PortalState, payer: str, number: str) -> R | None: ...
+
+    @abstractmethod
+    def find(self, state: PortalState, payer: str, query: Q) -> list[R]: ...
+
+    @abstractmethod
+    def index_delay(self, knobs: Knobs, query: Q) -> int:
+        """Minutes after submission before a search finds the record."""
+
+    @abstractmethod
+    def poll(self, state: PortalState, record: R, *, now: datetime, knobs: Knobs, count: bool) -> R: ...
+
+    @abstractmethod
+    def number(self, record: R) -> str: ...
+
+    @abstractmethod
+    def category(self, record: R) -> str: ...
+
+    def search(
+        self, state: PortalState, payer: str, query: Q, *, now: datetime, knobs: Knobs, username: str
+    ) -> list[R]:
+        delay = self.index_delay(knobs, query)
+        found = [
+            self.poll(state, record, now=now, knobs=knobs, count=False)
+            for record in self.find(state, payer, query)
+            if _indexed(record.submitted_at, now, delay)
+        ]
+        self._log(state, payer, "search", query.key, found, now=now, username=username)
+        return found
+
+    def view(self, state: PortalState, record: R, *, now: datetime, knobs: Knobs, username: str) -> R:
+        """The record's detail page: a poll, logged."""
+        self.poll(state, record, now=now, knobs=knobs, count=True)
+        self._log(state, record.payer, "detail", self.detail_key, [record], now=now, username=username)
+        return record
+
+    def _log(
+        self,
+        state: PortalState,
+        payer: str,
+        page: LookupPage,
+        key: str,
+        found: list[R],
+        *,
+        now: datetime,
+        username: str,
+    ) -> None:
+        state.lookups.lookup(
+            payer=payer,
+            kind=self.kind,
+            page=page,
+            key=key,
+            at=now,
+            username=username,
+            numbers=tuple(self.number(record) for record in found),
+            category=self.category(found[0]) if found else NOT_FOUND.name,
+        )
+
+
+class _Claims(Records[ClaimQuery, Claim]):
+    kind: LookupKind = "claim"
+    detail_key = "claim_number"
+
+    def read(self, query: Mapping[str, str], dates: DateFields, missing: str) -> ClaimQuery | FieldErrors:
+        start, end, errors = dates.read(query)
+        number, member = query.get("claim_number", "").strip(), query.get("member_id", "").strip()
+        if not (number or member):
+            errors.add("claim_number", missing)
+        if errors:
+            return errors
+        npi = query.get("billing_npi", "").strip()
+        return ClaimQuery(number, member, start, end, npi)
+
+    def get(self, state: PortalState, payer: str, number: str) -> Claim | None:
+        return state.claim(payer, number)
+
+    def find(self, state: PortalState, payer: str, query: ClaimQuery) -> list[Claim]:
+        return state.search_claims(payer, **asdict(query))
+
+    def index_delay(self, knobs: Knobs, query: ClaimQuery) -> int:
+        return knobs.claim_index_delay_minutes
+
+    def poll(self, state: PortalState, record: Claim, *, now: datetime, knobs: Knobs, count: bool) -> Claim:
+        polls, minutes = knobs.claim_stage_polls, knobs.claim_stage_minutes
+        return claims.poll(record, now=now, stage_polls=polls, stage_minutes=minutes, count=count)
+
+    def number(self, record: Claim) -> str:
+        return record.claim_number
+
+    def category(self, record: Claim) -> str:
+        return CATEGORIES[record.status].name
+
+
+class _Auths(Records[AuthQuery, AuthRequest]):
+    kind: LookupKind = "auth"
+    detail_key = "reference_number"
+
+    def read(self, query: Mapping[str, str], dates: DateFields, missing: str) -> AuthQuery | FieldErrors:
+        start, end, errors = dates.read(query)
+        reference, certification, member = (
+            query.get(k, "").strip() for k in ("reference_number", "certification_number", "member_id")
+        )
+        if not (reference or certification or member):
+            errors.add("reference_number", missing)
+        if errors:
+            return errors
+        code = query.get("procedure_code", "").strip()
+        return AuthQuery(reference, certification, member, code, start, end)
+
+    def get(self, state: PortalState, payer: str, number: str) -> AuthRequest | None:
+        return state.auth(payer, number)
+
+    def find(self, state: PortalState, payer: str, query: AuthQuery) -> list[AuthRequest]:
+        return state.search_auths(payer, **asdict(query))
+
+    def index_delay(self, knobs: Knobs, query: AuthQuery) -> int:
+        """By number the request is found at once; by member only once it is indexed."""
+        return knobs.auth_index_delay_minutes if query.key == "member" else 0
+
+    def poll(
+        self, state: PortalState, record: AuthRequest, *, now: datetime, knobs: Knobs, count: bool
+    ) -> AuthRequest:
+        polls, minutes = knobs.pended_polls, knobs.pended_minutes
+        return auths.poll(state, record, now=now, pended_polls=polls, pended_minutes=minutes, count=count)
+
+    def number(self, record: AuthRequest) -> str:
+        return record.reference_number
+
+    def category(self, record: AuthRequest) -> str:
+        return record.decision.value
+
+
+CLAIMS = _Claims()
+AUTHS = _Auths()
+
+
 def search_claims(
     state: PortalState, payer: str, query: ClaimQuery, *, now: datetime, knobs: Knobs, username: str
 ) -> list[Claim]:
-    found = [
-        claims.poll(
-            claim,
-            now=now,
-            stage_polls=knobs.claim_stage_polls,
-            stage_minutes=knobs.claim_stage_minutes,
-            count=False,
-        )
-        for claim in state.search_claims(
-            payer,
-            member_id=query.member_id,
-            claim_number=query.claim_number,
-            service_from=query.service_from,
-            service_to=query.service_to,
-            billing_npi=query.billing_npi,
-        )
-        if _indexed(claim.submitted_at, now, knobs.claim_index_delay_minutes)
-    ]
-    category = CATEGORIES[found[0].status].name if found else NOT_FOUND.name
-    numbers = tuple(c.claim_number for c in found)
-    state.lookups.lookup(
-        payer=payer,
-        kind="claim",
-        page="search",
-        key=query.key,
-        at=now,
-        username=username,
-        numbers=numbers,
-        category=category,
-    )
-    return found
-
-
-def view_claim(state: PortalState, claim: Claim, *, now: datetime, knobs: Knobs, username: str) -> Claim:
-    """The claim's detail page: a poll, logged."""
-    claims.poll(claim, now=now, stage_polls=knobs.claim_stage_polls, stage_minutes=knobs.claim_stage_minutes)
-    state.lookups.lookup(
-        payer=claim.payer,
-        kind="claim",
-        page="detail",
-        key="claim_number",
-        at=now,
-        username=username,
-        numbers=(claim.claim_number,),
-        category=CATEGORIES[claim.status].name,
-    )
-    return claim
+    return CLAIMS.search(state, payer, query, now=now, knobs=knobs, username=username)
 
 
 def search_auths(
     state: PortalState, payer: str, query: AuthQuery, *, now: datetime, knobs: Knobs, username: str
 ) -> list[AuthRequest]:
-    """By number the request is found at once; by member only once it is indexed."""
-    delay = knobs.auth_index_delay_minutes if query.key == "member" else 0
-    found = [
-        auths.poll(
-            state,
-            auth,
-            now=now,
-            pended_polls=knobs.pended_polls,
-            pended_minutes=knobs.pended_minutes,
-            count=False,
-        )
-        for auth in state.search_auths(
-            payer,
-            member_id=query.member_id,
-            reference_number=query.reference_number,
-            certification_number=query.certification_number,
-            procedure_code=query.procedure_code,
-            service_from=query.service_from,
-            service_to=query.service_to,
-        )
-        if _indexed(auth.submitted_at, now, delay)
-    ]
-    state.lookups.lookup(
-        payer=payer,
-        kind="auth",
-        page="search",
-        key=query.key,
-        at=now,
-        username=username,
-        numbers=tuple(a.reference_number for a in found),
-        category=found[0].decision.value if found else NOT_FOUND.name,
-    )
-    return found
-
-
-def view_auth(
-    state: PortalState, auth: AuthRequest, *, now: datetime, knobs: Knobs, username: str
-) -> AuthRequest:
-    """The request's detail page: a poll, logged."""
-    auths.poll(state, auth, now=now, pended_polls=knobs.pended_polls, pended_minutes=knobs.pended_minutes)
-    state.lookups.lookup(
-        payer=auth.payer,
-        kind="auth",
-        page="detail",
-        key="reference_number",
-        at=now,
-        username=username,
-        numbers=(auth.reference_number,),
-        category=auth.decision.value,
-    )
-    return auth
+    return AUTHS.search(state, payer, query, now=now, knobs=knobs, username=username)

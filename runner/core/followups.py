@@ -97,7 +97,7 @@ def enabled(account: Account, parent_type: str) -> bool:
 
 def check_back(task: Task, decision: Decision, result: dict[str, Any], now: datetime) -> Decision:
     """A follow-up's check has ended with a business outcome (`decision`): keep it if the payer
-    has given its final word; otherwise queue the next check (the attempt is given back) or, at
+    has given its final word; otherwise queue the next check (its attempts are given back) or, at
     the end of `for:`, end it with issues."""
     assert task.follow_up is not None
     schedule = Schedule.from_json(task.follow_up)
@@ -108,7 +108,10 @@ def check_back(task: Task, decision: Decision, result: dict[str, Any], now: date
         note = still_open_note(schedule.until, result, schedule.span)
         return Decision(TaskStatus.COMPLETED_WITH_ISSUES, note, result=result or None)
     next_check = min(now + schedule.every, schedule.deadline)
-    task.attempts = max(0, task.attempts - 1)  # the payer not deciding is no failed attempt
+    # The payer not deciding is no failed attempt, and a check that reached the payer clears the
+    # errors before it: only errors in a row (a portal down for three checks) fail a follow-up
+    # that may run for weeks.
+    task.attempts = 0
     note = (
         f"Checked {iso_z(now)}: {standing(schedule.until, result)} so far. Next check {iso_z(next_check)}; "
         f"followed until {iso_z(schedule.deadline)}."

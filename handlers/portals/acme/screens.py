@@ -8,16 +8,23 @@ import re
 from playwright.async_api import Locator, Page
 
 from handlers.portals.common.hazards import Hazard
+from handlers.portals.common.idle import IdleModal
 
 
 class Chrome:
     """Parts every Acme page may show."""
 
+    # CSS, not a locator: a script in the page answers it (common.idle). Its test id, and the
+    # attribute the portal's own idle script binds "Stay signed in" to; both survive the drift.
+    idle_modal = IdleModal(
+        modal='[role="alertdialog"][data-testid="idle-modal"]',
+        stay="button[data-idle-stay]",
+        stay_name="Stay signed in",
+    )
+
     def __init__(self, page: Page) -> None:
         self.page = page
         self.signed_in_user = page.get_by_test_id("signed-in-user")
-        self.idle_modal = page.get_by_role("alertdialog", name="Are you still there?")
-        self.stay_signed_in = self.idle_modal.get_by_role("button", name="Stay signed in")
 
     def hazards(self) -> dict[str, Locator]:
         page = self.page

@@ -92,5 +92,5 @@ async def has_session(ctx: StepContext) -> bool:
 
 async def _prepare(ctx: StepContext) -> Chrome:
     chrome = Chrome(ctx.page)
-    await prepare_page(ctx.page, idle_modal=chrome.idle_modal, stay_signed_in=chrome.stay_signed_in)
+    await prepare_page(ctx.page, idle_modal=chrome.idle_modal)
     return chrome

@@ -9,6 +9,7 @@ import re
 from playwright.async_api import FrameLocator, Locator, Page
 
 from handlers.portals.common.hazards import Hazard
+from handlers.portals.common.idle import IdleModal
 
 
 def hazards(root: Page | FrameLocator) -> dict[str, Locator]:
@@ -25,14 +26,20 @@ def hazards(root: Page | FrameLocator) -> dict[str, Locator]:
 class Shell:
     """The signed-in frame around every page: user, context bar, idle modal, workspace."""
 
+    # CSS, not a locator: a script in the page answers it (common.idle). Its test id, and the
+    # attribute the exchange's own idle script binds "Continue Session" to; both survive the drift.
+    idle_modal = IdleModal(
+        modal='[role="alertdialog"][data-testid="idle-modal"]',
+        stay="button[data-idle-stay]",
+        stay_name="Continue Session",
+    )
+
     def __init__(self, page: Page) -> None:
         self.page = page
         self.user = page.get_by_test_id("bx-user")
         self.dashboard = page.get_by_role("heading", name="Dashboard", exact=True)
         self.context_bar = page.get_by_test_id("bx-context")
         self.change_context = self.context_bar.get_by_role("link", name="Change")
-        self.idle_modal = page.get_by_role("alertdialog", name="Session Timeout Warning")
-        self.stay_signed_in = self.idle_modal.get_by_role("button", name="Continue Session")
         # Every workflow runs in an iframe titled "<tool> workspace".
         self.workspace = page.get_by_title(re.compile(r" workspace$"))
 

@@ -204,8 +204,7 @@ async def _not_offered(ctx: StepContext, picker: ContextPicker, npi: str) -> Nee
 
 
 async def _prepare(ctx: StepContext) -> None:
-    shell = Shell(ctx.page)
-    await prepare_page(ctx.page, idle_modal=shell.idle_modal, stay_signed_in=shell.stay_signed_in)
+    await prepare_page(ctx.page, idle_modal=Shell.idle_modal)
 
 
 async def print_workspace(ctx: StepContext, filename: str) -> None:

@@ -1,5 +1,6 @@
 """Per-page watchers a step installs once: the last document response (for the portal's
-Retry-After) and the idle-timeout modal (answered "stay signed in" whenever it gets in the way).
+Retry-After) and the idle-timeout modal (answered "stay signed in" by a script in the page, see
+`idle`; installed once per browser context).
 
 Pages are the key. A page may serve several tasks of one login (the runner's warm contexts): the
 watchers are the same for each, and the record of the last document is rewritten by the next
@@ -8,14 +9,14 @@ task's first navigation.
 
 from __future__ import annotations
 
-import logging
 import weakref
 from dataclasses import dataclass
 
-from playwright.async_api import Locator, Page, Response
+from playwright.async_api import Page, Response
+
+from handlers.portals.common.idle import IdleModal, answer_idle_modal
 
 ACTION_TIMEOUT_MS = 15_000  # a click or fill whose element never shows fails well before the lease
-log = logging.getLogger("sopwright.steps")
 
 
 @dataclass
@@ -27,7 +28,6 @@ class LastDocument:
 
 
 _documents: weakref.WeakKeyDictionary[Page, LastDocument] = weakref.WeakKeyDictionary()
-_idle_handled: weakref.WeakSet[Page] = weakref.WeakSet()
 
 
 def watch_documents(page: Page) -> LastDocument:
@@ -49,23 +49,6 @@ def last_document(page: Page) -> LastDocument:
     return _documents.get(page) or LastDocument()
 
 
-async def keep_session_alive(page: Page, modal: Locator, stay: Locator) -> None:
-    """Answer the "are you still there?" modal whenever it covers what a step wants to click.
-
-    Portals show it after a stretch without page loads (a long form, a slow upload); answering it
-    sends the keep-alive request, so the session survives a step that takes long.
-    """
-    if page in _idle_handled:
-        return
-    _idle_handled.add(page)
-
-    async def stay_signed_in() -> None:
-        await stay.click()
-        log.info("idle warning answered: stayed signed in")
-
-    await page.add_locator_handler(modal, stay_signed_in, no_wait_after=True)
-
-
 def _seconds(value: str | None) -> float | None:
     if value is None:
         return None
@@ -75,9 +58,9 @@ def _seconds(value: str | None) -> float | None:
         return None  # an HTTP date: rare on portals, and a retry with backoff is fine
 
 
-async def prepare_page(page: Page, *, idle_modal: Locator, stay_signed_in: Locator) -> None:
+async def prepare_page(page: Page, *, idle_modal: IdleModal) -> None:
     """Everything a step needs on its page, installed once per page (every step calls this)."""
     if page not in _documents:
         page.set_default_timeout(ACTION_TIMEOUT_MS)
     watch_documents(page)
-    await keep_session_alive(page, idle_modal, stay_signed_in)
+    await answer_idle_modal(page, idle_modal)

@@ -9,6 +9,7 @@
     dispatcher.py  claims due deliveries and sends them (worker, serve, or `webhooks dispatch`)
     wakeup.py      wakes dispatchers when a due delivery commits (in-process; NOTIFY on PostgreSQL)
     listener.py    LISTEN on PostgreSQL: a NOTIFY from any process wakes a dispatcher
+    watcher.py     on SQLite: `PRAGMA data_version` shows another process's commit to a dispatcher
     service.py     what the API and CLI call
     receiver.py    a real HTTP receiver for tests and demos (verifies with `standardwebhooks`)
 

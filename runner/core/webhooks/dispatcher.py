@@ -7,8 +7,9 @@ round with `run_once()`. Any number of dispatchers may share a database. A deliv
 never touches the task: a failed webhook is the delivery's state, not the task's.
 
 When idle, a running dispatcher waits for whichever comes first: a wake-up (a delivery committed
-in this process, or on PostgreSQL a NOTIFY from any process: wakeup.py, listener.py), the next
-pending delivery's due time (a retry), or `poll_interval` (the fallback).
+in this process; from any process, a NOTIFY on PostgreSQL or a commit seen by `PRAGMA
+data_version` on SQLite: wakeup.py, listener.py, watcher.py), the next pending delivery's due
+time (a retry), or `poll_interval` (the fallback).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class Listening(Protocol):
     def stop(self) -> None: ...
 
 
-# A listener (listener.py) built for a running dispatcher: calls its argument on each wake-up.
+# A listener (listener.py, watcher.py) built for a running dispatcher: calls its argument on each
+# wake-up.
 Listen = Callable[[Callable[[], None]], Listening]
 _MIN_WAIT = 0.05  # seconds: the shortest idle wait (a due row another transaction holds locked)
 

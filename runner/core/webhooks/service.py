@@ -14,12 +14,11 @@ from runner.core.destinations import AddressGuard
 from runner.core.errors import InvalidRequest, NotFound
 from runner.core.tables import Account, WebhookAttempt, WebhookDelivery, utcnow
 from runner.core.tables.base import new_id
-from runner.core.webhooks import signing
+from runner.core.webhooks import listener, signing, watcher
 from runner.core.webhooks.clock import Clock
 from runner.core.webhooks.dispatcher import Dispatcher, Listen
 from runner.core.webhooks.errors import EndpointDisabled, NoWebhookUrl
 from runner.core.webhooks.events import OPTIONAL_EVENTS, DeliveryStatus, WebhookEvent
-from runner.core.webhooks.listener import Listener, connector
 from runner.core.webhooks.outbox import envelope
 from runner.core.webhooks.schedule import RetrySchedule
 from runner.core.webhooks.sender import PostResult, Sender
@@ -58,9 +57,17 @@ class Webhooks:
         self._schedule = schedule
 
     def dispatcher(
-        self, *, name: str | None = None, batch: int = 8, poll_interval: float = 1.0
+        self,
+        *,
+        name: str | None = None,
+        batch: int = 8,
+        poll_interval: float = 1.0,
+        watch_interval: float = 0.05,
     ) -> Dispatcher:
-        """A new dispatcher over this database (start as many as you like, anywhere)."""
+        """A new dispatcher over this database (start as many as you like, anywhere).
+
+        On SQLite it looks for other processes' commits every `watch_interval` seconds when
+        running (watcher.py; 0: it only polls)."""
         return Dispatcher(
             self.store,
             self.sender,
@@ -73,15 +80,19 @@ class Webhooks:
             lease=timedelta(seconds=max(60.0, 4 * self._timeout)),
             poll_interval=poll_interval,
             wakeup=self.wakeup,
-            listen=self._listen(),
+            listen=self._listen(watch_interval),
         )
 
-    def _listen(self) -> Listen | None:
-        """On PostgreSQL, each running dispatcher LISTENs for other processes' deliveries."""
-        if self._engine.dialect.name != "postgresql":
+    def _listen(self, watch_interval: float) -> Listen | None:
+        """How a running dispatcher hears of other processes' deliveries: LISTEN on PostgreSQL,
+        a commit watcher on a SQLite file."""
+        if self._engine.dialect.name == "postgresql":
+            connect = listener.connector(self._engine)
+            return lambda on_notify: listener.Listener(connect, on_notify, ignore=self.wakeup.token)
+        watch = watcher.connector(self._engine)
+        if watch is None or watch_interval <= 0:
             return None
-        connect = connector(self._engine)
-        return lambda on_notify: Listener(connect, on_notify, ignore=self.wakeup.token)
+        return lambda on_change: watcher.CommitWatcher(watch, on_change, interval=watch_interval)
 
     def deliveries(
         self,

@@ -6,7 +6,8 @@ A transaction that makes a delivery due (a final state's outbox row, a redeliver
 - on PostgreSQL, `pg_notify` (executed in the transaction, so delivered on commit only) reaches
   every dispatcher of every process listening on `CHANNEL` (listener.py);
 - in this process, the `Wakeup` installed on the session's engine (`ring_on_commit`) rings after
-  the commit, so a woken dispatcher always finds the row. This is the path on SQLite.
+  the commit, so a woken dispatcher always finds the row. On SQLite, dispatchers of other
+  processes see the commit through `PRAGMA data_version` (watcher.py).
 
 Dispatchers still poll as a fallback (a lost notification, a process without the engine's bell).
 """

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
+from handlers.errors import Transient
 from handlers.fake import Action, FakePortal, Pending
 from runner.core.db import session_scope
 from runner.core.defaults import validate_defaults
@@ -27,6 +28,7 @@ from sops.types import Outcome, TaskType
 from tests.support.task_fixtures import task_fixture
 from tests.unit.runner.scripted import account_with_login, claim, make_due, reload, run_worker
 
+SLOW: Action = Transient("The portal did not answer in time.")
 PENDED: Action = Pending({"decision": "pended", "decision_code": "A4", "reference_number": "FKR77"})
 
 
@@ -83,6 +85,24 @@ def check(system: System, task_type: TaskType, answer: Action, *, browser: FakeB
     """One worker pass in which the status check reads `answer` from the portal."""
     portal = FakePortal(script={last_step(system, task_type): [answer]})
     run_worker(system, portal, steps=steps(system, task_type), browser=browser)
+
+
+def test_only_errors_in_a_row_fail_a_follow_up(system: System) -> None:
+    """A check that reached the payer clears the errors before it: a follow-up that runs for
+    weeks is failed by a portal down for max_attempts (3) checks in a row, not by three errors
+    spread over its fortnight."""
+    account = account_with_login(system)
+    _parent, child = pended_authorization(system, account)
+    still_pended = {"decision": "pended", "reference_number": "FKR77"}
+    for answer in (SLOW, SLOW, still_pended, SLOW, SLOW):
+        make_due(system, child.id)
+        check(system, TaskType.CHECK_AUTHORIZATION_STATUS, answer)
+        waiting = reload(system, child.id)
+        assert waiting.status == "pending", waiting.notes
+    assert waiting.attempts == 2
+    make_due(system, child.id)
+    check(system, TaskType.CHECK_AUTHORIZATION_STATUS, SLOW)  # the third error in a row
+    assert reload(system, child.id).status == "failed"
 
 
 def test_a_pended_authorization_creates_its_follow_up_in_the_same_transaction(system: System) -> None:

@@ -8,6 +8,7 @@ through the path it is about, however loaded the machine.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
@@ -248,7 +249,32 @@ def test_the_listener_retries_a_refused_connection_and_stops(system: System) -> 
     finally:
         listener.stop()
     assert len(attempts) == 2
-    assert terminate_listeners(system.engine) == 0  # its connection is closed
+    # Its connection is closed: the server ends the backend a moment after the client leaves.
+    assert wait_until(lambda: listener_backends(system.engine) == 0)
+
+
+def listener_backends(engine: sa.Engine) -> int:
+    """How many backends of this database's webhook listeners the server still has."""
+    with engine.begin() as connection:
+        return int(
+            connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND datname = current_database()"
+                ),
+                {"name": APPLICATION_NAME},
+            ).scalar_one()
+        )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = WAIT) -> bool:
+    """True as soon as `condition` holds; False if it still does not after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def terminate_listeners(engine: sa.Engine) -> int:
