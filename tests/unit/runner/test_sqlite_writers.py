@@ -54,10 +54,15 @@ def test_concurrent_writers_all_commit_and_none_is_lost(engine: sa.Engine) -> No
     assert _count(engine) == 8 * 25  # read-then-write in each transaction: no update lost
 
 
-def test_a_failed_write_releases_the_lock(engine: sa.Engine) -> None:
-    with pytest.raises(RuntimeError), db.session_scope(engine) as session:
+def _failed_write(engine: sa.Engine) -> None:
+    with db.session_scope(engine) as session:
         session.execute(sa.text("UPDATE counter SET n = 100"))
         raise RuntimeError("boom")
+
+
+def test_a_failed_write_releases_the_lock(engine: sa.Engine) -> None:
+    with pytest.raises(RuntimeError):
+        _failed_write(engine)
     other = threading.Thread(target=_bump, args=(engine,))
     other.start()
     other.join(timeout=60)
