@@ -35,9 +35,10 @@ lint: setup
 	$(BIN)/deptry .
 
 # The whole suite: lint, types, import contracts, then every test tier on SQLite and PostgreSQL,
-# in two processes (much of the browser and reliability tiers waits on subprocesses and portals).
+# in two processes (much of the browser and reliability tiers waits on subprocesses and portals);
+# `worksteal`: a process that runs out takes tests queued on the other, so no tail runs alone.
 test: lint browser
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist worksteal
 
 # The fast loop: unit tier on SQLite only (seconds).
 test-fast: setup
