@@ -38,7 +38,8 @@ DEADLINE_SECONDS = 120.0  # for each condition; a loaded 2-core machine starts P
 # One firing process: settings from SOPWRIGHT_* (as the CLI reads them), the injected clock from
 # the file named by argv[1], a status file (argv[2]) rewritten after each round.
 CHILD = r"""
-import json, os, signal, sys, threading
+import faulthandler, json, os, signal, sys, threading
+faulthandler.register(signal.SIGUSR1)  # the test asks a process that does not stop where it is
 from datetime import datetime
 from runner.core.batches import Batches
 from runner.core.errors import UnsafeDestination
@@ -156,7 +157,15 @@ class Fleet:
         for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        return [process.wait(timeout=DEADLINE_SECONDS) for process in self.processes]
+        codes = []
+        for process, log in zip(self.processes, self.logs, strict=True):
+            try:
+                codes.append(process.wait(timeout=DEADLINE_SECONDS))
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGUSR1)  # faulthandler: every thread's stack to its log
+                time.sleep(2)  # a diagnostic, after the failure: the stacks reach the log
+                pytest.fail(f"A firing process did not stop on SIGTERM:\n{log.read_text()[-6000:]}")
+        return codes
 
     def kill(self) -> None:
         for process in self.processes:
