@@ -232,6 +232,8 @@ def test_dispute_gets_no_number_and_is_listed_by_claim(beacon: Page, portal: Moc
 
     frame = workspace(beacon, "Disputes")
     frame.get_by_role("link", name="Start a new dispute").click()
+    # The list has a "Claim ID" filter too: type only once the form has replaced it.
+    expect(frame.get_by_role("heading", name="Claim Dispute")).to_be_visible()
     frame.get_by_label("Claim ID").fill("BX26A0000102")
     patient(frame, "SYN100030", "Kai", "Appealpatient", "1988-05-17")
     frame.get_by_label("Dispute Reason").select_option("other")
