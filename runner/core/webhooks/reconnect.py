@@ -33,26 +33,26 @@ class Reconnect:
 
     def run(
         self,
-        open: Callable[[], AbstractContextManager[C]],
+        connect: Callable[[], AbstractContextManager[C]],
         watch: Callable[[C], None],
         *,
         on_reopen: Callable[[], None],
         stopping: threading.Event,
         opened: AbstractContextManager[C] | None = None,
     ) -> None:
-        """Until `stopping` is set: `watch` a connection from `open()`, after `on_reopen()`.
+        """Until `stopping` is set: `watch` a connection from `connect()`, after `on_reopen()`.
 
         `opened` is a connection opened before the thread started (so that nothing committed
         after `start()` is missed): it is watched first, without the wake."""
         delay = self.retry_first
         while not stopping.is_set():
             try:
-                woken = opened is None
-                session = open() if opened is None else opened
+                fresh = opened is None
+                session = connect() if opened is None else opened
                 opened = None
                 with session as connection:
                     delay = self.retry_first
-                    if woken:
+                    if fresh:
                         on_reopen()  # whatever was committed while nobody watched
                     watch(connection)
             except self.errors as exc:
