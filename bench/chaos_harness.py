@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from chaos_fleet import Fleet
+from chaos_fleet import Fleet, fleet_env
 from chaos_receiver import FlakyReceiver
 from chaos_report import ChaosReport, Rows, key_of, measure, scan_logs, submissions_by_key, task_rows
 from chaos_tasks import PAYER_NAME, ChaosTask, chaos_fixtures, chaos_tasks
@@ -36,7 +36,6 @@ from harness import (
     PY,
     SECRET_KEY,
     Portal,
-    env_for,
     free_port,
     fresh_database,
     process,
@@ -152,16 +151,10 @@ def run_chaos(config: ChaosConfig, *, progress: Any = None) -> ChaosReport:
         settings = Settings(data_dir=work, database_url=url, secret_key=SECRET_KEY, allow_hosts="127.0.0.1")
         setup = set_up(settings, portal, receiver.url, config.concurrency, follow_ups=config.follow_ups)
         receiver.secret = setup.webhook_secret
-        env = env_for(
+        env = fleet_env(
             work,
-            SOPWRIGHT_DATABASE_URL=url,
-            SOPWRIGHT_LOG_FORMAT="json",
-            SOPWRIGHT_LOG_LEVEL="WARNING",
-            SOPWRIGHT_TRACE="off",
-            SOPWRIGHT_POLL_SCALE="0.001",
-            SOPWRIGHT_LEASE_SECONDS=str(config.lease_seconds),
-            SOPWRIGHT_REAP_INTERVAL="1",
-            SOPWRIGHT_GRACE_SECONDS="5",
+            url,
+            lease_seconds=config.lease_seconds,
             SOPWRIGHT_WEBHOOK_TIMEOUT="5",
             SOPWRIGHT_RECONCILE="true" if config.reconcile else "false",
             # The portal's circuit breaker stays on (5 faults in a row mark it down), with the
