@@ -52,6 +52,13 @@ SIDES = ("sopwright", "sopwright, no step screenshots", "hand-written script")
 class KeptBrowser(BrowserPool):
     """One Chromium for the whole run (a worker stops its browser when it drains the queue)."""
 
+    started = False
+
+    async def start(self) -> None:
+        if not self.started:  # a worker starts its browser each time it runs
+            self.started = True
+            await super().start()
+
     async def stop(self) -> None:
         return None
 
@@ -128,7 +135,6 @@ async def _run(
             await Worker(system.queue, executor, browser, concurrency=1, poll_interval=0.05).run(once=True)
 
         await through_worker(claims(per_side, first=next(numbers)), True)  # sign-in, first context
-        await browser.start()
         script_page = await _signed_in_script_page(browser, portal)
 
         async def by_script(batch: list[Claim]) -> None:

@@ -68,6 +68,13 @@ Samples = dict[tuple[str, str, str], list[tuple[float, float, float, int]]]
 class KeptBrowser(BrowserPool):
     """One Chromium for the whole run (a worker stops its browser when it drains the queue)."""
 
+    started = False
+
+    async def start(self) -> None:
+        if not self.started:  # a worker starts its browser each time it runs
+            self.started = True
+            await super().start()
+
     async def stop(self) -> None:
         return None
 
