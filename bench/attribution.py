@@ -35,11 +35,10 @@ from pathlib import Path
 import psutil
 import pyotp
 from claims import Claim, claims
-from harness import Portal, kind_of, machine, running_portal, settings_for, show
+from harness import KeptBrowser, Portal, kind_of, machine, running_portal, settings_for, show
 from minimal import fill_and_submit
 from playwright.async_api import Page
 
-from runner.core.pool import BrowserPool
 from runner.core.runtime import build_executor
 from runner.core.system import System, build
 from runner.core.tables import Account
@@ -47,23 +46,6 @@ from runner.core.worker import Worker
 
 KINDS = ("python", "driver", "browser", "gpu-process", "renderer", "utility")
 SIDES = ("sopwright", "sopwright, no step screenshots", "hand-written script")
-
-
-class KeptBrowser(BrowserPool):
-    """One Chromium for the whole run (a worker stops its browser when it drains the queue)."""
-
-    started = False
-
-    async def start(self) -> None:
-        if not self.started:  # a worker starts its browser each time it runs
-            self.started = True
-            await super().start()
-
-    async def stop(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        await super().stop()
 
 
 def cpu_by_kind() -> dict[str, float]:
@@ -182,7 +164,7 @@ def _account(system: System, portal: Portal) -> Account:
     return account
 
 
-async def _signed_in_script_page(browser: BrowserPool, portal: Portal) -> Page:
+async def _signed_in_script_page(browser: KeptBrowser, portal: Portal) -> Page:
     """The script's page in a context of its own of the same Chromium, signed in as the script does."""
     context = await browser.new_context()
     page = await context.new_page()
