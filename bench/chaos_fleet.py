@@ -1,4 +1,5 @@
-"""The chaos run's workers: `sopwright worker` processes in slots, killed and restarted."""
+"""The chaos run's workers: `sopwright worker` processes in slots, killed and restarted; and the
+environment every process of such a fleet (`serve --no-worker`, the workers) runs with."""
 
 from __future__ import annotations
 
@@ -8,7 +9,26 @@ import signal
 import subprocess
 from pathlib import Path
 
-from harness import PY
+from harness import PY, env_for
+
+
+def fleet_env(work: Path, database_url: str, *, lease_seconds: float = 5.0, **extra: str) -> dict[str, str]:
+    """The environment of a fleet's processes on `database_url`: JSON logs at WARNING (the chaos
+    report scans them for errors), no Playwright traces, fast polls, a short lease with a reaper
+    every second (a SIGKILLed worker's task is back within seconds), a 5 s grace at SIGTERM;
+    `extra` adds or overrides SOPWRIGHT_* variables."""
+    return env_for(
+        work,
+        database_url,
+        SOPWRIGHT_LOG_FORMAT="json",
+        SOPWRIGHT_LOG_LEVEL="WARNING",
+        SOPWRIGHT_TRACE="off",
+        SOPWRIGHT_POLL_SCALE="0.001",
+        SOPWRIGHT_LEASE_SECONDS=str(lease_seconds),
+        SOPWRIGHT_REAP_INTERVAL="1",
+        SOPWRIGHT_GRACE_SECONDS="5",
+        **extra,
+    )
 
 
 class Fleet:

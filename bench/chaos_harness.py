@@ -8,10 +8,10 @@ with SIGKILL (its whole process group: its browser dies with it) every few secon
 again. A scripted reviewer plays the person the reconcile gate asks for: it approves a resubmission
 only when the portal's inspection API shows no submission of that task. Submissions are followed up
 (issue 13): once every posted task is final, the run moves the portal's clock past the payers'
-decisions, round after round, and asks each waiting follow-up for its check now (`POST
-/tasks/{id}/follow-up`), under the same chaos. The figures at the end (`ChaosReport`) say whether
-every task, follow-ups included, is final, submitted once (follow-ups submit nothing) and announced
-once.
+decisions and asks each follow-up waiting on the payer for its check now (`POST
+/tasks/{id}/follow-up`), under the same chaos; a check that finds the payer still deciding gets
+another round. The figures at the end (`ChaosReport`) say whether every task, follow-ups included,
+is final, submitted once (follow-ups submit nothing) and announced once.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from chaos_fleet import Fleet
+from chaos_fleet import Fleet, fleet_env
 from chaos_receiver import FlakyReceiver
 from chaos_report import ChaosReport, Rows, key_of, measure, scan_logs, submissions_by_key, task_rows
 from chaos_tasks import PAYER_NAME, ChaosTask, chaos_fixtures, chaos_tasks
@@ -36,7 +37,6 @@ from harness import (
     PY,
     SECRET_KEY,
     Portal,
-    env_for,
     free_port,
     fresh_database,
     process,
@@ -50,7 +50,8 @@ from runner.core.db import session_scope
 from runner.core.defaults import validate_defaults
 from runner.core.settings import Settings
 from runner.core.system import build
-from runner.core.tables import Task, WebhookDelivery
+from runner.core.tables import Task, WebhookDelivery, utcnow
+from runner.core.tables.base import as_utc
 
 # The SOPs' own retry policy waits a minute and more between attempts and gives up after three:
 # right for a real portal, slow for a portal that fails on purpose. The chaos account installs the
@@ -58,12 +59,16 @@ from runner.core.tables import Task, WebhookDelivery
 FAST_RETRY = "retry: {max_attempts: 20, backoff_seconds: 1, backoff_multiplier: 2, max_backoff_seconds: 8}"
 
 # Follow-ups wait hours and days of the payer's time between checks; the run moves the portal's
-# clock by this much per round (every FOLLOW_UP_ROUND seconds while one waits), so that a claim's
-# stages (an hour each) and a pended auth's decision (30 minutes) are past at the next check. Six
-# hours a round keeps Beacon's security acknowledgement (14 days) out of the way of any short run;
-# each advance also ends every portal session (idle 15 minutes), one more session expiry.
+# clock by this much per round, so that a claim's stages (an hour each) and a pended auth's decision
+# (30 minutes) are past at the next check: one round is enough unless a check finds the payer still
+# deciding. Six hours a round keeps Beacon's security acknowledgement (14 days) out of the way of
+# any short run; each advance also ends every portal session (idle 15 minutes), one more session
+# expiry.
 FOLLOW_UP_ADVANCE = 6 * 3600
-FOLLOW_UP_ROUND = 5.0
+# A follow-up whose next check is further off than this waits on the payer (its SOP's hours or
+# days): only a round makes it due now. One due sooner waits out a back-off (FAST_RETRY's and the
+# breaker's, 8 s at most; a reaped lease's, none) and runs again without any round.
+WAITS_ON_PAYER = timedelta(minutes=1)
 
 
 @dataclass
@@ -152,16 +157,10 @@ def run_chaos(config: ChaosConfig, *, progress: Any = None) -> ChaosReport:
         settings = Settings(data_dir=work, database_url=url, secret_key=SECRET_KEY, allow_hosts="127.0.0.1")
         setup = set_up(settings, portal, receiver.url, config.concurrency, follow_ups=config.follow_ups)
         receiver.secret = setup.webhook_secret
-        env = env_for(
+        env = fleet_env(
             work,
-            SOPWRIGHT_DATABASE_URL=url,
-            SOPWRIGHT_LOG_FORMAT="json",
-            SOPWRIGHT_LOG_LEVEL="WARNING",
-            SOPWRIGHT_TRACE="off",
-            SOPWRIGHT_POLL_SCALE="0.001",
-            SOPWRIGHT_LEASE_SECONDS=str(config.lease_seconds),
-            SOPWRIGHT_REAP_INTERVAL="1",
-            SOPWRIGHT_GRACE_SECONDS="5",
+            url,
+            lease_seconds=config.lease_seconds,
             SOPWRIGHT_WEBHOOK_TIMEOUT="5",
             SOPWRIGHT_RECONCILE="true" if config.reconcile else "false",
             # The portal's circuit breaker stays on (5 faults in a row mark it down), with the
@@ -241,7 +240,6 @@ class Chaos:
         self.engine, self.ids, self.report, self.say = engine, ids, report, say
         self.rng = random.Random(config.seed)
         self.killed: set[str] = set()  # tasks whose worker the negative control killed
-        self.next_follow_up = 0.0  # when the next round of follow-up checks may be asked for
 
     def _after(self, mean: float) -> float:
         """When the next event of a given mean gap is due (inf: never)."""
@@ -290,20 +288,28 @@ class Chaos:
             time.sleep(0.25)  # the next look at the tasks; the loop is bounded by `deadline`
 
     def follow_up(self, rows: Rows) -> None:
-        """Once every posted task is final, a round every FOLLOW_UP_ROUND seconds while follow-ups
-        wait: the portal's clock moves FOLLOW_UP_ADVANCE on, and each waiting follow-up is asked
-        for its check now (409 when it has just started: it is asked again next round if need be)."""
-        if time.monotonic() < self.next_follow_up:
-            return
+        """Once every posted task is final, a round whenever a follow-up waits on the payer (its
+        next check WAITS_ON_PAYER away or more): the portal's clock moves FOLLOW_UP_ADVANCE on, and
+        each such follow-up is asked for its check now. A check that crashes or fails is retried by
+        the fleet within seconds, with no round; one that finds the payer still deciding waits
+        again, and the next round moves the clock on once more."""
         if any(rows[i].status not in FINAL for i in self.ids if i in rows):
             return
-        waiting = [t for t in rows.values() if t.parent_task_id is not None and t.status == "pending"]
+        later = utcnow() + WAITS_ON_PAYER
+        waiting = [
+            t
+            for t in rows.values()
+            if t.parent_task_id is not None
+            and t.status == "pending"
+            and (as_utc(t.run_after) or later) > later
+        ]
         if not waiting:
             return
-        self.next_follow_up = time.monotonic() + FOLLOW_UP_ROUND
         self.portal.admin.post("/_mock/clock/advance", json={"seconds": FOLLOW_UP_ADVANCE}).raise_for_status()
         self.report.follow_up_rounds += 1
+        self.say(f"follow-up round {self.report.follow_up_rounds}: {len(waiting)} check(s) asked for now")
         for task in waiting:
+            # 409: no longer pending since `rows` were read (it is not waiting any more).
             answer = self.api.post(f"/tasks/{task.public_id}/follow-up")
             if answer.status_code not in (200, 409):
                 answer.raise_for_status()

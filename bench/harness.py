@@ -35,6 +35,7 @@ from rich.table import Table
 from sqlmodel import col, select
 
 from runner.core import db
+from runner.core.pool import BrowserPool
 from runner.core.settings import Settings
 from runner.core.system import build
 from runner.core.tables import Task
@@ -445,6 +446,24 @@ class CpuMeter:
     def __exit__(self, *_exc: object) -> None:
         after = cpu_seconds(self.roots)
         self.spent = {k: after[k] - self._before.get(k, 0.0) for k in after}
+
+
+class KeptBrowser(BrowserPool):
+    """One Chromium for a whole in-process run: a worker starts its browser each time it runs and
+    stops it when it drains the queue; this one starts once and stops at `close`."""
+
+    started = False
+
+    async def start(self) -> None:
+        if not self.started:
+            self.started = True
+            await super().start()
+
+    async def stop(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        await super().stop()
 
 
 @contextlib.contextmanager

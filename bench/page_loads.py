@@ -27,25 +27,14 @@ from typing import Any
 
 from chaos_tasks import PAYERS, TYPES, ChaosTask, chaos_fixtures, chaos_tasks
 from claims import claims
-from harness import Portal, running_portal, settings_for, show
+from harness import KeptBrowser, Portal, running_portal, settings_for, show
 from minimal import playwright_script
 
 from runner.core.db import session_scope
-from runner.core.pool import BrowserPool
 from runner.core.runtime import build_executor
 from runner.core.system import System, build
 from runner.core.tables import Task, Trajectory
 from runner.core.worker import Worker
-
-
-class KeptBrowser(BrowserPool):
-    """One Chromium for the whole run (a worker stops its browser when it drains the queue)."""
-
-    async def stop(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        await super().stop()
 
 
 def main() -> None:

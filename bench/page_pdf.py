@@ -28,14 +28,13 @@ from pathlib import Path
 
 import psutil
 from chaos_tasks import PAYERS, ChaosTask, chaos_fixtures, chaos_tasks
-from harness import CpuMeter, Portal, running_portal, settings_for, show
+from harness import CpuMeter, KeptBrowser, Portal, running_portal, settings_for, show
 from playwright.async_api import Page
 
 from handlers.context import StepContext
 from handlers.documents import PDF_MARGIN, print_pdf
 from handlers.portals import portal_handlers
 from handlers.registry import PortalHandler
-from runner.core.pool import BrowserPool
 from runner.core.runtime import build_executor
 from runner.core.system import build
 from runner.core.worker import Worker
@@ -63,16 +62,6 @@ VARIANTS: dict[str, Variant] = {
 }
 # (payer, type, variant) -> [(wall s, cpu s, chromium cpu s, bytes)]
 Samples = dict[tuple[str, str, str], list[tuple[float, float, float, int]]]
-
-
-class KeptBrowser(BrowserPool):
-    """One Chromium for the whole run (a worker stops its browser when it drains the queue)."""
-
-    async def stop(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        await super().stop()
 
 
 def main() -> None:

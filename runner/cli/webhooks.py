@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import threading
 from typing import Annotated
 
 import typer
@@ -156,9 +155,13 @@ def receive(
         )
 
     receiver = Receiver(port=port, on_request=show)
-    with receiver.running():
-        out.print(f"Receiving webhooks on {receiver.url}; Ctrl-C to stop.")
-        stop = threading.Event()
-        signal.signal(signal.SIGINT, lambda _s, _f: stop.set())
-        signal.signal(signal.SIGTERM, lambda _s, _f: stop.set())
-        stop.wait()
+    # As `dispatch`: the signals are blocked before the receiver's thread starts (it inherits the
+    # mask) and taken here by sigwait; no handler runs, so none can deadlock on a lock.
+    signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        with receiver.running():
+            out.print(f"Receiving webhooks on {receiver.url}; Ctrl-C to stop.")
+            signal.sigwait(signals)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)

@@ -45,6 +45,7 @@ class TaskFilter:
     payer: str | None = None
     task_number: int | None = None
     batch_id: int | None = None
+    parent_task_id: int | None = None  # the parent's public id: its follow-ups
 
 
 @dataclass(frozen=True)
@@ -328,6 +329,8 @@ class Tasks:
             statement = statement.where(Task.task_number == filters.task_number)
         if filters.batch_id is not None:
             statement = statement.where(col(Task.batch_id) == filters.batch_id)
+        if filters.parent_task_id is not None:
+            statement = statement.where(col(Task.parent_public_id) == filters.parent_task_id)
         statement = cursors.newest_first(
             statement, created=col(Task.created_at), key=col(Task.id), cursor=cursor, limit=limit
         )

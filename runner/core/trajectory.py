@@ -12,10 +12,11 @@ A step that ends on a blank page (a `login` that kept a stored session loads not
 context starts on about:blank) gets no screenshot either, and its row says so: an image of nothing
 costs Chromium as much as any other.
 
-A viewport JPEG is taken with Chromium's own `Page.captureScreenshot` (DevTools protocol, one
+Screenshots are taken with Chromium's own `Page.captureScreenshot` (DevTools protocol, one
 session per page) where the browser offers it: Playwright's `page.screenshot` first hides the
 text caret in every frame with a style and restores it, and that restyling cost about a third of
-the shot's Chromium CPU. Any other browser, or a capture that fails, goes through Playwright.
+a viewport shot's Chromium CPU; for a full page it also resizes the viewport and back. Any other
+browser, or a capture that fails, goes through Playwright.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ import base64
 import contextlib
 import logging
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -58,6 +59,7 @@ IS_EMPTY = (
 )
 DEFAULT_SCREENSHOT_BUDGET = 2_000_000  # bytes per attempt
 VIEWPORT_JPEG = {"format": "jpeg", "quality": JPEG_QUALITY, "optimizeForSpeed": True}
+FULL_PAGE_PNG = {"format": "png", "captureBeyondViewport": True, "optimizeForSpeed": True}
 
 # A page's DevTools session for its screenshots, or None where there is none (not Chromium). Pages
 # are the key: a warm context's page serves several tasks with one session.
@@ -188,7 +190,7 @@ class TrajectoryRecorder:
         for full_page in kinds:  # a full page that does not fit falls back to the viewport
             try:
                 if full_page:
-                    data = await page.screenshot(full_page=True, type="png", timeout=SHOT_TIMEOUT_MS)
+                    data = await _full_page_png(page)
                 else:
                     data = await _viewport_jpeg(page)
             except Exception:  # a screenshot must never fail the task
@@ -272,19 +274,51 @@ class TrajectoryRecorder:
 
 
 async def _viewport_jpeg(page: Page) -> bytes:
-    """The viewport as a JPEG: through the page's DevTools session if it has one, else Playwright."""
+    """The viewport as a JPEG."""
+
+    async def devtools(session: CDPSession) -> dict[str, Any]:
+        return await _send(session, "Page.captureScreenshot", VIEWPORT_JPEG)
+
+    async def playwright() -> bytes:
+        return await page.screenshot(type="jpeg", quality=JPEG_QUALITY, timeout=SHOT_TIMEOUT_MS)
+
+    return await _capture(page, devtools, playwright)
+
+
+async def _full_page_png(page: Page) -> bytes:
+    """The whole page as a PNG: the document's size, then one capture beyond the viewport
+    (Playwright's full-page shot also resizes the viewport around it)."""
+
+    async def devtools(session: CDPSession) -> dict[str, Any]:
+        size = (await _send(session, "Page.getLayoutMetrics"))["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+        return await _send(session, "Page.captureScreenshot", {**FULL_PAGE_PNG, "clip": clip})
+
+    async def playwright() -> bytes:
+        return await page.screenshot(full_page=True, type="png", timeout=SHOT_TIMEOUT_MS)
+
+    return await _capture(page, devtools, playwright)
+
+
+async def _capture(
+    page: Page,
+    devtools: Callable[[CDPSession], Awaitable[dict[str, Any]]],
+    playwright: Callable[[], Awaitable[bytes]],
+) -> bytes:
+    """A screenshot through the page's DevTools session if it has one, else through Playwright."""
     session = await _session(page)
     if session is not None:
         try:
-            shot = await asyncio.wait_for(
-                session.send("Page.captureScreenshot", VIEWPORT_JPEG), SHOT_TIMEOUT_MS / 1000
-            )
-            return base64.b64decode(shot["data"])
+            return base64.b64decode((await devtools(session))["data"])
         except Exception:  # the page navigated away mid-capture, the session is gone: try Playwright
             _devtools.pop(page, None)
             with contextlib.suppress(Exception):
                 await session.detach()
-    return await page.screenshot(type="jpeg", quality=JPEG_QUALITY, timeout=SHOT_TIMEOUT_MS)
+    return await playwright()
+
+
+async def _send(session: CDPSession, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    return await asyncio.wait_for(session.send(method, params), SHOT_TIMEOUT_MS / 1000)
 
 
 async def _session(page: Page) -> CDPSession | None:

@@ -1,6 +1,6 @@
 """A follow-up survives a worker SIGKILL and a restart of everything: it is just a task row (issue 13).
 
-The processes of a deployment on PostgreSQL, as the chaos run starts them (`bench/chaos_harness.py`):
+The processes of a deployment on PostgreSQL, as the chaos run starts them (`bench/chaos_fleet.py`):
 `sopwright serve --no-worker` (the API and a webhook dispatcher) and a `sopwright worker` (real
 Chromium), the mock portal, a webhook receiver. Two pended authorizations (one per payer) each get
 a follow-up that waits `pending` for its next check. Then:
@@ -41,10 +41,10 @@ from tests.conftest import POSTGRES_ADMIN_URL
 from tests.e2e.handlers import task_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from chaos_fleet import Fleet
+from chaos_fleet import Fleet, fleet_env
 from chaos_harness import set_up
 from chaos_receiver import FlakyReceiver
-from harness import FINAL, PY, SECRET_KEY, env_for, free_port, fresh_database, process, running_portal
+from harness import FINAL, PY, SECRET_KEY, free_port, fresh_database, process, running_portal
 
 pytestmark = pytest.mark.postgres
 
@@ -113,17 +113,7 @@ def deployment() -> Iterator[tuple[Deployment, Any, FlakyReceiver, str]]:
         settings = Settings(data_dir=work, database_url=url, secret_key=SECRET_KEY, allow_hosts="127.0.0.1")
         setup = set_up(settings, portal, receiver.url, 1)
         receiver.secret = setup.webhook_secret
-        env = env_for(
-            work,
-            SOPWRIGHT_DATABASE_URL=url,
-            SOPWRIGHT_LOG_FORMAT="json",
-            SOPWRIGHT_LOG_LEVEL="WARNING",
-            SOPWRIGHT_TRACE="off",
-            SOPWRIGHT_POLL_SCALE="0.001",
-            SOPWRIGHT_LEASE_SECONDS="5",
-            SOPWRIGHT_REAP_INTERVAL="1",
-            SOPWRIGHT_GRACE_SECONDS="5",
-        )
+        env = fleet_env(work, url)
         # A pended authorization is decided by the portal's clock only (30 minutes), never by
         # the number of looks: the in-attempt look finds it pended, and so does any early check.
         portal.knobs(pended_polls=1000, pended_minutes=30)

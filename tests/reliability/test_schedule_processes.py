@@ -1,7 +1,7 @@
 """Three real processes fire one schedule, on SQLite and PostgreSQL: exactly one batch per due
 time, and one firing (for the latest due time) after an outage that spanned several.
 
-Each process runs `Schedules.run_forever`, the loop `serve` and `worker` run beside their work,
+Each process runs `Schedules.in_background`, as `serve` and `worker` do beside their work,
 with its own engine and lease owner, until SIGTERM. Time is injected, never waited for: the
 processes read "now" from a file the test writes (CLOCK_FILE below). That clock exists only in
 this test; the product's clock is the system time. Each process reports, after every round, the
@@ -40,6 +40,12 @@ DEADLINE_SECONDS = 120.0  # for each condition; a loaded 2-core machine starts P
 CHILD = r"""
 import faulthandler, json, os, signal, sys, threading
 faulthandler.register(signal.SIGUSR1)  # the test asks a process that does not stop where it is
+# SIGTERM is blocked before any thread starts (threads inherit the mask) and taken by sigwait in
+# the main thread, as `sopwright webhooks dispatch` does; the loop runs in `in_background`'s thread,
+# as in `serve` and `worker`. A Python handler runs in the main thread between two bytecodes: one
+# that sets the stop Event, run while the main thread's loop sat inside that Event's wait holding
+# its lock, waited for the lock forever (a process that did not stop on SIGTERM, now and then).
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 from datetime import datetime
 from runner.core.batches import Batches
 from runner.core.errors import UnsafeDestination
@@ -84,9 +90,22 @@ schedules = Reporting(
     clock=clock,
     poll_seconds=0.2,
 )
-stop = threading.Event()
-signal.signal(signal.SIGTERM, lambda *_: stop.set())
-schedules.run_forever(stop)
+if os.environ.get("SIGTERM_INSIDE_WAIT"):
+
+    class SigtermInsideWait(threading.Event):
+        # The race made certain: the loop sends SIGTERM while its stop Event holds its lock (the
+        # loop's wait has a timeout; Thread.start's wait on its own Event has none).
+        def wait(self, timeout=None):
+            if timeout is not None:
+                with self._cond:
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    len(str(timeout))  # calls: where a Python signal handler would run
+            return super().wait(timeout)
+
+    threading.Event = SigtermInsideWait  # the Event `in_background` makes for its loop
+
+with schedules.in_background():
+    signal.sigwait({signal.SIGTERM})
 core.close()
 """
 
@@ -94,9 +113,18 @@ core.close()
 class Fleet:
     """The firing processes of one run; `stop` sends SIGTERM and waits for each to exit."""
 
-    def __init__(self, settings: Settings, workdir: Path, clock_file: Path, name: str) -> None:
-        self.status_files = [workdir / f"{name}-{n}.json" for n in range(PROCESSES)]
-        self.logs = [workdir / f"{name}-{n}.log" for n in range(PROCESSES)]
+    def __init__(
+        self,
+        settings: Settings,
+        workdir: Path,
+        clock_file: Path,
+        name: str,
+        *,
+        size: int = PROCESSES,
+        **extra_env: str,
+    ) -> None:
+        self.status_files = [workdir / f"{name}-{n}.json" for n in range(size)]
+        self.logs = [workdir / f"{name}-{n}.log" for n in range(size)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("SOPWRIGHT_")}
         env.update(
             SOPWRIGHT_DATA_DIR=str(settings.data_dir),
@@ -104,6 +132,7 @@ class Fleet:
             SOPWRIGHT_SECRET_KEY=str(settings.secret_key),
             SOPWRIGHT_ALLOW_HOSTS=settings.allow_hosts,
             PYTHONPATH=str(ROOT),
+            **extra_env,
         )
         self.processes = []
         for status, log in zip(self.status_files, self.logs, strict=True):
@@ -157,6 +186,10 @@ class Fleet:
         for process in self.processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
+        return self.exit_codes()
+
+    def exit_codes(self) -> list[int]:
+        """Each process's exit code, waiting DEADLINE_SECONDS at most for each (then its stacks)."""
         codes = []
         for process, log in zip(self.processes, self.logs, strict=True):
             try:
@@ -247,3 +280,17 @@ def test_three_processes_fire_once_per_due_time_and_once_after_an_outage(
             2026, 12, 10, 23, 0, tzinfo=UTC
         )
     assert fleet.stop() == [0, 0, 0]
+
+
+def test_a_sigterm_while_the_loop_holds_its_stop_event_still_stops_the_process(
+    settings: Settings, tmp_path: Path, fleets: list[Fleet]
+) -> None:
+    """The hang that once kept a firing process alive after SIGTERM (the test above, one run in
+    four), made certain: the loop sends its process SIGTERM from inside its stop Event's lock,
+    where a SIGTERM handler that sets that Event (the firing process's before) waits forever."""
+    clock_file = tmp_path / "clock"
+    clock_file.write_text(THURSDAY_5PM.isoformat(), encoding="utf-8")
+    fleet = Fleet(settings, tmp_path, clock_file, "inside", size=1, SIGTERM_INSIDE_WAIT="1")
+    fleets.append(fleet)
+    assert fleet.exit_codes() == [0]
+    assert fleet.rounds() == [1]  # it stopped after the round whose wait sent the signal

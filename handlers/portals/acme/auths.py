@@ -15,6 +15,7 @@ from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
 from handlers.portals.common.decisions import decision_result, settle_authorization
 from handlers.portals.common.documents import confirmation_name, document_problems, file_payloads
 from handlers.portals.common.formats import confirmation_time, iso_from_us, us_date
+from handlers.portals.common.forms import fill_boxes
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
 
@@ -51,8 +52,8 @@ async def fill_services(ctx: StepContext) -> None:
     codes: list[str] = list(fields["diagnosis_codes"])
     procedures: list[dict[str, Any]] = list(fields["procedures"])
     _check_room(codes, procedures)
-    await wizard.primary_diagnosis.fill(codes[0])
-    await wizard.secondary_diagnosis.fill(codes[1] if len(codes) > 1 else "")
+    secondary = codes[1] if len(codes) > 1 else ""
+    await fill_boxes([(wizard.primary_diagnosis, codes[0]), (wizard.secondary_diagnosis, secondary)])
     for number, procedure in enumerate(procedures, start=1):
         group = wizard.procedure(number)
         await group.get_by_label("Procedure code").fill(procedure["procedure_code"])
@@ -74,7 +75,7 @@ async def fill_services(ctx: StepContext) -> None:
 
 async def upload_authorization_documents(ctx: StepContext) -> None:
     wizard = AuthWizard(ctx.page)
-    await wizard.clinical_notes.fill(ctx.fields.get("clinical_notes") or "")
+    await fill_boxes([(wizard.clinical_notes, ctx.fields.get("clinical_notes") or "")])
     if ctx.uploads:
         problems = document_problems(ctx.uploads, await text_of(wizard.documents_hint.first))
         if problems:

@@ -10,6 +10,7 @@ from handlers.portals.acme.pages import ClaimDuplicateWarning, ClaimForm, ClaimR
 from handlers.portals.acme.session import PORTAL, arrive, open_screen, sign_in
 from handlers.portals.common.documents import confirmation_name
 from handlers.portals.common.formats import confirmation_time, money, us_date
+from handlers.portals.common.forms import fill_boxes
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
 from sops.types import Outcome
@@ -31,28 +32,31 @@ async def fill_claim(ctx: StepContext) -> None:
         count = await form.lines.count()
         await form.add_line.click()
         await arrive(ctx, {"form": form.line(count + 1)}, what="a new service line")
-    await form.member_id.fill(fields["member_id"])
-    await form.first_name.fill(fields["patient_first_name"])
-    await form.last_name.fill(fields["patient_last_name"])
-    await form.date_of_birth.fill(us_date(fields["date_of_birth"]))
-    await form.account_number.fill(fields.get("patient_account_number") or "")
-    await form.billing_npi.fill(fields["billing_npi"])
-    await form.tax_id.fill(fields["tax_id"])
-    await form.rendering_npi.fill(fields.get("rendering_npi") or "")
     codes: list[str] = list(fields["diagnosis_codes"])
     if len(codes) > VISIBLE_SLOTS and not await form.diagnosis("E").is_visible():
         await form.more_diagnoses.click()
-    for slot, code in zip(SLOTS, codes, strict=False):
-        await form.diagnosis(slot).fill(code)
+    await fill_boxes(
+        [
+            (form.member_id, fields["member_id"]),
+            (form.first_name, fields["patient_first_name"]),
+            (form.last_name, fields["patient_last_name"]),
+            (form.date_of_birth, us_date(fields["date_of_birth"])),
+            (form.account_number, fields.get("patient_account_number") or ""),
+            (form.billing_npi, fields["billing_npi"]),
+            (form.tax_id, fields["tax_id"]),
+            (form.rendering_npi, fields.get("rendering_npi") or ""),
+            *((form.diagnosis(slot), code) for slot, code in zip(SLOTS, codes, strict=False)),
+            *(box for number, line in enumerate(lines, start=1) for box in form.line_boxes(number, line)),
+            (form.original_claim, fields.get("original_claim_number") or ""),
+            (form.prior_auth, fields.get("prior_auth_number") or ""),
+        ]
+    )
     for number, line in enumerate(lines, start=1):
-        await form.fill_line(number, line)
         pos = line["place_of_service"]
         await choose_option(form.place_of_service(number), pos, field="service_lines", portal=PORTAL)
     await choose_option(
         form.frequency, fields.get("resubmission_code") or "1", field="resubmission_code", portal=PORTAL
     )
-    await form.original_claim.fill(fields.get("original_claim_number") or "")
-    await form.prior_auth.fill(fields.get("prior_auth_number") or "")
 
 
 async def submit_claim(ctx: StepContext) -> None:

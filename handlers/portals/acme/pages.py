@@ -94,15 +94,18 @@ class ClaimForm:
     def place_of_service(self, number: int) -> Locator:
         return self.line(number).get_by_label("Place of service")
 
-    async def fill_line(self, number: int, line: Mapping[str, Any]) -> None:
-        """Every box of a line but the place of service (a drop-down the step chooses in)."""
+    def line_boxes(self, number: int, line: Mapping[str, Any]) -> list[tuple[Locator, str]]:
+        """Every box of a line with what goes in it, but the place of service (a drop-down the
+        step chooses in)."""
         group = self.line(number)
-        await group.get_by_label("Date of service").fill(us_date(line["service_date"]))
-        await group.get_by_label("Procedure code (CPT/HCPCS)").fill(line["procedure_code"])
-        await group.get_by_label("Modifiers").fill(" ".join(line.get("modifiers") or []))
-        await group.get_by_label("Units").fill(str(line.get("units", 1)))
-        await group.get_by_label("Charge").fill(str(line["charge"]))
-        await group.get_by_label("Diagnosis pointers").fill("".join(line.get("diagnosis_pointers") or ["A"]))
+        return [
+            (group.get_by_label("Date of service"), us_date(line["service_date"])),
+            (group.get_by_label("Procedure code (CPT/HCPCS)"), line["procedure_code"]),
+            (group.get_by_label("Modifiers"), " ".join(line.get("modifiers") or [])),
+            (group.get_by_label("Units"), str(line.get("units", 1))),
+            (group.get_by_label("Charge"), str(line["charge"])),
+            (group.get_by_label("Diagnosis pointers"), "".join(line.get("diagnosis_pointers") or ["A"])),
+        ]
 
 
 class ClaimDuplicateWarning:

@@ -18,6 +18,7 @@ from handlers.portals.beacon.typeahead import choose_payer
 from handlers.portals.common.decisions import decision_result, settle_authorization
 from handlers.portals.common.documents import confirmation_name, document_problems, file_payloads
 from handlers.portals.common.formats import confirmation_time
+from handlers.portals.common.forms import fill_boxes
 from handlers.portals.common.problems import file_problems, needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
 
@@ -54,8 +55,8 @@ async def fill_services(ctx: StepContext) -> None:
         message = f"{PORTAL} takes at most {MAX_DIAGNOSES} diagnoses and {MAX_PROCEDURES} procedures."
         field = "diagnosis_codes" if len(codes) > MAX_DIAGNOSES else "procedures"
         raise NeedsInput(message, problems=[InputProblem(field, message)])
-    await form.primary_diagnosis.fill(codes[0])
-    await form.secondary_diagnosis.fill(codes[1] if len(codes) > 1 else "")
+    secondary = codes[1] if len(codes) > 1 else ""
+    await fill_boxes([(form.primary_diagnosis, codes[0]), (form.secondary_diagnosis, secondary)])
     for number, procedure in enumerate(procedures, start=1):
         row = form.procedure(number)
         await form.code(row).fill(procedure["procedure_code"])
@@ -74,7 +75,7 @@ async def fill_services(ctx: StepContext) -> None:
 async def upload_authorization_documents(ctx: StepContext) -> None:
     """Notes and files go with the request; refuse early what the stated limits would refuse."""
     form = AuthRequestForm(Shell(ctx.page).frame)
-    await form.clinical_notes.fill(ctx.fields.get("clinical_notes") or "")
+    await fill_boxes([(form.clinical_notes, ctx.fields.get("clinical_notes") or "")])
     if ctx.uploads:
         problems = document_problems(ctx.uploads, await text_of(form.attachments_hint.first))
         if problems:

@@ -14,6 +14,7 @@ from handlers.portals.beacon.session import PORTAL, in_frame, open_workspace, pr
 from handlers.portals.beacon.typeahead import choose_payer
 from handlers.portals.common.documents import confirmation_name
 from handlers.portals.common.formats import confirmation_time, money
+from handlers.portals.common.forms import fill_boxes
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import choose_option, text_of, texts_of
 from sops.types import Outcome
@@ -31,22 +32,31 @@ async def fill_claim(ctx: StepContext) -> None:
     form, fields = ClaimForm(Shell(ctx.page).frame), ctx.fields
     lines: list[dict[str, Any]] = list(fields["service_lines"])
     await choose_payer(ctx, form.payer)
-    await form.member_id.fill(fields["member_id"])
-    await form.first_name.fill(fields["patient_first_name"])
-    await form.last_name.fill(fields["patient_last_name"])
-    await form.date_of_birth.fill(fields["date_of_birth"])
-    await form.account_number.fill(fields.get("patient_account_number") or "")
-    # Billing NPI and tax ID come prefilled from the provider context: type the task's own.
-    await form.billing_npi.fill(fields["billing_npi"])
-    await form.tax_id.fill(fields["tax_id"])
-    await form.rendering_npi.fill(fields.get("rendering_npi") or "")
-    for number, (slot, code) in enumerate(zip(SLOTS, fields["diagnosis_codes"], strict=False), start=1):
-        await form.diagnosis(number, slot).fill(code)
+    for number in range(await form.lines.count() + 1, len(lines) + 1):
+        await form.add_line.click()  # a row added by script, no round trip
+        await form.line_field(number, "Procedure Code").wait_for()
+    codes: list[str] = list(fields["diagnosis_codes"])
+    await fill_boxes(
+        [
+            (form.member_id, fields["member_id"]),
+            (form.first_name, fields["patient_first_name"]),
+            (form.last_name, fields["patient_last_name"]),
+            (form.date_of_birth, fields["date_of_birth"]),
+            (form.account_number, fields.get("patient_account_number") or ""),
+            # Billing NPI and tax ID come prefilled from the provider context: type the task's own.
+            (form.billing_npi, fields["billing_npi"]),
+            (form.tax_id, fields["tax_id"]),
+            (form.rendering_npi, fields.get("rendering_npi") or ""),
+            *(
+                (form.diagnosis(number, slot), code)
+                for number, (slot, code) in enumerate(zip(SLOTS, codes, strict=False), start=1)
+            ),
+            *(box for number, line in enumerate(lines, start=1) for box in form.line_boxes(number, line)),
+            (form.original_claim, fields.get("original_claim_number") or ""),
+            (form.prior_auth, fields.get("prior_auth_number") or ""),
+        ]
+    )
     for number, line in enumerate(lines, start=1):
-        if number > await form.lines.count():
-            await form.add_line.click()  # a row added by script, no round trip
-            await form.line_field(number, "Procedure Code").wait_for()
-        await form.fill_line(number, line)
         pos = line["place_of_service"]
         await choose_option(
             form.line_field(number, "Place of Service"), pos, field="service_lines", portal=PORTAL
@@ -54,8 +64,6 @@ async def fill_claim(ctx: StepContext) -> None:
     await choose_option(
         form.frequency, fields.get("resubmission_code") or "1", field="resubmission_code", portal=PORTAL
     )
-    await form.original_claim.fill(fields.get("original_claim_number") or "")
-    await form.prior_auth.fill(fields.get("prior_auth_number") or "")
 
 
 async def submit_claim(ctx: StepContext) -> None:

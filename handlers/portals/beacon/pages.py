@@ -93,15 +93,17 @@ class ClaimForm:
     def line_field(self, number: int, name: str) -> Locator:
         return exact_label(self.frame, f"Line {number} {name}")
 
-    async def fill_line(self, number: int, line: Mapping[str, Any]) -> None:
-        """Every box of a line but the place of service (a drop-down the step chooses in)."""
-        await self.line_field(number, "Service Date").fill(line["service_date"])
-        await self.line_field(number, "Procedure Code").fill(line["procedure_code"])
-        await self.line_field(number, "Modifiers").fill(" ".join(line.get("modifiers") or []))
-        await self.line_field(number, "Units").fill(str(line.get("units", 1)))
-        await self.line_field(number, "Charges").fill(str(line["charge"]))
-        pointers = "".join(line.get("diagnosis_pointers") or ["A"])
-        await self.line_field(number, "Diagnosis Pointer").fill(pointers)
+    def line_boxes(self, number: int, line: Mapping[str, Any]) -> list[tuple[Locator, str]]:
+        """Every box of a line with what goes in it, but the place of service (a drop-down the
+        step chooses in)."""
+        return [
+            (self.line_field(number, "Service Date"), line["service_date"]),
+            (self.line_field(number, "Procedure Code"), line["procedure_code"]),
+            (self.line_field(number, "Modifiers"), " ".join(line.get("modifiers") or [])),
+            (self.line_field(number, "Units"), str(line.get("units", 1))),
+            (self.line_field(number, "Charges"), str(line["charge"])),
+            (self.line_field(number, "Diagnosis Pointer"), "".join(line.get("diagnosis_pointers") or ["A"])),
+        ]
 
 
 class ClaimDuplicateWarning:

@@ -31,6 +31,7 @@ from handlers.portals.common.decisions import (
     settle_authorization_status,
 )
 from handlers.portals.common.formats import money
+from handlers.portals.common.forms import fill_boxes
 from handlers.portals.common.problems import needs_input, summary_problems
 from handlers.portals.common.screens import text_of, texts_of
 from sops.types import DocumentKind
@@ -118,10 +119,14 @@ async def search_claim_status(
         await number_field.fill(number)
     else:
         first = fields["service_date_from"]
-        await form.member_id.fill(fields["member_id"])
-        await form.service_from.fill(portal.form_date(first))
-        await form.service_to.fill(portal.form_date(fields.get("service_date_to") or first))
-        await form.billing_npi.fill(fields.get("billing_npi") or "")
+        await fill_boxes(
+            [
+                (form.member_id, fields["member_id"]),
+                (form.service_from, portal.form_date(first)),
+                (form.service_to, portal.form_date(fields.get("service_date_to") or first)),
+                (form.billing_npi, fields.get("billing_npi") or ""),
+            ]
+        )
     where = await _results(ctx, portal, form, portal.claim_results)
     if where == "errors":
         problems = await summary_problems(form.errors, portal.root(ctx.page), default_field="claim_number")

@@ -26,6 +26,7 @@ from runner.api.schemas import (
 )
 from runner.core.errors import InvalidRequest
 from runner.core.public import TaskPublic, task_public
+from runner.core.refs import MAX_PUBLIC_ID
 from runner.core.states import TaskStatus
 from runner.core.tasks import TaskFilter
 from sops.types import TaskType
@@ -127,6 +128,10 @@ def list_tasks(
     type: TaskType | None = None,
     created_after: datetime | None = None,
     created_before: datetime | None = None,
+    parent_task_id: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_PUBLIC_ID, description="Only the follow-ups of this task (its integer `id`)."),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> TaskList:
@@ -135,7 +140,13 @@ def list_tasks(
             raise InvalidRequest(f"`{name}` needs a time zone, e.g. 2025-03-20T00:00:00Z.")
     page = system.tasks.search(
         account.id,
-        TaskFilter(status=status, type=type, created_after=created_after, created_before=created_before),
+        TaskFilter(
+            status=status,
+            type=type,
+            created_after=created_after,
+            created_before=created_before,
+            parent_task_id=parent_task_id,
+        ),
         limit=limit,
         cursor=cursor,
     )

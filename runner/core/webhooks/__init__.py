@@ -10,6 +10,7 @@
     wakeup.py      wakes dispatchers when a due delivery commits (in-process; NOTIFY on PostgreSQL)
     listener.py    LISTEN on PostgreSQL: a NOTIFY from any process wakes a dispatcher
     watcher.py     on SQLite: `PRAGMA data_version` shows another process's commit to a dispatcher
+    reconnect.py   the listener's and the watcher's reconnect loop: backoff, wake on reopen, stop
     service.py     what the API and CLI call
     receiver.py    a real HTTP receiver for tests and demos (verifies with `standardwebhooks`)
 

@@ -6,7 +6,8 @@ only. The listener runs in its own thread on an autocommit connection outside th
 notifications, except those whose payload is `ignore` (sent by this process: its own bell has
 already woken its dispatchers). When the connection drops it reconnects with a backoff (0.5 s
 doubling to 30 s), and calls `on_notify` once after every (re)connect: a delivery committed while
-nobody listened is found by that round. The dispatcher's poll stays the fallback.
+nobody listened is found by that round (reconnect.py, the commit watcher's rule too). The
+dispatcher's poll stays the fallback.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import logging
 import selectors
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 
+from runner.core.webhooks.reconnect import Reconnect
 from runner.core.webhooks.wakeup import CHANNEL
 
 log = logging.getLogger(__name__)
@@ -60,8 +62,14 @@ class Listener:
         self._on_notify = on_notify
         self._channel = channel
         self._ignore = ignore  # a payload that needs no wake-up (this process's bell already rang)
-        self._retry_first = retry_first
-        self._retry_max = retry_max
+        self._reconnect = Reconnect(
+            (psycopg.Error, OSError),
+            log,
+            lost="webhook listener: connection lost or refused; reconnecting",
+            failed="webhook listener failed; dispatchers fall back to polling",
+            retry_first=retry_first,
+            retry_max=retry_max,
+        )
         self._check_every = check_every  # idle seconds before a `SELECT 1` checks the connection
         self._stopping = threading.Event()
         self._poke_out, self._poke_in = socket.socketpair()  # wakes the select on stop()
@@ -81,26 +89,13 @@ class Listener:
         self._poke_out.close()
 
     def _run(self) -> None:
-        delay = self._retry_first
-        while not self._stopping.is_set():
-            try:
-                with self._connect() as connection:
-                    connection.execute(f"LISTEN {self._channel}")
-                    delay = self._retry_first
-                    self._on_notify()  # whatever was committed while nobody listened
-                    self._listen(connection)
-            except (psycopg.Error, OSError) as exc:
-                if self._stopping.is_set():
-                    break
-                log.warning(
-                    "webhook listener: connection lost or refused; reconnecting",
-                    extra={"error": type(exc).__name__, "retry_in_s": delay},
-                )
-                self._stopping.wait(delay)
-                delay = min(delay * 2, self._retry_max)
-            except Exception:
-                log.exception("webhook listener failed; dispatchers fall back to polling")
-                return
+        self._reconnect.run(self._listening, self._listen, on_reopen=self._on_notify, stopping=self._stopping)
+
+    @contextlib.contextmanager
+    def _listening(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._connect() as connection:
+            connection.execute(f"LISTEN {self._channel}")
+            yield connection
 
     def _listen(self, connection: psycopg.Connection[Any]) -> None:
         with selectors.DefaultSelector() as selector:

@@ -20,7 +20,7 @@ most once per `interval` for a read that finds nothing (and its own settles, onc
 round). The version is read first in `start()`, in the caller's thread, so a commit made after
 `start()` returns is never missed. On an error the connection is reopened with a backoff (0.5 s
 doubling to 30 s) and `on_change` is called once after every reopening (whatever was committed
-while nobody watched).
+while nobody watched): reconnect.py, the listener's rule too.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ import threading
 from collections.abc import Callable
 
 import sqlalchemy as sa
+
+from runner.core.webhooks.reconnect import Reconnect
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +78,14 @@ class CommitWatcher:
         self._connect = connect
         self._on_change = on_change
         self._interval = interval
-        self._retry_first = retry_first
-        self._retry_max = retry_max
+        self._reconnect = Reconnect(
+            (sqlite3.Error,),
+            log,
+            lost="webhook commit watcher: the database could not be read; retrying",
+            failed="webhook commit watcher failed; dispatchers fall back to polling",
+            retry_first=retry_first,
+            retry_max=retry_max,
+        )
         self._stopping = threading.Event()
         self._connection: sqlite3.Connection | None = None
         self._seen = 0
@@ -112,28 +120,14 @@ class CommitWatcher:
             connection.close()
 
     def _run(self) -> None:
-        delay = self._retry_first
-        try:
-            while not self._stopping.is_set():
-                try:
-                    connection = self._connection
-                    if connection is None:
-                        connection = self._open()
-                        self._on_change()  # whatever was committed while nobody watched
-                    delay = self._retry_first
-                    self._watch(connection)
-                except sqlite3.Error as exc:
-                    self._close()
-                    if self._stopping.is_set():
-                        break
-                    log.warning(
-                        "webhook commit watcher: the database could not be read; retrying",
-                        extra={"error": type(exc).__name__, "retry_in_s": delay},
-                    )
-                    self._stopping.wait(delay)
-                    delay = min(delay * 2, self._retry_max)
-        except Exception:
-            log.exception("webhook commit watcher failed; dispatchers fall back to polling")
+        opened = self._connection  # by start(), in the caller's thread
+        self._reconnect.run(
+            lambda: contextlib.closing(self._open()),
+            self._watch,
+            on_reopen=self._on_change,
+            stopping=self._stopping,
+            opened=None if opened is None else contextlib.closing(opened),
+        )
 
     def _watch(self, connection: sqlite3.Connection) -> None:
         while not self._stopping.wait(self._interval):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
+import subprocess
 from pathlib import Path
 
 from tests.unit.runner.test_batches import csv_file, good_row
-from tests.unit.runner.test_cli import env, run  # noqa: F401  (the fixture)
+from tests.unit.runner.test_cli import SOPWRIGHT, env, run  # noqa: F401  (the fixture)
 
 
 def test_import_a_csv_then_show_the_batch_and_its_results(env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
@@ -48,3 +50,31 @@ def test_a_bad_file_is_one_clear_line(env: dict[str, str], tmp_path: Path) -> No
     assert failed.returncode == 1
     assert "semicolons" in failed.stderr and "Traceback" not in failed.stderr
     assert run(["batches", "show", "1"], env).returncode == 1
+
+
+def test_waiting_on_a_batch_stops_at_sigterm_and_the_batch_goes_on(
+    env: dict[str, str],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    assert run(["accounts", "create", "Clinic CLI"], env).returncode == 0
+    source = tmp_path / "appointments.csv"
+    source.write_bytes(csv_file([good_row(1)]))
+    # No portal login: the task waits for input, so the wait would go on until stopped.
+    command = [*SOPWRIGHT, "tasks", "import", "Clinic CLI", str(source), "--type", "check_eligibility"]
+    command.append("--wait")
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        for line in child.stdout:  # said once the wait can be stopped
+            if "Ctrl-C stops the wait" in line:
+                break
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate(timeout=10)
+    assert "waiting_for_input" in out  # the summary after the wait: the batch's counts
+    shown = json.loads(run(["batches", "show", "1", "--json"], env).stdout)
+    assert shown["finishedAt"] is None  # stopping the wait stopped nothing else

@@ -349,3 +349,30 @@ def test_post_follow_up_errors_are_clear(system: System, client: TestClient) -> 
     assert client.post("/tasks/987654/follow-up", headers=headers).status_code == 404
     _other, other_headers = api_caller(system, "Another Clinic")
     assert client.post(f"/tasks/{task.public_id}/follow-up", headers=other_headers).status_code == 404
+
+
+def test_get_tasks_lists_a_tasks_follow_ups(system: System, client: TestClient) -> None:
+    account, headers = api_caller(system)
+    parent, child = pended_authorization(system, account)
+    other = authorization(system, account)  # no follow-up: it stays pending
+
+    def listed(query: str, caller: dict[str, str] = headers) -> list[int]:
+        answer = client.get(f"/tasks?{query}", headers=caller)
+        assert answer.status_code == 200, answer.text
+        return [task["id"] for task in answer.json()["data"]]
+
+    assert set(listed("")) == {parent.public_id, child.public_id, other.public_id}
+    assert listed(f"parent_task_id={parent.public_id}") == [child.public_id]
+    assert listed(f"parent_task_id={child.public_id}") == []  # a follow-up has none of its own
+    assert listed(f"parent_task_id={other.public_id}") == []
+    # With the other filters: the follow-up is pending between checks.
+    assert listed(f"parent_task_id={parent.public_id}&status=pending") == [child.public_id]
+    assert listed(f"parent_task_id={parent.public_id}&status=completed") == []
+    assert listed(f"parent_task_id={parent.public_id}&type=check_authorization_status") == [child.public_id]
+    # Another account sees none of them.
+    _stranger, stranger_headers = api_caller(system, "Another Clinic")
+    assert listed(f"parent_task_id={parent.public_id}", stranger_headers) == []
+    for bad in ("abc", "0", "-3", "1.5", str(2**63)):
+        answer = client.get(f"/tasks?parent_task_id={bad}", headers=headers)
+        assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_request", bad
+        assert "parent_task_id" in answer.json()["error"]["message"], answer.text

@@ -143,8 +143,11 @@ def test_the_local_receiver_prints_verified_events(env: dict[str, str]) -> None:
             assert sender.post(f"http://127.0.0.1:{port}/hooks", headers, body).ok
         assert child.stdout.readline().split() == ["d-1", "task_finished", "task=t-1", "status=-", "verified"]
         assert "signature check failed" in child.stdout.readline()
-    finally:
         child.terminate()
+        assert child.wait(timeout=30) == 0  # SIGTERM stops it cleanly
+    finally:
+        if child.poll() is None:
+            child.kill()
         child.communicate(timeout=10)
 
 
