@@ -13,7 +13,11 @@ than requests per second, though a loaded machine still inflates it (caches, hyp
 `--against TREE` compares with another source tree (e.g. `git archive main | tar -x -C /tmp/base`):
 each round runs this tree and then that one, each in its own process with the same arguments,
 alternating which goes first, and prints the load average beside each figure. `--profile` writes
-a cProfile of one side's creates (sorted by cumulative time) to a file.
+a cProfile of this tree's creates (sorted by cumulative time) to a file: the event loop's thread
+only (the threadpool's work shows as waits there); for every thread, run one side under py-spy:
+
+    PYTHONPATH=.:bench py-spy record --gil --format raw -o out.txt -- \
+        .venv/bin/python bench/create_cpu.py --child --creates 3000
 """
 
 from __future__ import annotations
