@@ -7,7 +7,8 @@ Each round runs `--claims` Acme claims through each side in turn:
 
 - sopwright: a worker in this process at concurrency 1, as `sopwright worker` runs a task (its
   database, trajectory and step screenshots, confirmation PDF, the claim's follow-up task);
-- sopwright with step screenshots off (`ExecutionSettings.screenshots`), to show their share;
+- sopwright with `SOPWRIGHT_SCREENSHOTS=final` (the failing and the last step only) and `off`,
+  to show what the step screenshots cost;
 - the hand-written script of `bench/overhead.py` (`minimal.fill_and_submit`) in a signed-in
   context of its own in the same browser.
 
@@ -39,13 +40,19 @@ from harness import KeptBrowser, Portal, kind_of, machine, running_portal, setti
 from minimal import fill_and_submit
 from playwright.async_api import Page
 
+from runner.core.artifacts import ScreenshotMode
 from runner.core.runtime import build_executor
 from runner.core.system import System, build
 from runner.core.tables import Account
 from runner.core.worker import Worker
 
 KINDS = ("python", "driver", "browser", "gpu-process", "renderer", "utility")
-SIDES = ("sopwright", "sopwright, no step screenshots", "hand-written script")
+SIDES = (
+    "sopwright (screenshots: steps)",
+    "sopwright, SOPWRIGHT_SCREENSHOTS=final",
+    "sopwright, SOPWRIGHT_SCREENSHOTS=off",
+    "hand-written script",
+)
 
 
 def cpu_by_kind() -> dict[str, float]:
@@ -105,18 +112,18 @@ async def _run(
     numbers = iter(range(1_000, 1_000_000, per_side))
     try:
         account = _account(system, portal)
-        executors = {True: build_executor(system), False: build_executor(system)}
-        # Screenshots off is an ExecutionSettings switch that no setting exposes (tests use it).
-        no_shots = executors[False]
-        no_shots._settings = dataclasses.replace(no_shots._settings, screenshots=False)
+        executors = {mode: build_executor(system) for mode in ScreenshotMode}
+        for mode, executor in executors.items():  # the setting SOPWRIGHT_SCREENSHOTS, per side
+            executor._settings = dataclasses.replace(executor._settings, screenshots=mode)
 
-        async def through_worker(batch: list[Claim], screenshots: bool) -> None:
-            executor = executors[screenshots]
+        async def through_worker(batch: list[Claim], mode: ScreenshotMode) -> None:
+            executor = executors[mode]
             for claim in batch:
                 system.tasks.create(account, type="submit_claim", data=claim.task_data(), actor="bench")
             await Worker(system.queue, executor, browser, concurrency=1, poll_interval=0.05).run(once=True)
 
-        await through_worker(claims(per_side, first=next(numbers)), True)  # sign-in, first context
+        # The sign-in and the first context, before the clock.
+        await through_worker(claims(per_side, first=next(numbers)), ScreenshotMode.STEPS)
         script_page = await _signed_in_script_page(browser, portal)
 
         async def by_script(batch: list[Claim]) -> None:
@@ -125,9 +132,10 @@ async def _run(
                 await fill_and_submit(script_page, claim)
 
         sides: dict[str, Callable[[list[Claim]], Awaitable[None]]] = {
-            SIDES[0]: lambda batch: through_worker(batch, True),
-            SIDES[1]: lambda batch: through_worker(batch, False),
-            SIDES[2]: by_script,
+            SIDES[0]: lambda batch: through_worker(batch, ScreenshotMode.STEPS),
+            SIDES[1]: lambda batch: through_worker(batch, ScreenshotMode.FINAL),
+            SIDES[2]: lambda batch: through_worker(batch, ScreenshotMode.OFF),
+            SIDES[3]: by_script,
         }
         for _ in range(rounds):
             for side, run in sides.items():

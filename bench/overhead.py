@@ -50,6 +50,7 @@ VARIANTS = [
     ("sopwright, default settings", {}),
     ("sopwright, SOPWRIGHT_TRACE=off", {"SOPWRIGHT_TRACE": "off"}),
     ("sopwright, no warm contexts", {"SOPWRIGHT_WARM_CONTEXT_SECONDS": "0"}),
+    ("sopwright, SOPWRIGHT_SCREENSHOTS=final", {"SOPWRIGHT_SCREENSHOTS": "final"}),
 ]
 
 

@@ -18,10 +18,20 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterable
+from enum import StrEnum
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 from runner.core.private import private_dir
+
+
+class ScreenshotMode(StrEnum):
+    """Which steps of an attempt get a screenshot (`SOPWRIGHT_SCREENSHOTS`)."""
+
+    STEPS = "steps"  # every step: a viewport JPEG; the failing and the last step the full page
+    FINAL = "final"  # the failing and the last step only, full page
+    OFF = "off"  # none (a failing step still keeps its page HTML)
+
 
 REDACTED = b"[redacted]"
 # What each kind of artifact is served as (anything else is not an artifact sopwright writes).

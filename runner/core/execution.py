@@ -22,7 +22,7 @@ from handlers.engine import Pacing, Resume, run_sop
 from handlers.errors import LoginRefused, SessionExpired
 from handlers.registry import PortalHandler
 from runner.core import outcomes
-from runner.core.artifacts import ArtifactStore
+from runner.core.artifacts import ArtifactStore, ScreenshotMode
 from runner.core.breaker import Wait, portal_key
 from runner.core.browser import AttemptEnd, Browser, BrowserAttempt
 from runner.core.credentials import PortalCredentials
@@ -57,7 +57,7 @@ DOCUMENT_LIMITS = UploadLimits(
 class ExecutionSettings:
     trace: TraceMode = DEFAULT_TRACE_MODE
     poll_scale: float = 1.0
-    screenshots: bool = True
+    screenshots: ScreenshotMode = ScreenshotMode.STEPS
     screenshot_budget: int = DEFAULT_SCREENSHOT_BUDGET  # bytes per attempt
     reconcile: bool = True
     # How long an attempt waits for a session on a busy portal login before going back to the queue.

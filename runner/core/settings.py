@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from runner.core.artifacts import ScreenshotMode
 from runner.core.breaker import BreakerRules
 from runner.core.private import private_dir
 from runner.core.tracing import DEFAULT_TRACE_MODE, TraceMode
@@ -92,6 +93,12 @@ class Settings(BaseSettings):
         description="Playwright traces: `on-all-retries` (default: none on a first attempt, one on "
         "every retry), `on-first-retry` (the second attempt only), `on-failure` (every attempt "
         "recorded, kept when it failed), `always`, `off`. Kept traces are redacted of portal secrets.",
+    )
+    screenshots: ScreenshotMode = Field(
+        default=ScreenshotMode.STEPS,
+        description="Which steps get a screenshot: `steps` (default: every step, a viewport JPEG; the "
+        "failing and the last step the full page), `final` (the failing and the last step only: about "
+        "a fifth less CPU per task), `off` (none; a failing step still keeps its page HTML).",
     )
     screenshot_budget_bytes: int = Field(
         default=2_000_000,

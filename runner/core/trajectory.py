@@ -6,8 +6,11 @@ irreversible step (fenced by the lease: a worker that lost its lease cannot set 
 Screenshots are cheap where they can be: a step that succeeds gets a viewport JPEG; the step
 that failed and the step the attempt ended on get the full page as PNG (lossless: the error
 message or confirmation number must read exactly), and a failing step also keeps the page's HTML
-(every frame), so that an attempt without a trace can still be debugged. Each attempt has a
-screenshot budget in bytes; once it is spent, steps get no screenshot and their row says why.
+(every frame), so that an attempt without a trace can still be debugged. The screenshot mode
+(`ScreenshotMode`, `SOPWRIGHT_SCREENSHOTS`) can keep only those two full pages (`final`: a step
+shot costs Chromium about 30 ms of CPU) or none (`off`; the HTML of a failing step is kept).
+Each attempt has a screenshot budget in bytes; once it is spent, steps get no screenshot and their
+row says why.
 A step that ends on a blank page (a `login` that kept a stored session loads nothing, and a warm
 context starts on about:blank) gets no screenshot either, and its row says so: an image of nothing
 costs Chromium as much as any other.
@@ -35,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from handlers.engine import RECONCILE_GATE
-from runner.core.artifacts import redact_bytes, write_private
+from runner.core.artifacts import ScreenshotMode, redact_bytes, write_private
 from runner.core.db import session_scope
 from runner.core.queue import Lease, Queue
 from runner.core.tables import TaskEvent, TrajectoryStep, utcnow
@@ -58,6 +61,7 @@ IS_EMPTY = (
     "() => !document.body || (document.body.childElementCount === 0 && !document.body.innerText.trim())"
 )
 DEFAULT_SCREENSHOT_BUDGET = 2_000_000  # bytes per attempt
+FINAL_ONLY_NOTE = "No screenshot: only the failing and the last step get one (SOPWRIGHT_SCREENSHOTS=final)."
 VIEWPORT_JPEG = {"format": "jpeg", "quality": JPEG_QUALITY, "optimizeForSpeed": True}
 FULL_PAGE_PNG = {"format": "png", "captureBeyondViewport": True, "optimizeForSpeed": True}
 
@@ -76,6 +80,7 @@ class _Shot:
     path: Path | None
     size: int
     full: bool
+    skipped: bool = False  # no shot because of the screenshot mode (`final`): it may get the full page
 
 
 class TrajectoryRecorder:
@@ -90,7 +95,7 @@ class TrajectoryRecorder:
         folder: Path,
         relative: str,
         page: Page | None,
-        screenshots: bool = True,
+        screenshots: ScreenshotMode = ScreenshotMode.STEPS,
         screenshot_budget: int = DEFAULT_SCREENSHOT_BUDGET,
         ends_after: Callable[[int], bool] = lambda position: False,
         secrets: Sequence[str] = (),
@@ -126,7 +131,11 @@ class TrajectoryRecorder:
         failed = outcome not in SUCCEEDED
         full = failed or (outcome == "ok" and self._ends_after(position))
         name = f"{position:02d}-{step.id}"
-        shot, note = await self._screenshot(name, full=full)
+        skipped = self._screenshots is ScreenshotMode.FINAL and not full
+        shot: tuple[Path, int] | None = None
+        note: str | None = FINAL_ONLY_NOTE
+        if not skipped:
+            shot, note = await self._screenshot(name, full=full)
         html = await self._html(name) if failed else None
         url = self._page.url if self._page is not None and not self._page.is_closed() else None
         row = TrajectoryStep(
@@ -144,7 +153,9 @@ class TrajectoryRecorder:
             ended_at=utcnow(),
         )
         row_id = await asyncio.to_thread(self._insert, row)
-        self._last = _Shot(row_id, position, step.id, shot[0] if shot else None, shot[1] if shot else 0, full)
+        self._last = _Shot(
+            row_id, position, step.id, shot[0] if shot else None, shot[1] if shot else 0, full, skipped
+        )
         log.info(
             "step finished",
             extra={"task_id": self._lease.task_id, "step": step.id, "script": step.do, "outcome": outcome},
@@ -152,10 +163,10 @@ class TrajectoryRecorder:
 
     async def attempt_ended(self) -> None:
         """The attempt is over (the executor calls this before it closes the page): the step it
-        ended on gets a full-page screenshot if it has only a viewport one (e.g. a review gate
-        stopped the run before the next step)."""
+        ended on gets a full-page screenshot if it has only a viewport one, or none because the
+        mode is `final` (e.g. a review gate stopped the run before the next step)."""
         last = self._last
-        if last is None or last.full or last.path is None:
+        if last is None or last.full or (last.path is None and not last.skipped):
             return
         spent = self._spent
         self._spent -= last.size  # the viewport shot is replaced if the full page fits
@@ -164,7 +175,8 @@ class TrajectoryRecorder:
             self._spent = spent
             return
         await asyncio.to_thread(self._replace, last.row_id, self._link(shot[0]))
-        last.path.unlink(missing_ok=True)
+        if last.path is not None:
+            last.path.unlink(missing_ok=True)
         self._last = _Shot(last.row_id, last.position, last.step_id, shot[0], shot[1], True)
 
     async def before_irreversible(self, step: Step) -> None:
@@ -180,7 +192,7 @@ class TrajectoryRecorder:
     ) -> tuple[tuple[Path, int] | None, str | None]:
         """Take and keep a screenshot within the budget: ((file, size) or None, why none)."""
         page = self._page
-        if page is None or not self._screenshots or page.is_closed():
+        if page is None or self._screenshots is ScreenshotMode.OFF or page.is_closed():
             return None, None
         if self._spent >= self._budget:
             return None, self._spent_note()
@@ -251,6 +263,7 @@ class TrajectoryRecorder:
             row = session.get(TrajectoryStep, row_id)
             if row is not None:
                 row.screenshot_path = screenshot
+                row.screenshot_note = None
                 session.add(row)
 
     def _mark_submit(self, step: Step) -> None:

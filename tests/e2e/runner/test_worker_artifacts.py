@@ -20,11 +20,13 @@ from handlers.errors import Transient
 from handlers.fake import FakePortal
 from handlers.registry import PortalHandler
 from runner.api.app import create_app
+from runner.core.artifacts import ScreenshotMode
 from runner.core.db import session_scope
 from runner.core.runtime import build_worker
 from runner.core.settings import Settings
 from runner.core.system import System
 from runner.core.tables import Account, Task, Trajectory, TrajectoryStep
+from runner.core.trajectory import FINAL_ONLY_NOTE
 from tests.support.threaded import run_async
 
 FIXTURE_CLAIM = Path(__file__).resolve().parents[3] / "fixtures" / "tasks" / "submit_claim.txt"
@@ -275,3 +277,51 @@ def test_the_screenshot_budget_stops_screenshots_and_says_so(system: System, acc
         )
     kept = sum(p.stat().st_size for p in folder_of(system, trajectory).iterdir())
     assert kept <= budget
+
+
+def with_screenshots(system: System, mode: str) -> System:
+    return replace(system, settings=system.settings.model_copy(update={"screenshots": ScreenshotMode(mode)}))
+
+
+def test_screenshots_final_keeps_the_last_steps_full_page_only(system: System, account: Account) -> None:
+    task = claim(system, account)
+    portal = FakePortal(filler_px=TALL, script={"capture_claim_number": [{"claim_number": "FK5"}]})
+    run_worker(with_screenshots(system, "final"), fake(portal))
+    [(trajectory, steps)] = attempts(system, task.id)
+    assert trajectory.outcome == "completed"
+    for step in steps[:-1]:
+        assert step.screenshot_path is None and step.screenshot_note == FINAL_ONLY_NOTE
+    kind, width, height = shot(system, steps[-1])
+    assert (kind, width) == ("png", VIEWPORT[0]) and height > TALL and steps[-1].screenshot_note is None
+    assert [p.name for p in folder_of(system, trajectory).iterdir()] == ["04-capture.png"]
+
+
+def test_screenshots_final_still_shows_the_failing_step_and_a_review_gates_last(
+    system: System, account: Account
+) -> None:
+    final = with_screenshots(system, "final")
+    failing = claim(system, account)
+    run_worker(final, fake(FakePortal(filler_px=TALL, script={"fill_claim": [Transient("Try later.")]})))
+    [(_, (login, open_form, fill))] = attempts(system, failing.id)
+    assert login.screenshot_path is None and open_form.screenshot_path is None
+    kind, _width, height = shot(system, fill)
+    assert fill.outcome == "Transient" and kind == "png" and height > TALL and fill.html_path is not None
+
+    gated = claim(system, account, charges=("2000.00", "2000.00", "2000.00"))
+    run_worker(final, fake(FakePortal(filler_px=TALL)))
+    [(trajectory, steps)] = attempts(system, gated.id)
+    assert trajectory.outcome == "pending_review" and [s.step_id for s in steps][-1] == "fill"
+    kind, _width, height = shot(system, steps[-1])  # taken when the attempt ended, its note gone
+    assert kind == "png" and height > TALL and steps[-1].screenshot_note is None
+    assert [p.name for p in folder_of(system, trajectory).iterdir()] == ["02-fill.png"]
+
+
+def test_screenshots_off_takes_none_but_keeps_the_failing_page(system: System, account: Account) -> None:
+    task = claim(system, account)
+    run_worker(
+        with_screenshots(system, "off"), fake(FakePortal(script={"fill_claim": [Transient("Later.")]}))
+    )
+    [(trajectory, steps)] = attempts(system, task.id)
+    assert all(s.screenshot_path is None for s in steps)
+    assert steps[-1].html_path is not None
+    assert [p.suffix for p in folder_of(system, trajectory).iterdir()] == [".html"]
