@@ -7,6 +7,7 @@ themselves are declared with each field in `sops.fields`.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from sops.fields import FIELDS, LINE_FIELDS, LINE_SHORTHAND
@@ -15,6 +16,7 @@ _SEPARATORS = re.compile(r"[\s\-./_]+")
 _DROPPED = re.compile(r"[#()'\"*:]")
 
 
+@functools.lru_cache(maxsize=4096)  # every key of every request goes through here; keys repeat
 def normalise_key(key: str) -> str:
     """`Date of Birth` -> `date_of_birth`; `Member ID #` -> `member_id`."""
     return _SEPARATORS.sub("_", _DROPPED.sub("", key.strip().lower())).strip("_")

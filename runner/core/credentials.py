@@ -3,8 +3,10 @@ their URLs held to the destination policy (runner.core.destinations)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -23,6 +25,42 @@ SESSION = "portal_session"
 # Most portals lock an account after 5 bad passwords; stop well before that.
 MAX_LOGIN_FAILURES = 2
 MAX_NAME = 200
+
+
+class Choosable(Protocol):
+    """What choosing a login for a payer reads of it (a `PortalCredential` or a `LoginChoice`)."""
+
+    @property
+    def payer(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def serves(self) -> list[str]: ...
+    @property
+    def disabled_at(self) -> datetime | None: ...
+
+
+C = TypeVar("C", bound=Choosable)
+
+
+@dataclass(frozen=True)
+class LoginChoice:
+    """A login as `route` reads it: the choosing columns, without its secrets or its session."""
+
+    id: str
+    payer: str
+    name: str
+    serves: list[str]
+    disabled_at: datetime | None
+
+
+_LOGINS: sa.Table = PortalCredential.__table__  # type: ignore[attr-defined]
+# `LoginChoice`'s columns, in the account's order (as `of_account`).
+_CHOICES = (
+    sa.select(*(_LOGINS.c[name] for name in ("id", "payer", "name", "serves", "disabled_at")))
+    .where(_LOGINS.c.account_id == sa.bindparam("account_id"))
+    .order_by(_LOGINS.c.payer, _LOGINS.c.username)
+)
 
 
 @dataclass(frozen=True)
@@ -144,40 +182,36 @@ class PortalCredentials:
         multi-payer exchange).
         """
         rows = self.of_account(account_id, session=session)
-        wanted = _squash(payer or "")
-        names = {**self._names, **(names or {})}
-        matches = [
-            r
-            for r in rows
-            if wanted
-            and (
-                wanted.startswith(_squash(r.payer))
-                or wanted in {_squash(r.name), _squash(names.get(r.payer, ""))} - {""}
-                or wanted in {_squash(name) for name in r.serves}
-            )
-        ]
-        if not matches:
+        found = _choose(rows, payer, {**self._names, **(names or {})})
+        if found is None:
             raise NotFound(
                 f"No portal login is configured for payer {payer or '(none given)'!r}; "
                 f"configured payers: {configured_payers(rows)}.",
                 payer=payer,
                 configured=sorted({r.payer for r in rows}),
             )
-        usable = [r for r in matches if r.disabled_at is None]
-        return usable[0] if usable else matches[0]
+        return found
 
     def route(
         self, account_id: str, payer: str | None, *, session: Session | None = None
-    ) -> tuple[PortalCredential | None, str | None]:
-        """The login that will run a task for `payer`, or why there is none (a clerk's sentence
-        naming the payers the account has logins for and how to add one). No payer: neither,
-        the input check asks for it. Inside the caller's transaction if given."""
+    ) -> tuple[LoginChoice | None, str | None]:
+        """The login that will run a task for `payer` (as `for_payer` chooses it), or why there is
+        none (a clerk's sentence naming the payers the account has logins for and how to add one).
+        No payer: neither, the input check asks for it. Inside the caller's transaction if given.
+
+        Every create asks: this reads the choosing columns only, never the secrets or the stored
+        session (which may be large), with a statement built once."""
         if not payer:
             return None, None
-        try:
-            return self.for_payer(account_id, payer, session=session), None
-        except NotFound:
-            rows = self.of_account(account_id, session=session)
+        if session is None:
+            with session_scope(self._engine, readonly=True) as own:
+                return self.route(account_id, payer, session=own)
+        rows = [
+            LoginChoice(*row) for row in session.connection().execute(_CHOICES, {"account_id": account_id})
+        ]
+        found = _choose(rows, payer, self._names)
+        if found is not None:
+            return found, None
         return None, (
             f"no portal login is set up for {payer!r} (this account has logins for "
             f"{configured_payers(rows)}); an admin adds one in the console's Settings or with "
@@ -246,7 +280,7 @@ class PortalCredentials:
         return self._box.open(value, purpose=purpose, account_id=row.account_id, record_id=row.id)
 
 
-def configured_payers(rows: list[PortalCredential]) -> str:
+def configured_payers(rows: Sequence[Choosable]) -> str:
     """The payers an account's logins reach, as a person reads them: "Beacon Exchange (beacon;
     also Bluebird Health Plan), Acme Health (acme)", or "none"."""
     parts = []
@@ -254,6 +288,23 @@ def configured_payers(rows: list[PortalCredential]) -> str:
         also = f"; also {', '.join(r.serves)}" if r.serves else ""
         parts.append(f"{r.name or r.payer} ({r.payer}{also})")
     return ", ".join(dict.fromkeys(parts)) or "none"
+
+
+def _choose(rows: Sequence[C], payer: str | None, names: Mapping[str, str]) -> C | None:
+    """The login of `rows` (in the account's order) that runs `payer`'s tasks: the first usable
+    one that matches, else the first stopped one that does (its task then says it is stopped)."""
+    wanted = _squash(payer or "")
+    if not wanted:
+        return None
+    matches = [
+        r
+        for r in rows
+        if wanted.startswith(_squash(r.payer))
+        or wanted in {_squash(r.name), _squash(names.get(r.payer, ""))} - {""}
+        or wanted in {_squash(name) for name in r.serves}
+    ]
+    usable = [r for r in matches if r.disabled_at is None]
+    return usable[0] if usable else (matches[0] if matches else None)
 
 
 def _squash(text: str) -> str:

@@ -118,6 +118,17 @@ def session_scope(engine: sa.Engine, *, readonly: bool = False) -> Iterator[Sess
             lock.release()
 
 
+@contextmanager
+def read_connection(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A read-only transaction on a plain connection, for reads on every request that build no ORM
+    objects (`session_scope(readonly=True)` without the session's bookkeeping). On SQLite it begins
+    DEFERRED, so it never queues behind writers."""
+    with engine.connect() as connection:
+        connection.execution_options(sqlite_begin="DEFERRED")
+        with connection.begin():
+            yield connection
+
+
 def _alembic_config(engine: sa.Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -34,7 +34,7 @@ from runner.core.public import iso_z
 from runner.core.retries import Decision
 from runner.core.states import Priority, TaskStatus
 from runner.core.tables import Account, Task, utcnow
-from runner.core.tasks import Tasks
+from runner.core.tasks import FollowUpOf, Tasks
 from runner.core.transitions import record
 from sops.followups import settled, spoken, standing, still_open_note, wanted
 from sops.render import render_follow_up_inputs
@@ -160,13 +160,12 @@ class FollowUps:
             run_after=now + first,
             actor=f"{ACTOR}:{parent.public_id}",
             now=now,
+            follow_up=FollowUpOf(
+                parent,
+                Schedule(follow.until, follow.every, follow.for_, now + follow.for_).to_json(),
+                note=f"First check {iso_z(now + first)}.",  # while pending; a waiting one names its problems
+            ),
         )
-        child.parent_task_id = parent.id
-        child.parent_public_id = parent.public_id
-        child.follow_up = Schedule(follow.until, follow.every, follow.for_, now + follow.for_).to_json()
-        if child.status is TaskStatus.PENDING:
-            child.notes = f"First check {iso_z(now + first)}."
-        session.add(child)
         message = (
             f"Follow-up task {child.public_id} checks with the payer every {spoken(follow.every)} "
             f"for up to {spoken(follow.for_)}, first at {iso_z(now + first)}."

@@ -10,12 +10,11 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from runner.core.errors import InvalidRequest, TooLarge, UnknownTaskType
 from runner.core.files import Upload
 from runner.core.states import Priority
-from runner.core.tables import PortalCredential
 from sops.dataformat import parse_data
 from sops.errors import DataFormatError
 from sops.inputs import FieldProblem, InputCheck, check_inputs, text_from_documents
@@ -94,7 +93,16 @@ def check(task_type: TaskType, raw: Mapping[str, Any], defaults: Mapping[str, An
     return Checked(dict(raw), check_inputs(task_type, raw, defaults=defaults, today=today))
 
 
-Route = tuple[PortalCredential | None, str | None]  # PortalCredentials.route: the login, or why none
+class Login(Protocol):
+    """What the instructions name of the login that runs a task (`PortalCredentials.route`'s)."""
+
+    @property
+    def payer(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+Route = tuple[Login | None, str | None]  # PortalCredentials.route: the login, or why none
 
 
 def with_login(checked: Checked, route: Route, *, required: bool = True) -> Checked:

@@ -42,6 +42,12 @@ def _override(source_text: str, task_type: TaskType) -> Sop:
     return load_sop_text(source_text, source=f"account override for {task_type.value}")
 
 
+# An account's override text for one type, built once (`SopBook.resolve`: every create asks).
+_OVERRIDE_SOURCE = sa.select(col(SopOverride.source)).where(
+    col(SopOverride.account_id) == sa.bindparam("account_id"), col(SopOverride.type) == sa.bindparam("type")
+)
+
+
 @dataclass(frozen=True)
 class ResolvedSop:
     sop: Sop
@@ -66,11 +72,7 @@ class SopBook:
         # asks, and almost every answer is "none" (no ORM row to build for it).
         source = (
             session.connection()
-            .execute(
-                sa.select(col(SopOverride.source)).where(
-                    col(SopOverride.account_id) == account_id, col(SopOverride.type) == task_type
-                )
-            )
+            .execute(_OVERRIDE_SOURCE, {"account_id": account_id, "type": task_type})
             .scalar()
         )
         if source is None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from runner.core import cursors, intake, refs
+from runner.core import cursors, intake, refs, transitions
 from runner.core.credentials import PortalCredentials
 from runner.core.db import session_scope
 from runner.core.errors import IdempotencyConflict, InvalidRequest, InvalidTransition, NotFound
@@ -20,11 +20,20 @@ from runner.core.queue import drop_lease
 from runner.core.sopbook import SopBook, pin
 from runner.core.states import FileSource, Priority, TaskStatus
 from runner.core.tables import Account, Task, TaskEvent, TaskFile, utcnow
+from runner.core.tables.base import new_row
 from runner.core.transitions import check_transition, move, record
 from sops.dataformat import merge_raw
-from sops.inputs import TIMELY_FILING_KEY
+from sops.inputs import TIMELY_FILING_KEY, InputCheck
 from sops.render import render_task
 from sops.types import TaskType
+
+# The account's next task number (`Tasks._next_number`), built once: every create runs it.
+_BUMP_COUNTER = (
+    sa.update(Account)
+    .where(col(Account.id) == sa.bindparam("account_id"))
+    .values(task_counter=col(Account.task_counter) + 1)
+    .returning(col(Account.task_counter))
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,16 @@ class TaskFilter:
     task_number: int | None = None
     batch_id: int | None = None
     parent_task_id: int | None = None  # the parent's public id: its follow-ups
+
+
+@dataclass(frozen=True)
+class FollowUpOf:
+    """What a follow-up task (DESIGN.md §9) is created with: the task it follows up, its schedule
+    (`runner.core.followups.Schedule` as JSON) and its notes while it is pending."""
+
+    parent: Task
+    schedule: dict[str, Any]
+    note: str
 
 
 @dataclass(frozen=True)
@@ -165,29 +184,38 @@ class Tasks:
         batch_row: int | None = None,
         idempotency_key: str | None = None,
         request_hash: str | None = None,
+        follow_up: FollowUpOf | None = None,
     ) -> Task:
         """Store one checked task (pending, or waiting_for_input naming its problems) and its first
-        event in the caller's transaction. `POST /tasks` and batches both create tasks here."""
+        events in the caller's transaction, its public id drawn. `POST /tasks`, batches and
+        follow-ups all create tasks here: this builds the row, `transitions.insert` writes it."""
         resolved = self._sops.resolve(account.id, task_type, session=session)
         number = self._next_number(session, account.id)
         rendered = render_task(
             resolved.sop, task_number=number, fields=checked.check.fields, portal_name=checked.portal_name
         )
-        task = Task(
+        ok = checked.check.ok
+        row = new_row(
+            Task,
             account_id=account.id,
             account_public_id=account.public_id,
             task_number=number,
             type=task_type,
-            status=TaskStatus.PENDING,
+            status=TaskStatus.PENDING if ok else TaskStatus.WAITING_FOR_INPUT,
             priority=priority,
             batch_id=batch_id,
             batch_row=batch_row,
+            parent_task_id=follow_up.parent.id if follow_up else None,
+            parent_public_id=follow_up.parent.public_id if follow_up else None,
+            follow_up=follow_up.schedule if follow_up else None,
             handler=rendered.handler,
             title=rendered.title,
             instructions=rendered.instructions,
             data=data,
             raw_inputs=checked.raw,
             fields=checked.check.fields,
+            problems=_problems(checked.check),
+            notes=(follow_up.note if follow_up else None) if ok else checked.check.note,
             payer=checked.payer,
             sop_version=resolved.sop.version,
             sop_source=resolved.source,
@@ -198,13 +226,7 @@ class Tasks:
             created_at=now,
             updated_at=now,
         )
-        session.add(task)
-        record(session, task, actor=actor, kind="create", message="Task created.")
-        self._apply_check(session, task, checked, actor=actor, action="create")
-        # One flush for the task and its events (its id is drawn at construction, its public id at
-        # insert): callers read the public id before they commit.
-        session.flush()
-        return task
+        return transitions.insert(session, row, actor=actor, now=now)
 
     def check(
         self, account: Account, task_type: TaskType, raw: dict[str, Any], *, login_required: bool = False
@@ -261,16 +283,7 @@ class Tasks:
         # the immediate write lock (SQLite) serialises creates, and a rollback returns the number.
         # On the session's connection: a Core statement, not an ORM-enabled UPDATE (no identity-map
         # synchronisation to do: no Account of this session is touched), a fifth of a create's CPU.
-        number = (
-            session.connection()
-            .execute(
-                sa.update(Account)
-                .where(col(Account.id) == account_id)
-                .values(task_counter=col(Account.task_counter) + 1)
-                .returning(col(Account.task_counter))
-            )
-            .scalar_one()
-        )
+        number = session.connection().execute(_BUMP_COUNTER, {"account_id": account_id}).scalar_one()
         return int(number)
 
     def _apply_check(
@@ -287,7 +300,7 @@ class Tasks:
                     session, task, TaskStatus.PENDING, actor=actor, action=action, message="Inputs complete."
                 )
         else:
-            task.problems = [{"field": p.field, "message": p.message} for p in checked.check.problems]
+            task.problems = _problems(checked.check)
             task.notes = checked.check.note
             move(session, task, TaskStatus.WAITING_FOR_INPUT, actor=actor, action=action, message=task.notes)
         session.add(task)
@@ -483,6 +496,10 @@ def _owned(session: Session, account_id: str, task_id: str | int, *, for_update:
     if task is None:
         raise NotFound("No task with this id.", task_id=task_id)
     return task
+
+
+def _problems(check: InputCheck) -> list[dict[str, str]]:
+    return [{"field": p.field, "message": p.message} for p in check.problems]
 
 
 def _file_row(task: Task, upload: Upload) -> TaskFile:

@@ -1,16 +1,20 @@
 """The one table of allowed status moves, and the one place where a task's status is written:
-`move` checks the table, stamps times, logs an event and writes the webhook outbox row."""
+`move` checks the table, stamps times, logs an event and writes the webhook outbox row; `insert`
+stores a new task with its first status and events."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from runner.core import batchstate
 from runner.core.errors import InvalidTransition
 from runner.core.states import TaskStatus
-from runner.core.tables import Task, TaskEvent, utcnow
+from runner.core.tables import Task, TaskEvent, next_public_id, utcnow
+from runner.core.tables.base import detached
 from runner.core.webhooks import outbox
 
 S = TaskStatus
@@ -98,3 +102,58 @@ def record(session: Session, task: Task, *, actor: str, kind: str, message: str 
     session.add(
         TaskEvent(task_id=task.id, account_id=task.account_id, actor=actor, kind=kind, message=message)
     )
+
+
+_TASKS: sa.Table = Task.__table__  # type: ignore[attr-defined]
+_EVENTS: sa.Table = TaskEvent.__table__  # type: ignore[attr-defined]
+_INSERT_TASK = _TASKS.insert()
+_INSERT_EVENTS = _EVENTS.insert()
+
+
+def insert(session: Session, row: dict[str, Any], *, actor: str, now: datetime) -> Task:
+    """Store a new task (`row`: every column, built by `Tasks.insert`) in the caller's transaction:
+    the row (its public id drawn here), the `create` event and, when it starts waiting_for_input
+    (its `notes` say why), the move there from pending with its outbox row, as `move` writes it.
+    Returns the task as stored, detached (a caller may `session.add` it to change it).
+
+    Core inserts on the session's connection: the ORM's unit of work (building the task and its
+    events, flushing them) cost more CPU than the rest of a create together. Files and later
+    events may refer to the task at once.
+    """
+    first = TaskStatus(row["status"])
+    if first not in (TaskStatus.PENDING, TaskStatus.WAITING_FOR_INPUT):
+        raise ValueError(f"a new task is pending or waiting_for_input, not {first.value}")
+    connection = session.connection()
+    if row["public_id"] is None:
+        row["public_id"] = next_public_id(connection, _TASKS.name)
+    connection.execute(_INSERT_TASK, row)
+    task = detached(Task, row)
+    events: list[dict[str, Any]] = [_event(task, actor, "create", "Task created.", now)]
+    if first is not TaskStatus.PENDING:
+        events.append(_event(task, actor, "create", task.notes, now, TaskStatus.PENDING, first))
+    connection.execute(_INSERT_EVENTS, events)
+    if first is not TaskStatus.PENDING:
+        outbox.on_transition(session, task, TaskStatus.PENDING, first, now)
+    return task
+
+
+def _event(
+    task: Task,
+    actor: str,
+    kind: str,
+    message: str | None,
+    at: datetime,
+    from_status: TaskStatus | None = None,
+    to_status: TaskStatus | None = None,
+) -> dict[str, Any]:
+    """A `task_events` row's values (its id is the database's)."""
+    return {
+        "task_id": task.id,
+        "account_id": task.account_id,
+        "at": at,
+        "actor": actor,
+        "kind": kind,
+        "from_status": from_status,
+        "to_status": to_status,
+        "message": message,
+    }

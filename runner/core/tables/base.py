@@ -8,7 +8,10 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from pydantic_core import PydanticUndefined
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import manager_of_class
 from sqlmodel import Field, SQLModel
 
 metadata = SQLModel.metadata
@@ -18,6 +21,7 @@ JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 E = TypeVar("E", bound=StrEnum)
+M = TypeVar("M", bound=SQLModel)
 
 
 class EnumText(sa.types.TypeDecorator[E]):
@@ -87,3 +91,33 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def new_row(model: type[SQLModel], **values: Any) -> dict[str, Any]:
+    """Every column of a new `model` row: `values` over the fields' defaults (factories called), as
+    `model(**values)` would hold them. A required field missing from `values` is a TypeError."""
+    row: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        if name in values:
+            row[name] = values.pop(name)
+        elif field.default_factory is not None:
+            row[name] = field.default_factory()  # type: ignore[call-arg]
+        elif field.default is PydanticUndefined:
+            raise TypeError(f"a new {model.__name__} needs {name!r}")
+        else:
+            row[name] = field.default
+    if values:
+        raise TypeError(f"{model.__name__} has no field {', '.join(map(repr, values))}")
+    return row
+
+
+def detached(model: type[M], row: dict[str, Any]) -> M:
+    """A `model` instance holding `row` (every column, as stored) as if loaded and its session
+    closed: what `model(**row)` is after its insert commits, without the per-attribute bookkeeping
+    of construction (about 100 us for a task's 49 columns). `session.add` makes it persistent.
+    SQLAlchemy's own loading path: a bare instance, its dict filled, then given its identity."""
+    manager = manager_of_class(model)
+    instance: M = manager.new_instance()
+    instance.__dict__.update(row)
+    make_transient_to_detached(instance)
+    return instance

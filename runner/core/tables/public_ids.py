@@ -39,25 +39,25 @@ class PublicIdCounter(SQLModel, table=True):
 
 def next_public_id(connection: sa.Connection, table: str) -> int:
     """Draw the next public id of `table` (one of the tables with a `public_id` column)."""
-    if table not in _TABLES:
+    if table not in _DRAW_ON_SQLITE:
         raise ValueError(f"{table!r} has no public ids")
-    if connection.dialect.name == "postgresql":
-        statement = sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'public_id'))")
-        return int(connection.execute(statement, {"table": table}).scalar_one())
-    # `table` is one of _TABLES (checked above): a name of ours, never input.
-    statement = sa.text(_DRAW_ON_SQLITE.replace("TABLE", table))
+    statement = _DRAW_ON_POSTGRESQL if connection.dialect.name == "postgresql" else _DRAW_ON_SQLITE[table]
     return int(connection.execute(statement, {"table": table}).scalar_one())
 
 
-# The counter, but never below a value already stored (a row inserted with its own id).
-_DRAW_ON_SQLITE = (
-    "INSERT INTO public_id_counters (name, last_value) "
-    "VALUES (:table, (SELECT coalesce(max(public_id), 0) + 1 FROM TABLE)) "
-    "ON CONFLICT (name) DO UPDATE SET last_value = "
-    "max(last_value, (SELECT coalesce(max(public_id), 0) FROM TABLE)) + 1 "
-    "RETURNING last_value"
-)
-_TABLES = {str(Account.__tablename__), str(Task.__tablename__), str(Trajectory.__tablename__)}
+_DRAW_ON_POSTGRESQL = sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'public_id'))")
+# The counter, but never below a value already stored (a row inserted with its own id). Built once
+# per table (every create draws one): TABLE is one of ours, never input.
+_DRAW_ON_SQLITE = {
+    table: sa.text(
+        "INSERT INTO public_id_counters (name, last_value) "
+        "VALUES (:table, (SELECT coalesce(max(public_id), 0) + 1 FROM TABLE)) "
+        "ON CONFLICT (name) DO UPDATE SET last_value = "
+        "max(last_value, (SELECT coalesce(max(public_id), 0) FROM TABLE)) + 1 "
+        "RETURNING last_value".replace("TABLE", table)
+    )
+    for table in (str(Account.__tablename__), str(Task.__tablename__), str(Trajectory.__tablename__))
+}
 
 
 def _draw(_mapper: Any, connection: sa.Connection, target: Any) -> None:
