@@ -501,7 +501,10 @@ def stack(
                 yield Stack(work, portal, api_url, account, receiver, serve.pid, url)
     finally:
         receiver.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP"):  # the worker, API and portal logs, the database
+            print(f"kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 # -- waiting on tasks -------------------------------------------------------------------------

@@ -111,11 +111,12 @@ class BrowserAttempt:
         trace: TracePlan,
         trace_file: Path,
         secrets: Sequence[str],
-        save_session: Callable[[str], None],
+        save_session: Callable[[str], None] | None,
         task_id: str,
     ) -> None:
         """`secrets` are redacted from a kept trace; `save_session(storage_state_json)` stores the
-        session (it is called in a thread: it writes to the database); `task_id` is for logs."""
+        session (it is called in a thread: it writes to the database; None: the session is not
+        stored); `task_id` is for logs."""
         self._task_id = task_id
         self._browser = browser
         self._storage_state = storage_state
@@ -160,8 +161,8 @@ class BrowserAttempt:
         try:
             if self._trace.records:
                 self.trace_file = await self._stop_trace(context, keep=self._trace.keeps(failed=end.failed))
-            if end.keep_session:
-                await self._store_session(context)
+            if end.keep_session and self._save_session is not None:
+                await self._store_session(context, self._save_session)
         finally:
             if end.reusable:
                 await self._browser.park(context, self._warm_key)
@@ -185,9 +186,9 @@ class BrowserAttempt:
             log.warning("trace could not be saved", extra={"task_id": self._task_id})
             return None
 
-    async def _store_session(self, context: Context) -> None:
+    async def _store_session(self, context: Context, save: Callable[[str], None]) -> None:
         try:
             state = json.dumps(await context.storage_state())
         except Exception:  # the context or its browser is gone: keep the last stored session
             return
-        await asyncio.to_thread(self._save_session, state)
+        await asyncio.to_thread(save, state)

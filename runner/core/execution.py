@@ -135,7 +135,7 @@ class Executor:
             return False
         try:
             trajectory = await asyncio.to_thread(self._start, lease, portal, sop)
-            await self._attempt(lease, task, sop, credential, portal, trajectory, browser)
+            await self._attempt(lease, task, sop, credential, portal, trajectory, browser, slot=hold.slot)
         finally:
             await asyncio.to_thread(self._limits.release, hold)
         return True
@@ -185,22 +185,31 @@ class Executor:
         portal: PortalHandler,
         trajectory: Trajectory,
         browser: Browser,
+        *,
+        slot: int = 0,
     ) -> None:
+        """`slot`: the login's session this attempt holds (`Hold.slot`). Slot 0 is the session the
+        login stores: restored into a new context, saved after. Another slot's session lives in its
+        warm context only: a new context for it signs in (two attempts at once never share a
+        portal session, and never overwrite the stored one with theirs)."""
         secrets = self._credentials.secrets(credential)
         login_secrets = [secrets.password, secrets.totp_secret or ""]
         folder = self._artifacts.dir_for(task.account_id, task.id, trajectory.id)
         documents = await asyncio.to_thread(self._documents, task.id)
         error: BaseException | None = None
         outcome: Outcome | None = None
+        stored = secrets.storage_state if slot == 0 else None
+        save = functools.partial(self._credentials.save_session, credential.id) if slot == 0 else None
         browsing = BrowserAttempt(
             browser,
-            storage_state=json.loads(secrets.storage_state) if secrets.storage_state else None,
-            # One account's login's warm context only: never another account's or another login's.
-            warm_key=f"{task.account_id}:{credential.id}",
+            storage_state=json.loads(stored) if stored else None,
+            # One account's login's session's warm context only: never another account's, login's
+            # or session's.
+            warm_key=f"{task.account_id}:{credential.id}:{slot}",
             trace=TracePlan(self._settings.trace, task.attempts),
             trace_file=folder / "trace.zip",
             secrets=login_secrets,
-            save_session=functools.partial(self._credentials.save_session, credential.id),
+            save_session=save,
             task_id=task.id,
         )
         async with browsing:

@@ -9,6 +9,12 @@ killed mid-attempt frees its hold when its lease runs out, without anyone cleani
 Acquiring locks the login's row (`FOR UPDATE` on PostgreSQL; SQLite's immediate transactions
 serialise all writers), so two workers never both take the last slot.
 
+Slots: each hold takes the lowest of the login's `max_sessions` slots that no live hold has, and
+its attempt uses that slot's portal session (runner.core.execution): two attempts at once never
+share a portal session. Portals keep state in a session (a multi-step wizard's draft: a second
+wizard opened in the same session resets the first), and a login's `max_sessions` is the
+portal's count of sessions, not of browser tabs on one.
+
 Lanes: a login with `max_sessions > 1` keeps one session for interactive work. Batch tasks hold
 at most `max_sessions - 1` of its sessions at once, so the front desk's urgent check finds a
 session free however large the nightly batch is; interactive tasks may use them all.
@@ -19,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -45,6 +52,9 @@ def batch_rate(rate_per_minute: int) -> int:
 class Hold:
     id: str
     credential_id: str
+    # Which of the login's sessions this attempt uses (0 to max_sessions - 1); no other live hold
+    # has it. Slot 0 is the session the login stores (`PortalCredential.storage_state`).
+    slot: int = 0
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,10 @@ class LoginLimits:
             credential = session.exec(
                 select(PortalCredential).where(PortalCredential.id == credential_id).with_for_update()
             ).one()
-            live_ids = set(session.exec(self._live(credential_id, now)).all())
+            live: dict[str, int] = {
+                hold_id: slot for hold_id, slot in session.execute(self._live_slots(credential_id, now))
+            }
+            live_ids = set(live)
             recent: list[datetime] = []
             for row in session.exec(
                 select(PortalSession).where(PortalSession.credential_id == credential_id)
@@ -106,11 +119,16 @@ class LoginLimits:
                     max(0.05, (frees_at - now).total_seconds()),
                     f"this portal login has started {rate} sessions in the last minute",
                 )
+            slot = min(set(range(credential.max_sessions)) - set(live.values()))
             hold = PortalSession(
-                credential_id=credential_id, task_id=lease.task_id, lease_token=lease.token, started_at=now
+                credential_id=credential_id,
+                task_id=lease.task_id,
+                lease_token=lease.token,
+                slot=slot,
+                started_at=now,
             )
             session.add(hold)
-            return Hold(hold.id, credential_id)
+            return Hold(hold.id, credential_id, slot)
 
     def release(self, hold: Hold) -> None:
         with session_scope(self._engine) as session:
@@ -124,6 +142,11 @@ class LoginLimits:
         """Live holds on a login now (for operators and tests)."""
         with session_scope(self._engine, readonly=True) as session:
             return len(session.exec(self._live(credential_id, self._clock())).all())
+
+    @staticmethod
+    def _live_slots(credential_id: str, now: datetime) -> sa.Select[Any]:
+        """(id, slot) of the login's live holds."""
+        return LoginLimits._live(credential_id, now).add_columns(col(PortalSession.slot))
 
     @staticmethod
     def _live(credential_id: str, now: datetime) -> SelectOfScalar[str]:

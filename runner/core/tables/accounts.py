@@ -108,5 +108,8 @@ class PortalSession(SQLModel, table=True):
     credential_id: str = Field(foreign_key="portal_credentials.id", index=True, max_length=36)
     task_id: str = Field(max_length=36)
     lease_token: int
+    # Which of the login's `max_sessions` portal sessions the attempt uses: no two live holds share
+    # one (runner.core.limits); slot 0 is the session the login stores.
+    slot: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     started_at: datetime = created_column()
     ended_at: datetime | None = ts_column()

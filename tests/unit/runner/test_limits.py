@@ -57,6 +57,35 @@ def test_at_most_max_sessions_holds_at_once(system: System) -> None:
     assert isinstance(limits.acquire(credential_id, third), Hold)
 
 
+def test_each_live_hold_has_a_session_slot_of_its_own(system: System) -> None:
+    """Two attempts at once never share a portal session: a hold takes the lowest slot no live
+    hold has, a released or dead hold's slot is taken again."""
+    clock = Clock()
+    queue = Queue(system.engine, sops=system.sops, lease_seconds=30, clock=clock)
+    limits = LoginLimits(system.engine, queue, clock=clock)
+    account_id, credential_id = login(system, max_sessions=3)
+    first, second, third, fourth = claimed(system, queue, account_id, 4)
+
+    holds = [limits.acquire(credential_id, lease) for lease in (first, second, third)]
+    assert [h.slot for h in holds if isinstance(h, Hold)] == [0, 1, 2]
+    assert isinstance(holds[1], Hold)
+    limits.release(holds[1])
+    again = limits.acquire(credential_id, fourth)
+    assert isinstance(again, Hold) and again.slot == 1
+
+    # The first attempt's worker dies: its lease runs out, and its slot (the stored session's) frees.
+    clock.now += timedelta(seconds=25)
+    for lease in (third, fourth):
+        queue.heartbeat(lease)
+    clock.now += timedelta(seconds=10)
+    fifth = claimed(system, queue, account_id, 1)[0]
+    taken = limits.acquire(credential_id, fifth)
+    assert isinstance(taken, Hold) and taken.slot == 0
+    with session_scope(system.engine, readonly=True) as session:
+        slots = {row.id: row.slot for row in session.exec(select(PortalSession))}
+    assert slots[taken.id] == 0 and slots[again.id] == 1
+
+
 def test_a_dead_workers_hold_ends_with_its_lease(system: System) -> None:
     clock = Clock()
     queue = Queue(system.engine, sops=system.sops, lease_seconds=30, clock=clock)

@@ -5,23 +5,29 @@ attempt, and the SOP the task was created with run even after the account instal
 
 from __future__ import annotations
 
+import asyncio
 import json
 import zipfile
+from dataclasses import replace
 
 import pytest
 import yaml
 from sqlmodel import select
 
+from handlers.context import StepContext
 from handlers.errors import PortalChanged, SessionExpired
 from handlers.fake import FakePortal
 from runner.core.db import session_scope
 from runner.core.fake_browser import FakeBrowser, session_of
+from runner.core.runtime import build_executor
 from runner.core.settings import Settings
 from runner.core.system import System
 from runner.core.tables import PortalCredential, Trajectory
+from runner.core.worker import Worker
 from sops.schema import Sop
 from sops.types import TaskType
-from tests.unit.runner.scripted import PASSWORD, account_with_login, claim, reload, run_worker
+from tests.support.threaded import run_async
+from tests.unit.runner.scripted import CLAIM_STEPS, PASSWORD, account_with_login, claim, reload, run_worker
 
 
 @pytest.fixture
@@ -98,6 +104,33 @@ def test_the_next_task_of_the_login_gets_the_warm_context_after_a_good_attempt_o
     # third, and 3 for the other account's task.
     assert len(browser.opened) == 3 and browser.reused == 1
     assert browser.parked == 0 and browser.in_use == 0  # the worker stopped its browser
+
+
+def test_two_attempts_at_once_never_share_a_portal_session(system: System) -> None:
+    """A login allowed 2 sessions, two tasks at once: one restores the stored session (slot 0),
+    the other starts signed out in a context of its own (slot 1) and does not overwrite the stored
+    session with its own. (Two tabs on one portal session: a second wizard resets the first's.)"""
+    account = account_with_login(system)
+    login = system.credentials.for_payer(account.id, "fake", names={"fake": "Fake Payer"})
+    system.credentials.save_session(login.id, json.dumps(session_of(99)))
+    tasks = [claim(system, account), claim(system, account)]
+    both_started = asyncio.Barrier(2)
+
+    async def sign_in(ctx: StepContext) -> None:  # both attempts hold a session before either goes on
+        await asyncio.wait_for(both_started.wait(), timeout=60)
+
+    portal = FakePortal()
+    handler = portal.handler(CLAIM_STEPS)
+    handler = replace(handler, scripts={**handler.scripts, "login": sign_in})
+    browser = FakeBrowser(warm_seconds=600)
+    executor = build_executor(system, portals={portal.key: handler})
+    worker = Worker(system.queue, executor, browser, concurrency=2, poll_interval=0.05)
+    run_async(lambda: worker.run(once=True))
+    assert [reload(system, t.id).status for t in tasks] == ["completed"] * 2
+    [stored] = [c for c in browser.opened if c.restored_from == session_of(99)]
+    [fresh] = [c for c in browser.opened if c.restored_from is None]
+    assert stored_session(system) == session_of(stored.number)  # slot 0's session, never slot 1's
+    assert session_of(fresh.number) != session_of(stored.number)
 
 
 def test_a_task_runs_the_sop_it_was_created_with(system: System) -> None:
