@@ -34,10 +34,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import psutil
-import pyotp
 from claims import Claim, claims
 from harness import KeptBrowser, Portal, kind_of, machine, running_portal, settings_for, show
-from minimal import fill_and_submit
+from minimal import fill_and_submit, sign_in
 from playwright.async_api import Page
 
 from runner.core.artifacts import ScreenshotMode
@@ -176,15 +175,7 @@ async def _signed_in_script_page(browser: KeptBrowser, portal: Portal) -> Page:
     """The script's page in a context of its own of the same Chromium, signed in as the script does."""
     context = await browser.new_context()
     page = await context.new_page()
-    user = portal.user()
-    await page.goto(f"{portal.acme}/login")
-    await page.fill("input[name=username]", user["username"])
-    await page.fill("input[name=password]", user["password"])
-    await page.click("form[action='/acme/login'] button")
-    await page.wait_for_url("**/login/verify")
-    await page.fill("input[name=code]", pyotp.TOTP(user["totp_secret"]).now())
-    await page.click("form[action='/acme/login/verify'] button")
-    await page.wait_for_url("**/home")
+    await sign_in(page, portal.acme, portal.user())
     return page
 
 

@@ -31,11 +31,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psutil
-import pyotp
 from claims import Claim, claims
 from concurrency import Sampler
 from harness import CPU_GROUPS, CpuMeter, Portal, Stack, check_completed, post_claims, show, stack
-from minimal import fill_and_submit
+from minimal import fill_and_submit, sign_in
 from playwright.async_api import Page, async_playwright
 
 from handlers.browser import launch_options
@@ -126,14 +125,7 @@ async def _script(portal: Portal, tabs: int, batch: Sequence[Claim], portal_proc
         try:
             context = await browser.new_context()
             page = await context.new_page()
-            await page.goto(f"{portal.acme}/login")
-            await page.fill("input[name=username]", user["username"])
-            await page.fill("input[name=password]", user["password"])
-            await page.click("form[action='/acme/login'] button")
-            await page.wait_for_url("**/login/verify")
-            await page.fill("input[name=code]", pyotp.TOTP(user["totp_secret"]).now())
-            await page.click("form[action='/acme/login/verify'] button")
-            await page.wait_for_url("**/home")
+            await sign_in(page, portal.acme, user)
             pages = [page, *[await context.new_page() for _ in range(tabs - 1)]]
 
             async def lane(tab: Page) -> None:
