@@ -3,13 +3,13 @@ empty cleared only when one of them holds something, asked after the typing."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 from playwright.async_api import Page, async_playwright
 
 from handlers.browser import launch_options
 from handlers.portals.common.forms import any_filled, fill_boxes
+from tests.support.threaded import run_async
 
 FORM = """
 <form>
@@ -37,7 +37,7 @@ def on_a_page(check: Callable[[Page], Awaitable[None]]) -> None:
             finally:
                 await browser.close()
 
-    asyncio.run(main())
+    run_async(main)  # pytest-playwright's sync tests keep an event loop running in this thread
 
 
 async def _form(page: Page, *, account: str = "", notes: str = "", mirror: bool = False) -> None:

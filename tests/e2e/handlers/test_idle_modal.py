@@ -16,6 +16,7 @@ from playwright.async_api import Page, Route, async_playwright
 from handlers.browser import launch_options
 from handlers.portals.common import idle
 from handlers.portals.common.idle import IdleModal, answer_idle_modal
+from tests.support.threaded import run_async
 
 PORTAL = "https://portal.test"
 ANSWERED = "idle warning answered: stayed signed in"
@@ -66,7 +67,7 @@ def run_on_page(scenario: Callable[[Page], Awaitable[None]]) -> None:
             finally:
                 await browser.close()
 
-    asyncio.run(main())
+    run_async(main)  # pytest-playwright's sync tests keep an event loop running in this thread
 
 
 async def logged(caplog: pytest.LogCaptureFixture, message: str, times: int) -> None:
