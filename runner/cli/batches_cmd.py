@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import signal
 import time
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from runner.cli.children import stop_on_signals
 from runner.cli.context import fail, out, print_json, system
 from runner.core import batchfile
 from runner.core.batches import fingerprint
@@ -23,8 +24,6 @@ tasks_app = typer.Typer(help="Tasks in bulk: import a CSV file as a batch.", no_
 batches_app = typer.Typer(help="Batches: progress, counts by status, results.", no_args_is_help=True)
 
 POLL_SECONDS = 2.0
-STOP_CHECK_SECONDS = 0.1
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @tasks_app.command("import")
@@ -148,34 +147,22 @@ def _summary(batch: BatchPublic) -> None:
             )
 
 
-def _stopped_within(stopped: list[int], seconds: float) -> bool:
-    """Whether a stop signal came, looking every STOP_CHECK_SECONDS for `seconds` at most."""
-    deadline = time.monotonic() + seconds
-    while not stopped and time.monotonic() < deadline:
-        time.sleep(min(STOP_CHECK_SECONDS, max(deadline - time.monotonic(), 0)))
-    return bool(stopped)
-
-
 def _wait(core: System, batch_id: int, total: int) -> None:
     """Poll the batch's counts until every task is final; Ctrl-C or SIGTERM stops waiting (the
-    batch goes on).
-
-    The signal handler only sets a flag: one that set a `threading.Event` could run (in this, the
-    main thread, between two bytecodes) while this thread's wait on that Event held its lock, and
-    wait for the lock forever."""
-    stopped: list[int] = []
-    previous = {sig: signal.signal(sig, lambda signum, _f: stopped.append(signum)) for sig in STOP_SIGNALS}
-    out.print(f"Waiting until its {total} tasks are final; Ctrl-C stops the wait, not the batch.")
-    try:
-        with _bar() as bar:
-            running = bar.add_task("final", total=total)
-            while True:
-                batch, counts, _ = core.batches.get(None, batch_id)
-                finished = sum(n for status, n in counts.items() if status.is_final)
-                bar.update(running, completed=finished)
-                if batch.finished_at is not None or _stopped_within(stopped, POLL_SECONDS):
-                    break
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    batch goes on). `stop_on_signals` raises out of the wait (a handler that set an Event instead
+    could deadlock on the lock of the Event this thread waits on)."""
+    with contextlib.suppress(SystemExit, KeyboardInterrupt), stop_on_signals():
+        out.print(f"Waiting until its {total} tasks are final; Ctrl-C stops the wait, not the batch.")
+        _poll(core, batch_id, total)
     _summary(batch_public(*core.batches.get(None, batch_id)))
+
+
+def _poll(core: System, batch_id: int, total: int) -> None:
+    with _bar() as bar:
+        running = bar.add_task("final", total=total)
+        while True:
+            batch, counts, _ = core.batches.get(None, batch_id)
+            bar.update(running, completed=sum(n for status, n in counts.items() if status.is_final))
+            if batch.finished_at is not None:
+                break
+            time.sleep(POLL_SECONDS)

@@ -13,6 +13,8 @@ import subprocess
 from collections.abc import Iterator
 from types import FrameType
 
+from runner.cli.context import out
+
 
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
@@ -33,6 +35,20 @@ def stop_on_signals() -> Iterator[None]:
     finally:
         signal.signal(signal.SIGTERM, previous)
         signal.signal(signal.SIGINT, previous_int)
+
+
+def run_until_signalled(running: contextlib.AbstractContextManager[object], started: str) -> None:
+    """Enter `running` (a server or loop in a thread of its own), say `started`, and stay until
+    SIGINT or SIGTERM. The signals are blocked before the threads start (they inherit the mask)
+    and taken by `sigwait`: no handler runs, so none can wait forever on a lock this thread holds."""
+    signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        with running:
+            out.print(started)
+            signal.sigwait(signals)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
 
 
 def stop(proc: subprocess.Popen[bytes], *, timeout: float = 45) -> None:

@@ -4,13 +4,13 @@ dispatcher and a receiver."""
 from __future__ import annotations
 
 import json
-import signal
 from typing import Annotated
 
 import typer
 from rich.table import Table
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from runner.cli.children import run_until_signalled
 from runner.cli.context import out, print_json, system
 from runner.core.webhooks.events import OPTIONAL_EVENTS, DeliveryStatus
 from runner.core.webhooks.public import delivery_public, webhook_test_result
@@ -118,16 +118,10 @@ def dispatch(
             sent = dispatcher.run_until_idle()
             out.print(f"{sent} webhook attempt(s) made.")
             return
-        # The dispatcher runs in a thread; this one waits for SIGINT/SIGTERM, blocked so that no
-        # handler interrupts a thread holding a lock (threads started here inherit the mask).
-        signals = {signal.SIGINT, signal.SIGTERM}
-        signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-        try:
-            with dispatcher.in_background():
-                out.print(f"Webhook dispatcher {dispatcher.name} running; Ctrl-C to stop.")
-                signal.sigwait(signals)
-        finally:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
+        # The dispatcher runs in a thread; this one waits for SIGINT/SIGTERM.
+        run_until_signalled(
+            dispatcher.in_background(), f"Webhook dispatcher {dispatcher.name} running; Ctrl-C to stop."
+        )
 
 
 @webhooks_app.command("receive")
@@ -155,13 +149,4 @@ def receive(
         )
 
     receiver = Receiver(port=port, on_request=show)
-    # As `dispatch`: the signals are blocked before the receiver's thread starts (it inherits the
-    # mask) and taken here by sigwait; no handler runs, so none can deadlock on a lock.
-    signals = {signal.SIGINT, signal.SIGTERM}
-    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
-    try:
-        with receiver.running():
-            out.print(f"Receiving webhooks on {receiver.url}; Ctrl-C to stop.")
-            signal.sigwait(signals)
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
+    run_until_signalled(receiver.running(), f"Receiving webhooks on {receiver.url}; Ctrl-C to stop.")
