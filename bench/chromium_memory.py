@@ -34,13 +34,21 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import httpx
 import psutil
-import pyotp
 from claims import claims
-from harness import Portal, kind_of, machine, page_loads, pss_by_kind, pss_mb, running_portal, show
+from harness import (
+    Portal,
+    driver_process,
+    kind_of,
+    machine,
+    page_loads,
+    pss_by_kind,
+    pss_mb,
+    running_portal,
+    show,
+    signed_in_state,
+)
 from minimal import fill_and_submit
 from playwright.async_api import Playwright, async_playwright
 
@@ -135,6 +143,19 @@ FLAG_SETS = [
         note="the headless shell + the features of features-off disabled",
     ),
     FlagSet(
+        "shell+low-end",
+        add=("--enable-low-end-device-mode",),
+        shell=True,
+        note="the headless shell + --enable-low-end-device-mode (smaller caches and tile budgets)",
+    ),
+    FlagSet(
+        "shell+v8-small",
+        add=("--js-flags=--optimize-for-size --max-semi-space-size=1",),
+        shell=True,
+        note="the headless shell + --js-flags=--optimize-for-size --max-semi-space-size=1 (V8's young "
+        "generation at 1 MB)",
+    ),
+    FlagSet(
         "combined",
         add=("--in-process-gpu", "--disable-site-isolation-trials", "--renderer-process-limit=2"),
         disable_features=(*SITE_ISOLATION_OFF, *FEATURES_OFF),
@@ -181,38 +202,6 @@ class PeakPss:
     def _run(self) -> None:
         while not self._stop.wait(self.every):
             self.peak = max(self.peak, pss_mb(self.root))
-
-
-def signed_in_state(portal: Portal) -> dict[str, Any]:
-    """A Playwright storage state signed in to Acme (password and TOTP by form posts)."""
-    user = portal.user()
-    with httpx.Client(base_url=portal.acme, timeout=30, follow_redirects=True) as client:
-        client.post("/login", data={"username": user["username"], "password": user["password"]})
-        home = client.post("/login/verify", data={"code": pyotp.TOTP(user["totp_secret"]).now()})
-        if not str(home.url).endswith("/home"):
-            raise RuntimeError(f"signing in ended on {home.url}")
-        cookies = [
-            {
-                "name": c.name,
-                "value": c.value or "",
-                "domain": "127.0.0.1",
-                "path": c.path or "/",
-                "expires": -1,
-                "httpOnly": True,
-                "secure": False,
-                "sameSite": "Lax",
-            }
-            for c in client.cookies.jar
-        ]
-    return {"cookies": cookies, "origins": []}
-
-
-def driver_process() -> psutil.Process:
-    """Playwright's node driver: the child of this process that runs the browser."""
-    for child in psutil.Process(os.getpid()).children():
-        if kind_of(child) == "driver":
-            return child
-    raise RuntimeError("Playwright's driver process was not found")
 
 
 async def playwright_disabled_features(pw: Playwright) -> list[str]:

@@ -29,6 +29,8 @@ it at the end; without it, SQLite. Targets: throughput at 8 >= 5x concurrency 1 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import threading
 import time
@@ -41,17 +43,32 @@ from typing import Any
 import httpx
 import psutil
 from chaos_tasks import PAYER_NAME, PAYERS, TYPES, ChaosTask, chaos_fixtures, chaos_tasks
-from harness import CPU_GROUPS, Answer, CpuMeter, Stack, page_loads, pss_mb, run_seconds, show, stack, when
+from harness import (
+    CPU_GROUPS,
+    Answer,
+    CpuMeter,
+    Stack,
+    page_loads,
+    pss_by_kind,
+    pss_mb,
+    run_seconds,
+    show,
+    stack,
+    when,
+)
 
 WARM_UP, PROBE, MEASURED = 0, 10, 100  # task numbers (patients) of the three groups
 
 
 class Sampler:
-    """Peak PSS of a process tree and the machine's CPU use, sampled in a thread."""
+    """Peak PSS of a process tree (and its split by process kind at that moment) and the
+    machine's CPU use, sampled in a thread."""
 
     def __init__(self, root: psutil.Process, every: float = 0.5) -> None:
         self.root, self.every = root, every
         self.peak = 0.0
+        self.peak_at = 0.0
+        self.kinds: dict[str, tuple[int, float]] = {}
         self.cpu: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -67,8 +84,52 @@ class Sampler:
 
     def _run(self) -> None:
         while not self._stop.wait(self.every):
-            self.peak = max(self.peak, pss_mb(self.root))
+            kinds = pss_by_kind(self.root)
+            total = sum(mb for _, mb in kinds.values())
+            if total > self.peak:
+                self.peak, self.peak_at, self.kinds = total, time.time(), kinds
             self.cpu.append(psutil.cpu_percent())
+
+
+@dataclass
+class Contexts:
+    """Browser contexts of the worker (from its debug log): open (in use or parked) and parked
+    warm, at the moment of the PSS peak and at most during the timed window."""
+
+    open_at_peak: int = 0
+    parked_at_peak: int = 0
+    open_max: int = 0
+    parked_max: int = 0
+    reused: int = 0
+    opened: int = 0
+
+
+def contexts_from_log(log: Path, start: float, end: float, peak_at: float) -> Contexts:
+    """Read the worker's JSON debug log (`--profile`): the pool's "browser context opened/closed"
+    (`open`: the browser's contexts, parked included) and the warm contexts' `parked` counts."""
+    found = Contexts()
+    open_, parked = 0, 0
+    for line in log.read_text(errors="replace").splitlines():
+        if not line.startswith("{"):
+            continue
+        entry = json.loads(line)
+        at = when(entry["time"].replace("+00:00", "Z"))
+        if at > end:
+            break
+        message = entry.get("message", "")
+        if "open" in entry and message.startswith("browser context"):
+            open_ = int(entry["open"])
+            if message == "browser context opened" and at >= start:
+                found.opened += 1
+        if "parked" in entry:
+            parked = int(entry["parked"])
+            if message == "warm browser context reused" and at >= start:
+                found.reused += 1
+        if at <= peak_at:
+            found.open_at_peak, found.parked_at_peak = open_, parked
+        if at >= start:
+            found.open_max, found.parked_max = max(found.open_max, open_), max(found.parked_max, parked)
+    return found
 
 
 @dataclass
@@ -82,6 +143,16 @@ class Level:
     loads: int
     statuses: Counter[str]
     runs: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+    kinds: dict[str, tuple[int, float]] = field(default_factory=dict)  # PSS split at the peak
+    contexts: Contexts | None = None
+    side: str = ""
+    round: int = 1
+    load: str = ""  # 1-minute load average before / after the timed window
+
+    @property
+    def label(self) -> str:
+        parts = (str(self.concurrency), self.side, f"#{self.round}" if self.round > 1 else "")
+        return " ".join(x for x in parts if x)
 
 
 @dataclass
@@ -148,6 +219,19 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1200, help="seconds per level")
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the workers (repeat)")
     parser.add_argument("--database-url", default=None, help="a PostgreSQL server (default: SQLite)")
+    parser.add_argument(
+        "--base-tree",
+        type=Path,
+        default=None,
+        help="another checkout (e.g. `git archive main`): its worker runs beside this tree's, the two "
+        "sides alternating level by level",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="times every level (and side) runs")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="workers log at debug level (JSON): count their browser contexts, open and parked",
+    )
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
     types = TYPES if args.mix == "all" else tuple(t.strip() for t in args.mix.split(","))
@@ -155,7 +239,12 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown task type in --mix: {', '.join(unknown)}; choose from {', '.join(TYPES)}")
     payers = PAYERS if args.payer == "both" else (args.payer,)
+    sides: list[tuple[str, Path | None]] = [("", None)]
+    if args.base_tree is not None:
+        sides = [("base", args.base_tree.resolve()), ("this", None)]
     env = dict(item.split("=", 1) for item in args.env)
+    if args.profile:
+        env |= {"SOPWRIGHT_LOG_LEVEL": "DEBUG", "SOPWRIGHT_LOG_FORMAT": "json"}
     warm_up = chaos_tasks(len(payers), types=("check_eligibility",), payers=payers, first=WARM_UP)
     probes = chaos_tasks(len(types) * len(payers), types=types, payers=payers, first=PROBE)
     measured = chaos_tasks(args.tasks, types=types, payers=payers, first=MEASURED)
@@ -176,11 +265,14 @@ def main() -> None:
         ) as s,
         s.api() as api,
     ):
-        for index, level in enumerate(levels):
+        order = [(r, level, side) for r in range(1, args.rounds + 1) for level in levels for side in sides]
+        for number, (round_, level, (label, tree)) in enumerate(order):
+            if number % (2 * len(sides)) >= len(sides):  # sides alternate: a, b, b, a, a, b, ...
+                label, tree = sides[len(sides) - 1 - sides.index((label, tree))]
             s.portal.reset(latency_ms=args.latency_ms)
-            with s.worker(level, **env) as root:
+            with s.worker(level, tree, **env) as root:
                 run_and_wait(s, api, warm_up, args.timeout)
-                if index == 0:
+                if not pages:
                     pages = probe(s, api, probes, args.timeout)
                 idle = pss_mb(root)
                 roots = {
@@ -189,12 +281,18 @@ def main() -> None:
                     "portal": psutil.Process(s.portal.pid),
                 }
                 loads = page_loads(s.portal)
+                load = os.getloadavg()
                 with Sampler(root) as sampler, CpuMeter(roots) as cpu:
                     start = time.time()
                     ids = post(api, measured)
                     tasks = s.wait_final(api, list(ids), args.timeout, answer_payer(ids), reject_reviews=True)
                 loads = page_loads(s.portal) - loads
-                elapsed = max(when(t["completedAt"] or t["failedAt"]) for t in tasks.values()) - start
+                end = max(when(t["completedAt"] or t["failedAt"]) for t in tasks.values())
+                elapsed = end - start
+                contexts = None
+                if args.profile:
+                    log = max(s.work.glob(f"worker-{level}-*.log"), key=lambda p: p.stat().st_mtime)
+                    contexts = contexts_from_log(log, start, end, sampler.peak_at)
                 runs: dict[tuple[str, str], list[float]] = {}
                 for task_id, task in tasks.items():
                     runs.setdefault((ids[task_id].type, ids[task_id].payer), []).append(run_seconds(task))
@@ -209,22 +307,38 @@ def main() -> None:
                         loads,
                         Counter(t["status"] for t in tasks.values()),
                         runs,
+                        sampler.kinds,
+                        contexts,
+                        label,
+                        round_,
+                        f"{load[0]:.1f} / {os.getloadavg()[0]:.1f}",
                     )
                 )
             rejected = f"; {len(s.reviews)} review(s) rejected so far" if s.reviews else ""
-            print(f"concurrency {level}: {elapsed:.1f} s{rejected}", flush=True)
+            print(f"{label} round {round_} concurrency {level}: {elapsed:.1f} s{rejected}", flush=True)
     report(args, results, pages)
+
+
+def base_of(results: list[Level], r: Level) -> Level:
+    """The lowest level of `r`'s side and round: what throughput and memory are compared with."""
+    return min((x for x in results if (x.side, x.round) == (r.side, r.round)), key=lambda x: x.concurrency)
+
+
+def per_extra_task(results: list[Level], r: Level) -> float | None:
+    base = base_of(results, r)
+    return (r.peak - base.peak) / (r.concurrency - base.concurrency) if r is not base else None
 
 
 def report(args: argparse.Namespace, results: list[Level], pages: dict[tuple[str, str], Probe]) -> None:
     n = args.tasks
-    base = results[0]
     rows = []
     for r in results:
-        per_extra = f"{(r.peak - base.peak) / (r.concurrency - 1):.0f}" if r.concurrency > 1 else "-"
+        base = base_of(results, r)
+        extra = per_extra_task(results, r)
+        per_extra = "-" if extra is None else f"{extra:.0f}"
         rows.append(
             (
-                r.concurrency,
+                r.label,
                 f"{r.elapsed:.1f}",
                 f"{n / r.elapsed * 60:.1f}",
                 f"{base.elapsed / r.elapsed:.2f}x",
@@ -234,6 +348,7 @@ def report(args: argparse.Namespace, results: list[Level], pages: dict[tuple[str
                 f"{r.cpu:.0f}%",
                 f"{r.loads / n:.1f}",
                 ", ".join(f"{k} {v}" for k, v in sorted(r.statuses.items())),
+                r.load,
             )
         )
     mix = "all types" if args.mix == "all" else args.mix
@@ -251,19 +366,23 @@ def report(args: argparse.Namespace, results: list[Level], pages: dict[tuple[str
             "CPU",
             "pages/task",
             "final states",
+            "load before / after",
         ],
         rows,
         [
             "targets: >= 5x at concurrency 8; <= 80 MB PSS per extra concurrent task",
             "PSS: worker process + every descendant (driver, Chromium processes); CPU: whole machine",
+            *([f"sides: base = the worker of {args.base_tree}; this = this tree's"] * bool(args.base_tree)),
         ],
     )
+    if len({(r.side, r.round) for r in results}) > 1:
+        report_sides(results, n)
     cpu_rows = []
     for r in results:
         total = sum(r.cpu_by.values())
         cpu_rows.append(
             (
-                r.concurrency,
+                r.label,
                 *(f"{r.cpu_by.get(g, 0.0) / n:.2f}" for g in CPU_GROUPS),
                 f"{total / n:.2f}",
                 f"{total / r.elapsed / psutil.cpu_count():.0%}",
@@ -283,6 +402,7 @@ def report(args: argparse.Namespace, results: list[Level], pages: dict[tuple[str
         ],
         cpu_rows,
     )
+    report_memory(results)
     probe_rows = []
     for (kind, payer), p in sorted(pages.items()):
         runs = [x for r in results for x in r.runs.get((kind, payer), [])]
@@ -293,6 +413,91 @@ def report(args: argparse.Namespace, results: list[Level], pages: dict[tuple[str
         ["type", "payer", "page loads", "run s (alone)", "final state", "run s (median, every level)"],
         probe_rows,
         ["page loads: documents and frames the portal served (a redirect counts twice)"],
+    )
+
+
+KINDS = (
+    ("python", ("python",)),
+    ("driver", ("driver",)),
+    ("browser", ("browser",)),
+    ("renderers", ("renderer",)),
+    ("GPU", ("gpu-process",)),
+    ("utility, zygote", ("utility", "zygote")),
+)
+
+
+def report_sides(results: list[Level], n: int) -> None:
+    """Per side and level, over the rounds: tasks/min, the ratio to the lowest level, MB per
+    extra task (each round against its own lowest level)."""
+    rows = []
+    for side in dict.fromkeys(r.side for r in results):
+        for level in sorted({r.concurrency for r in results}):
+            got = [r for r in results if (r.side, r.concurrency) == (side, level)]
+            ratios = [base_of(results, r).elapsed / r.elapsed for r in got]
+            extras = [x for r in got if (x := per_extra_task(results, r)) is not None]
+            rows.append(
+                (
+                    side or "-",
+                    level,
+                    len(got),
+                    " ".join(f"{n / r.elapsed * 60:.1f}" for r in got),
+                    " ".join(f"{x:.2f}x" for x in ratios),
+                    " ".join(f"{x:.0f}" for x in extras) or "-",
+                    f"{statistics.mean(extras):.0f}" if extras else "-",
+                )
+            )
+    show(
+        "Sides and rounds",
+        ["side", "concurrency", "runs", "tasks/min", "vs lowest level", "MB per extra task", "mean MB"],
+        rows,
+    )
+
+
+def report_memory(results: list[Level]) -> None:
+    """The PSS peak split by process kind (processes/MB), per level, and per extra task."""
+
+    def cell(r: Level, names: tuple[str, ...]) -> tuple[int, float]:
+        found = [r.kinds.get(k, (0, 0.0)) for k in names]
+        return sum(n for n, _ in found), sum(mb for _, mb in found)
+
+    known = {k for _, names in KINDS for k in names}
+    rows = []
+    for r in results:
+        other = sum(mb for k, (_, mb) in r.kinds.items() if k not in known)
+        cells = [f"{n}/{mb:.0f}" for n, mb in (cell(r, names) for _, names in KINDS)]
+        c = r.contexts
+        rows.append(
+            (
+                r.label,
+                *cells,
+                f"{other:.0f}",
+                f"{r.peak:.0f}",
+                f"{c.open_at_peak}/{c.parked_at_peak}" if c else "-",
+                f"{c.open_max}/{c.parked_max}" if c else "-",
+                f"{c.opened}/{c.reused}" if c else "-",
+            )
+        )
+        base = base_of(results, r)
+        if r is not base:
+            steps = r.concurrency - base.concurrency
+            per = [(cell(r, names)[1] - cell(base, names)[1]) / steps for _, names in KINDS]
+            rows.append(("per extra task", *(f"{mb:.1f}" for mb in per), *[""] * 5))
+    show(
+        "PSS at the peak by process kind (processes / MB); browser contexts (with --profile)",
+        [
+            "concurrency",
+            *(name for name, _ in KINDS),
+            "other MB",
+            "peak MB",
+            "contexts at peak: open/parked",
+            "max open/parked",
+            "opened/warm reused",
+        ],
+        rows,
+        [
+            "open contexts include the parked warm ones; opened/reused: new contexts and warm hand-overs "
+            "in the timed window",
+        ],
     )
 
 

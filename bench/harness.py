@@ -70,11 +70,17 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def process(
-    name: str, command: list[str], env: dict[str, str], log: Path, ready_url: str | None = None
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    log: Path,
+    ready_url: str | None = None,
+    cwd: Path = ROOT,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `command` until the block ends; with `ready_url`, wait (START_SECONDS at most) until it answers."""
+    """Run `command` (in `cwd`) until the block ends; with `ready_url`, wait (START_SECONDS at
+    most) until it answers."""
     with log.open("w") as sink:
-        proc = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT, cwd=cwd)
     try:
         deadline = time.monotonic() + START_SECONDS
         while ready_url is not None:
@@ -349,11 +355,14 @@ class Stack:
         forget_session(self.work, self.account.credential_id, self.database_url)
 
     @contextlib.contextmanager
-    def worker(self, concurrency: int, **env: str) -> Iterator[psutil.Process]:
-        """A `sopwright worker` process, yielded once its browser is up (the root of its tree)."""
+    def worker(self, concurrency: int, tree: Path | None = None, **env: str) -> Iterator[psutil.Process]:
+        """A `sopwright worker` process, yielded once its browser is up (the root of its tree);
+        `tree`: another checkout of sopwright (same database schema) whose code the worker runs
+        (`python -m` imports from the working directory first)."""
         command = [PY, "-m", "runner.cli.main", "worker", "--concurrency", str(concurrency)]
         log = self.work / f"worker-{concurrency}-{time.monotonic_ns()}.log"
-        with process("worker", command, env_for(self.work, self.database_url, **env), log) as proc:
+        environment = env_for(self.work, self.database_url, **env)
+        with process("worker", command, environment, log, cwd=tree or ROOT) as proc:
             root = psutil.Process(proc.pid)
             deadline = time.monotonic() + START_SECONDS
             while not any("chrom" in p.name() for p in _tree(root)[1:]):
@@ -404,6 +413,38 @@ def pss_by_kind(root: psutil.Process) -> dict[str, tuple[int, float]]:
             count, total = found.get(kind_of(proc), (0, 0.0))
             found[kind_of(proc)] = (count + 1, total + pss)
     return found
+
+
+def signed_in_state(portal: Portal) -> dict[str, Any]:
+    """A Playwright storage state signed in to Acme (password and TOTP by form posts)."""
+    user = portal.user()
+    with httpx.Client(base_url=portal.acme, timeout=30, follow_redirects=True) as client:
+        client.post("/login", data={"username": user["username"], "password": user["password"]})
+        home = client.post("/login/verify", data={"code": pyotp.TOTP(user["totp_secret"]).now()})
+        if not str(home.url).endswith("/home"):
+            raise RuntimeError(f"signing in ended on {home.url}")
+        cookies = [
+            {
+                "name": c.name,
+                "value": c.value or "",
+                "domain": "127.0.0.1",
+                "path": c.path or "/",
+                "expires": -1,
+                "httpOnly": True,
+                "secure": False,
+                "sameSite": "Lax",
+            }
+            for c in client.cookies.jar
+        ]
+    return {"cookies": cookies, "origins": []}
+
+
+def driver_process() -> psutil.Process:
+    """Playwright's node driver: the child of this process that runs the browser."""
+    for child in psutil.Process(os.getpid()).children():
+        if kind_of(child) == "driver":
+            return child
+    raise RuntimeError("Playwright's driver process was not found")
 
 
 CPU_GROUPS = ("worker", "driver", "chromium", "api", "portal")
