@@ -95,6 +95,10 @@ class FakeContext:
             return session_of(self.number)
         return copy.deepcopy(self.restored_from)
 
+    async def close_pages(self) -> None:
+        for page in self.fake_pages:
+            await page.close()
+
     async def close(self) -> None:
         if self.closed:
             return
@@ -109,11 +113,17 @@ class FakeContext:
 
 
 class FakeBrowser:
-    """`warm_seconds` > 0 keeps contexts handed back with `park`, as the pool does; `unavailable`
-    makes every `new_context` fail as a browser outage does."""
+    """`warm_seconds` > 0 keeps contexts handed back with `park`, as the pool does, and, as the
+    pool, parked contexts keep their page only within `max_pages` (default `max_contexts`) with
+    those in use; `unavailable` makes every `new_context` fail as a browser outage does."""
 
     def __init__(
-        self, *, warm_seconds: float = 0.0, max_contexts: int = 8, unavailable: bool = False
+        self,
+        *,
+        warm_seconds: float = 0.0,
+        max_contexts: int = 8,
+        max_pages: int | None = None,
+        unavailable: bool = False,
     ) -> None:
         self.unavailable = unavailable
         self.started = 0
@@ -122,6 +132,7 @@ class FakeBrowser:
         self.reused = 0  # contexts handed out warm
         self._open: list[FakeContext] = []
         self._warm: WarmContexts[FakeContext] = WarmContexts(seconds=warm_seconds, limit=max_contexts)
+        self._max_pages = max_contexts if max_pages is None else max_pages
 
     @property
     def in_use(self) -> int:
@@ -130,6 +141,11 @@ class FakeBrowser:
     @property
     def parked(self) -> int:
         return len(self._warm)
+
+    @property
+    def parked_pages(self) -> int:
+        """Parked contexts that keep their page."""
+        return self._warm.pages
 
     async def start(self) -> None:
         self.started += 1
@@ -144,15 +160,17 @@ class FakeBrowser:
         self, *, storage_state: StorageState | None = None, warm_key: str | None = None
     ) -> FakeContext:
         if warm_key is not None:
-            warm = self._warm.take(warm_key)
+            warm = await self._warm.take(warm_key)
             if warm is not None:
                 self.reused += 1
+                await self._fit_pages()
                 return warm
         if self.unavailable:
             raise BrowserUnavailable("No browser server is reachable (fake); the task will be retried.")
         context = FakeContext(self, len(self.opened) + 1, storage_state)
         self.opened.append(context)
         self._open.append(context)
+        await self._fit_pages()
         return context
 
     async def park(self, context: Context, warm_key: str) -> None:
@@ -166,7 +184,17 @@ class FakeBrowser:
             await page.close()
         if pages:
             await pages[0].goto("about:blank")
-        await self._warm.keep(warm_key, kept, usable=lambda: not kept.closed, label="fake")
+        await self._warm.keep(
+            warm_key,
+            kept,
+            usable=lambda: not kept.closed,
+            label="fake",
+            close_page=kept.close_pages if pages else None,
+        )
+        await self._fit_pages()
+
+    async def _fit_pages(self) -> None:
+        await self._warm.shed(self._max_pages - self.in_use)
 
     def closed(self, context: FakeContext) -> None:
         if context in self._open:

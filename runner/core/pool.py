@@ -14,6 +14,11 @@ Warm contexts (`warm_seconds` > 0, `runner.core.warm`): a context handed back wi
 emptied first — the portal's page storage cleared (a form draft may hold the last task's
 patient), its pages closed but one, which shows about:blank — then kept for the next
 `new_context(warm_key=...)` of its key. A parked context also gives way when a server is full.
+Pages are the memory (a renderer process each, 35-40 MB; a parked context without one, about 5):
+the contexts in use plus the parked contexts that keep their page stay within `max_pages` (the
+worker's concurrency), so a parked context loses its page, longest-parked first, when a task
+needs the room; the next task of its key then opens a page (about 60 ms and 60 ms of CPU more
+than taking over the kept one; bench/parked_contexts.py).
 
 With an egress gate (runner.core.egress), every context goes out through it, so the destination
 policy holds for every request a page makes; service workers are blocked either way (no portal
@@ -95,9 +100,13 @@ class BrowserPool:
         connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
         egress: EgressGate | None = None,
         warm_seconds: float = 0.0,
+        max_pages: int | None = None,
     ) -> None:
+        """`max_pages`: contexts in use plus parked contexts that keep their page (default
+        `max_contexts`)."""
         if max_contexts < 1:
             raise ValueError("max_contexts must be at least 1")
+        self._max_pages = max_contexts if max_pages is None else max_pages
         self._warm: WarmContexts[BrowserContext] = WarmContexts(seconds=warm_seconds, limit=max_contexts)
         self._executable = executable
         self._headless = headless
@@ -123,6 +132,11 @@ class BrowserPool:
     def parked(self) -> int:
         """Warm contexts waiting for the next task of their key."""
         return len(self._warm)
+
+    @property
+    def parked_pages(self) -> int:
+        """Parked contexts that keep their page (and so a renderer process)."""
+        return self._warm.pages
 
     def status(self) -> list[dict[str, object]]:
         """Per browser: its label, whether it is connected, and its open contexts."""
@@ -151,9 +165,10 @@ class BrowserPool:
         """A context for one task: the warm one parked under `warm_key` if there is one (its own
         session, newer than `storage_state`), else a new one restored from `storage_state`."""
         if warm_key is not None:
-            warm = self._warm.take(warm_key)
+            warm = await self._warm.take(warm_key)
             if warm is not None:
-                log.debug("warm browser context reused")
+                log.debug("warm browser context reused", extra={"parked": self.parked})
+                await self._fit_pages()
                 return warm
         deadline = time.monotonic() + self._slot_timeout
         while True:
@@ -185,6 +200,7 @@ class BrowserPool:
             server.open.add(context)
             context.on("close", functools.partial(self._release, server))
             log.debug("browser context opened", extra={"server": server.label, "open": len(server.open)})
+            await self._fit_pages()
             return context
 
     async def park(self, context: Context, warm_key: str) -> None:
@@ -209,8 +225,17 @@ class BrowserPool:
             await _close_quietly(context)
             return
         await self._warm.keep(
-            warm_key, context, usable=lambda: server.connected and context in server.open, label=server.label
+            warm_key,
+            context,
+            usable=lambda: server.connected and context in server.open,
+            label=server.label,
+            close_page=functools.partial(_close_pages, context) if pages else None,
         )
+        await self._fit_pages()
+
+    async def _fit_pages(self) -> None:
+        """Parked contexts keep their page only within the page budget left by those in use."""
+        await self._warm.shed(self._max_pages - self.in_use)
 
     async def stop(self) -> None:
         await self._warm.close_all()
@@ -339,6 +364,11 @@ class BrowserPool:
             except Exception:  # already gone
                 log.debug("browser close failed", extra={"server": server.label}, exc_info=True)
         server.open.clear()
+
+
+async def _close_pages(context: BrowserContext) -> None:
+    for page in list(context.pages):
+        await page.close()
 
 
 async def _close_quietly(context: BrowserContext) -> None:

@@ -47,6 +47,7 @@ def build_worker(
     poll_interval: float = 1.0,
 ) -> Worker:
     settings = system.settings
+    concurrency = concurrency or settings.worker_concurrency
     return Worker(
         system.queue,
         build_executor(system, portals=portals),
@@ -57,8 +58,10 @@ def build_worker(
             max_contexts=settings.browser_max_contexts,
             egress=EgressGate(system.destinations),
             warm_seconds=settings.warm_context_seconds,
+            # Parked contexts keep their page (a renderer) only within what the tasks could use.
+            max_pages=concurrency,
         ),
-        concurrency=concurrency or settings.worker_concurrency,
+        concurrency=concurrency,
         poll_interval=poll_interval,
         reap_interval=settings.reap_interval,
         grace_seconds=settings.grace_seconds,

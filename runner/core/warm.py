@@ -1,12 +1,17 @@
 """Warm contexts: a finished task's browser context kept for the next task of the same key.
 
-A task that ended well leaves its context under its key (its account and portal login); the next
-task of that key gets it back instead of a new context restored from the stored session: signed
-in already, its HTTP cache and connections warm. Keys never mix: another account or login never
-gets it. A kept context is closed after `seconds` unused, to keep at most `limit` (the oldest
-goes first), when its browser wants the slot for another context, or when the browser stops.
+A task that ended well leaves its context under its key (its account, portal login and session
+slot); the next task of that key gets it back instead of a new context restored from the stored
+session: signed in already, its HTTP cache and connections warm. Keys never mix: another account,
+login or slot never gets it. One context per key is kept (a key is one portal session: a newer
+context of it replaces the older). A kept context is closed after `seconds` unused, to keep at
+most `limit` (the longest-kept goes first), when its browser wants the slot for another context,
+or when the browser stops.
 
-This is the keeping only; emptying a context of its last task before it is kept is the browser's
+A kept context may hold a page (and so a renderer process, about 35-40 MB): `shed(room)` closes
+the pages of the longest-kept ones until at most `room` hold one, and the context stays kept
+without. The browser decides the room (`runner.core.pool`: pages in use plus kept pages within
+its page budget). Emptying a context of its last task before it is kept is the browser's too
 (`runner.core.pool`, `runner.core.fake_browser`).
 """
 
@@ -14,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -27,72 +32,113 @@ C = TypeVar("C", bound=Context)
 
 @dataclass(eq=False)
 class _Kept(Generic[C]):
+    key: str
     context: C
     usable: Callable[[], bool]
     label: str
+    close_page: Callable[[], Awaitable[None]] | None  # None: it holds no page
     timer: asyncio.TimerHandle | None = None
+    closing: asyncio.Future[None] | None = None  # its page being closed (`shed`)
 
 
 class WarmContexts(Generic[C]):
     def __init__(self, *, seconds: float, limit: int) -> None:
         self._seconds = seconds
         self._limit = limit
-        self._kept: dict[str, list[_Kept[C]]] = {}
+        self._kept: list[_Kept[C]] = []  # longest-kept first
 
     @property
     def enabled(self) -> bool:
         return self._seconds > 0
 
     def __len__(self) -> int:
-        return sum(len(kept) for kept in self._kept.values())
+        return len(self._kept)
 
-    async def keep(self, key: str, context: C, *, usable: Callable[[], bool], label: str = "") -> None:
+    @property
+    def pages(self) -> int:
+        """Kept contexts that still hold a page."""
+        return sum(1 for warm in self._kept if warm.close_page is not None)
+
+    async def keep(
+        self,
+        key: str,
+        context: C,
+        *,
+        usable: Callable[[], bool],
+        label: str = "",
+        close_page: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         """Keep `context` under `key`; `usable()` says later whether it can still serve a task
-        (its browser still connected, the context still open); `label` names its browser in logs."""
+        (its browser still connected, the context still open); `label` names its browser in logs;
+        `close_page()` closes the page it holds (None: it holds none)."""
+        for older in [warm for warm in self._kept if warm.key == key]:
+            await self._expire(older)  # one portal session, one context: the newest
         while len(self) >= self._limit:  # never more warm than the browser could run at once
             await self.evict()
-        kept = _Kept(context, usable, label)
+        kept = _Kept(key, context, usable, label, close_page)
         kept.timer = asyncio.get_running_loop().call_later(
-            self._seconds, lambda: asyncio.ensure_future(self._expire(key, kept))
+            self._seconds, lambda: asyncio.ensure_future(self._expire(kept))
         )
-        self._kept.setdefault(key, []).append(kept)
+        self._kept.append(kept)
+        log.debug("warm browser context kept", extra={"server": label, "parked": len(self)})
 
-    def take(self, key: str) -> C | None:
-        """The most recently kept usable context of `key` (the likeliest to still be signed in)."""
-        kept = self._kept.get(key, [])
-        while kept:
-            warm = kept.pop()
-            if warm.timer is not None:
-                warm.timer.cancel()
-            if warm.usable():
-                if not kept:
-                    self._kept.pop(key, None)
-                return warm.context
-        self._kept.pop(key, None)
-        return None
+    async def take(self, key: str) -> C | None:
+        """The context kept under `key` if it is still usable (it leaves the kept ones either way);
+        if its page is being closed (`shed`), once that is done."""
+        warm = next((w for w in reversed(self._kept) if w.key == key), None)
+        if warm is None:
+            return None
+        self._kept.remove(warm)
+        if warm.timer is not None:
+            warm.timer.cancel()
+        if warm.closing is not None:
+            try:
+                await asyncio.shield(warm.closing)
+            except Exception:  # the page would not close: the context is not handed out
+                await _close_quietly(warm.context)
+                return None
+        # Not usable: closed under us (its browser is gone); the next task gets a new one.
+        return warm.context if warm.usable() else None
+
+    async def shed(self, room: int) -> None:
+        """Close the pages of the longest-kept contexts until at most `room` kept ones hold one;
+        a context whose page will not close is closed."""
+        for warm in [w for w in self._kept if w.close_page is not None][: max(0, self.pages - room)]:
+            close_page, warm.close_page = warm.close_page, None
+            if close_page is None or warm not in self._kept:
+                continue
+            warm.closing = asyncio.ensure_future(close_page())
+            try:
+                await asyncio.shield(warm.closing)
+            except Exception:
+                log.debug("warm browser context page close failed", exc_info=True)
+                await self._expire(warm)
+            finally:
+                warm.closing = None
 
     async def evict(self) -> bool:
         """Close the longest-kept context; False if there is none."""
-        for key, kept in list(self._kept.items()):
-            for warm in kept:
-                if warm.timer is not None:
-                    warm.timer.cancel()
-                await self._expire(key, warm)
-                return True
-        return False
+        if not self._kept:
+            return False
+        await self._expire(self._kept[0])
+        return True
 
     async def close_all(self) -> None:
         while await self.evict():
             pass
 
-    async def _expire(self, key: str, warm: _Kept[C]) -> None:
-        kept = self._kept.get(key, [])
-        if warm in kept:
-            kept.remove(warm)
-            if not kept:
-                self._kept.pop(key, None)
-            try:
-                await warm.context.close()
-            except Exception:  # its browser is already gone
-                log.debug("warm browser context close failed", exc_info=True)
-            log.debug("warm browser context closed (idle)", extra={"server": warm.label})
+    async def _expire(self, warm: _Kept[C]) -> None:
+        if warm not in self._kept:
+            return
+        self._kept.remove(warm)
+        if warm.timer is not None:
+            warm.timer.cancel()
+        await _close_quietly(warm.context)
+        log.debug("warm browser context closed", extra={"server": warm.label, "parked": len(self)})
+
+
+async def _close_quietly(context: Context) -> None:
+    try:
+        await context.close()
+    except Exception:  # its browser is already gone
+        log.debug("warm browser context close failed", exc_info=True)

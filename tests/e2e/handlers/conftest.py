@@ -62,8 +62,10 @@ class KeptBrowser(BrowserPool):
     the queue, and starting Chromium again for each pass is most of a short test's time. Its
     contexts go out through the egress gate, as a worker's do."""
 
-    def __init__(self, egress: EgressGate | None = None, *, warm_seconds: float = 0.0) -> None:
-        super().__init__(egress=egress, warm_seconds=warm_seconds)
+    def __init__(
+        self, egress: EgressGate | None = None, *, warm_seconds: float = 0.0, max_pages: int | None = None
+    ) -> None:
+        super().__init__(egress=egress, warm_seconds=warm_seconds, max_pages=max_pages)
         self._up = False
 
     async def start(self) -> None:

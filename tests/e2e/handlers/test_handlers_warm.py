@@ -94,3 +94,44 @@ def test_a_failed_task_leaves_no_warm_context(clinic: Clinic, browser: KeptBrows
     clinic.run(concurrency=1)
     assert clinic.get(task.id).status == "failed"
     assert browser.parked == 0 and browser.in_use == 0
+
+
+def test_a_context_parked_without_its_page_serves_the_next_task_signed_in(
+    system: System, portal: MockPortalAdmin
+) -> None:
+    """No page budget left (`max_pages=0`): the parked context closes its page (its renderer
+    process goes) and stays signed in; the next task of the login opens a page in it, with none
+    of the last task's storage."""
+    browser = KeptBrowser(EgressGate(system.destinations), warm_seconds=600, max_pages=0)
+    clinic = Clinic(system, portal, system.accounts.create("Lean Clinic").account, browser=browser)
+    try:
+        clinic.add_login("acme")
+        seen: list[dict[str, object]] = []
+
+        async def leave_a_draft(ctx: StepContext) -> None:
+            await ctx.page.evaluate(f"() => localStorage.setItem('draft', '{DRAFT}')")
+
+        async def look_around(ctx: StepContext) -> None:
+            seen.append(
+                {
+                    "pages": len(ctx.page.context.pages),
+                    "draft": await ctx.page.evaluate("() => localStorage.getItem('draft')"),
+                }
+            )
+
+        first = clinic.create("check_eligibility", task_data.eligibility("acme"))
+        clinic.run(concurrency=1, portals=with_hook("acme", "open_eligibility_search", leave_a_draft))
+        assert clinic.get(first.id).status == "completed"
+        assert browser.parked == 1 and browser.parked_pages == 0 and browser.in_use == 0
+
+        second = clinic.create("check_eligibility", task_data.eligibility("acme"))
+        before = len(clinic.portal.page_loads())
+        clinic.run(concurrency=1, portals=with_hook("acme", "open_eligibility_search", look_around))
+        done = clinic.get(second.id)
+        assert done.status == "completed", done.notes
+        assert seen == [{"pages": 1, "draft": None}]
+        loads = clinic.portal.page_loads()[before:]
+        assert loads and not [load for load in loads if "login" in load["path"]], loads
+        assert browser.parked == 1 and browser.parked_pages == 0
+    finally:
+        clinic.close()
