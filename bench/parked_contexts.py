@@ -44,7 +44,7 @@ from playwright.async_api import BrowserContext, Playwright, async_playwright
 
 from handlers.browser import launch_options
 
-MODES = ("page kept", "page closed")
+MODES = ("page kept", "page closed", "page kept, purged")
 FORM_HEADING = "Submit a professional claim"
 
 
@@ -65,8 +65,9 @@ def total(kinds: dict[str, tuple[int, float]]) -> float:
     return sum(mb for _, mb in kinds.values())
 
 
-async def park(context: BrowserContext, *, keep_page: bool) -> None:
-    """What the pool does when a task ends well (runner.core.pool.BrowserPool.park)."""
+async def park(context: BrowserContext, *, keep_page: bool, purge: bool = False) -> None:
+    """What the pool does when a task ends well (runner.core.pool.BrowserPool.park); `purge`:
+    then a critical memory-pressure signal to the kept page's renderer (DevTools)."""
     pages = list(context.pages)
     if pages:
         await pages[0].evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
@@ -74,6 +75,10 @@ async def park(context: BrowserContext, *, keep_page: bool) -> None:
         await page.close()
     if keep_page and pages:
         await pages[0].goto("about:blank")
+        if purge:
+            cdp = await context.new_cdp_session(pages[0])
+            await cdp.send("Memory.simulatePressureNotification", {"level": "critical"})
+            await cdp.detach()
 
 
 async def measure(
@@ -106,7 +111,7 @@ async def measure(
         await asyncio.sleep(settle)
         result.busy = total(pss_by_kind(root))
         for context in contexts:
-            await park(context, keep_page=mode == "page kept")
+            await park(context, keep_page=mode != "page closed", purge=mode.endswith("purged"))
         await asyncio.sleep(settle)
         result.kinds = pss_by_kind(root)
         result.parked = total(result.kinds)
@@ -128,7 +133,7 @@ async def run(args: argparse.Namespace, portal: Portal) -> list[Result]:
     claim_no = 0
     async with async_playwright() as pw:
         for round_ in range(1, args.rounds + 1):
-            for mode in MODES if round_ % 2 else MODES[::-1]:
+            for mode in (MODES if round_ % 2 else MODES[::-1]) if not args.modes else args.modes.split(","):
                 portal.reset(latency_ms=args.latency_ms)
                 state = signed_in_state(portal)  # a reset ends the portal's sessions
                 load = machine().split("load average ")[-1]
@@ -146,6 +151,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--settle", type=float, default=1.0, help="seconds before each PSS reading")
+    parser.add_argument("--modes", default="", help=f"comma-separated, of: {', '.join(MODES)}")
     args = parser.parse_args()
     n = args.contexts
     work = Path(tempfile.mkdtemp(prefix="sopwright-bench-"))
