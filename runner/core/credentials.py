@@ -3,6 +3,7 @@ their URLs held to the destination policy (runner.core.destinations)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,11 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from runner.core.crypto import SecretBox
+from runner.core.crypto import DecryptionFailed, SecretBox
 from runner.core.db import session_scope
 from runner.core.destinations import AddressGuard
 from runner.core.errors import Conflict, InvalidRequest, NotFound, UnsafeDestination
-from runner.core.tables import PortalCredential, utcnow
+from runner.core.tables import PortalCredential, SavedSession, utcnow
+
+log = logging.getLogger(__name__)
 
 PASSWORD = "portal_password"  # noqa: S105 - a purpose label, not a password
 TOTP = "portal_totp_secret"
@@ -67,7 +70,6 @@ _CHOICES = (
 class Secrets:
     password: str
     totp_secret: str | None
-    storage_state: str | None  # Playwright storage_state JSON of the last good session
 
 
 class PortalCredentials:
@@ -142,7 +144,7 @@ class PortalCredentials:
                 row.serves = sorted({name.strip() for name in serves or [] if name.strip()})
                 row.password_enc = self._seal(row, PASSWORD, password)
                 row.totp_secret_enc = self._seal(row, TOTP, totp_secret) if totp_secret else None
-                row.storage_state_enc = None
+                _forget_sessions(session, row.id)
                 row.max_sessions = max_sessions
                 row.rate_per_minute = rate_per_minute
                 row.consecutive_login_failures = 0
@@ -241,16 +243,44 @@ class PortalCredentials:
         return Secrets(
             password=self._open(row, PASSWORD, row.password_enc),
             totp_secret=self._open(row, TOTP, row.totp_secret_enc) if row.totp_secret_enc else None,
-            storage_state=self._open(row, SESSION, row.storage_state_enc) if row.storage_state_enc else None,
         )
 
-    def save_session(self, credential_id: str, storage_state: str | None) -> None:
+    def saved_session(self, row: PortalCredential, slot: int) -> str | None:
+        """The last good session of the login's session slot `slot` (Playwright storage state
+        JSON), or None: an attempt on that slot then signs in."""
+        with session_scope(self._engine, readonly=True) as session:
+            saved = session.get(SavedSession, (row.id, slot))
+            sealed = saved.storage_state_enc if saved is not None else None
+        if sealed is None:
+            return None
+        try:
+            return self._open(row, _session_purpose(slot), sealed)
+        except DecryptionFailed:  # (a key changed, a row copied): signing in again costs less
+            log.warning("a saved portal session does not decrypt; signing in", extra={"slot": slot})
+            return None
+
+    def save_session(self, credential_id: str, slot: int, storage_state: str | None) -> None:
+        """Save the session of one slot of the login; None forgets it (it ended)."""
         with session_scope(self._engine) as session:
             row = session.get(PortalCredential, credential_id)
             if row is None:
                 return
-            row.storage_state_enc = self._seal(row, SESSION, storage_state) if storage_state else None
-            session.add(row)
+            saved = session.get(SavedSession, (credential_id, slot))
+            if storage_state is None:
+                if saved is not None:
+                    session.delete(saved)
+                return
+            sealed = self._seal(row, _session_purpose(slot), storage_state)
+            if saved is None:
+                saved = SavedSession(credential_id=credential_id, slot=slot, storage_state_enc=sealed)
+            else:
+                saved.storage_state_enc, saved.saved_at = sealed, utcnow()
+            session.add(saved)
+
+    def forget_sessions(self, credential_id: str) -> None:
+        """Forget every saved session of the login: its next attempts sign in."""
+        with session_scope(self._engine) as session:
+            _forget_sessions(session, credential_id)
 
     def login_succeeded(self, credential_id: str) -> None:
         with session_scope(self._engine) as session:
@@ -266,7 +296,7 @@ class PortalCredentials:
             if row is None:
                 return False
             row.consecutive_login_failures += 1
-            row.storage_state_enc = None
+            _forget_sessions(session, row.id)
             if row.consecutive_login_failures >= MAX_LOGIN_FAILURES and row.disabled_at is None:
                 row.disabled_at = utcnow()
                 row.disabled_reason = reason[:500]
@@ -278,6 +308,17 @@ class PortalCredentials:
 
     def _open(self, row: PortalCredential, purpose: str, value: str) -> str:
         return self._box.open(value, purpose=purpose, account_id=row.account_id, record_id=row.id)
+
+
+def _session_purpose(slot: int) -> str:
+    """What a slot's saved session is sealed for: a ciphertext of one slot does not open as
+    another's. (Slot 0 keeps the purpose of the login's one session before slots had their own.)"""
+    return SESSION if slot == 0 else f"{SESSION}:{slot}"
+
+
+def _forget_sessions(session: Session, credential_id: str) -> None:
+    """Forget every saved session of the login (its password changed, or the portal refused it)."""
+    session.execute(sa.delete(SavedSession).where(col(SavedSession.credential_id) == credential_id))
 
 
 def configured_payers(rows: Sequence[Choosable]) -> str:

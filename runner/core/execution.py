@@ -188,18 +188,16 @@ class Executor:
         *,
         slot: int = 0,
     ) -> None:
-        """`slot`: the login's session this attempt holds (`Hold.slot`). Slot 0 is the session the
-        login stores: restored into a new context, saved after. Another slot's session lives in its
-        warm context only: a new context for it signs in (two attempts at once never share a
-        portal session, and never overwrite the stored one with theirs)."""
+        """`slot`: the login's session this attempt holds (`Hold.slot`): its warm context, else a
+        new context restored from the slot's saved session, saved again after. Two attempts at once
+        never share a portal session, nor overwrite each other's."""
         secrets = self._credentials.secrets(credential)
         login_secrets = [secrets.password, secrets.totp_secret or ""]
         folder = self._artifacts.dir_for(task.account_id, task.id, trajectory.id)
         documents = await asyncio.to_thread(self._documents, task.id)
         error: BaseException | None = None
         outcome: Outcome | None = None
-        stored = secrets.storage_state if slot == 0 else None
-        save = functools.partial(self._credentials.save_session, credential.id) if slot == 0 else None
+        stored = await asyncio.to_thread(self._credentials.saved_session, credential, slot)
         browsing = BrowserAttempt(
             browser,
             storage_state=json.loads(stored) if stored else None,
@@ -209,7 +207,7 @@ class Executor:
             trace=TracePlan(self._settings.trace, task.attempts),
             trace_file=folder / "trace.zip",
             secrets=login_secrets,
-            save_session=save,
+            save_session=functools.partial(self._credentials.save_session, credential.id, slot),
             task_id=task.id,
         )
         async with browsing:
@@ -271,7 +269,7 @@ class Executor:
                 await recorder.attempt_ended()
         trace_path = self._artifacts.relative(browsing.trace_file) if browsing.trace_file else None
         await asyncio.to_thread(
-            self._finish, lease, task, sop, credential, trajectory, ctx, outcome, error, trace_path
+            self._finish, lease, task, sop, credential, trajectory, ctx, outcome, error, trace_path, slot
         )
 
     # -- database writes (run in a thread) --------------------------------------------------
@@ -349,6 +347,7 @@ class Executor:
         outcome: Outcome | None,
         error: BaseException | None,
         trace_path: str | None,
+        slot: int,
     ) -> None:
         now = self._clock()
         if isinstance(error, LoginRefused):
@@ -356,7 +355,7 @@ class Executor:
         elif error is None or ctx.result:
             self._credentials.login_succeeded(credential.id)
         if isinstance(error, SessionExpired):
-            self._credentials.save_session(credential.id, None)
+            self._credentials.save_session(credential.id, slot, None)  # the slot's session ended
         portal = portal_key(credential.url)
         said = verdict(error if outcome is None else None)  # what the portal did, whatever the scripts
         if ctx.result:  # what the portal answered, and which portal answered it

@@ -324,7 +324,7 @@ def test_refused_logins_stop_the_credential_before_a_lockout(system: System) -> 
     with session_scope(system.engine, readonly=True) as session:
         credential = session.exec(select(PortalCredential)).one()
     assert credential.disabled_at is not None
-    assert credential.storage_state_enc is None  # a refused login's session is not kept
+    assert system.credentials.saved_session(credential, 0) is None  # a refused login's session is not kept
 
 
 def test_a_login_session_limit_holds_across_workers(system: System) -> None:
