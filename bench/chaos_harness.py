@@ -70,8 +70,9 @@ FOLLOW_UP_ADVANCE = 6 * 3600
 # breaker's, 8 s at most; a reaped lease's, none) and runs again without any round.
 WAITS_ON_PAYER = timedelta(minutes=1)
 # While posted tasks still run, follow-ups are created one by one as submissions complete: a round
-# waits this long after the last, so that those created close together share it.
-ROUND_GAP_SECONDS = 5.0
+# waits this long after the last, so that those created close together share it, and so that its
+# advance (which ends every portal session) comes no more often than the run's session expiries.
+ROUND_GAP_SECONDS = 20.0
 
 
 @dataclass
