@@ -39,6 +39,7 @@ from runner.core.retries import Decision
 from runner.core.sopbook import SopBook
 from runner.core.states import FileSource, TaskStatus
 from runner.core.tables import PortalCredential, Task, TaskFile, Trajectory, utcnow
+from runner.core.tables.base import as_utc
 from runner.core.tracing import DEFAULT_TRACE_MODE, TraceMode, TracePlan
 from runner.core.trajectory import DEFAULT_SCREENSHOT_BUDGET, TrajectoryRecorder
 from runner.core.transitions import move
@@ -60,6 +61,8 @@ class ExecutionSettings:
     screenshots: ScreenshotMode = ScreenshotMode.STEPS
     screenshot_budget: int = DEFAULT_SCREENSHOT_BUDGET  # bytes per attempt
     reconcile: bool = True
+    # Seconds a portal may take to list a new submission (Settings.listing_delay).
+    listing_delay: float = 0.0
     # How long an attempt waits for a session on a busy portal login before going back to the queue.
     login_wait: float = 30.0
     # Limits on the documents kept from the portal: those of uploads (Settings.max_file_bytes, ...).
@@ -248,6 +251,7 @@ class Executor:
                 # submit as if nothing had been sent, and so can submit twice.
                 submit_attempted=self._settings.reconcile and task.submit_attempted_at is not None,
                 approved_gates=frozenset(task.approved_gates),
+                listing_wait=self._listing_wait(task),
             )
             try:
                 outcome = await run_sop(
@@ -271,6 +275,14 @@ class Executor:
         await asyncio.to_thread(
             self._finish, lease, task, sop, credential, trajectory, ctx, outcome, error, trace_path, slot
         )
+
+    def _listing_wait(self, task: Task) -> float:
+        """What is left of the portal's listing delay since the task's submit was announced."""
+        submitted = as_utc(task.submit_attempted_at)
+        if submitted is None or not self._settings.listing_delay:
+            return 0.0
+        age = (self._clock() - submitted).total_seconds()
+        return max(0.0, self._settings.listing_delay - age)
 
     # -- database writes (run in a thread) --------------------------------------------------
 

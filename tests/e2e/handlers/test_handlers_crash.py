@@ -147,6 +147,39 @@ def test_failure_after_submit_is_reconciled_not_resubmitted(
         assert result.get("tracking_number") == sent["identifiers"].get("tracking_number")
 
 
+def test_a_submission_the_portal_lists_late_is_waited_for_not_sent_twice(clinic: Clinic, payer: str) -> None:
+    """The portal lists a new claim in its search only after 30 minutes (its clock). A crash right
+    after the click: the next attempt finds nothing yet, and within the listing delay it waits
+    (its attempt not counted) instead of asking a person, who would see the same empty search and
+    might approve a second submission; after the delay it finds the claim."""
+    clinic.system.settings = clinic.system.settings.model_copy(update={"listing_delay": 3600})
+    clinic.portal.set_knobs(claim_index_delay_minutes=30)
+    clinic.add_login(payer)
+    task = clinic.create("submit_claim", task_data.claim(payer))
+
+    async def crash(ctx: StepContext) -> None:
+        raise RuntimeError("the worker lost its browser right after the submit")
+
+    clinic.run(portals=with_hook(payer, "submit_claim", crash))
+    [sent] = clinic.portal.submissions(payer=payer, kind="claim")
+    clinic.make_due(task.id)
+    clinic.run()
+    waiting = clinic.get(task.id)
+    assert waiting.status == "pending", waiting.notes
+    assert "does not list the earlier submission yet" in (waiting.notes or "")
+    assert step_outcomes(clinic, waiting.trajectory_id)["submit"] == "not_listed_yet"
+    assert waiting.attempts == 1  # the crashed attempt counts; the one that waited does not
+
+    clinic.portal.advance_clock(31 * 60)
+    clinic.make_due(task.id)
+    clinic.run()
+    done = clinic.get(task.id)
+    assert done.status == "completed", done.notes
+    assert step_outcomes(clinic, done.trajectory_id)["submit"] == "reconciled"
+    assert (done.result or {})["claim_number"] == sent["identifiers"]["claim_number"]
+    assert len(clinic.portal.submissions(payer=payer, kind="claim")) == 1
+
+
 def test_submit_that_never_reached_the_portal_goes_to_review(clinic: Clinic) -> None:
     """Marked as attempted, but the portal has nothing: a person decides; approving resubmits."""
     clinic.add_login("acme")
