@@ -18,7 +18,7 @@ from handlers.errors import NeedsReview, StepError
 from handlers.registry import PortalHandler
 from sops.render import review_required
 from sops.schema import Sop, Step
-from sops.types import Outcome
+from sops.types import DocumentKind, Outcome
 
 RECONCILE_GATE = "reconcile"
 
@@ -164,9 +164,12 @@ async def _reconcile(
     reconciler = portal.reconcilers.get(ctx.task_type)
     found = await reconciler(ctx) if reconciler is not None else None
     if found:
-        await hooks.step_finished(
-            position, step, outcome="reconciled", message="Found the earlier submission."
-        )
+        # The attempt that saw the confirmation page is gone: the clerk keeps, as the evidence of
+        # the submission, the portal's page that shows it.
+        noted = len(ctx.notes)
+        await portal.print_page(ctx, f"{ctx.task_type}-as-found-on-the-portal.pdf", DocumentKind.DOCUMENT)
+        message = " ".join(["Found the earlier submission.", *ctx.notes[noted:]])
+        await hooks.step_finished(position, step, outcome="reconciled", message=message)
         return
     if RECONCILE_GATE in resume.approved_gates:
         # A reviewer looked and allowed a new submission: the form is gone with the old page, so

@@ -4,6 +4,7 @@ looking the submission up on the portal, never by submitting again."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import select
@@ -15,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from sqlmodel import col
 from sqlmodel import select as sql_select
 
@@ -145,6 +147,13 @@ def test_failure_after_submit_is_reconciled_not_resubmitted(
     else:
         assert result["original_claim_number"] == task_data.DENIED_CLAIM[payer]
         assert result.get("tracking_number") == sent["identifiers"].get("tracking_number")
+    # The confirmation page went with the crashed attempt: the portal's page that shows the
+    # submission is kept instead, and names it.
+    [(kept, pdf)] = [(f, data) for f, data in clinic.portal_files(task.id) if f.kind == "document"]
+    assert kept.filename == f"{task_type}-as-found-on-the-portal.pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    named = result[IDENTIFIER[task_type]] if task_type in IDENTIFIER else result["original_claim_number"]
+    assert str(named) in text
 
 
 def test_a_submission_the_portal_lists_late_is_waited_for_not_sent_twice(clinic: Clinic, payer: str) -> None:

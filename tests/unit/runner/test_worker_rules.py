@@ -20,7 +20,7 @@ from runner.core.fake_browser import FakeBrowser
 from runner.core.runtime import build_executor
 from runner.core.settings import Settings
 from runner.core.system import System
-from runner.core.tables import Account, PortalCredential, Trajectory
+from runner.core.tables import Account, PortalCredential, TaskFile, Trajectory
 from runner.core.tables.base import as_utc
 from runner.core.worker import Worker
 from sops.types import TaskType
@@ -189,6 +189,13 @@ def test_a_crash_past_the_mark_is_reconciled_not_resubmitted(system: System) -> 
         "skipped",
         "reconciled",
         "ok",
+    ]
+    # The confirmation page went with the crashed attempt: the page that shows the submission is
+    # kept instead, as the portal's document of it.
+    with session_scope(system.engine, readonly=True) as session:
+        kept = session.exec(select(TaskFile).where(TaskFile.task_id == task.id)).all()
+    assert [(f.source, f.kind, f.filename) for f in kept] == [
+        ("portal", "document", "submit_claim-as-found-on-the-portal.pdf")
     ]
 
 
