@@ -28,6 +28,7 @@ SESSION = "portal_session"
 # Most portals lock an account after 5 bad passwords; stop well before that.
 MAX_LOGIN_FAILURES = 2
 MAX_NAME = 200
+MAX_LISTING_DELAY = 7 * 24 * 3600  # seconds
 
 
 class Choosable(Protocol):
@@ -106,11 +107,13 @@ class PortalCredentials:
         max_sessions: int = 2,
         rate_per_minute: int = 30,
         name: str | None = None,
+        listing_delay: int | None = None,
     ) -> PortalCredential:
         """Add a login, or replace the secrets of the same payer + username (clears a stop).
 
         `name` is the portal as a person knows it; a new login without one takes the portal
-        registry's name for the key, a replaced one keeps its own."""
+        registry's name for the key, a replaced one keeps its own. `listing_delay`: seconds the
+        portal may take to list a new submission (None: the fleet's setting)."""
         payer = payer.strip().lower()
         name = " ".join((name or "").split())
         if len(name) > MAX_NAME or not name.isprintable():
@@ -124,6 +127,10 @@ class PortalCredentials:
             raise InvalidRequest("A portal login needs a username and a password.")
         if max_sessions < 1 or rate_per_minute < 1:
             raise InvalidRequest("--max-sessions and --rate-per-minute must be at least 1.")
+        if listing_delay is not None and not 0 <= listing_delay <= MAX_LISTING_DELAY:
+            raise InvalidRequest(
+                f"The listing delay must be 0 to {MAX_LISTING_DELAY // 3600} hours (in seconds here)."
+            )
         try:
             with session_scope(self._engine) as session:
                 row = session.exec(
@@ -147,6 +154,7 @@ class PortalCredentials:
                 _forget_sessions(session, row.id)
                 row.max_sessions = max_sessions
                 row.rate_per_minute = rate_per_minute
+                row.listing_delay = listing_delay
                 row.consecutive_login_failures = 0
                 row.disabled_at = None
                 row.disabled_reason = None

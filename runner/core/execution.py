@@ -251,7 +251,7 @@ class Executor:
                 # submit as if nothing had been sent, and so can submit twice.
                 submit_attempted=self._settings.reconcile and task.submit_attempted_at is not None,
                 approved_gates=frozenset(task.approved_gates),
-                listing_wait=self._listing_wait(task),
+                listing_wait=self._listing_wait(task, credential),
             )
             try:
                 outcome = await run_sop(
@@ -276,13 +276,15 @@ class Executor:
             self._finish, lease, task, sop, credential, trajectory, ctx, outcome, error, trace_path, slot
         )
 
-    def _listing_wait(self, task: Task) -> float:
-        """What is left of the portal's listing delay since the task's submit was announced."""
+    def _listing_wait(self, task: Task, credential: PortalCredential) -> float:
+        """What is left of the portal's listing delay (its login's, else the fleet's) since the
+        task's submit was announced."""
+        own = credential.listing_delay
+        delay = self._settings.listing_delay if own is None else own
         submitted = as_utc(task.submit_attempted_at)
-        if submitted is None or not self._settings.listing_delay:
+        if submitted is None or not delay:
             return 0.0
-        age = (self._clock() - submitted).total_seconds()
-        return max(0.0, self._settings.listing_delay - age)
+        return max(0.0, delay - (self._clock() - submitted).total_seconds())
 
     # -- database writes (run in a thread) --------------------------------------------------
 

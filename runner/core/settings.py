@@ -92,7 +92,8 @@ class Settings(BaseSettings):
         description="Seconds a portal may take to list a new submission in its search. A task that "
         "crashed past its submit and whose submission the portal does not list is looked for again "
         "until this long after the submit, its attempt not counted, before a person is asked "
-        "(who would see the same empty search). Default 0: asked at once.",
+        "(who would see the same empty search). Default 0: asked at once. A portal login's own "
+        "delay (`sopwright portals add --listing-delay`) comes first.",
     )
     metrics_port: int | None = Field(
         default=None, description="`sopwright worker` serves Prometheus metrics on this port."

@@ -87,6 +87,9 @@ class PortalCredential(SQLModel, table=True):
     totp_secret_enc: str | None = Field(default=None, sa_type=sa.Text)
     max_sessions: int = Field(default=2)
     rate_per_minute: int = Field(default=30)
+    # Seconds this portal may take to list a new submission in its search (a reconciliation waits
+    # that long before it believes "not found"); None: the fleet's SOPWRIGHT_LISTING_DELAY.
+    listing_delay: int | None = Field(default=None)
     consecutive_login_failures: int = Field(default=0)
     disabled_at: datetime | None = ts_column()
     disabled_reason: str | None = Field(default=None, max_length=500)

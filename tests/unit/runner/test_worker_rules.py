@@ -235,6 +235,21 @@ def test_a_recent_submission_the_portal_does_not_list_yet_is_looked_for_again(sy
     assert portal.calls["submit_claim"] == 0 and portal.calls["reconcile"] == 2
 
 
+def test_a_logins_own_listing_delay_comes_before_the_fleets(system: System) -> None:
+    system.settings = system.settings.model_copy(update={"listing_delay": 3600})
+    account = account_with_login(system)
+    login = system.credentials.for_payer(account.id, "fake", names={"fake": "Fake Payer"})
+    with session_scope(system.engine) as session:
+        row = session.get(PortalCredential, login.id)
+        assert row is not None
+        row.listing_delay = 0  # this portal lists a submission at once
+        session.add(row)
+    task = claim(system, account)
+    mark_submitted(system, task.id)
+    run_worker(system, FakePortal(reconcile_with=False))
+    assert reload(system, task.id).status == "pending_review"
+
+
 def test_past_the_listing_delay_a_submission_the_portal_does_not_list_goes_to_review(system: System) -> None:
     system.settings = system.settings.model_copy(update={"listing_delay": 60})
     account = account_with_login(system)
