@@ -38,13 +38,17 @@ class Knobs(BaseModel):
     drift_seed: int | None = None  # ids and class names change per render when set
     masked_date_input: bool = True  # Acme eligibility DOB ignores paste-style fills
     banners: bool = True
+    # Document links open the PDF in a new tab (served inline), as many portals' do, instead of
+    # downloading it
+    documents_in_new_tab: bool = False
     # Outcomes
     duplicate_mode: dict[str, DuplicateMode] = Field(default_factory=dict)  # payer key -> mode
     pended_polls: int = Field(2, ge=0)  # lookups before a pended auth is decided
     pended_minutes: int = Field(30, ge=0)  # or minutes of portal clock, whichever first
     claim_stage_polls: int = Field(1, ge=0)  # status lookups per claim stage
     claim_stage_minutes: int = Field(60, ge=0)
-    # Status searches leave out records younger than this (0: found at once; the reconcilers need 0)
+    # Status searches leave out records younger than this (0: found at once; the reconcilers wait
+    # for a listing only within the login's listing delay)
     claim_index_delay_minutes: int = Field(0, ge=0)
     auth_index_delay_minutes: int = Field(0, ge=0)  # searches by member only
     # Uploads

@@ -115,7 +115,14 @@ class StatusPages(Generic[Q, R]):
         if record is None or document is None:
             return self.desk.missing(request, self.missing_document.format(number=number))
         key = self.desk.payer.key
-        return download(portal.state, key, self.records.number(record), document, portal.clock.now())
+        return download(
+            portal.state,
+            key,
+            self.records.number(record),
+            document,
+            portal.clock.now(),
+            inline=portal.knobs.documents_in_new_tab,
+        )
 
     def _render(
         self, request: Request, template: str, session: Session, user: User, **context: Any

@@ -62,7 +62,8 @@ def payment_method(text: str) -> str | None:
 
 def choose_claim(numbers: Sequence[str], claim_number: str | None) -> str | None:
     """The claim to open among a search's result rows (newest first): the one whose number the
-    task gives, else the newest (a member search over dates may match several claims)."""
+    task gives, else the newest (a member search over dates may match several claims: the step
+    then names the others)."""
     if claim_number is not None:
         wanted = claim_number.upper()
         return next((number for number in numbers if number.upper() == wanted), None)

@@ -137,6 +137,14 @@ async def search_claim_status(
     if chosen is None:
         not_found(ctx, await text_of(form.no_results) if where == "none" else portal.no_such_claim)
         return
+    if number is None and len(numbers) > 1:
+        # Several claims of the member in those dates (a corrected claim, two visits): the newest
+        # is read, and the task says which others there are.
+        others = ", ".join(numbers[1:])
+        ctx.note(
+            f"{len(numbers)} claims match the member and dates; this is the newest ({chosen}). "
+            f"Give a claim_number to check another: {others}."
+        )
     await link(chosen).click()
     await portal.arrive(ctx, {"claim": opened}, what=portal.claim_page)
 

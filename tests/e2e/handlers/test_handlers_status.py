@@ -85,6 +85,42 @@ def test_a_claim_is_checked_until_paid_and_another_until_denied(clinic: Clinic, 
     assert len([found for found in lookups if found["page"] == "detail"]) == 3
 
 
+def test_an_eob_the_portal_opens_in_a_new_tab_is_kept(clinic: Clinic, payer: str) -> None:
+    """Many portals open a PDF in a new tab instead of downloading it (a link with a target, the
+    PDF served inline): the headless browser downloads it from that tab, and Chromium reports the
+    download on the page that opened the tab, where `ctx.documents.download` waits for it."""
+    clinic.add_login(payer)
+    paid = clinic.create("submit_claim", task_data.claim(payer, charges=("185.00",)))
+    clinic.run()
+    number = result_of(clinic, paid.id, "completed")["claim_number"]
+    clinic.portal.advance_clock(CLOCK_PAST_FINALIZED)
+    clinic.portal.set_knobs(documents_in_new_tab=True)
+    check = clinic.create("check_claim_status", task_data.claim_status(payer, claim_number=number))
+    clinic.run()
+    assert result_of(clinic, check.id, "completed")["status_category"] == "finalized_paid"
+    assert number in document_text(clinic, check.id, "eob")
+    said = " ".join(step.message or "" for step in clinic.steps(check.id))
+    assert "could not be downloaded" not in said
+
+
+def test_a_member_search_matching_several_claims_reads_the_newest_and_names_the_others(
+    clinic: Clinic, payer: str
+) -> None:
+    clinic.add_login(payer)
+    first = clinic.create("submit_claim", task_data.claim(payer, charges=("185.00",)))
+    clinic.run()
+    second = clinic.create("submit_claim", task_data.claim(payer, charges=("95.00",)))
+    clinic.run()
+    older = result_of(clinic, first.id, "completed")["claim_number"]
+    newer = result_of(clinic, second.id, "completed")["claim_number"]
+    check = clinic.create("check_claim_status", task_data.claim_status(payer, member=task_data.HAPPY))
+    clinic.run()
+    assert result_of(clinic, check.id, "completed_with_issues")["claim_number"] == newer
+    said = " ".join(step.message or "" for step in clinic.steps(check.id))
+    assert f"2 claims match the member and dates; this is the newest ({newer})" in said
+    assert f"Give a claim_number to check another: {older}." in said
+
+
 def test_authorizations_are_looked_up_by_member_reference_and_certification(
     clinic: Clinic, payer: str
 ) -> None:
