@@ -3,6 +3,7 @@
     .venv/bin/python bench/concurrency.py [--tasks 40] [--levels 1,2,4,8] [--latency-ms 300]
         [--mix all | TYPE,TYPE...] [--payer both | acme | beacon] [--env KEY=VALUE]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+        [--base-tree DIR] [--rounds N] [--profile]
 
 One mock portal (its fixtures plus one patient per task, and a denied claim per appeal task: the
 tasks of `bench/chaos_tasks.py`), one `sopwright serve --no-worker`, and per level one `sopwright
@@ -24,6 +25,14 @@ timed window, exited children included); and page loads per task (the mock porta
 With `--database-url` (a PostgreSQL server) the run makes a database of its own there and drops
 it at the end; without it, SQLite. Targets: throughput at 8 >= 5x concurrency 1 (on 2 cores);
 <= 80 MB per extra task.
+
+The PSS peak is also split by process kind (per extra task too); `--profile` has the workers log
+at debug level (JSON) and reads from their logs how many browser contexts were open, and how
+many of them parked warm, at the peak. `--base-tree DIR` runs, at every level, a worker from
+another checkout too (e.g. `git archive main | tar -x -C DIR`; it must expect the same database
+schema: the API server of this tree migrates the database), the sides alternating (base, this,
+this, base, ...) on the same API, portal and database; each side is compared with its own lowest
+level. `--rounds N` runs it all N times.
 """
 
 from __future__ import annotations
