@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,7 @@ from runner.core.credentials import PortalCredentials
 from runner.core.db import session_scope
 from runner.core.errors import IdempotencyConflict, InvalidRequest, InvalidTransition, NotFound
 from runner.core.files import FileStore, Upload
+from runner.core.groupcommit import GroupCommit
 from runner.core.queue import drop_lease
 from runner.core.sopbook import SopBook, pin
 from runner.core.states import FileSource, Priority, TaskStatus
@@ -26,6 +27,8 @@ from sops.dataformat import merge_raw
 from sops.inputs import TIMELY_FILING_KEY, InputCheck
 from sops.render import render_task
 from sops.types import TaskType
+
+_T = TypeVar("_T")
 
 # The account's next task number (`Tasks._next_number`), built once: every create runs it.
 _BUMP_COUNTER = (
@@ -76,8 +79,11 @@ class Tasks:
         max_data_chars: int,
         timely_filing_days: int = 365,
         clock: Callable[[], datetime] = utcnow,
+        group: GroupCommit | None = None,
     ) -> None:
+        """`group`: creates share their write transactions through it (SQLite; see `groupcommit`)."""
         self._engine = engine
+        self._group = group
         self._files = files
         self._sops = sops
         self._credentials = credentials
@@ -140,25 +146,29 @@ class Tasks:
         )
         for upload in uploads:
             self._files.put(upload)
+
+        def store(session: Session) -> tuple[Task, list[TaskFile]]:
+            # The payer's login is looked up in the task's own transaction (one fewer per create).
+            # Safe to run twice (a group commit runs a rolled-back group's writes again alone).
+            task = self.insert(
+                session,
+                account,
+                task_type,
+                self._with_login(account.id, checked, session=session),
+                data=data,
+                priority=lane,
+                run_after=now,
+                actor=actor,
+                now=now,
+                idempotency_key=idempotency_key,
+                request_hash=fingerprint,
+            )
+            files = [_file_row(task, upload) for upload in uploads]
+            session.add_all(files)
+            return task, files
+
         try:
-            with session_scope(self._engine) as session:
-                # The payer's login is looked up in the task's own transaction (one fewer per create).
-                checked = self._with_login(account.id, checked, session=session)
-                task = self.insert(
-                    session,
-                    account,
-                    task_type,
-                    checked,
-                    data=data,
-                    priority=lane,
-                    run_after=now,
-                    actor=actor,
-                    now=now,
-                    idempotency_key=idempotency_key,
-                    request_hash=fingerprint,
-                )
-                files = [_file_row(task, upload) for upload in uploads]
-                session.add_all(files)
+            return self._write(store)
         except IntegrityError:
             if idempotency_key:
                 # A concurrent request with the same key won the insert: answer as a retry.
@@ -166,7 +176,13 @@ class Tasks:
                 if existing is not None:
                     return existing
             raise
-        return task, files
+
+    def _write(self, work: Callable[[Session], _T]) -> _T:
+        """`work` in a write transaction: its own, or one shared with the creates beside it."""
+        if self._group is not None:
+            return self._group.run(work)
+        with session_scope(self._engine) as session:
+            return work(session)
 
     def insert(
         self,
