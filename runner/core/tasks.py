@@ -205,7 +205,11 @@ class Tasks:
         """Store one checked task (pending, or waiting_for_input naming its problems) and its first
         events in the caller's transaction, its public id drawn. `POST /tasks`, batches and
         follow-ups all create tasks here: this builds the row, `transitions.insert` writes it."""
-        resolved = self._sops.resolve(account.id, task_type, session=session)
+        resolved = _once_per_transaction(
+            session,
+            ("sop", account.id, task_type),
+            lambda: self._sops.resolve(account.id, task_type, session=session),
+        )
         number = self._next_number(session, account.id)
         rendered = render_task(
             resolved.sop, task_number=number, fields=checked.check.fields, portal_name=checked.portal_name
@@ -268,7 +272,14 @@ class Tasks:
         required: bool = True,
         session: Session | None = None,
     ) -> intake.Checked:
-        route = self._credentials.route(account_id, checked.payer, session=session)
+        if session is None:
+            route = self._credentials.route(account_id, checked.payer)
+        else:
+            route = _once_per_transaction(
+                session,
+                ("login", account_id, checked.payer),
+                lambda: self._credentials.route(account_id, checked.payer, session=session),
+            )
         return intake.with_login(checked, route, required=required)
 
     def _defaults(self, account: Account) -> dict[str, Any]:
@@ -512,6 +523,16 @@ def _owned(session: Session, account_id: str, task_id: str | int, *, for_update:
     if task is None:
         raise NotFound("No task with this id.", task_id=task_id)
     return task
+
+
+def _once_per_transaction(session: Session, key: tuple[Any, ...], lookup: Callable[[], _T]) -> _T:
+    """A lookup that nothing in a create's transaction changes (the payer's login, the SOP
+    override), made once per transaction: the creates of a group commit, or a batch's tasks,
+    share the answer. The session lives for one transaction, so the answer does too."""
+    found: dict[tuple[Any, ...], Any] = session.info.setdefault("tasks.lookups", {})
+    if key not in found:
+        found[key] = lookup()
+    return found[key]  # type: ignore[no-any-return]
 
 
 def _problems(check: InputCheck) -> list[dict[str, str]]:
