@@ -7,7 +7,7 @@ deliveries. Tasks of all four types on both payers are posted through the API; a
 with SIGKILL (its whole process group: its browser dies with it) every few seconds and started
 again. A scripted reviewer plays the person the reconcile gate asks for: it approves a resubmission
 only when the portal's inspection API shows no submission of that task. Submissions are followed up
-(issue 13): once every posted task is final, the run moves the portal's clock past the payers'
+(issue 13): while the posted tasks still run, the run moves the portal's clock past the payers'
 decisions and asks each follow-up waiting on the payer for its check now (`POST
 /tasks/{id}/follow-up`), under the same chaos; a check that finds the payer still deciding gets
 another round. The figures at the end (`ChaosReport`) say whether every task, follow-ups included,
@@ -69,6 +69,10 @@ FOLLOW_UP_ADVANCE = 6 * 3600
 # days): only a round makes it due now. One due sooner waits out a back-off (FAST_RETRY's and the
 # breaker's, 8 s at most; a reaped lease's, none) and runs again without any round.
 WAITS_ON_PAYER = timedelta(minutes=1)
+# While posted tasks still run, follow-ups are created one by one as submissions complete: a round
+# waits this long after the last, so that those created close together share it, and so that its
+# advance (which ends every portal session) comes no more often than the run's session expiries.
+ROUND_GAP_SECONDS = 20.0
 
 
 @dataclass
@@ -240,6 +244,7 @@ class Chaos:
         self.engine, self.ids, self.report, self.say = engine, ids, report, say
         self.rng = random.Random(config.seed)
         self.killed: set[str] = set()  # tasks whose worker the negative control killed
+        self.last_round = float("-inf")
 
     def _after(self, mean: float) -> float:
         """When the next event of a given mean gap is due (inf: never)."""
@@ -288,12 +293,15 @@ class Chaos:
             time.sleep(0.25)  # the next look at the tasks; the loop is bounded by `deadline`
 
     def follow_up(self, rows: Rows) -> None:
-        """Once every posted task is final, a round whenever a follow-up waits on the payer (its
-        next check WAITS_ON_PAYER away or more): the portal's clock moves FOLLOW_UP_ADVANCE on, and
-        each such follow-up is asked for its check now. A check that crashes or fails is retried by
-        the fleet within seconds, with no round; one that finds the payer still deciding waits
-        again, and the next round moves the clock on once more."""
-        if any(rows[i].status not in FINAL for i in self.ids if i in rows):
+        """A round whenever a follow-up waits on the payer (its next check WAITS_ON_PAYER away or
+        more), ROUND_GAP_SECONDS after the last while posted tasks still run: the portal's clock
+        moves FOLLOW_UP_ADVANCE on (ending every portal session, the running tasks' too: one more
+        hazard), and each such follow-up is asked for its check now. A check that crashes or fails
+        is retried by the fleet within seconds, with no round; one that finds the payer still
+        deciding waits again, and the next round moves the clock on once more. (Rounds used to wait
+        for every posted task to be final: the follow-ups' checks then ran alone, after the rest.)"""
+        posted_open = any(rows[i].status not in FINAL for i in self.ids if i in rows)
+        if posted_open and time.monotonic() - self.last_round < ROUND_GAP_SECONDS:
             return
         later = utcnow() + WAITS_ON_PAYER
         waiting = [
@@ -306,6 +314,7 @@ class Chaos:
         if not waiting:
             return
         self.portal.admin.post("/_mock/clock/advance", json={"seconds": FOLLOW_UP_ADVANCE}).raise_for_status()
+        self.last_round = time.monotonic()
         self.report.follow_up_rounds += 1
         self.say(f"follow-up round {self.report.follow_up_rounds}: {len(waiting)} check(s) asked for now")
         for task in waiting:

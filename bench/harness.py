@@ -269,10 +269,10 @@ def set_up_account(
 
 
 def forget_session(data_dir: Path, credential_id: str, database_url: str | None = None) -> None:
-    """Drop the login's saved portal session: the next task signs in afresh."""
+    """Drop the login's saved portal sessions: the next task signs in afresh."""
     core = build(settings_for(data_dir, database_url))
     try:
-        core.credentials.save_session(credential_id, None)
+        core.credentials.forget_sessions(credential_id)
     finally:
         core.close()
 

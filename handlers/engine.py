@@ -18,7 +18,7 @@ from handlers.errors import NeedsReview, StepError
 from handlers.registry import PortalHandler
 from sops.render import review_required
 from sops.schema import Sop, Step
-from sops.types import Outcome
+from sops.types import DocumentKind, Outcome
 
 RECONCILE_GATE = "reconcile"
 
@@ -29,6 +29,16 @@ class GateReached(NeedsReview):
     def __init__(self, message: str, *, gate: str) -> None:
         super().__init__(message)
         self.gate = gate
+
+
+class NotListedYet(StepError):
+    """Reconciliation found no earlier submission, but the submit was so recent that the portal
+    may not list it yet (portals index new submissions with a delay): look again after
+    `retry_after` seconds rather than ask a person, who would see the same empty search."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Hooks(Protocol):
@@ -58,6 +68,10 @@ class Resume:
 
     submit_attempted: bool = False  # the irreversible step was announced in an earlier attempt
     approved_gates: frozenset[str] = field(default_factory=frozenset)
+    # Seconds until a portal that lists no such submission is believed: what is left, since the
+    # submit was announced, of the time the portal may take to list a new submission. While it
+    # lasts, "not found" is "not listed yet" (NotListedYet), not a question for a person.
+    listing_wait: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -150,9 +164,12 @@ async def _reconcile(
     reconciler = portal.reconcilers.get(ctx.task_type)
     found = await reconciler(ctx) if reconciler is not None else None
     if found:
-        await hooks.step_finished(
-            position, step, outcome="reconciled", message="Found the earlier submission."
-        )
+        # The attempt that saw the confirmation page is gone: the clerk keeps, as the evidence of
+        # the submission, the portal's page that shows it.
+        noted = len(ctx.notes)
+        await portal.print_page(ctx, f"{ctx.task_type}-as-found-on-the-portal.pdf", DocumentKind.DOCUMENT)
+        message = " ".join(["Found the earlier submission.", *ctx.notes[noted:]])
+        await hooks.step_finished(position, step, outcome="reconciled", message=message)
         return
     if RECONCILE_GATE in resume.approved_gates:
         # A reviewer looked and allowed a new submission: the form is gone with the old page, so
@@ -167,6 +184,14 @@ async def _reconcile(
         await hooks.before_irreversible(step)
         await _run_step(portal, ctx, hooks, position, step, pacing)
         return
+    if found is False and resume.listing_wait > 0:
+        wait = resume.listing_wait
+        message = (
+            "The portal does not list the earlier submission yet (a new one can take a while to "
+            f"show); looking for it again in {_duration(wait)}."
+        )
+        await hooks.step_finished(position, step, outcome="not_listed_yet", message=message)
+        raise NotListedYet(message, retry_after=wait)
     why = (
         "the portal shows no such submission" if found is False else "this portal cannot look submissions up"
     )
@@ -176,3 +201,10 @@ async def _reconcile(
         "before it is submitted again.",
         gate=RECONCILE_GATE,
     )
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return f"{max(1, round(seconds))} s"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"

@@ -11,13 +11,21 @@ from dataclasses import dataclass, field
 
 from handlers.context import StepContext
 from handlers.errors import StepError
-from sops.types import TaskType
+from sops.types import DocumentKind, TaskType
 
 StepScript = Callable[[StepContext], Awaitable[None]]
 # Looks a submission up after a crash past the point of no return: True when found (and
 # `ctx.result` filled as the capture step would), False when the portal shows it is not there,
 # None when it cannot tell.
 Reconciler = Callable[[StepContext], Awaitable[bool | None]]
+# Keeps the page the portal shows as a PDF task file (`ctx.documents`), as a clerk prints it:
+# (ctx, filename, kind).
+PagePrinter = Callable[[StepContext, str, DocumentKind], Awaitable[None]]
+
+
+async def print_as_shown(ctx: StepContext, filename: str, kind: DocumentKind) -> None:
+    """A portal's page printed as it is (Chromium's print of the whole page)."""
+    await ctx.documents.save_page_pdf(ctx.page, kind=kind, filename=filename)
 
 
 class UnknownStep(StepError):
@@ -33,6 +41,9 @@ class PortalHandler:
     reconcilers: Mapping[TaskType, Reconciler] = field(default_factory=dict)
     # Steps that are safe to repeat after a crash past the point of no return (getting a session).
     session_steps: frozenset[str] = frozenset({"login"})
+    # How this portal's page is printed (e.g. with a scrolling frame grown to its content first):
+    # the engine keeps the page a reconciler found the submission on.
+    print_page: PagePrinter = print_as_shown
 
     def script(self, name: str) -> StepScript:
         try:

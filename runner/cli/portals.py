@@ -42,6 +42,15 @@ def add_portal(
             "(default: the portal's own name, e.g. Beacon Exchange; a replaced login keeps its name)."
         ),
     ] = None,
+    listing_delay: Annotated[
+        int | None,
+        typer.Option(
+            help="Minutes this portal may take to list a new submission in its search: a task that "
+            "crashed past its submit looks for it that long before asking a person "
+            "(default: SOPWRIGHT_LISTING_DELAY).",
+            min=0,
+        ),
+    ] = None,
 ) -> None:
     """Add (or update) a portal login; secrets are encrypted at rest and never printed."""
     if bool(password_env) == password_stdin:
@@ -72,6 +81,7 @@ def add_portal(
             max_sessions=max_sessions,
             rate_per_minute=rate_per_minute,
             name=name,
+            listing_delay=None if listing_delay is None else listing_delay * 60,
         )
     out.print(
         f"Portal login {row.id} for [bold]{found.name}[/]: {row.name} ({row.payer}) at {row.url} "
@@ -85,7 +95,9 @@ def list_portals(account: Annotated[str, typer.Argument(help="Account name or id
     with system() as core:
         found = core.accounts.find(account)
         rows = core.credentials.of_account(found.id)
-    table = Table("id", "payer", "name", "serves", "url", "username", "TOTP", "sessions", "rate/min", "state")
+    table = Table(
+        "id", "payer", "name", "serves", "url", "username", "TOTP", "sessions", "rate/min", "listing", "state"
+    )
     for r in rows:
         state = f"stopped: {r.disabled_reason}" if r.disabled_at else "ok"
         table.add_row(
@@ -98,6 +110,7 @@ def list_portals(account: Annotated[str, typer.Argument(help="Account name or id
             "yes" if r.totp_secret_enc else "no",
             str(r.max_sessions),
             str(r.rate_per_minute),
+            "default" if r.listing_delay is None else f"{r.listing_delay // 60} min",
             state,
         )
     out.print(table)

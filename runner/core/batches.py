@@ -30,6 +30,7 @@ from runner.core.batchfile import BATCH_COLUMNS, BatchFileError, Rows
 from runner.core.credentials import PortalCredentials
 from runner.core.db import session_scope
 from runner.core.errors import IdempotencyConflict, InvalidRequest, NotFound, SopwrightError
+from runner.core.refs import MAX_PUBLIC_ID
 from runner.core.spreading import Spreader
 from runner.core.states import Priority, TaskStatus
 from runner.core.tables import Account, Batch, PortalCredential, Task, utcnow
@@ -272,7 +273,9 @@ class Batches:
     def recent(self, account_id: str, *, limit: int = 20, before: int | None = None) -> list[BatchView]:
         """The account's batches, newest first (`before`: an id, for the next page)."""
         statement = select(Batch).where(Batch.account_id == account_id)
-        if before is not None:
+        if before is not None and before <= 1:
+            return []  # (no id is below 1)
+        if before is not None and before <= MAX_PUBLIC_ID:  # (every id is below a larger one)
             statement = statement.where(col(Batch.id) < before)
         with session_scope(self._engine, readonly=True) as session:
             batches = list(session.exec(statement.order_by(col(Batch.id).desc()).limit(limit)).all())
@@ -339,6 +342,8 @@ def _public_id(session: Session, account_id: str) -> int:
 
 
 def _owned(session: Session, account_id: str | None, batch_id: int) -> Batch:
+    if not 0 < batch_id <= MAX_PUBLIC_ID:  # beyond a BIGINT it names nothing (never a 500)
+        raise NotFound("No batch with this id.", batch_id=batch_id)
     statement = select(Batch).where(Batch.id == batch_id)
     if account_id is not None:
         statement = statement.where(Batch.account_id == account_id)

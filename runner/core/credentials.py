@@ -3,6 +3,7 @@ their URLs held to the destination policy (runner.core.destinations)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,11 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from runner.core.crypto import SecretBox
+from runner.core.crypto import DecryptionFailed, SecretBox
 from runner.core.db import session_scope
 from runner.core.destinations import AddressGuard
 from runner.core.errors import Conflict, InvalidRequest, NotFound, UnsafeDestination
-from runner.core.tables import PortalCredential, utcnow
+from runner.core.tables import PortalCredential, SavedSession, utcnow
+
+log = logging.getLogger(__name__)
 
 PASSWORD = "portal_password"  # noqa: S105 - a purpose label, not a password
 TOTP = "portal_totp_secret"
@@ -25,6 +28,7 @@ SESSION = "portal_session"
 # Most portals lock an account after 5 bad passwords; stop well before that.
 MAX_LOGIN_FAILURES = 2
 MAX_NAME = 200
+MAX_LISTING_DELAY = 7 * 24 * 3600  # seconds
 
 
 class Choosable(Protocol):
@@ -67,7 +71,6 @@ _CHOICES = (
 class Secrets:
     password: str
     totp_secret: str | None
-    storage_state: str | None  # Playwright storage_state JSON of the last good session
 
 
 class PortalCredentials:
@@ -104,11 +107,13 @@ class PortalCredentials:
         max_sessions: int = 2,
         rate_per_minute: int = 30,
         name: str | None = None,
+        listing_delay: int | None = None,
     ) -> PortalCredential:
         """Add a login, or replace the secrets of the same payer + username (clears a stop).
 
         `name` is the portal as a person knows it; a new login without one takes the portal
-        registry's name for the key, a replaced one keeps its own."""
+        registry's name for the key, a replaced one keeps its own. `listing_delay`: seconds the
+        portal may take to list a new submission (None: the fleet's setting)."""
         payer = payer.strip().lower()
         name = " ".join((name or "").split())
         if len(name) > MAX_NAME or not name.isprintable():
@@ -122,6 +127,10 @@ class PortalCredentials:
             raise InvalidRequest("A portal login needs a username and a password.")
         if max_sessions < 1 or rate_per_minute < 1:
             raise InvalidRequest("--max-sessions and --rate-per-minute must be at least 1.")
+        if listing_delay is not None and not 0 <= listing_delay <= MAX_LISTING_DELAY:
+            raise InvalidRequest(
+                f"The listing delay must be 0 to {MAX_LISTING_DELAY // 3600} hours (in seconds here)."
+            )
         try:
             with session_scope(self._engine) as session:
                 row = session.exec(
@@ -142,9 +151,10 @@ class PortalCredentials:
                 row.serves = sorted({name.strip() for name in serves or [] if name.strip()})
                 row.password_enc = self._seal(row, PASSWORD, password)
                 row.totp_secret_enc = self._seal(row, TOTP, totp_secret) if totp_secret else None
-                row.storage_state_enc = None
+                _forget_sessions(session, row.id)
                 row.max_sessions = max_sessions
                 row.rate_per_minute = rate_per_minute
+                row.listing_delay = listing_delay
                 row.consecutive_login_failures = 0
                 row.disabled_at = None
                 row.disabled_reason = None
@@ -241,16 +251,44 @@ class PortalCredentials:
         return Secrets(
             password=self._open(row, PASSWORD, row.password_enc),
             totp_secret=self._open(row, TOTP, row.totp_secret_enc) if row.totp_secret_enc else None,
-            storage_state=self._open(row, SESSION, row.storage_state_enc) if row.storage_state_enc else None,
         )
 
-    def save_session(self, credential_id: str, storage_state: str | None) -> None:
+    def saved_session(self, row: PortalCredential, slot: int) -> str | None:
+        """The last good session of the login's session slot `slot` (Playwright storage state
+        JSON), or None: an attempt on that slot then signs in."""
+        with session_scope(self._engine, readonly=True) as session:
+            saved = session.get(SavedSession, (row.id, slot))
+            sealed = saved.storage_state_enc if saved is not None else None
+        if sealed is None:
+            return None
+        try:
+            return self._open(row, _session_purpose(slot), sealed)
+        except DecryptionFailed:  # (a key changed, a row copied): signing in again costs less
+            log.warning("a saved portal session does not decrypt; signing in", extra={"slot": slot})
+            return None
+
+    def save_session(self, credential_id: str, slot: int, storage_state: str | None) -> None:
+        """Save the session of one slot of the login; None forgets it (it ended)."""
         with session_scope(self._engine) as session:
             row = session.get(PortalCredential, credential_id)
             if row is None:
                 return
-            row.storage_state_enc = self._seal(row, SESSION, storage_state) if storage_state else None
-            session.add(row)
+            saved = session.get(SavedSession, (credential_id, slot))
+            if storage_state is None:
+                if saved is not None:
+                    session.delete(saved)
+                return
+            sealed = self._seal(row, _session_purpose(slot), storage_state)
+            if saved is None:
+                saved = SavedSession(credential_id=credential_id, slot=slot, storage_state_enc=sealed)
+            else:
+                saved.storage_state_enc, saved.saved_at = sealed, utcnow()
+            session.add(saved)
+
+    def forget_sessions(self, credential_id: str) -> None:
+        """Forget every saved session of the login: its next attempts sign in."""
+        with session_scope(self._engine) as session:
+            _forget_sessions(session, credential_id)
 
     def login_succeeded(self, credential_id: str) -> None:
         with session_scope(self._engine) as session:
@@ -266,7 +304,7 @@ class PortalCredentials:
             if row is None:
                 return False
             row.consecutive_login_failures += 1
-            row.storage_state_enc = None
+            _forget_sessions(session, row.id)
             if row.consecutive_login_failures >= MAX_LOGIN_FAILURES and row.disabled_at is None:
                 row.disabled_at = utcnow()
                 row.disabled_reason = reason[:500]
@@ -278,6 +316,17 @@ class PortalCredentials:
 
     def _open(self, row: PortalCredential, purpose: str, value: str) -> str:
         return self._box.open(value, purpose=purpose, account_id=row.account_id, record_id=row.id)
+
+
+def _session_purpose(slot: int) -> str:
+    """What a slot's saved session is sealed for: a ciphertext of one slot does not open as
+    another's. (Slot 0 keeps the purpose of the login's one session before slots had their own.)"""
+    return SESSION if slot == 0 else f"{SESSION}:{slot}"
+
+
+def _forget_sessions(session: Session, credential_id: str) -> None:
+    """Forget every saved session of the login (its password changed, or the portal refused it)."""
+    session.execute(sa.delete(SavedSession).where(col(SavedSession.credential_id) == credential_id))
 
 
 def configured_payers(rows: Sequence[Choosable]) -> str:

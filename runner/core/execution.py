@@ -39,6 +39,7 @@ from runner.core.retries import Decision
 from runner.core.sopbook import SopBook
 from runner.core.states import FileSource, TaskStatus
 from runner.core.tables import PortalCredential, Task, TaskFile, Trajectory, utcnow
+from runner.core.tables.base import as_utc
 from runner.core.tracing import DEFAULT_TRACE_MODE, TraceMode, TracePlan
 from runner.core.trajectory import DEFAULT_SCREENSHOT_BUDGET, TrajectoryRecorder
 from runner.core.transitions import move
@@ -60,6 +61,8 @@ class ExecutionSettings:
     screenshots: ScreenshotMode = ScreenshotMode.STEPS
     screenshot_budget: int = DEFAULT_SCREENSHOT_BUDGET  # bytes per attempt
     reconcile: bool = True
+    # Seconds a portal may take to list a new submission (Settings.listing_delay).
+    listing_delay: float = 0.0
     # How long an attempt waits for a session on a busy portal login before going back to the queue.
     login_wait: float = 30.0
     # Limits on the documents kept from the portal: those of uploads (Settings.max_file_bytes, ...).
@@ -188,18 +191,16 @@ class Executor:
         *,
         slot: int = 0,
     ) -> None:
-        """`slot`: the login's session this attempt holds (`Hold.slot`). Slot 0 is the session the
-        login stores: restored into a new context, saved after. Another slot's session lives in its
-        warm context only: a new context for it signs in (two attempts at once never share a
-        portal session, and never overwrite the stored one with theirs)."""
+        """`slot`: the login's session this attempt holds (`Hold.slot`): its warm context, else a
+        new context restored from the slot's saved session, saved again after. Two attempts at once
+        never share a portal session, nor overwrite each other's."""
         secrets = self._credentials.secrets(credential)
         login_secrets = [secrets.password, secrets.totp_secret or ""]
         folder = self._artifacts.dir_for(task.account_id, task.id, trajectory.id)
         documents = await asyncio.to_thread(self._documents, task.id)
         error: BaseException | None = None
         outcome: Outcome | None = None
-        stored = secrets.storage_state if slot == 0 else None
-        save = functools.partial(self._credentials.save_session, credential.id) if slot == 0 else None
+        stored = await asyncio.to_thread(self._credentials.saved_session, credential, slot)
         browsing = BrowserAttempt(
             browser,
             storage_state=json.loads(stored) if stored else None,
@@ -209,7 +210,7 @@ class Executor:
             trace=TracePlan(self._settings.trace, task.attempts),
             trace_file=folder / "trace.zip",
             secrets=login_secrets,
-            save_session=save,
+            save_session=functools.partial(self._credentials.save_session, credential.id, slot),
             task_id=task.id,
         )
         async with browsing:
@@ -250,6 +251,7 @@ class Executor:
                 # submit as if nothing had been sent, and so can submit twice.
                 submit_attempted=self._settings.reconcile and task.submit_attempted_at is not None,
                 approved_gates=frozenset(task.approved_gates),
+                listing_wait=self._listing_wait(task, credential),
             )
             try:
                 outcome = await run_sop(
@@ -271,8 +273,18 @@ class Executor:
                 await recorder.attempt_ended()
         trace_path = self._artifacts.relative(browsing.trace_file) if browsing.trace_file else None
         await asyncio.to_thread(
-            self._finish, lease, task, sop, credential, trajectory, ctx, outcome, error, trace_path
+            self._finish, lease, task, sop, credential, trajectory, ctx, outcome, error, trace_path, slot
         )
+
+    def _listing_wait(self, task: Task, credential: PortalCredential) -> float:
+        """What is left of the portal's listing delay (its login's, else the fleet's) since the
+        task's submit was announced."""
+        own = credential.listing_delay
+        delay = self._settings.listing_delay if own is None else own
+        submitted = as_utc(task.submit_attempted_at)
+        if submitted is None or not delay:
+            return 0.0
+        return max(0.0, delay - (self._clock() - submitted).total_seconds())
 
     # -- database writes (run in a thread) --------------------------------------------------
 
@@ -349,6 +361,7 @@ class Executor:
         outcome: Outcome | None,
         error: BaseException | None,
         trace_path: str | None,
+        slot: int,
     ) -> None:
         now = self._clock()
         if isinstance(error, LoginRefused):
@@ -356,7 +369,7 @@ class Executor:
         elif error is None or ctx.result:
             self._credentials.login_succeeded(credential.id)
         if isinstance(error, SessionExpired):
-            self._credentials.save_session(credential.id, None)
+            self._credentials.save_session(credential.id, slot, None)  # the slot's session ended
         portal = portal_key(credential.url)
         said = verdict(error if outcome is None else None)  # what the portal did, whatever the scripts
         if ctx.result:  # what the portal answered, and which portal answered it

@@ -53,7 +53,7 @@ class Hold:
     id: str
     credential_id: str
     # Which of the login's sessions this attempt uses (0 to max_sessions - 1); no other live hold
-    # has it. Slot 0 is the session the login stores (`PortalCredential.storage_state`).
+    # has it. Each slot's session is saved apart (`SavedSession`).
     slot: int = 0
 
 

@@ -7,6 +7,9 @@ NeedsInput (the payer says data is wrong)                       -> waiting_for_i
                                                                    a form the portal refused (FormRefused)
                                                                    lifts the submit mark: nothing was sent
 GateReached / NeedsReview (gate, CAPTCHA, unclear outcome)      -> pending_review
+NotListedYet (a recent submission the portal does not list yet)  -> pending again when the listing
+                                                                   wait is over; the attempt is given
+                                                                   back (the wait bounds it)
 LoginRefused                                                    -> failed (the login may be stopped)
 UnknownStep, UndeclaredResult (the SOP, scripts, results differ) -> failed
 anything else (PortalChanged, a bug)                            -> retried like Transient, then failed
@@ -22,10 +25,10 @@ it may have reached the payer.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from handlers.engine import GateReached
+from handlers.engine import GateReached, NotListedYet
 from handlers.errors import FormRefused, LoginRefused, NeedsInput, NeedsReview, StepError, Transient
 from handlers.registry import UnknownStep
 from runner.core.retries import MAY_HAVE_BEEN_SUBMITTED, Decision, retry_or_fail
@@ -61,6 +64,14 @@ def from_error(
     result: dict[str, Any],
     submit_attempted: bool = False,
 ) -> Decision:
+    if isinstance(error, NotListedYet):
+        return Decision(
+            TaskStatus.PENDING,
+            error.message,
+            result=result or None,
+            run_after=now + timedelta(seconds=error.retry_after),
+            given_back=True,
+        )
     if isinstance(error, GateReached):
         return Decision(
             TaskStatus.PENDING_REVIEW, error.message, result=result or None, review_step=error.gate

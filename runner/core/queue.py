@@ -247,6 +247,8 @@ def conclude(
         task.review_step = decision.review_step
     if decision.not_submitted:
         task.submit_attempted_at = None
+    if decision.given_back:
+        task.attempts = max(0, task.attempts - 1)
     move(session, task, decision.status, actor=actor, action=action, message=decision.notes, now=now)
     trajectory = session.get(Trajectory, trajectory_id) if trajectory_id else None
     if trajectory is not None and trajectory.ended_at is None:

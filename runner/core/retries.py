@@ -36,6 +36,9 @@ class Decision:
     # The portal refused the form with its errors: the submit mark is lifted, the next attempt
     # submits without reconciling (there is nothing to find).
     not_submitted: bool = False
+    # The attempt does not count against the SOP's attempts (it was bounded otherwise: e.g. a
+    # reconciliation waiting for the portal to list a submission, bounded by that wait).
+    given_back: bool = False
 
 
 def backoff(sop: Sop, attempt: int, retry_after: float | None) -> float:

@@ -28,6 +28,7 @@ def build_executor(system: System, *, portals: Mapping[str, PortalHandler] | Non
             trace=TraceMode(settings.trace),
             poll_scale=settings.poll_scale,
             reconcile=settings.reconcile,
+            listing_delay=settings.listing_delay,
             screenshots=settings.screenshots,
             screenshot_budget=settings.screenshot_budget_bytes,
             document_limits=system.upload_limits,

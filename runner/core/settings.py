@@ -85,6 +85,16 @@ class Settings(BaseSettings):
         description="Reconcile before resubmitting a task that crashed past its submit. Only turned off "
         "by the chaos test's negative control: off can submit twice.",
     )
+    listing_delay: float = Field(
+        default=0,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="Seconds a portal may take to list a new submission in its search. A task that "
+        "crashed past its submit and whose submission the portal does not list is looked for again "
+        "until this long after the submit, its attempt not counted, before a person is asked "
+        "(who would see the same empty search). Default 0: asked at once. A portal login's own "
+        "delay (`sopwright portals add --listing-delay`) comes first.",
+    )
     metrics_port: int | None = Field(
         default=None, description="`sopwright worker` serves Prometheus metrics on this port."
     )

@@ -50,7 +50,7 @@ def test_chaos_every_task_final_submitted_once_announced_once() -> None:
             concurrency=2,
             kill_every=10,
             # A cap, not a figure: the run ends sooner when no task has become final for 5
-            # minutes (a livelock); on a loaded 2-core machine the follow-ups' rounds come last.
+            # minutes (a livelock).
             timeout=1800,
             stall_seconds=300,
             seed=7,

@@ -54,4 +54,6 @@ def beacon_handler() -> PortalHandler:
         TaskType.SUBMIT_PRIOR_AUTHORIZATION: reconcile.find_authorization_submission,
         TaskType.SUBMIT_APPEAL: reconcile.find_appeal_submission,
     }
-    return PortalHandler(KEY, session.PORTAL, VERSION, scripts, reconcilers)
+    return PortalHandler(
+        KEY, session.PORTAL, VERSION, scripts, reconcilers, print_page=session.print_workspace
+    )

@@ -32,6 +32,7 @@ from handlers.portals.common.hazards import Hazard, raise_hazard
 from handlers.portals.common.screens import first_visible, text_of
 from handlers.portals.common.watch import prepare_page
 from sops.fields import ACTING_PROVIDER, FIELDS
+from sops.types import DocumentKind
 
 PORTAL = "Beacon Exchange"
 NPI = re.compile(r"\bNPI (\d{10})\b")
@@ -207,10 +208,12 @@ async def _prepare(ctx: StepContext) -> None:
     await prepare_page(ctx.page, idle_modal=Shell.idle_modal)
 
 
-async def print_workspace(ctx: StepContext, filename: str) -> None:
+async def print_workspace(
+    ctx: StepContext, filename: str, kind: DocumentKind = DocumentKind.CONFIRMATION
+) -> None:
     """Keep the workspace's answer as a PDF, as a clerk prints it: the whole page, the exchange's
     frame around the workspace iframe. The iframe scrolls in a box of most of the window's height:
     it is first grown to its content, so that a long answer is not cut off at the box's edge."""
     with contextlib.suppress(PlaywrightError):  # a printout cut short is still a printout
         await Shell(ctx.page).workspace.evaluate(GROW_TO_CONTENT, timeout=GROW_TIMEOUT_MS)
-    await ctx.documents.save_page_pdf(ctx.page, filename=filename)
+    await ctx.documents.save_page_pdf(ctx.page, kind=kind, filename=filename)

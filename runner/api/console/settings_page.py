@@ -76,8 +76,10 @@ def save_login(request: Request, system: SystemDep, me: OperatorDep, form: FormD
     try:
         sessions = int(form.text("max_sessions") or 2)
         rate = int(form.text("rate_per_minute") or 30)
+        minutes = form.text("listing_delay")
+        listing_delay = int(minutes) * 60 if minutes else None
     except ValueError:
-        return redirect(request, "/settings", error="Sessions and rate must be whole numbers.")
+        return redirect(request, "/settings", error="Sessions, rate and listing delay must be whole numbers.")
     try:
         if not form.text("payer"):
             raise InvalidRequest("Name the payer (the portal key, e.g. acme).")
@@ -92,6 +94,7 @@ def save_login(request: Request, system: SystemDep, me: OperatorDep, form: FormD
             max_sessions=sessions,
             rate_per_minute=rate,
             name=form.text("name") or None,
+            listing_delay=listing_delay,
         )
     except ACTION_ERRORS as exc:
         return redirect(request, "/settings", error=exc.message)

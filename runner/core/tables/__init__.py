@@ -3,7 +3,14 @@
 All tables are imported here so that `SQLModel.metadata` is complete for Alembic.
 """
 
-from runner.core.tables.accounts import Account, ApiKey, PortalCredential, PortalSession, SopOverride
+from runner.core.tables.accounts import (
+    Account,
+    ApiKey,
+    PortalCredential,
+    PortalSession,
+    SavedSession,
+    SopOverride,
+)
 from runner.core.tables.base import metadata, utcnow
 from runner.core.tables.batches import Batch, Schedule
 from runner.core.tables.operators import Operator, OperatorSession
@@ -22,6 +29,7 @@ __all__ = [
     "PortalHealth",
     "PortalSession",
     "PublicIdCounter",
+    "SavedSession",
     "Schedule",
     "SopOverride",
     "Task",

@@ -66,7 +66,8 @@ class SopOverride(SQLModel, table=True):
 
 
 class PortalCredential(SQLModel, table=True):
-    """A login on one payer portal. Secrets and the saved session are AEAD-encrypted."""
+    """A login on one payer portal. Its secrets are AEAD-encrypted; its saved portal sessions, one
+    per session slot, are `SavedSession` rows."""
 
     __tablename__ = "portal_credentials"
     __table_args__ = (
@@ -84,14 +85,30 @@ class PortalCredential(SQLModel, table=True):
     username: str = Field(max_length=200)
     password_enc: str = Field(sa_type=sa.Text)
     totp_secret_enc: str | None = Field(default=None, sa_type=sa.Text)
-    storage_state_enc: str | None = Field(default=None, sa_type=sa.Text)
     max_sessions: int = Field(default=2)
     rate_per_minute: int = Field(default=30)
+    # Seconds this portal may take to list a new submission in its search (a reconciliation waits
+    # that long before it believes "not found"); None: the fleet's SOPWRIGHT_LISTING_DELAY.
+    listing_delay: int | None = Field(default=None)
     consecutive_login_failures: int = Field(default=0)
     disabled_at: datetime | None = ts_column()
     disabled_reason: str | None = Field(default=None, max_length=500)
     created_at: datetime = created_column()
     updated_at: datetime = created_column()
+
+
+class SavedSession(SQLModel, table=True):
+    """The last good portal session of one session slot of a login (Playwright storage state
+    JSON, AEAD-encrypted and bound to the login and the slot). A hold on slot N (runner.core.limits)
+    restores slot N's session and saves it after: attempts at once never share a portal session,
+    and none of them signs in while its slot's session still holds."""
+
+    __tablename__ = "saved_sessions"
+
+    credential_id: str = Field(foreign_key="portal_credentials.id", primary_key=True, max_length=36)
+    slot: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    storage_state_enc: str = Field(sa_type=sa.Text)
+    saved_at: datetime = created_column()
 
 
 class PortalSession(SQLModel, table=True):
@@ -109,7 +126,7 @@ class PortalSession(SQLModel, table=True):
     task_id: str = Field(max_length=36)
     lease_token: int
     # Which of the login's `max_sessions` portal sessions the attempt uses: no two live holds share
-    # one (runner.core.limits); slot 0 is the session the login stores.
+    # one (runner.core.limits); each slot's session is saved as a `SavedSession`.
     slot: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     started_at: datetime = created_column()
     ended_at: datetime | None = ts_column()

@@ -4,6 +4,7 @@ looking the submission up on the portal, never by submitting again."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import select
@@ -15,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from sqlmodel import col
 from sqlmodel import select as sql_select
 
@@ -145,6 +147,46 @@ def test_failure_after_submit_is_reconciled_not_resubmitted(
     else:
         assert result["original_claim_number"] == task_data.DENIED_CLAIM[payer]
         assert result.get("tracking_number") == sent["identifiers"].get("tracking_number")
+    # The confirmation page went with the crashed attempt: the portal's page that shows the
+    # submission is kept instead, and names it.
+    [(kept, pdf)] = [(f, data) for f, data in clinic.portal_files(task.id) if f.kind == "document"]
+    assert kept.filename == f"{task_type}-as-found-on-the-portal.pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    named = result[IDENTIFIER[task_type]] if task_type in IDENTIFIER else result["original_claim_number"]
+    assert str(named) in text
+
+
+def test_a_submission_the_portal_lists_late_is_waited_for_not_sent_twice(clinic: Clinic, payer: str) -> None:
+    """The portal lists a new claim in its search only after 30 minutes (its clock). A crash right
+    after the click: the next attempt finds nothing yet, and within the listing delay it waits
+    (its attempt not counted) instead of asking a person, who would see the same empty search and
+    might approve a second submission; after the delay it finds the claim."""
+    clinic.system.settings = clinic.system.settings.model_copy(update={"listing_delay": 3600})
+    clinic.portal.set_knobs(claim_index_delay_minutes=30)
+    clinic.add_login(payer)
+    task = clinic.create("submit_claim", task_data.claim(payer))
+
+    async def crash(ctx: StepContext) -> None:
+        raise RuntimeError("the worker lost its browser right after the submit")
+
+    clinic.run(portals=with_hook(payer, "submit_claim", crash))
+    [sent] = clinic.portal.submissions(payer=payer, kind="claim")
+    clinic.make_due(task.id)
+    clinic.run()
+    waiting = clinic.get(task.id)
+    assert waiting.status == "pending", waiting.notes
+    assert "does not list the earlier submission yet" in (waiting.notes or "")
+    assert step_outcomes(clinic, waiting.trajectory_id)["submit"] == "not_listed_yet"
+    assert waiting.attempts == 1  # the crashed attempt counts; the one that waited does not
+
+    clinic.portal.advance_clock(31 * 60)
+    clinic.make_due(task.id)
+    clinic.run()
+    done = clinic.get(task.id)
+    assert done.status == "completed", done.notes
+    assert step_outcomes(clinic, done.trajectory_id)["submit"] == "reconciled"
+    assert (done.result or {})["claim_number"] == sent["identifiers"]["claim_number"]
+    assert len(clinic.portal.submissions(payer=payer, kind="claim")) == 1
 
 
 def test_submit_that_never_reached_the_portal_goes_to_review(clinic: Clinic) -> None:

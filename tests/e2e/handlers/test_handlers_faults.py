@@ -134,7 +134,7 @@ def test_a_stored_session_is_reused_by_the_next_task_without_a_page_load(
     clinic.run()
     # Without a stored session the login signs in at once (no detour through a signed-in page).
     assert loads_since(clinic, 0)[:2] == [("GET", f"/{payer}/login"), ("POST", f"/{payer}/login")]
-    assert clinic.credential(login.id).storage_state_enc is not None
+    assert clinic.system.credentials.saved_session(clinic.credential(login.id), 0) is not None
     seen = len(clinic.portal.page_loads())
     second = clinic.create("submit_claim", task_data.claim(payer))
     clinic.run()

@@ -76,3 +76,24 @@ def test_a_login_is_named_in_the_form_or_after_its_portal(
     assert row.name == "Beacon Provider Exchange"
     response = admin.post("/settings/logins", {**form, "name": "x" * 201})
     assert "portal name" in html.unescape(admin.client.get(response.headers["location"]).text)
+
+
+def test_a_logins_listing_delay_is_saved_in_minutes_and_shown(
+    system: System, admin: Person, clinic: Account
+) -> None:
+    response = admin.post(
+        "/settings/logins", {**login_form("https://portal.invalid/acme"), "listing_delay": "45"}
+    )
+    page = html.unescape(admin.client.get(response.headers["location"]).text)
+    assert "lists a submission within 45 min" in page
+    [row] = system.credentials.of_account(clinic.id)
+    assert row.listing_delay == 45 * 60
+    response = admin.post(
+        "/settings/logins", {**login_form("https://portal.invalid/acme"), "listing_delay": "soon"}
+    )
+    assert "must be whole numbers" in html.unescape(admin.client.get(response.headers["location"]).text)
+    response = admin.post(
+        "/settings/logins", {**login_form("https://portal.invalid/acme"), "listing_delay": ""}
+    )
+    [row] = system.credentials.of_account(clinic.id)
+    assert row.listing_delay is None  # the worker's setting

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from handlers.context import Credentials, Outcome, StepContext
-from handlers.engine import RECONCILE_GATE, GateReached, Pacing, Resume, run_sop
+from handlers.engine import RECONCILE_GATE, GateReached, NotListedYet, Pacing, Resume, run_sop
 from handlers.errors import NeedsInput, Transient
 from handlers.fake import Action, FakePage, FakePortal, Pending
 from handlers.registry import PortalHandler, UnknownStep
@@ -168,6 +168,32 @@ def test_an_unresolved_reconciliation_goes_to_a_person(found: bool | None, why: 
     assert isinstance(outcome, GateReached) and outcome.gate == RECONCILE_GATE
     assert why in outcome.message
     assert portal.calls["submit_claim"] == 0 and ran.journal.lines[-1] == "unreconciled submit"
+
+
+def test_within_the_listing_wait_not_found_is_not_listed_yet_and_looked_for_again() -> None:
+    portal = FakePortal(reconcile_with=False)
+    ran, outcome = run(CLAIM, portal, resume=Resume(submit_attempted=True, listing_wait=1800))
+    assert isinstance(outcome, NotListedYet) and outcome.retry_after == 1800
+    assert "looking for it again in 30 minutes" in outcome.message
+    assert portal.calls["submit_claim"] == 0 and ran.journal.lines[-1] == "not_listed_yet submit"
+
+
+@pytest.mark.parametrize(
+    ("resume", "expected"),
+    [
+        # A portal that cannot look it up will not list it later either: a person at once.
+        (Resume(submit_attempted=True, listing_wait=1800), GateReached),
+        # A person who already looked and approved is not made to wait.
+        (
+            Resume(submit_attempted=True, listing_wait=1800, approved_gates=frozenset({RECONCILE_GATE})),
+            Outcome.COMPLETED,
+        ),
+    ],
+)
+def test_the_listing_wait_is_only_for_a_search_that_found_nothing(resume: Resume, expected: object) -> None:
+    found = None if not resume.approved_gates else False
+    _ran, outcome = run(CLAIM, FakePortal(reconcile_with=found), resume=resume)
+    assert outcome is expected or isinstance(outcome, expected)  # type: ignore[arg-type]
 
 
 def test_an_approved_reconciliation_resubmits_once_after_the_form_again() -> None:

@@ -4,6 +4,7 @@ the worker's rules in the unit tier, on SQLite and PostgreSQL, without Chromium.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlmodel import col, select
 
@@ -12,7 +13,7 @@ from runner.core.db import session_scope
 from runner.core.fake_browser import FakeBrowser
 from runner.core.runtime import build_executor
 from runner.core.system import System
-from runner.core.tables import Account, Task, TaskEvent, TrajectoryStep
+from runner.core.tables import Account, Task, TaskEvent, TrajectoryStep, utcnow
 from runner.core.worker import Worker
 from tests.support.task_fixtures import task_fixture
 from tests.support.threaded import run_async
@@ -80,12 +81,12 @@ def make_due(system: System, task_id: str) -> None:
         session.add(task)
 
 
-def mark_submitted(system: System, task_id: str) -> None:
-    """As if an earlier attempt died after the irreversible click."""
+def mark_submitted(system: System, task_id: str, *, ago: timedelta = timedelta(0)) -> None:
+    """As if an earlier attempt died after the irreversible click (`ago` before now)."""
     with session_scope(system.engine) as session:
         row = session.get(Task, task_id)
         assert row is not None
-        row.submit_attempted_at = row.created_at
+        row.submit_attempted_at = utcnow() - ago
         session.add(row)
 
 

@@ -447,6 +447,12 @@ def test_unknown_route_and_file(api: TestClient, caller: Caller) -> None:
     assert_error(api.get(f"/tasks/{task['id']}/files/nope", headers=caller.headers), 404, "not_found")
 
 
+def test_a_method_a_route_does_not_take_is_405_with_its_methods(api: TestClient, caller: Caller) -> None:
+    response = api.delete("/tasks", headers=caller.headers)
+    assert_error(response, 405, "method_not_allowed")
+    assert set(response.headers["allow"].split(", ")) == {"GET", "POST"}  # RFC 9110 requires it
+
+
 def test_file_rows_match_uploads(api: TestClient, caller: Caller, system: System) -> None:
     api.post(
         "/tasks",

@@ -100,6 +100,19 @@ def test_another_accounts_batch_is_not_found(api: TestClient, caller: Caller, ot
     assert api.get(f"/batches/{batch['id']}/results.csv", headers=other_caller.headers).status_code == 404
 
 
+@pytest.mark.parametrize("ref", ["0", "-1", str(2**63), "99999999999999999999999999"])
+def test_ids_beyond_a_bigint_name_no_batch(api: TestClient, caller: Caller, ref: str) -> None:
+    """A 404 like any unknown id, and a page cursor out of range lists all or nothing: never a 500
+    (SQLite's driver cannot bind an integer beyond 64 bits)."""
+    batch = post_csv(api, caller, csv_file([good_row(1)])).json()
+    assert api.get(f"/batches/{ref}", headers=caller.headers).status_code == 404
+    assert api.get(f"/batches/{ref}/results.csv", headers=caller.headers).status_code == 404
+    listed = api.get("/batches", params={"before": ref}, headers=caller.headers)
+    assert listed.status_code == 200
+    expected = [batch["id"]] if int(ref) > 1 else []
+    assert [b["id"] for b in listed.json()["data"]] == expected
+
+
 def test_a_json_list_and_a_type_column(api: TestClient, caller: Caller) -> None:
     rows = [
         {"member_id": "300000001", "patient": "Pat One", "date_of_birth": "1980-01-01", "payer": "acme"},

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from handlers.engine import GateReached
+from handlers.engine import GateReached, NotListedYet
 from handlers.errors import (
     FormRefused,
     InputProblem,
@@ -98,6 +98,16 @@ def test_a_form_the_portal_refused_lifts_the_submit_mark() -> None:
     assert not outcomes.from_error(
         SOP, said, attempts=1, now=NOW, result={}, submit_attempted=True
     ).not_submitted
+
+
+def test_a_submission_not_listed_yet_waits_without_spending_an_attempt() -> None:
+    """Even on the SOP's last attempt: the wait is bounded by the listing delay, not by attempts."""
+    error = NotListedYet("The portal does not list the earlier submission yet.", retry_after=600)
+    last = SOP.retry.max_attempts
+    decision = outcomes.from_error(SOP, error, attempts=last, now=NOW, result={}, submit_attempted=True)
+    assert decision.status is TaskStatus.PENDING and decision.given_back
+    assert decision.run_after == NOW + timedelta(seconds=600)
+    assert decision.notes == error.message
 
 
 def test_an_error_past_the_submit_says_what_happens_to_the_submission() -> None:

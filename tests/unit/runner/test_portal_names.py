@@ -26,19 +26,23 @@ def test_cli_names_a_login_after_its_portal_or_as_told(tmp_path: Path) -> None:
     assert runner.invoke(app, ["accounts", "create", "Clinic"], env=env).exit_code == 0
     add = ["portals", "add", "Clinic", "--username", "u", "--password-env", "PORTAL_PASSWORD"]
     beacon = [*add, "--payer", "beacon", "--url", "http://127.0.0.1:8900/beacon"]
-    acme = [*add, "--payer", "acme", "--url", "http://127.0.0.1:8900/acme", "--name", "Acme Provider Portal"]
+    acme = [
+        *[*add, "--payer", "acme", "--url", "http://127.0.0.1:8900/acme", "--name", "Acme Provider Portal"],
+        *["--listing-delay", "30"],  # minutes
+    ]
     first = runner.invoke(app, beacon, env=env)
     assert first.exit_code == 0, first.stderr
     assert "Beacon Exchange (beacon)" in " ".join(first.stdout.split())
     assert runner.invoke(app, acme, env=env).exit_code == 0
-    assert runner.invoke(app, ["portals", "list", "Clinic"], env=env).exit_code == 0
+    listed = runner.invoke(app, ["portals", "list", "Clinic"], env={**env, "COLUMNS": "300"})
+    assert listed.exit_code == 0 and "30 min" in listed.stdout and "default" in listed.stdout
     core = build(Settings(data_dir=tmp_path / "data", database_url=None, allow_hosts="127.0.0.1"))
     try:
         [account] = core.accounts.all()
-        names = {r.payer: r.name for r in core.credentials.of_account(account.id)}
+        logins = {r.payer: (r.name, r.listing_delay) for r in core.credentials.of_account(account.id)}
     finally:
         core.close()
-    assert names == {"acme": "Acme Provider Portal", "beacon": "Beacon Exchange"}
+    assert logins == {"acme": ("Acme Provider Portal", 1800), "beacon": ("Beacon Exchange", None)}
     too_long = runner.invoke(app, [*beacon, "--name", "x" * 201], env=env)
     assert too_long.exit_code == 1 and "portal name" in too_long.stderr and "Traceback" not in too_long.output
 

@@ -20,7 +20,8 @@ from runner.core.fake_browser import FakeBrowser
 from runner.core.runtime import build_executor
 from runner.core.settings import Settings
 from runner.core.system import System
-from runner.core.tables import Account, PortalCredential, Trajectory
+from runner.core.tables import Account, PortalCredential, TaskFile, Trajectory
+from runner.core.tables.base import as_utc
 from runner.core.worker import Worker
 from sops.types import TaskType
 from tests.support.task_fixtures import task_fixture
@@ -189,6 +190,13 @@ def test_a_crash_past_the_mark_is_reconciled_not_resubmitted(system: System) -> 
         "reconciled",
         "ok",
     ]
+    # The confirmation page went with the crashed attempt: the page that shows the submission is
+    # kept instead, as the portal's document of it.
+    with session_scope(system.engine, readonly=True) as session:
+        kept = session.exec(select(TaskFile).where(TaskFile.task_id == task.id)).all()
+    assert [(f.source, f.kind, f.filename) for f in kept] == [
+        ("portal", "document", "submit_claim-as-found-on-the-portal.pdf")
+    ]
 
 
 def test_a_submission_the_portal_does_not_show_goes_to_review(system: System) -> None:
@@ -200,6 +208,57 @@ def test_a_submission_the_portal_does_not_show_goes_to_review(system: System) ->
     review = reload(system, task.id)
     assert review.status == "pending_review" and review.review_step == "reconcile"
     assert "the portal shows no such submission" in (review.notes or "")
+    assert portal.calls["submit_claim"] == 0
+
+
+def test_a_recent_submission_the_portal_does_not_list_yet_is_looked_for_again(system: System) -> None:
+    """Within the portal's listing delay since the submit, "not found" is "not listed yet": the
+    task waits (its attempt given back) and looks again, and finds the submission; nothing is sent
+    twice and nobody is asked."""
+    system.settings = system.settings.model_copy(update={"listing_delay": 3600})
+    account = account_with_login(system)
+    task = claim(system, account)
+    mark_submitted(system, task.id)
+    portal = FakePortal(reconcile_with=False)
+    run_worker(system, portal)
+    waiting = reload(system, task.id)
+    assert waiting.status == "pending" and waiting.attempts == 0, waiting.notes
+    assert "does not list the earlier submission yet" in (waiting.notes or "")
+    assert waiting.submit_attempted_at is not None  # still to be reconciled, never resubmitted
+    wait = as_utc(waiting.run_after) - as_utc(waiting.submit_attempted_at)  # type: ignore[operator]
+    assert timedelta(minutes=59) < wait <= timedelta(minutes=61)  # once the delay is over
+    make_due(system, task.id)
+    portal.reconcile_with = {"claim_number": "FK0000000042"}
+    run_worker(system, portal)
+    done = reload(system, task.id)
+    assert done.status == "completed" and done.result["claim_number"] == "FK0000000042"
+    assert portal.calls["submit_claim"] == 0 and portal.calls["reconcile"] == 2
+
+
+def test_a_logins_own_listing_delay_comes_before_the_fleets(system: System) -> None:
+    system.settings = system.settings.model_copy(update={"listing_delay": 3600})
+    account = account_with_login(system)
+    login = system.credentials.for_payer(account.id, "fake", names={"fake": "Fake Payer"})
+    with session_scope(system.engine) as session:
+        row = session.get(PortalCredential, login.id)
+        assert row is not None
+        row.listing_delay = 0  # this portal lists a submission at once
+        session.add(row)
+    task = claim(system, account)
+    mark_submitted(system, task.id)
+    run_worker(system, FakePortal(reconcile_with=False))
+    assert reload(system, task.id).status == "pending_review"
+
+
+def test_past_the_listing_delay_a_submission_the_portal_does_not_list_goes_to_review(system: System) -> None:
+    system.settings = system.settings.model_copy(update={"listing_delay": 60})
+    account = account_with_login(system)
+    task = claim(system, account)
+    mark_submitted(system, task.id, ago=timedelta(minutes=2))
+    portal = FakePortal(reconcile_with=False)
+    run_worker(system, portal)
+    review = reload(system, task.id)
+    assert review.status == "pending_review" and review.review_step == "reconcile"
     assert portal.calls["submit_claim"] == 0
 
 
@@ -324,7 +383,7 @@ def test_refused_logins_stop_the_credential_before_a_lockout(system: System) -> 
     with session_scope(system.engine, readonly=True) as session:
         credential = session.exec(select(PortalCredential)).one()
     assert credential.disabled_at is not None
-    assert credential.storage_state_enc is None  # a refused login's session is not kept
+    assert system.credentials.saved_session(credential, 0) is None  # a refused login's session is not kept
 
 
 def test_a_login_session_limit_holds_across_workers(system: System) -> None:

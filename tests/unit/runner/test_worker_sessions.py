@@ -22,7 +22,7 @@ from runner.core.fake_browser import FakeBrowser, session_of
 from runner.core.runtime import build_executor
 from runner.core.settings import Settings
 from runner.core.system import System
-from runner.core.tables import PortalCredential, Trajectory
+from runner.core.tables import Account, PortalCredential, SavedSession, Trajectory
 from runner.core.worker import Worker
 from sops.schema import Sop
 from sops.types import TaskType
@@ -35,10 +35,10 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"trace": "on-failure", "poll_scale": 0.0})
 
 
-def stored_session(system: System) -> object:
+def stored_session(system: System, slot: int = 0) -> object:
     with session_scope(system.engine, readonly=True) as session:
         row = session.exec(select(PortalCredential)).one()
-    state = system.credentials.secrets(row).storage_state
+    state = system.credentials.saved_session(row, slot)
     return json.loads(state) if state else None
 
 
@@ -56,6 +56,7 @@ def test_an_expired_session_is_dropped_and_the_task_retried(system: System) -> N
     account = account_with_login(system)
     system.credentials.save_session(
         system.credentials.for_payer(account.id, "fake", names={"fake": "Fake Payer"}).id,
+        0,
         json.dumps(session_of(99)),
     )
     task = claim(system, account)
@@ -106,31 +107,81 @@ def test_the_next_task_of_the_login_gets_the_warm_context_after_a_good_attempt_o
     assert browser.parked == 0 and browser.in_use == 0  # the worker stopped its browser
 
 
-def test_two_attempts_at_once_never_share_a_portal_session(system: System) -> None:
-    """A login allowed 2 sessions, two tasks at once: one restores the stored session (slot 0),
-    the other starts signed out in a context of its own (slot 1) and does not overwrite the stored
-    session with its own. (Two tabs on one portal session: a second wizard resets the first's.)"""
-    account = account_with_login(system)
-    login = system.credentials.for_payer(account.id, "fake", names={"fake": "Fake Payer"})
-    system.credentials.save_session(login.id, json.dumps(session_of(99)))
+def two_at_once(
+    system: System, account: Account, browser: FakeBrowser, portal: FakePortal | None = None
+) -> None:
+    """Two tasks of the account's login, both holding a session of it at once."""
     tasks = [claim(system, account), claim(system, account)]
     both_started = asyncio.Barrier(2)
+    portal = portal or FakePortal()
+    handler = portal.handler(CLAIM_STEPS)
+    login = handler.scripts["login"]
 
     async def sign_in(ctx: StepContext) -> None:  # both attempts hold a session before either goes on
         await asyncio.wait_for(both_started.wait(), timeout=60)
+        await login(ctx)
 
-    portal = FakePortal()
-    handler = portal.handler(CLAIM_STEPS)
     handler = replace(handler, scripts={**handler.scripts, "login": sign_in})
-    browser = FakeBrowser(warm_seconds=600)
     executor = build_executor(system, portals={portal.key: handler})
     worker = Worker(system.queue, executor, browser, concurrency=2, poll_interval=0.05)
     run_async(lambda: worker.run(once=True))
     assert [reload(system, t.id).status for t in tasks] == ["completed"] * 2
+
+
+def test_two_attempts_at_once_never_share_a_portal_session(system: System) -> None:
+    """A login allowed 2 sessions, two tasks at once: one restores slot 0's saved session, the
+    other starts signed out in a context of its own (slot 1), and each slot's session is saved
+    apart: neither overwrites the other's. (Two tabs on one portal session: a second wizard resets
+    the first's.) The next two at once, in new contexts, restore one slot's session each."""
+    account = account_with_login(system)
+    login = system.credentials.for_payer(account.id, "fake", names={"fake": "Fake Payer"})
+    system.credentials.save_session(login.id, 0, json.dumps(session_of(99)))
+    browser = FakeBrowser(warm_seconds=0)
+    two_at_once(system, account, browser)
     [stored] = [c for c in browser.opened if c.restored_from == session_of(99)]
     [fresh] = [c for c in browser.opened if c.restored_from is None]
-    assert stored_session(system) == session_of(stored.number)  # slot 0's session, never slot 1's
-    assert session_of(fresh.number) != session_of(stored.number)
+    assert stored_session(system, 0) == session_of(stored.number)
+    assert stored_session(system, 1) == session_of(fresh.number)
+
+    browser = FakeBrowser(warm_seconds=0)
+    two_at_once(system, account, browser)
+    restored = sorted(c.restored_from["cookies"][0]["value"] for c in browser.opened)  # type: ignore[index]
+    assert restored == sorted(session_of(c.number)["cookies"][0]["value"] for c in (stored, fresh))
+
+
+def test_an_expired_session_is_forgotten_for_its_slot_only(system: System) -> None:
+    account = account_with_login(system)
+    login = system.credentials.for_payer(account.id, "fake", names={"fake": "Fake Payer"})
+    for slot in (0, 1):
+        system.credentials.save_session(login.id, slot, json.dumps(session_of(90 + slot)))
+    task = claim(system, account)
+    browser = run_worker(system, FakePortal(script={"open_claim_form": [SessionExpired("Signed out.")]}))
+    assert browser.opened[0].restored_from == session_of(90)  # one task: slot 0
+    assert reload(system, task.id).status == "pending"
+    assert (stored_session(system, 0), stored_session(system, 1)) == (None, session_of(91))
+
+
+def test_a_slots_session_does_not_open_as_another_slots(system: System) -> None:
+    """Each slot's saved session is sealed to its login and its slot: one copied to another slot
+    (or another login) does not decrypt, and that slot's attempt signs in instead."""
+    account = account_with_login(system)
+    login = system.credentials.for_payer(account.id, "fake", names={"fake": "Fake Payer"})
+    system.credentials.save_session(login.id, 1, json.dumps(session_of(91)))
+    with session_scope(system.engine) as session:
+        sealed = session.get(SavedSession, (login.id, 1))
+        assert sealed is not None
+        session.add(SavedSession(credential_id=login.id, slot=2, storage_state_enc=sealed.storage_state_enc))
+    assert system.credentials.saved_session(login, 2) is None
+    assert stored_session(system, 1) == session_of(91)
+
+
+def test_a_login_saved_again_forgets_every_slots_session(system: System) -> None:
+    account = account_with_login(system)
+    login = system.credentials.for_payer(account.id, "fake", names={"fake": "Fake Payer"})
+    for slot in (0, 1):
+        system.credentials.save_session(login.id, slot, json.dumps(session_of(90 + slot)))
+    system.credentials.forget_sessions(login.id)
+    assert (stored_session(system, 0), stored_session(system, 1)) == (None, None)
 
 
 def test_a_task_runs_the_sop_it_was_created_with(system: System) -> None:
