@@ -105,6 +105,8 @@ def fields_view(sop: Sop, fields: Mapping[str, Any], *, placeholders: bool = Tru
 
 
 def _render(sop: Sop, where: str, source: str, context: Mapping[str, Any]) -> str:
+    if "{" not in source:  # no template syntax: the text renders as itself (every create renders)
+        return _SPACE.sub(" ", source).strip()
     try:
         return _SPACE.sub(" ", compiled(source).render(context)).strip()
     except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:

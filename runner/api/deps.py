@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
 
 from runner.core import keys
 from runner.core.errors import Unauthorized
@@ -37,12 +38,10 @@ class Caller:
     actor: str
 
 
-def get_caller(
-    request: Request,
-    system: SystemDep,
-    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
-) -> Caller:
-    header = request.headers.get("authorization")
+def caller_of(system: System, headers: Headers) -> Caller:
+    """The caller a request's `Authorization` header names (a database read: call it off the event
+    loop); Unauthorized if the header is missing, malformed, or names no valid key."""
+    header = headers.get("authorization")
     if not header:
         raise Unauthorized("Missing API key: send `Authorization: Bearer <api-key>`.")
     scheme, _, token = header.partition(" ")
@@ -51,6 +50,14 @@ def get_caller(
     account = system.accounts.authenticate(token.strip())
     # authenticate has checked the key's shape, so its public id can be read from it.
     return Caller(account, actor=f"api:{keys.key_id_of(token.strip())}")
+
+
+def get_caller(
+    request: Request,
+    system: SystemDep,
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
+) -> Caller:
+    return caller_of(system, request.headers)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

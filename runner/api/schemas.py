@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Header, Path
-from pydantic import BaseModel, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from starlette.datastructures import Headers
 
 # A task in a URL: its integer `id`. A task's UUID (links handed out before ids were integers)
 # names it too; anything else is a 404 like an unknown id.
@@ -20,6 +22,10 @@ TaskIdPath = Annotated[
 ]
 
 
+_IDEMPOTENCY_KEY_SAYS = (
+    "1-255 characters; repeating the request with the same key and body creates nothing new."
+)
+
 # The `Idempotency-Key` header of a create: a retry with the same key and body gets the first answer.
 IdempotencyKey = Annotated[
     str | None,
@@ -27,9 +33,39 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=255,
-        description="1-255 characters; repeating the request with the same key and body creates nothing new.",
+        description=_IDEMPOTENCY_KEY_SAYS,
     ),
 ]
+
+
+# The same rule for a route that reads the header itself (`POST /tasks`, after the key check): its
+# errors are FastAPI's own, so the 422 reads as it does where FastAPI checks the header.
+_IDEMPOTENCY_KEY_RULE: TypeAdapter[str] = TypeAdapter(Annotated[str, Field(min_length=1, max_length=255)])
+# The header as FastAPI documents `IdempotencyKey`, for a route that declares it in `openapi_extra`.
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "description": _IDEMPOTENCY_KEY_SAYS,
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {
+        "anyOf": [{"maxLength": 255, "minLength": 1, "type": "string"}, {"type": "null"}],
+        "description": _IDEMPOTENCY_KEY_SAYS,
+        "title": "Idempotency-Key",
+    },
+}
+
+
+def idempotency_key_of(headers: Headers) -> str | None:
+    """The request's `Idempotency-Key` header, checked as `IdempotencyKey` checks it."""
+    value = headers.get("idempotency-key")
+    if value is None:
+        return None
+    try:
+        return _IDEMPOTENCY_KEY_RULE.validate_python(value)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**error, "loc": ("header", "Idempotency-Key")} for error in exc.errors(include_url=False)]
+        ) from None
 
 
 class ErrorDetail(BaseModel):

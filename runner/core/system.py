@@ -21,6 +21,7 @@ from runner.core.destinations import AddressGuard
 from runner.core.errors import UnsafeDestination, UnsafePortalUrl
 from runner.core.files import FileStore, UploadLimits
 from runner.core.followups import FollowUps
+from runner.core.groupcommit import GroupCommit
 from runner.core.operators import Operators
 from runner.core.portal_health import PortalHealthBook
 from runner.core.queue import Queue
@@ -102,6 +103,7 @@ def build(
         credentials,
         max_data_chars=settings.max_data_chars,
         timely_filing_days=settings.timely_filing_days,
+        group=GroupCommit(engine) if db.is_sqlite(engine) else None,
     )
     batches = Batches(engine, tasks, credentials, max_data_chars=settings.max_data_chars)
     source_guard = destinations.for_use(

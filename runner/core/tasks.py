@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,7 @@ from runner.core.credentials import PortalCredentials
 from runner.core.db import session_scope
 from runner.core.errors import IdempotencyConflict, InvalidRequest, InvalidTransition, NotFound
 from runner.core.files import FileStore, Upload
+from runner.core.groupcommit import GroupCommit
 from runner.core.queue import drop_lease
 from runner.core.sopbook import SopBook, pin
 from runner.core.states import FileSource, Priority, TaskStatus
@@ -26,6 +27,8 @@ from sops.dataformat import merge_raw
 from sops.inputs import TIMELY_FILING_KEY, InputCheck
 from sops.render import render_task
 from sops.types import TaskType
+
+_T = TypeVar("_T")
 
 # The account's next task number (`Tasks._next_number`), built once: every create runs it.
 _BUMP_COUNTER = (
@@ -76,8 +79,11 @@ class Tasks:
         max_data_chars: int,
         timely_filing_days: int = 365,
         clock: Callable[[], datetime] = utcnow,
+        group: GroupCommit | None = None,
     ) -> None:
+        """`group`: creates share their write transactions through it (SQLite; see `groupcommit`)."""
         self._engine = engine
+        self._group = group
         self._files = files
         self._sops = sops
         self._credentials = credentials
@@ -140,25 +146,29 @@ class Tasks:
         )
         for upload in uploads:
             self._files.put(upload)
+
+        def store(session: Session) -> tuple[Task, list[TaskFile]]:
+            # The payer's login is looked up in the task's own transaction (one fewer per create).
+            # Safe to run twice (a group commit runs a rolled-back group's writes again alone).
+            task = self.insert(
+                session,
+                account,
+                task_type,
+                self._with_login(account.id, checked, session=session),
+                data=data,
+                priority=lane,
+                run_after=now,
+                actor=actor,
+                now=now,
+                idempotency_key=idempotency_key,
+                request_hash=fingerprint,
+            )
+            files = [_file_row(task, upload) for upload in uploads]
+            session.add_all(files)
+            return task, files
+
         try:
-            with session_scope(self._engine) as session:
-                # The payer's login is looked up in the task's own transaction (one fewer per create).
-                checked = self._with_login(account.id, checked, session=session)
-                task = self.insert(
-                    session,
-                    account,
-                    task_type,
-                    checked,
-                    data=data,
-                    priority=lane,
-                    run_after=now,
-                    actor=actor,
-                    now=now,
-                    idempotency_key=idempotency_key,
-                    request_hash=fingerprint,
-                )
-                files = [_file_row(task, upload) for upload in uploads]
-                session.add_all(files)
+            return self._write(store)
         except IntegrityError:
             if idempotency_key:
                 # A concurrent request with the same key won the insert: answer as a retry.
@@ -166,7 +176,13 @@ class Tasks:
                 if existing is not None:
                     return existing
             raise
-        return task, files
+
+    def _write(self, work: Callable[[Session], _T]) -> _T:
+        """`work` in a write transaction: its own, or one shared with the creates beside it."""
+        if self._group is not None:
+            return self._group.run(work)
+        with session_scope(self._engine) as session:
+            return work(session)
 
     def insert(
         self,
@@ -189,7 +205,11 @@ class Tasks:
         """Store one checked task (pending, or waiting_for_input naming its problems) and its first
         events in the caller's transaction, its public id drawn. `POST /tasks`, batches and
         follow-ups all create tasks here: this builds the row, `transitions.insert` writes it."""
-        resolved = self._sops.resolve(account.id, task_type, session=session)
+        resolved = _once_per_transaction(
+            session,
+            ("sop", account.id, task_type),
+            lambda: self._sops.resolve(account.id, task_type, session=session),
+        )
         number = self._next_number(session, account.id)
         rendered = render_task(
             resolved.sop, task_number=number, fields=checked.check.fields, portal_name=checked.portal_name
@@ -252,7 +272,14 @@ class Tasks:
         required: bool = True,
         session: Session | None = None,
     ) -> intake.Checked:
-        route = self._credentials.route(account_id, checked.payer, session=session)
+        if session is None:
+            route = self._credentials.route(account_id, checked.payer)
+        else:
+            route = _once_per_transaction(
+                session,
+                ("login", account_id, checked.payer),
+                lambda: self._credentials.route(account_id, checked.payer, session=session),
+            )
         return intake.with_login(checked, route, required=required)
 
     def _defaults(self, account: Account) -> dict[str, Any]:
@@ -496,6 +523,16 @@ def _owned(session: Session, account_id: str, task_id: str | int, *, for_update:
     if task is None:
         raise NotFound("No task with this id.", task_id=task_id)
     return task
+
+
+def _once_per_transaction(session: Session, key: tuple[Any, ...], lookup: Callable[[], _T]) -> _T:
+    """A lookup that nothing in a create's transaction changes (the payer's login, the SOP
+    override), made once per transaction: the creates of a group commit, or a batch's tasks,
+    share the answer. The session lives for one transaction, so the answer does too."""
+    found: dict[tuple[Any, ...], Any] = session.info.setdefault("tasks.lookups", {})
+    if key not in found:
+        found[key] = lookup()
+    return found[key]  # type: ignore[no-any-return]
 
 
 def _problems(check: InputCheck) -> list[dict[str, str]]:

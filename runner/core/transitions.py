@@ -131,7 +131,8 @@ def insert(session: Session, row: dict[str, Any], *, actor: str, now: datetime) 
     events: list[dict[str, Any]] = [_event(task, actor, "create", "Task created.", now)]
     if first is not TaskStatus.PENDING:
         events.append(_event(task, actor, "create", task.notes, now, TaskStatus.PENDING, first))
-    connection.execute(_INSERT_EVENTS, events)
+    # One event (a task created pending) as a single execution: a list of one is an executemany.
+    connection.execute(_INSERT_EVENTS, events[0] if len(events) == 1 else events)
     if first is not TaskStatus.PENDING:
         outbox.on_transition(session, task, TaskStatus.PENDING, first, now)
     return task
