@@ -20,7 +20,7 @@ from runner.core.fake_browser import FakeBrowser
 from runner.core.runtime import build_executor
 from runner.core.settings import Settings
 from runner.core.system import System
-from runner.core.tables import Account, PortalCredential, TaskFile, Trajectory
+from runner.core.tables import Account, PortalCredential, Task, TaskFile, Trajectory
 from runner.core.tables.base import as_utc
 from runner.core.worker import Worker
 from sops.types import TaskType
@@ -199,13 +199,33 @@ def test_a_crash_past_the_mark_is_reconciled_not_resubmitted(system: System) -> 
     ]
 
 
-def test_a_submission_the_portal_does_not_show_goes_to_review(system: System) -> None:
+def crashed_and_not_found(
+    system: System,
+    *,
+    listing_delay: float = 0,
+    login_delay: int | None = None,
+    ago: timedelta = timedelta(0),
+) -> tuple[Task, FakePortal]:
+    """A claim whose earlier attempt died past the submit mark `ago`, run once on a portal that does
+    not list it; `listing_delay` is the fleet's setting, `login_delay` the login's own."""
+    system.settings = system.settings.model_copy(update={"listing_delay": listing_delay})
     account = account_with_login(system)
+    if login_delay is not None:
+        login = system.credentials.for_payer(account.id, "fake", names={"fake": "Fake Payer"})
+        with session_scope(system.engine) as session:
+            row = session.get(PortalCredential, login.id)
+            assert row is not None
+            row.listing_delay = login_delay
+            session.add(row)
     task = claim(system, account)
-    mark_submitted(system, task.id)
+    mark_submitted(system, task.id, ago=ago)
     portal = FakePortal(reconcile_with=False)
     run_worker(system, portal)
-    review = reload(system, task.id)
+    return reload(system, task.id), portal
+
+
+def test_a_submission_the_portal_does_not_show_goes_to_review(system: System) -> None:
+    review, portal = crashed_and_not_found(system)
     assert review.status == "pending_review" and review.review_step == "reconcile"
     assert "the portal shows no such submission" in (review.notes or "")
     assert portal.calls["submit_claim"] == 0
@@ -215,49 +235,28 @@ def test_a_recent_submission_the_portal_does_not_list_yet_is_looked_for_again(sy
     """Within the portal's listing delay since the submit, "not found" is "not listed yet": the
     task waits (its attempt given back) and looks again, and finds the submission; nothing is sent
     twice and nobody is asked."""
-    system.settings = system.settings.model_copy(update={"listing_delay": 3600})
-    account = account_with_login(system)
-    task = claim(system, account)
-    mark_submitted(system, task.id)
-    portal = FakePortal(reconcile_with=False)
-    run_worker(system, portal)
-    waiting = reload(system, task.id)
+    waiting, portal = crashed_and_not_found(system, listing_delay=3600)
     assert waiting.status == "pending" and waiting.attempts == 0, waiting.notes
     assert "does not list the earlier submission yet" in (waiting.notes or "")
     assert waiting.submit_attempted_at is not None  # still to be reconciled, never resubmitted
     wait = as_utc(waiting.run_after) - as_utc(waiting.submit_attempted_at)  # type: ignore[operator]
     assert timedelta(minutes=59) < wait <= timedelta(minutes=61)  # once the delay is over
-    make_due(system, task.id)
+    make_due(system, waiting.id)
     portal.reconcile_with = {"claim_number": "FK0000000042"}
     run_worker(system, portal)
-    done = reload(system, task.id)
+    done = reload(system, waiting.id)
     assert done.status == "completed" and done.result["claim_number"] == "FK0000000042"
     assert portal.calls["submit_claim"] == 0 and portal.calls["reconcile"] == 2
 
 
 def test_a_logins_own_listing_delay_comes_before_the_fleets(system: System) -> None:
-    system.settings = system.settings.model_copy(update={"listing_delay": 3600})
-    account = account_with_login(system)
-    login = system.credentials.for_payer(account.id, "fake", names={"fake": "Fake Payer"})
-    with session_scope(system.engine) as session:
-        row = session.get(PortalCredential, login.id)
-        assert row is not None
-        row.listing_delay = 0  # this portal lists a submission at once
-        session.add(row)
-    task = claim(system, account)
-    mark_submitted(system, task.id)
-    run_worker(system, FakePortal(reconcile_with=False))
-    assert reload(system, task.id).status == "pending_review"
+    # This portal lists a submission at once, whatever the fleet's setting says.
+    review, _portal = crashed_and_not_found(system, listing_delay=3600, login_delay=0)
+    assert review.status == "pending_review"
 
 
 def test_past_the_listing_delay_a_submission_the_portal_does_not_list_goes_to_review(system: System) -> None:
-    system.settings = system.settings.model_copy(update={"listing_delay": 60})
-    account = account_with_login(system)
-    task = claim(system, account)
-    mark_submitted(system, task.id, ago=timedelta(minutes=2))
-    portal = FakePortal(reconcile_with=False)
-    run_worker(system, portal)
-    review = reload(system, task.id)
+    review, portal = crashed_and_not_found(system, listing_delay=60, ago=timedelta(minutes=2))
     assert review.status == "pending_review" and review.review_step == "reconcile"
     assert portal.calls["submit_claim"] == 0
 
