@@ -8,7 +8,9 @@ validates the same JSON body, stores nothing). The load is a claim task (`submit
 data: parsed, checked, SOP rendered, stored `pending`). The loader is `wrk` when installed
 (Debian: `apt-get install wrk`), else a bounded asyncio httpx loop; it runs on the same 2 cores,
 so both sides lose the same share to it. Each side gets 2 s of warm-up, then `--seconds` of load.
-Target: sopwright / bare >= 0.25 in requests per second.
+Target: sopwright / bare >= 0.25 in requests per second. A third row runs `serve` again with
+`SOPWRIGHT_API_KEY_CACHE_SECONDS=0` (every request reads its key from the database; the default
+takes a key that passed its check again for 2 s).
 """
 
 from __future__ import annotations
@@ -58,6 +60,14 @@ def main() -> None:
         if check.status_code != 200 or check.json()["status"] != "pending":
             raise RuntimeError(f"POST /tasks did not take the sample claim: {check.text[:300]}")
         results["sopwright POST /tasks"] = _measure(args, f"{s.api_url}/tasks", body, headers)
+        # The same server with its verified-key cache off: the key read from the database on
+        # every request (what revocation that takes effect everywhere at once costs).
+        port = free_port()
+        command = [PY, "-m", "runner.cli.main", "serve", "--no-worker", "--port", str(port)]
+        uncached = env_for(s.work, s.database_url, SOPWRIGHT_API_KEY_CACHE_SECONDS="0")
+        url = f"http://127.0.0.1:{port}"
+        with process("API, keys uncached", command, uncached, s.work / "serve-uncached.log", f"{url}/healthz"):
+            results["sopwright, SOPWRIGHT_API_KEY_CACHE_SECONDS=0"] = _measure(args, f"{url}/tasks", body, headers)
         port = free_port()
         command = [PY, "-m", "uvicorn", "bare_app:app", "--app-dir", str(ROOT / "bench")]
         command += ["--port", str(port), "--log-level", "warning"]

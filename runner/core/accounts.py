@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,12 +45,21 @@ class CreatedAccount:
 
 class Accounts:
     def __init__(
-        self, engine: sa.Engine, box: SecretBox, *, url_check: Callable[[str], str] | None = None
+        self,
+        engine: sa.Engine,
+        box: SecretBox,
+        *,
+        url_check: Callable[[str], str] | None = None,
+        key_cache_seconds: float = 0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`key_cache_seconds`: how long a key that passed `authenticate` is taken without reading
+        the database again (`keys.VerifiedKeys`: what that trades); 0, every time."""
         self._engine = engine
         self._box = box
         # The destination policy for webhook URLs (runner.core.destinations), injected by `system.build`.
         self._url_check = url_check
+        self._verified: keys.VerifiedKeys[Account] = keys.VerifiedKeys(key_cache_seconds, clock=clock)
 
     def create(self, name: str, *, webhook_url: str | None = None) -> CreatedAccount:
         name = name.strip()
@@ -104,6 +114,7 @@ class Accounts:
             account.defaults = merged
             account.updated_at = utcnow()
             session.add(account)
+        self._verified.clear()  # checked keys carry their account's defaults
         return account
 
     def set_webhook_url(self, account_id: str, url: str | None) -> Account:
@@ -117,6 +128,7 @@ class Accounts:
             account.webhook_disabled_at = None
             account.updated_at = utcnow()
             session.add(account)
+        self._verified.clear()
         return account
 
     def webhook_secret(self, account: Account) -> str:
@@ -166,6 +178,7 @@ class Accounts:
                 account.previous_webhook_secret_expires_at = None
             account.updated_at = now
             session.add(account)
+        self._verified.clear()
         return secret
 
     # -- API keys -------------------------------------------------------------------------
@@ -193,10 +206,21 @@ class Accounts:
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
                 session.add(row)
+        self._verified.clear()  # after the commit: a check from now on reads the revocation
         return row
 
     def authenticate(self, presented: str) -> Account:
-        """The account a presented API key belongs to; Unauthorized if unknown or revoked."""
+        """The account a presented API key belongs to; Unauthorized if unknown or revoked. A key
+        that passed within `key_cache_seconds` is not read again (the same account is returned)."""
+        known = self._verified.get(presented)
+        if known is not None:
+            return known
+        generation = self._verified.generation
+        account = self._check(presented)
+        self._verified.put(presented, account, generation=generation)
+        return account
+
+    def _check(self, presented: str) -> Account:
         key_id = keys.key_id_of(presented)
         if key_id is None:
             raise Unauthorized("The API key is malformed: expected `Authorization: Bearer sk_...`.")

@@ -134,6 +134,15 @@ class Settings(BaseSettings):
     webhook_allow_hosts: str = Field(
         default="", description="The former name of `allow_hosts`, still read: its entries are added."
     )
+    api_key_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="Seconds an API key that passed its check is taken again without reading the "
+        "database (a third of a create's CPU under concurrent requests). A key revoked by another "
+        "process (`sopwright keys revoke`, another API process) works here for up to this long; "
+        "revoked through this process (the console), it stops at once. 0 checks every request.",
+    )
     webhook_timeout: float = Field(default=15.0, gt=0, description="Seconds before a webhook POST gives up.")
     breaker_threshold: int = Field(
         default=5,

@@ -93,7 +93,9 @@ def build(
     artifacts = ArtifactStore(data_dir / "artifacts")
     wakeup = Wakeup()  # this process's dispatchers, rung after each commit that makes a delivery due
     ring_on_commit(engine, wakeup)
-    accounts = Accounts(engine, box, url_check=guard.check_url)
+    accounts = Accounts(
+        engine, box, url_check=guard.check_url, key_cache_seconds=settings.api_key_cache_seconds
+    )
     webhooks = Webhooks(engine, accounts, guard, timeout=settings.webhook_timeout, wakeup=wakeup)
     credentials = PortalCredentials(engine, box, guard=portal_guard, names=portal_names)
     tasks = Tasks(
