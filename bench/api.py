@@ -66,8 +66,12 @@ def main() -> None:
         command = [PY, "-m", "runner.cli.main", "serve", "--no-worker", "--port", str(port)]
         uncached = env_for(s.work, s.database_url, SOPWRIGHT_API_KEY_CACHE_SECONDS="0")
         url = f"http://127.0.0.1:{port}"
-        with process("API, keys uncached", command, uncached, s.work / "serve-uncached.log", f"{url}/healthz"):
-            results["sopwright, SOPWRIGHT_API_KEY_CACHE_SECONDS=0"] = _measure(args, f"{url}/tasks", body, headers)
+        with process(
+            "API, keys uncached", command, uncached, s.work / "serve-uncached.log", f"{url}/healthz"
+        ):
+            results["sopwright, SOPWRIGHT_API_KEY_CACHE_SECONDS=0"] = _measure(
+                args, f"{url}/tasks", body, headers
+            )
         port = free_port()
         command = [PY, "-m", "uvicorn", "bare_app:app", "--app-dir", str(ROOT / "bench")]
         command += ["--port", str(port), "--log-level", "warning"]
