@@ -25,6 +25,11 @@ from runner.core.webhooks.sender import PostResult, Sender
 from runner.core.webhooks.store import DeliveryPage, DeliveryStore
 from runner.core.webhooks.wakeup import Wakeup
 
+# Whether any delivery is pending (the commit watcher's question before it wakes a dispatcher):
+# the status column leads the index `ix_webhook_deliveries_due`, so this is an index look.
+# (tests/unit/webhooks/test_watcher.py runs it against the real table.)
+PENDING_PROBE = "SELECT 1 FROM webhook_deliveries WHERE status = 'pending' LIMIT 1"
+
 
 @dataclass(frozen=True)
 class SentTestEvent:
@@ -92,7 +97,9 @@ class Webhooks:
         watch = watcher.connector(self._engine)
         if watch is None or watch_interval <= 0:
             return None
-        return lambda on_change: watcher.CommitWatcher(watch, on_change, interval=watch_interval)
+        return lambda on_change: watcher.CommitWatcher(
+            watch, on_change, interval=watch_interval, probe=PENDING_PROBE
+        )
 
     def deliveries(
         self,

@@ -24,6 +24,7 @@ from runner.core.states import TaskStatus
 from runner.core.system import System, build
 from runner.core.webhooks import watcher
 from runner.core.webhooks.receiver import Receiver
+from runner.core.webhooks.service import PENDING_PROBE
 from runner.core.webhooks.watcher import CommitWatcher, connector
 
 POLL = 60.0  # seconds: longer than any wait below, so polling never rescues a test
@@ -110,6 +111,52 @@ def test_a_commit_from_a_separate_os_process_is_seen(system: System) -> None:
             "c.execute('CREATE TABLE scratch (x)')\n"
         )
         subprocess.run([sys.executable, "-c", script, str(sqlite_path(system))], check=True, timeout=WAIT)
+        calls.wait_for(1)
+    finally:
+        watching.stop()
+
+
+class Probing(sqlite3.Connection):
+    """A watcher's connection that counts the probes it runs."""
+
+    probes = 0
+    ran = threading.Condition()
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+        cursor = super().execute(sql, *args)
+        if sql == PENDING_PROBE:
+            with Probing.ran:
+                Probing.probes += 1
+                Probing.ran.notify_all()
+        return cursor
+
+    @classmethod
+    def wait_for(cls, count: int) -> None:
+        with cls.ran:
+            assert cls.ran.wait_for(lambda: cls.probes >= count, timeout=WAIT), f"{cls.probes} probes"
+
+
+@on_sqlite_only
+def test_a_commit_that_leaves_no_delivery_pending_wakes_no_one(
+    system: System, other_process: System, receiver: Receiver
+) -> None:
+    """A busy worker's own commits (steps, heartbeats) change the version for its own watcher:
+    the probe, not a dispatcher's round, answers them."""
+    path = sqlite_path(system)
+    Probing.probes = 0
+    calls = Calls()
+    watching = CommitWatcher(
+        lambda: sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=Probing),
+        calls,
+        interval=0.01,
+        probe=PENDING_PROBE,
+    )
+    watching.start()
+    try:
+        clinic = Clinic(other_process, "Busy Clinic", receiver.url)  # commits; no delivery
+        Probing.wait_for(1)
+        assert calls.count == 0
+        clinic.finish(clinic.task(), TaskStatus.FAILED)  # a delivery, pending until sent
         calls.wait_for(1)
     finally:
         watching.stop()
