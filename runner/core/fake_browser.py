@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import zipfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from playwright.async_api import Page, StorageState
@@ -115,7 +116,9 @@ class FakeContext:
 class FakeBrowser:
     """`warm_seconds` > 0 keeps contexts handed back with `park`, as the pool does, and, as the
     pool, parked contexts keep their page only within `max_pages` (default `max_contexts`) with
-    those in use; `unavailable` makes every `new_context` fail as a browser outage does."""
+    those in use; `unavailable` makes every `new_context` fail as a browser outage does;
+    `emptying(empty)`, if given, runs each parked context's emptying (a test holds it back or
+    fails it)."""
 
     def __init__(
         self,
@@ -124,8 +127,10 @@ class FakeBrowser:
         max_contexts: int = 8,
         max_pages: int | None = None,
         unavailable: bool = False,
+        emptying: Callable[[Awaitable[None]], Awaitable[None]] | None = None,
     ) -> None:
         self.unavailable = unavailable
+        self.emptying = emptying
         self.started = 0
         self.stopped = 0
         self.opened: list[FakeContext] = []  # every context it made, in order
@@ -180,16 +185,20 @@ class FakeBrowser:
             await context.close()
             return
         pages = [page for page in kept.fake_pages if not page.is_closed()]
-        for page in pages[1:]:
-            await page.close()
-        if pages:
-            await pages[0].goto("about:blank")
+
+        async def empty() -> None:  # in the background, as the pool's
+            for page in pages[1:]:
+                await page.close()
+            if pages:
+                await pages[0].goto("about:blank")
+
         await self._warm.keep(
             warm_key,
             kept,
             usable=lambda: not kept.closed,
             label="fake",
             close_page=kept.close_pages if pages else None,
+            emptying=self.emptying(empty()) if self.emptying else empty(),
         )
         await self._fit_pages()
 

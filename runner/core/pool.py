@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from playwright.async_api import Browser, BrowserContext, Playwright, StorageState, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, StorageState, async_playwright
 
 from handlers.browser import launch_options, server_launch_options
 from runner.core.browser import BrowserUnavailable, Context
@@ -211,25 +211,15 @@ class BrowserPool:
             await context.close()
             return
         assert isinstance(context, BrowserContext)  # one of this pool's (it is in `server.open`)
-        try:
-            pages = list(context.pages)
-            if pages:  # what the portal kept in page storage (a form draft may hold the patient)
-                await pages[0].evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
-            for page in pages[1:]:
-                await page.close()
-            if pages:
-                # One blank page is kept: the next task opens no new tab (and, most often, no new
-                # renderer process), and starts on a page that shows nothing of the last task.
-                await pages[0].goto("about:blank")
-        except Exception:
-            await _close_quietly(context)
-            return
+        pages = list(context.pages)
+        # Emptied in the background (warm.py): the next task of the key waits for it, not this one.
         await self._warm.keep(
             warm_key,
             context,
             usable=lambda: server.connected and context in server.open,
             label=server.label,
             close_page=functools.partial(_close_pages, context) if pages else None,
+            emptying=_empty(pages),
         )
         await self._fit_pages()
 
@@ -364,6 +354,18 @@ class BrowserPool:
             except Exception:  # already gone
                 log.debug("browser close failed", extra={"server": server.label}, exc_info=True)
         server.open.clear()
+
+
+async def _empty(pages: list[Page]) -> None:
+    """Empty a parked context of its last task."""
+    if pages:  # what the portal kept in page storage (a form draft may hold the patient)
+        await pages[0].evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+    for page in pages[1:]:
+        await page.close()
+    if pages:
+        # One blank page is kept: the next task opens no new tab (and, most often, no new renderer
+        # process), and starts on a page that shows nothing of the last task.
+        await pages[0].goto("about:blank")
 
 
 async def _close_pages(context: BrowserContext) -> None:

@@ -2,11 +2,13 @@
 them): one parked context per key (a key is one portal session); parked contexts keep their page
 (a renderer process) only within the page budget left by the contexts in use, longest-parked
 first to lose it; a context whose page is being closed is handed over only once it is closed; a
-page that will not close takes its context with it."""
+page that will not close takes its context with it; a parked context is emptied in the background,
+handed over only once emptied, and closed if it cannot be."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from pathlib import Path
 
 from runner.core.browser import AttemptEnd, BrowserAttempt
@@ -163,3 +165,63 @@ def test_a_page_that_will_not_close_while_taken_is_not_handed_over() -> None:
 
     closed, taken = run_async(main)
     assert closed and taken is None
+
+
+class HeldEmptying:
+    """Parked contexts' emptying, held until the test lets it run (or fail)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.started = asyncio.Event()
+        self.release = asyncio.Event()
+        self.fail = fail
+
+    async def __call__(self, empty: Awaitable[None]) -> None:
+        self.started.set()
+        await self.release.wait()
+        if self.fail:
+            empty.close()  # type: ignore[attr-defined]  # (a coroutine never awaited)
+            raise RuntimeError("Target page, context or browser has been closed")
+        await empty
+
+
+def test_a_parked_context_is_handed_over_only_once_it_is_emptied() -> None:
+    held = HeldEmptying()
+    browser = FakeBrowser(warm_seconds=60, emptying=held)
+
+    async def main() -> tuple[bool, bool, str]:
+        parked = await finish(browser, "a:login:0")  # park returns with the emptying under way
+        await held.started.wait()
+        taking = asyncio.ensure_future(browser.new_context(warm_key="a:login:0"))
+        await asyncio.sleep(0)
+        waited = not taking.done()
+        held.release.set()
+        taken = await taking
+        return waited, taken is parked, await taken.pages[0].content()
+
+    waited, same, content = run_async(main)
+    assert waited and same
+    assert "patient" not in content
+
+
+def test_a_context_that_cannot_be_emptied_is_closed_and_never_handed_over() -> None:
+    held = HeldEmptying(fail=True)
+    browser = FakeBrowser(warm_seconds=60, emptying=held)
+
+    async def main() -> tuple[FakeContext, FakeContext, FakeContext]:
+        taken_while_emptied = await finish(browser, "a:login:0")
+        taking = asyncio.ensure_future(browser.new_context(warm_key="a:login:0"))
+        await held.started.wait()
+        held.release.set()
+        new = await taking
+        assert new is not taken_while_emptied
+        held.started.clear()
+        left_parked = await finish(browser, "b:login:0")
+        await held.started.wait()
+        for _ in range(3000):  # closed once its emptying fails, with no one taking it
+            if not browser.parked:
+                break
+            await asyncio.sleep(0.01)
+        return taken_while_emptied, new, left_parked
+
+    taken_while_emptied, new, left_parked = run_async(main)
+    assert taken_while_emptied.closed and not new.closed and left_parked.closed
