@@ -1,7 +1,7 @@
 """CPU per `POST /tasks` in process: the API's create path without a server, a loader or a network.
 
     .venv/bin/python bench/create_cpu.py [--creates 600] [--concurrency 16] [--rounds 3]
-        [--against TREE] [--database-url URL] [--profile out.txt]
+        [--against TREE] [--database-url URL] [--profile out.txt] [--idempotency-keys]
 
 Builds the wired core on a fresh SQLite database (or a fresh database on the PostgreSQL server of
 `--database-url`) with an account like `bench/api.py`'s (defaults, one Acme login), then sends
@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,9 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="another source tree to compare with")
     parser.add_argument("--database-url", help="a PostgreSQL server to make a fresh database on")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the creates here")
+    parser.add_argument(
+        "--idempotency-keys", action="store_true", help="every create sends an Idempotency-Key of its own"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -94,6 +98,8 @@ def _child(tree: Path, args: argparse.Namespace) -> dict[str, float]:
     command += ["--creates", str(args.creates), "--concurrency", str(args.concurrency)]
     if args.database_url:
         command += ["--database-url", args.database_url]
+    if args.idempotency_keys:
+        command.append("--idempotency-keys")
     if args.profile and tree == ROOT:
         command += ["--profile", str(args.profile)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree), str(ROOT / "bench")])}
@@ -119,12 +125,13 @@ def _measure(args: argparse.Namespace) -> dict[str, float]:
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
             ]
-            asyncio.run(_load(app, headers, body, 50, args.concurrency))  # warm-up
+            keyed = args.idempotency_keys
+            asyncio.run(_load(app, headers, body, 50, args.concurrency, keyed))  # warm-up
             profile = cProfile.Profile() if args.profile else None
             cpu, wall = time.process_time(), time.perf_counter()
             if profile is not None:
                 profile.enable()
-            asyncio.run(_load(app, headers, body, args.creates, args.concurrency))
+            asyncio.run(_load(app, headers, body, args.creates, args.concurrency, keyed))
             if profile is not None:
                 profile.disable()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
@@ -156,13 +163,19 @@ def _account(system: System) -> str:
 
 
 async def _load(
-    app: Callable[..., Awaitable[None]], headers: list[tuple[bytes, bytes]], body: bytes, n: int, at_once: int
+    app: Callable[..., Awaitable[None]],
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    n: int,
+    at_once: int,
+    keyed: bool = False,
 ) -> None:
     left = iter(range(n))
 
     async def one_connection() -> None:
         for _ in left:
-            await _post(app, headers, body)
+            key = [(b"idempotency-key", uuid.uuid4().hex.encode())] if keyed else []
+            await _post(app, headers + key, body)
 
     await asyncio.gather(*(one_connection() for _ in range(at_once)))
 

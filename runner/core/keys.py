@@ -63,12 +63,13 @@ class VerifiedKeys(Generic[V]):
     """Keys that passed the database check in the last `max_age` seconds, with what the check gave.
 
     The check of a presented key reads its row and its account's: on every request, and under
-    concurrent requests the read costs far more than alone (a third of a `POST /tasks`'s CPU at
-    16 at once on SQLite, against a tenth when sequential). A key seen again within `max_age` is
-    taken on the earlier check's word. What that trades: a key revoked by another process (`sopwright
-    keys revoke`, or an API process beside this one) still works here for up to `max_age` seconds,
-    and an account's defaults changed there reach this process's creates as late. Changes made
-    through this process (the console, the API) `clear` it at once. `max_age` 0 checks every time.
+    concurrent requests the read costs far more than alone (with 16 `POST /tasks` at once on
+    SQLite, 0.56 of a create's 1.7 ms of CPU; alone, under 0.1 ms: bench/create_cpu.py). A key
+    seen again within `max_age` is taken on the earlier check's word. What that trades: a key
+    revoked by another process (`sopwright keys revoke`, or an API process beside this one) still
+    works here for up to `max_age` seconds, and an account's defaults changed there reach this
+    process's creates as late. Changes made through this process (the console, the API) `clear`
+    it at once. `max_age` 0 checks every time.
 
     Entries are keyed by the key's SHA-256, never the key; only keys that passed are kept (at most
     `size`, the oldest dropped). Thread-safe: `put` refuses a value read before the last `clear`,
