@@ -3,7 +3,7 @@
     .venv/bin/python bench/concurrency.py [--tasks 40] [--levels 1,2,4,8] [--latency-ms 300]
         [--mix all | TYPE,TYPE...] [--payer both | acme | beacon] [--env KEY=VALUE]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
-        [--base-tree DIR] [--rounds N] [--profile]
+        [--base-tree DIR] [--rounds N] [--profile] [--cold]
 
 One mock portal (its fixtures plus one patient per task, and a denied claim per appeal task: the
 tasks of `bench/chaos_tasks.py`), one `sopwright serve --no-worker`, and per level one `sopwright
@@ -11,10 +11,12 @@ worker --concurrency N` (one Chromium, one context per task) on one login per pa
 sessions. The mix cycles through the task types (`--mix`, default all four: check_eligibility,
 submit_claim, submit_prior_authorization, submit_appeal) and the payers (`--payer`, default both:
 Acme's portal and the Beacon exchange's). Each level starts on a freshly reset portal (the same
-tasks are never duplicates) and first runs one eligibility check per payer (the worker's first
-context; both logins sign in and save their session); the first level then runs one task of each
-type and payer alone, to count the pages each loads. Then the N tasks are posted at once and
-timed from the first POST to the last final state.
+tasks are never duplicates) and first, per payer, runs N eligibility checks at once: each of the
+login's N session slots signs in and saves its session (`--cold`: one check per payer, as before
+2026-12-05, so that the timed window of level N holds the sign-ins of slots 1..N-1, a cold start
+that a running worker pays once and a restarted one not at all, its slots' sessions saved); the
+first level then runs one task of each type and payer alone, to count the pages each loads. Then
+the N tasks are posted at once and timed from the first POST to the last final state.
 
 Figures per level: throughput against concurrency 1; PSS of the worker process and all its
 descendants (Playwright's driver, Chromium's browser, GPU, network and renderer processes),
@@ -66,7 +68,7 @@ from harness import (
     when,
 )
 
-WARM_UP, PROBE, MEASURED = 0, 10, 100  # task numbers (patients) of the three groups
+WARM_UP, PROBE, MEASURED = 0, 50, 100  # task numbers (patients) of the three groups
 
 
 class Sampler:
@@ -237,6 +239,12 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=1, help="times every level (and side) runs")
     parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="warm up with one task per payer (session slot 0 only): level N's timed window signs in "
+        "its other slots",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="workers log at debug level (JSON): count their browser contexts, open and parked",
@@ -254,7 +262,13 @@ def main() -> None:
     env = dict(item.split("=", 1) for item in args.env)
     if args.profile:
         env |= {"SOPWRIGHT_LOG_LEVEL": "DEBUG", "SOPWRIGHT_LOG_FORMAT": "json"}
-    warm_up = chaos_tasks(len(payers), types=("check_eligibility",), payers=payers, first=WARM_UP)
+    if len(payers) * max(levels) > PROBE - WARM_UP:
+        parser.error(
+            f"at most {(PROBE - WARM_UP) // len(payers)} sessions per login (the warm-up's patients)"
+        )
+    warm_up = chaos_tasks(
+        len(payers) * max(levels), types=("check_eligibility",), payers=payers, first=WARM_UP
+    )
     probes = chaos_tasks(len(types) * len(payers), types=types, payers=payers, first=PROBE)
     measured = chaos_tasks(args.tasks, types=types, payers=payers, first=MEASURED)
 
@@ -280,7 +294,13 @@ def main() -> None:
                 label, tree = sides[len(sides) - 1 - sides.index((label, tree))]
             s.portal.reset(latency_ms=args.latency_ms)
             with s.worker(level, tree, **env) as root:
-                run_and_wait(s, api, warm_up, args.timeout)
+                if args.cold:
+                    run_and_wait(
+                        s, api, [next(t for t in warm_up if t.payer == p) for p in payers], args.timeout
+                    )
+                else:  # every session slot of each login signs in, N at once
+                    for payer in payers:
+                        run_and_wait(s, api, [t for t in warm_up if t.payer == payer][:level], args.timeout)
                 if not pages:
                     pages = probe(s, api, probes, args.timeout)
                 idle = pss_mb(root)
