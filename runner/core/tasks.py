@@ -38,6 +38,11 @@ _BUMP_COUNTER = (
     .returning(col(Account.task_counter))
 )
 
+# The task an account created with an Idempotency-Key (`_idempotent`), built once.
+_KEYED_TASK = sa.select(col(Task.id)).where(
+    col(Task.account_id) == sa.bindparam("account_id"), col(Task.idempotency_key) == sa.bindparam("key")
+)
+
 
 @dataclass(frozen=True)
 class TaskFilter:
@@ -136,7 +141,11 @@ class Tasks:
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 255):
             raise InvalidRequest("The Idempotency-Key header must be 1-255 characters.")
         fingerprint = intake.request_hash(task_type, data, uploads)
-        if idempotency_key:
+        # With a group commit (SQLite: one writer at a time) the key is looked up inside the write
+        # transaction, where the look is exact; a read of its own before it cost a keyed create
+        # 0.9 ms of CPU more with 16 creates at once (bench/create_cpu.py --idempotency-keys).
+        look_inside = self._group is not None
+        if idempotency_key and not look_inside:
             existing = self._find_idempotent(account.id, idempotency_key, fingerprint)
             if existing is not None:
                 return existing
@@ -150,6 +159,10 @@ class Tasks:
         def store(session: Session) -> tuple[Task, list[TaskFile]]:
             # The payer's login is looked up in the task's own transaction (one fewer per create).
             # Safe to run twice (a group commit runs a rolled-back group's writes again alone).
+            if idempotency_key and look_inside:
+                existing = _idempotent(session, account.id, idempotency_key, fingerprint)
+                if existing is not None:
+                    return existing
             task = self.insert(
                 session,
                 account,
@@ -290,19 +303,7 @@ class Tasks:
         self, account_id: str, key: str, fingerprint: str
     ) -> tuple[Task, list[TaskFile]] | None:
         with session_scope(self._engine, readonly=True) as session:
-            task = session.exec(
-                select(Task).where(Task.account_id == account_id, Task.idempotency_key == key)
-            ).first()
-            if task is None:
-                return None
-            files = list(session.exec(select(TaskFile).where(TaskFile.task_id == task.id)).all())
-        if task.request_hash != fingerprint:
-            raise IdempotencyConflict(
-                "This Idempotency-Key was already used with a different request. Use a new key "
-                "for a new task, or resend exactly the same request to get the original task.",
-                task_id=task.public_id,  # the id the client knows
-            )
-        return task, files
+            return _idempotent(session, account_id, key, fingerprint)
 
     @staticmethod
     def _next_number(session: Session, account_id: str) -> int:
@@ -523,6 +524,28 @@ def _owned(session: Session, account_id: str, task_id: str | int, *, for_update:
     if task is None:
         raise NotFound("No task with this id.", task_id=task_id)
     return task
+
+
+def _idempotent(
+    session: Session, account_id: str, key: str, fingerprint: str
+) -> tuple[Task, list[TaskFile]] | None:
+    """The task created earlier with this Idempotency-Key and its files; IdempotencyConflict if it
+    was created from a different request. Most keys are new: a Core look at the index first, the
+    task itself read only when there is one."""
+    found = session.connection().execute(_KEYED_TASK, {"account_id": account_id, "key": key}).first()
+    if found is None:
+        return None
+    task = session.get(Task, found[0])
+    if task is None:
+        return None
+    if task.request_hash != fingerprint:
+        raise IdempotencyConflict(
+            "This Idempotency-Key was already used with a different request. Use a new key "
+            "for a new task, or resend exactly the same request to get the original task.",
+            task_id=task.public_id,  # the id the client knows
+        )
+    files = list(session.exec(select(TaskFile).where(TaskFile.task_id == task.id)).all())
+    return task, files
 
 
 def _once_per_transaction(session: Session, key: tuple[Any, ...], lookup: Callable[[], _T]) -> _T:

@@ -43,9 +43,10 @@ def test_a_refused_create_uses_no_number(system: System) -> None:
 def test_concurrent_creates_with_one_idempotency_key_make_one_task_and_spare_the_others(
     system: System,
 ) -> None:
-    # On SQLite these creates share write transactions (group commit): a duplicate key fails its
-    # group's insert, the group runs again one create at a time, and the duplicate answers as a
-    # retry while its neighbours are stored.
+    # On SQLite these creates share write transactions (group commit) and look their key up inside
+    # them: a key stored by an earlier create answers as a retry; one an earlier create of the same
+    # group has not written yet fails the group's insert, the group runs again one create at a
+    # time, and the duplicate answers as a retry while its neighbours are stored.
     account = system.accounts.create("Clinic A").account
     barrier = threading.Barrier(12)
 
