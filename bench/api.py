@@ -1,6 +1,6 @@
 """API: `POST /tasks` under load, against a bare FastAPI route in the same kind of server process.
 
-    .venv/bin/python bench/api.py [--seconds 10] [--connections 16] [--loader wrk|httpx]
+    .venv/bin/python bench/api.py [--seconds 10] [--connections 16] [--loader wrk|httpx] [--idempotency-keys]
 
 Both servers are one uvicorn process with one worker on 127.0.0.1: `sopwright serve --no-worker`
 (its webhook dispatcher thread idles beside it) and `uvicorn bare_app:app` (bench/bare_app.py:
@@ -8,7 +8,9 @@ validates the same JSON body, stores nothing). The load is a claim task (`submit
 data: parsed, checked, SOP rendered, stored `pending`). The loader is `wrk` when installed
 (Debian: `apt-get install wrk`), else a bounded asyncio httpx loop; it runs on the same 2 cores,
 so both sides lose the same share to it. Each side gets 2 s of warm-up, then `--seconds` of load.
-Target: sopwright / bare >= 0.25 in requests per second. A third row runs `serve` again with
+`--idempotency-keys`: every request sends an `Idempotency-Key` of its own, as a client following
+the README does (the bare route ignores it). Target: sopwright / bare >= 0.25 in requests per
+second. A third row runs `serve` again with
 `SOPWRIGHT_API_KEY_CACHE_SECONDS=0` (every request reads its key from the database; the default
 takes a key that passed its check again for 2 s).
 """
@@ -23,6 +25,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +54,7 @@ def main() -> None:
     parser.add_argument(
         "--loader", choices=["wrk", "httpx"], default="wrk" if shutil.which("wrk") else "httpx"
     )
+    parser.add_argument("--idempotency-keys", action="store_true", help="a key of its own per request")
     args = parser.parse_args()
     body = json.dumps({"type": "submit_claim", "data": claims(1)[0].task_data()})
     results = {}
@@ -92,7 +96,8 @@ def main() -> None:
         for name, r in results.items()
     ]
     show(
-        f"API: {args.connections} connections, {args.seconds:g} s, loader {args.loader}",
+        f"API: {args.connections} connections, {args.seconds:g} s, loader {args.loader}"
+        + (", an Idempotency-Key per request" if args.idempotency_keys else ""),
         ["server", "requests/s", "p50 ms", "p99 ms", "requests", "errors", "ratio"],
         rows,
         ["target: sopwright / bare >= 0.25 (requests/s)"],
@@ -100,11 +105,12 @@ def main() -> None:
 
 
 def _measure(args: argparse.Namespace, url: str, body: str, headers: dict[str, str]) -> Load:
+    keyed = args.idempotency_keys
     if args.loader == "wrk":
-        _wrk(url, body, headers, 2, args.connections)
-        return _wrk(url, body, headers, args.seconds, args.connections)
-    asyncio.run(_httpx(url, body, headers, 2, args.connections))
-    return asyncio.run(_httpx(url, body, headers, args.seconds, args.connections))
+        _wrk(url, body, headers, 2, args.connections, keyed)
+        return _wrk(url, body, headers, args.seconds, args.connections, keyed)
+    asyncio.run(_httpx(url, body, headers, 2, args.connections, keyed))
+    return asyncio.run(_httpx(url, body, headers, args.seconds, args.connections, keyed))
 
 
 WRK_SCRIPT = """
@@ -112,12 +118,25 @@ wrk.method = "POST"
 wrk.body = {body}
 {headers}
 """
+# Each request its own Idempotency-Key: the run's prefix and a count (wrk runs one thread, -t1).
+WRK_KEYS = """
+local sent = 0
+request = function()
+  sent = sent + 1
+  wrk.headers["Idempotency-Key"] = "{prefix}-" .. sent
+  return wrk.format()
+end
+"""
 
 
-def _wrk(url: str, body: str, headers: dict[str, str], seconds: float, connections: int) -> Load:
+def _wrk(
+    url: str, body: str, headers: dict[str, str], seconds: float, connections: int, keyed: bool = False
+) -> Load:
     lines = "\n".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items())
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT.format(body=json.dumps(body), headers=lines))
+        if keyed:
+            script.write(WRK_KEYS.replace("{prefix}", uuid.uuid4().hex))
     try:
         command = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
         done = subprocess.run(
@@ -148,7 +167,9 @@ def _wrk_ms(out: str, label: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
-async def _httpx(url: str, body: str, headers: dict[str, str], seconds: float, connections: int) -> Load:
+async def _httpx(
+    url: str, body: str, headers: dict[str, str], seconds: float, connections: int, keyed: bool = False
+) -> Load:
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=connections)
@@ -162,7 +183,8 @@ async def _httpx(url: str, body: str, headers: dict[str, str], seconds: float, c
                 if time.perf_counter() >= stop_at:
                     return
                 sent = time.perf_counter()
-                response = await client.post(url, content=body, headers=headers)
+                key = {"Idempotency-Key": uuid.uuid4().hex} if keyed else {}
+                response = await client.post(url, content=body, headers=headers | key)
                 latencies.append((time.perf_counter() - sent) * 1000)
                 errors += response.status_code != 200
 
