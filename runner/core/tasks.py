@@ -133,22 +133,14 @@ class Tasks:
         actor: str,
     ) -> tuple[Task, list[TaskFile]]:
         """`create`, with the task's file rows: all that `POST /tasks` answers, from one transaction
-        (the payer's login and the SOP override are looked up inside it; nothing is read back
-        afterwards)."""
+        (the Idempotency-Key, the payer's login and the SOP override are looked up inside it;
+        nothing is read back afterwards)."""
         task_type = intake.task_type_of(type)
         lane = intake.priority_of(priority, default=Priority.INTERACTIVE)
         data = intake.check_data_text(data, self._max_data_chars)
         if idempotency_key is not None and not (0 < len(idempotency_key) <= 255):
             raise InvalidRequest("The Idempotency-Key header must be 1-255 characters.")
         fingerprint = intake.request_hash(task_type, data, uploads)
-        # With a group commit (SQLite: one writer at a time) the key is looked up inside the write
-        # transaction, where the look is exact; a read of its own before it cost a keyed create
-        # 0.9 ms of CPU more with 16 creates at once (bench/create_cpu.py --idempotency-keys).
-        look_inside = self._group is not None
-        if idempotency_key and not look_inside:
-            existing = self._find_idempotent(account.id, idempotency_key, fingerprint)
-            if existing is not None:
-                return existing
         now = self._clock()
         checked = intake.check(
             task_type, intake.read_inputs(data, uploads), self._defaults(account), now.date()
@@ -159,7 +151,12 @@ class Tasks:
         def store(session: Session) -> tuple[Task, list[TaskFile]]:
             # The payer's login is looked up in the task's own transaction (one fewer per create).
             # Safe to run twice (a group commit runs a rolled-back group's writes again alone).
-            if idempotency_key and look_inside:
+            # The key is looked up in the write transaction too: a read transaction of its own
+            # before it cost a keyed create 0.9 ms of CPU more with 16 at once on SQLite (2.07 ->
+            # 1.24 ms), 0.5 on PostgreSQL (3.74 -> 3.25; bench/create_cpu.py --idempotency-keys).
+            # Two creates of one key at once on PostgreSQL both find nothing; the unique index
+            # refuses the second (below).
+            if idempotency_key:
                 existing = _idempotent(session, account.id, idempotency_key, fingerprint)
                 if existing is not None:
                     return existing
