@@ -60,3 +60,18 @@ def test_the_openapi_document_names_the_scheme_every_status_and_every_body(clien
     for path in ("/tasks", "/tasks/{task_id}/input"):
         content = doc["paths"][path]["post"]["requestBody"]["content"]
         assert set(content) == {"application/json", "multipart/form-data"}, path
+
+
+def test_post_tasks_documents_its_idempotency_key_as_fastapi_documents_post_batches(
+    client: TestClient,
+) -> None:
+    """`POST /tasks` reads the header by hand and declares it in `openapi_extra`
+    (`schemas.IDEMPOTENCY_KEY_PARAMETER`); `POST /batches` declares `IdempotencyKey` and FastAPI
+    documents it. A change to one that misses the other shows here."""
+    paths = client.get("/openapi.json").json()["paths"]
+
+    def header(path: str) -> list[dict[str, object]]:
+        parameters = paths[path]["post"].get("parameters", [])
+        return [p for p in parameters if str(p["name"]).lower() == "idempotency-key"]
+
+    assert header("/tasks") == header("/batches") != []
