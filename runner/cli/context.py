@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,6 +63,14 @@ def system() -> Iterator[System]:
             yield core
         finally:
             core.close()
+
+
+def freeze_start_up_objects() -> None:
+    """For a long-running command, once it has started: every object alive now (modules, classes,
+    the SOP library, the ICD-10-CM code set) is moved out of the garbage collector's reach, so its
+    full collections walk only what the process made since. A worker's full collections paused it
+    70-76 ms every ~10 s at 0 ms portal latency (bench/timeline/sitecustomize.py's PWG lines)."""
+    gc.freeze()
 
 
 def print_json(value: Any) -> None:

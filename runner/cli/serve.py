@@ -13,7 +13,7 @@ import uvicorn
 
 from runner.api.app import create_app
 from runner.cli.children import stop, stop_on_signals
-from runner.cli.context import out, system
+from runner.cli.context import freeze_start_up_objects, out, system
 from runner.cli.worker import worker_in_background
 from sops.inputs import preload_code_set
 
@@ -30,6 +30,7 @@ def serve(
     preload_code_set()
     with system() as core, worker_in_background(core) if with_worker else contextlib.nullcontext():
         out.print(f"sopwright API on http://{host}:{port} (data dir {core.settings.data_dir})")
+        freeze_start_up_objects()
         # The webhook dispatcher runs beside the API (more may run elsewhere: `sopwright webhooks dispatch`).
         # Schedules fire from here too: once per due time however many processes run (a row lease).
         with core.webhooks.dispatcher().in_background(), core.schedules.in_background():

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from prometheus_client import start_http_server
 
-from runner.cli.context import boundary, fail, out, system
+from runner.cli.context import boundary, fail, freeze_start_up_objects, out, system
 from runner.core.metrics import process_wide, scrape_registry
 from runner.core.runtime import build_worker
 from runner.core.system import System
@@ -30,6 +30,7 @@ def worker(
     """Run tasks: until SIGTERM/SIGINT, or with --once until the queue has nothing due."""
     with system() as core:
         runner = build_worker(core, concurrency=concurrency, headless=not headed)
+        freeze_start_up_objects()
         out.print(f"worker {runner.owner}: concurrency {concurrency or core.settings.worker_concurrency}")
         with (
             metrics_server(core, runner, metrics_host),
