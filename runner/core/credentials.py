@@ -18,6 +18,7 @@ from runner.core.crypto import DecryptionFailed, SecretBox
 from runner.core.db import session_scope
 from runner.core.destinations import AddressGuard
 from runner.core.errors import Conflict, InvalidRequest, NotFound, UnsafeDestination
+from runner.core.settings import MAX_LISTING_DELAY
 from runner.core.tables import PortalCredential, SavedSession, utcnow
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,6 @@ SESSION = "portal_session"
 # Most portals lock an account after 5 bad passwords; stop well before that.
 MAX_LOGIN_FAILURES = 2
 MAX_NAME = 200
-MAX_LISTING_DELAY = 7 * 24 * 3600  # seconds
 
 
 class Choosable(Protocol):

@@ -371,10 +371,3 @@ async def _empty(pages: list[Page]) -> None:
 async def _close_pages(context: BrowserContext) -> None:
     for page in list(context.pages):
         await page.close()
-
-
-async def _close_quietly(context: BrowserContext) -> None:
-    try:
-        await context.close()
-    except Exception:  # its browser is already gone
-        log.debug("browser context close failed", exc_info=True)

@@ -30,6 +30,10 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+# The longest listing delay a portal is allowed (seconds): the fleet's setting and a login's own.
+MAX_LISTING_DELAY = 7 * 24 * 3600
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SOPWRIGHT_", extra="ignore")
 
@@ -88,7 +92,7 @@ class Settings(BaseSettings):
     listing_delay: float = Field(
         default=0,
         ge=0,
-        le=7 * 24 * 3600,
+        le=MAX_LISTING_DELAY,
         description="Seconds a portal may take to list a new submission in its search. A task that "
         "crashed past its submit and whose submission the portal does not list is looked for again "
         "until this long after the submit, its attempt not counted, before a person is asked "

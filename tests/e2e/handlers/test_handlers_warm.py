@@ -4,7 +4,7 @@ screenshots or result; a failed task's context is not kept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
@@ -16,6 +16,25 @@ from tests.e2e.handlers.conftest import Clinic, KeptBrowser, with_hook
 from tests.support.portal_server import MockPortalAdmin
 
 DRAFT = "draft-of-the-last-patient"
+
+
+async def leave_a_draft(ctx: StepContext) -> None:
+    """A portal that keeps a form draft in page storage."""
+    await ctx.page.evaluate(f"() => localStorage.setItem('draft', '{DRAFT}')")
+
+
+def looking_around(seen: list[dict[str, object]]) -> Callable[[StepContext], Awaitable[None]]:
+    """A hook that notes how many pages the task's context has and what draft its page holds."""
+
+    async def look_around(ctx: StepContext) -> None:
+        seen.append(
+            {
+                "pages": len(ctx.page.context.pages),
+                "draft": await ctx.page.evaluate("() => localStorage.getItem('draft')"),
+            }
+        )
+
+    return look_around
 
 
 @pytest.fixture
@@ -35,18 +54,7 @@ def test_the_next_task_of_the_login_gets_the_warm_context_without_the_last_ones_
 ) -> None:
     clinic.add_login("acme")
     seen: list[dict[str, object]] = []
-
-    async def leave_a_draft(ctx: StepContext) -> None:  # a portal that keeps a form draft
-        await ctx.page.evaluate(f"() => localStorage.setItem('draft', '{DRAFT}')")
-
-    async def look_around(ctx: StepContext) -> None:
-        seen.append(
-            {
-                "pages": len(ctx.page.context.pages),
-                "draft": await ctx.page.evaluate("() => localStorage.getItem('draft')"),
-            }
-        )
-
+    look_around = looking_around(seen)
     first = clinic.create("check_eligibility", task_data.eligibility("acme"))
     clinic.run(concurrency=1, portals=with_hook("acme", "open_eligibility_search", leave_a_draft))
     assert clinic.get(first.id).status == "completed"
@@ -107,18 +115,7 @@ def test_a_context_parked_without_its_page_serves_the_next_task_signed_in(
     try:
         clinic.add_login("acme")
         seen: list[dict[str, object]] = []
-
-        async def leave_a_draft(ctx: StepContext) -> None:
-            await ctx.page.evaluate(f"() => localStorage.setItem('draft', '{DRAFT}')")
-
-        async def look_around(ctx: StepContext) -> None:
-            seen.append(
-                {
-                    "pages": len(ctx.page.context.pages),
-                    "draft": await ctx.page.evaluate("() => localStorage.getItem('draft')"),
-                }
-            )
-
+        look_around = looking_around(seen)
         first = clinic.create("check_eligibility", task_data.eligibility("acme"))
         clinic.run(concurrency=1, portals=with_hook("acme", "open_eligibility_search", leave_a_draft))
         assert clinic.get(first.id).status == "completed"
